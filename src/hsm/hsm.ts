@@ -1,0 +1,418 @@
+import { randomBytes } from 'node:crypto';
+import * as pkcs11 from 'pkcs11js';
+import { CKR, ckrOf, HsmError, mapHsmError, recoveryFor } from './errors.js';
+import {
+  algorithmOfEcParams,
+  generationTemplates,
+  importTemplates,
+  isRsa,
+  spkiFromAttributes,
+} from './key-templates.js';
+import { SessionPool } from './session-pool.js';
+import { digestInfo, ecdsaRawToDer } from './signature-encoding.js';
+import type { DigestSigner, HashAlgorithm, KeyAlgorithm } from './types.js';
+
+export interface HsmOptions {
+  modulePath: string;
+  tokenLabel: string;
+  /** Kept only in memory, passed to C_Login; never logged. */
+  pin: string;
+  /** Concurrent sessions; SoftHSM2 signs RSA-2048 about twice as fast with 4 as with 1. */
+  poolSize?: number;
+}
+
+export interface KeySpec {
+  label: string;
+  /** CKA_ID as hex; random when omitted. */
+  id?: string;
+  algorithm: KeyAlgorithm;
+}
+
+interface KeyHandles {
+  priv: Buffer;
+  algorithm: KeyAlgorithm;
+  spki: Buffer;
+  label: string;
+}
+
+/** A private key on the token, usable as a DigestSigner. The key material stays in the HSM. */
+export class HsmKey implements DigestSigner {
+  constructor(
+    private readonly hsm: Hsm,
+    readonly id: string,
+    readonly label: string,
+    readonly algorithm: KeyAlgorithm,
+    readonly spki: Uint8Array,
+  ) {}
+  signDigest(hash: HashAlgorithm, digest: Uint8Array): Promise<Uint8Array> {
+    return this.hsm.signDigest(this.id, hash, digest);
+  }
+}
+
+const SESSION_FLAGS = pkcs11.CKF_SERIAL_SESSION | pkcs11.CKF_RW_SESSION;
+
+/** CK_ULONG attributes come back in the platform's width (8 bytes on 64-bit Linux). */
+/** A session, login or token failure is retried this many times in all, with recovery in between. */
+const MAX_ATTEMPTS = 3;
+
+const readUlong = (b: Buffer): number => (b.length >= 8 ? Number(b.readBigUInt64LE(0)) : b.readUInt32LE(0));
+
+export class Hsm {
+  private readonly pool: SessionPool;
+  private slot!: Buffer;
+  private readonly keys = new Map<string, KeyHandles>();
+  private reconnecting?: Promise<void>;
+  private closed = false;
+
+  private constructor(
+    private readonly lib: pkcs11.PKCS11,
+    private readonly options: Required<HsmOptions>,
+  ) {
+    this.pool = new SessionPool(
+      () => this.lib.C_OpenSession(this.slot, SESSION_FLAGS),
+      (s) => this.lib.C_CloseSession(s),
+      options.poolSize,
+    );
+  }
+
+  /** Loads the module, finds the token by label and logs in. Errors name the part that failed. */
+  static async open(options: HsmOptions): Promise<Hsm> {
+    const lib = new pkcs11.PKCS11();
+    try {
+      lib.load(options.modulePath);
+    } catch (e) {
+      throw new HsmError(
+        'hsm-module-unavailable',
+        `Cannot load the PKCS#11 module ${options.modulePath}: ${(e as Error).message}. Install it (Debian: apt-get install softhsm2) or set ONESEAL_PKCS11_MODULE.`,
+        { cause: e },
+      );
+    }
+    const hsm = new Hsm(lib, { poolSize: 4, ...options });
+    try {
+      await hsm.connect();
+    } catch (e) {
+      try {
+        lib.close();
+      } catch {
+        // the module is unusable anyway
+      }
+      throw e;
+    }
+    return hsm;
+  }
+
+  /** C_Initialize with OS locking (without it concurrent sessions crash SoftHSM), slot lookup, login. */
+  private async connect(): Promise<void> {
+    try {
+      this.lib.C_Initialize({ flags: pkcs11.CKF_OS_LOCKING_OK });
+    } catch (e) {
+      if (ckrOf(e) !== 0x191 /* CKR_CRYPTOKI_ALREADY_INITIALIZED */) throw mapHsmError(e, 'initialising the PKCS#11 module');
+    }
+    this.slot = this.findSlot();
+    const first = await this.pool.acquire();
+    try {
+      this.login(first);
+    } finally {
+      this.pool.release(first);
+    }
+  }
+
+  private findSlot(): Buffer {
+    const { tokenLabel } = this.options;
+    let slots: Buffer[];
+    try {
+      slots = this.lib.C_GetSlotList(true);
+    } catch (e) {
+      throw mapHsmError(e, 'listing the HSM slots');
+    }
+    for (const slot of slots) {
+      const info = this.lib.C_GetTokenInfo(slot);
+      if (info.label.trim() === tokenLabel) return slot;
+    }
+    throw new HsmError(
+      'hsm-token-not-found',
+      `No HSM token labelled "${tokenLabel}" (found ${slots.length} token(s)). Create it (npm run setup for the dev token) or set ONESEAL_TOKEN_LABEL.`,
+    );
+  }
+
+  /** Re-login during recovery: a failure here resurfaces as the retried operation's own error. */
+  private loginQuietly(session: Buffer): void {
+    try {
+      this.login(session);
+    } catch {
+      // the retry reports what is really wrong
+    }
+  }
+
+  private login(session: Buffer): void {
+    try {
+      this.lib.C_Login(session, pkcs11.CKU_USER, this.options.pin);
+    } catch (e) {
+      if (ckrOf(e) === CKR.USER_ALREADY_LOGGED_IN) return;
+      throw mapHsmError(e, `logging in to token "${this.options.tokenLabel}"`);
+    }
+  }
+
+  /** After the token vanished (removed, re-inserted, library reset): start over, once for all callers. */
+  private reconnect(): Promise<void> {
+    this.reconnecting ??= (async () => {
+      try {
+        this.pool.drainIdle();
+        this.keys.clear();
+        try {
+          this.lib.C_Finalize();
+        } catch {
+          // already finalised: connect() starts afresh either way
+        }
+        await this.connect();
+      } finally {
+        this.reconnecting = undefined;
+      }
+    })();
+    return this.reconnecting;
+  }
+
+  /**
+   * Runs `fn` with a pooled session. A session, login or token that died underneath is replaced and
+   * the operation tried once more, so an HSM hiccup costs a retry, not a failed stamp.
+   */
+  private async withSession<T>(context: string, fn: (session: Buffer) => T | Promise<T>): Promise<T> {
+    if (this.closed) throw new HsmError('hsm-closed', 'The HSM connection has been closed.');
+    let session: Buffer | undefined;
+    try {
+      if (this.reconnecting) await this.reconnecting;
+      session = await this.pool.acquire().catch(async () => {
+        await this.reconnect();
+        return this.pool.acquire();
+      });
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await fn(session);
+        } catch (e) {
+          const recovery = recoveryFor(e);
+          if (recovery === 'none' || attempt >= MAX_ATTEMPTS) throw e;
+          if (recovery === 'key') {
+            // handles go stale after a token reset, and private ones vanish after a logout
+            this.keys.clear();
+            this.loginQuietly(session);
+            continue;
+          }
+          const dead = session;
+          session = undefined;
+          this.pool.discard(dead);
+          if (recovery === 'token') await this.reconnect();
+          session = await this.pool.acquire();
+          this.loginQuietly(session);
+        }
+      }
+    } catch (e) {
+      throw mapHsmError(e, context);
+    } finally {
+      if (session) this.pool.release(session);
+    }
+  }
+
+  private findObjects(session: Buffer, template: pkcs11.Template, max = 16): Buffer[] {
+    this.lib.C_FindObjectsInit(session, template);
+    try {
+      return this.lib.C_FindObjects(session, max);
+    } finally {
+      this.lib.C_FindObjectsFinal(session);
+    }
+  }
+
+  private async handles(id: string): Promise<KeyHandles> {
+    const cached = this.keys.get(id);
+    if (cached) return cached;
+    const found = await this.withSession(`looking up key ${id}`, (s) => this.readKey(s, id));
+    if (!found) {
+      throw new HsmError('hsm-key-not-found', `The HSM token "${this.options.tokenLabel}" holds no private key with id ${id}.`);
+    }
+    this.keys.set(id, found);
+    return found;
+  }
+
+  private readKey(session: Buffer, id: string): KeyHandles | undefined {
+    const idBuf = Buffer.from(id, 'hex');
+    const [priv] = this.findObjects(session, [
+      { type: pkcs11.CKA_CLASS, value: pkcs11.CKO_PRIVATE_KEY },
+      { type: pkcs11.CKA_ID, value: idBuf },
+    ], 1);
+    if (!priv) return undefined;
+    const [pub] = this.findObjects(session, [
+      { type: pkcs11.CKA_CLASS, value: pkcs11.CKO_PUBLIC_KEY },
+      { type: pkcs11.CKA_ID, value: idBuf },
+    ], 1);
+    if (!pub) throw new HsmError('hsm-key-incomplete', `Key ${id} has no public half on the token; re-import it.`);
+    const [keyType, label] = this.lib.C_GetAttributeValue(session, priv, [
+      { type: pkcs11.CKA_KEY_TYPE },
+      { type: pkcs11.CKA_LABEL },
+    ]);
+    const labelText = (label!.value as Buffer).toString('utf8');
+    if (readUlong(keyType!.value as Buffer) === pkcs11.CKK_RSA) {
+      const [mod, exp] = this.lib.C_GetAttributeValue(session, pub, [
+        { type: pkcs11.CKA_MODULUS },
+        { type: pkcs11.CKA_PUBLIC_EXPONENT },
+      ]);
+      const modulus = mod!.value as Buffer;
+      const algorithm: KeyAlgorithm = modulus.length * 8 === 2048 ? 'RSA-2048' : 'RSA-3072';
+      const spki = spkiFromAttributes(algorithm, { modulus, exponent: exp!.value as Buffer });
+      return { priv, algorithm, spki, label: labelText };
+    }
+    const [params, point] = this.lib.C_GetAttributeValue(session, pub, [
+      { type: pkcs11.CKA_EC_PARAMS },
+      { type: pkcs11.CKA_EC_POINT },
+    ]);
+    const algorithm = algorithmOfEcParams(params!.value as Buffer);
+    const spki = spkiFromAttributes(algorithm, { ecPoint: point!.value as Buffer });
+    return { priv, algorithm, spki, label: labelText };
+  }
+
+  private keyOf(id: string, h: KeyHandles): HsmKey {
+    return new HsmKey(this, id, h.label, h.algorithm, h.spki);
+  }
+
+  /** Generates a key pair on the token; the private key is sensitive and non-extractable. */
+  async generateKeyPair(spec: KeySpec): Promise<HsmKey> {
+    const id = spec.id ?? randomBytes(16).toString('hex');
+    const t = generationTemplates(spec.algorithm, spec.label, Buffer.from(id, 'hex'));
+    const handles = await this.withSession(`generating a ${spec.algorithm} key "${spec.label}"`, async (s) => {
+      await this.lib.C_GenerateKeyPairAsync(s, t.mechanism, t.publicKey, t.privateKey);
+      return this.readKey(s, id)!;
+    });
+    this.keys.set(id, handles);
+    return this.keyOf(id, handles);
+  }
+
+  /** Imports a PKCS#8 private key as a sensitive, non-extractable token object (and its public half). */
+  async importPrivateKey(spec: { label: string; id?: string; pkcs8: Uint8Array }): Promise<HsmKey> {
+    const id = spec.id ?? randomBytes(16).toString('hex');
+    const t = importTemplates(spec.pkcs8, spec.label, Buffer.from(id, 'hex'));
+    const handles = await this.withSession(`importing key "${spec.label}"`, (s) => {
+      this.lib.C_CreateObject(s, t.publicKey);
+      this.lib.C_CreateObject(s, t.privateKey);
+      return this.readKey(s, id)!;
+    });
+    this.keys.set(id, handles);
+    return this.keyOf(id, handles);
+  }
+
+  async findKey(id: string): Promise<HsmKey | undefined> {
+    try {
+      return this.keyOf(id, await this.handles(id));
+    } catch (e) {
+      if (e instanceof HsmError && e.code === 'hsm-key-not-found') return undefined;
+      throw e;
+    }
+  }
+
+  /** Finds keys by label (several keys may share one). */
+  async findKeysByLabel(label: string): Promise<HsmKey[]> {
+    const ids = await this.withSession(`looking up keys labelled "${label}"`, (s) =>
+      this.findObjects(s, [
+        { type: pkcs11.CKA_CLASS, value: pkcs11.CKO_PRIVATE_KEY },
+        { type: pkcs11.CKA_LABEL, value: label },
+      ], 64).map((h) => (this.lib.C_GetAttributeValue(s, h, [{ type: pkcs11.CKA_ID }])[0]!.value as Buffer).toString('hex')),
+    );
+    const keys: HsmKey[] = [];
+    for (const id of ids) {
+      const k = await this.findKey(id);
+      if (k) keys.push(k);
+    }
+    return keys;
+  }
+
+  /** Deletes both halves of a key pair. Certificates elsewhere stay, so old signatures still verify. */
+  async destroyKey(id: string): Promise<void> {
+    await this.withSession(`destroying key ${id}`, (s) => {
+      for (const cls of [pkcs11.CKO_PRIVATE_KEY, pkcs11.CKO_PUBLIC_KEY]) {
+        for (const h of this.findObjects(s, [
+          { type: pkcs11.CKA_CLASS, value: cls },
+          { type: pkcs11.CKA_ID, value: Buffer.from(id, 'hex') },
+        ])) {
+          this.lib.C_DestroyObject(s, h);
+        }
+      }
+    });
+    this.keys.delete(id);
+  }
+
+  /** Signs a precomputed digest: RSA PKCS#1 v1.5 over our DigestInfo, or ECDSA returned as DER. */
+  async signDigest(id: string, hash: HashAlgorithm, digest: Uint8Array): Promise<Uint8Array> {
+    let key = await this.handles(id);
+    const rsa = isRsa(key.algorithm);
+    const input = rsa ? digestInfo(hash, digest) : Buffer.from(digest);
+    const mechanism = { mechanism: rsa ? pkcs11.CKM_RSA_PKCS : pkcs11.CKM_ECDSA };
+    const out = Buffer.alloc(rsa ? 512 : 132);
+    const raw = await this.withSession(`signing with key ${id}`, async (s) => {
+      if (!this.keys.has(id)) key = this.readKey(s, id) ?? key; // handles were dropped by a recovery
+      this.keys.set(id, key);
+      this.lib.C_SignInit(s, mechanism, key.priv);
+      return this.lib.C_SignAsync(s, input, out);
+    });
+    return rsa ? Buffer.from(raw) : ecdsaRawToDer(raw);
+  }
+
+  /** Reads attributes of a private key, for checks that it is protected (tests, health). */
+  async keyAttributes(id: string): Promise<{ sensitive: boolean; extractable: boolean; valueReadable: boolean }> {
+    const key = await this.handles(id);
+    return this.withSession(`reading attributes of key ${id}`, (s) => {
+      const [sens, extr] = this.lib.C_GetAttributeValue(s, key.priv, [
+        { type: pkcs11.CKA_SENSITIVE },
+        { type: pkcs11.CKA_EXTRACTABLE },
+      ]);
+      let valueReadable = true;
+      try {
+        this.lib.C_GetAttributeValue(s, key.priv, [{ type: pkcs11.CKA_PRIVATE_EXPONENT }, { type: pkcs11.CKA_VALUE }]);
+      } catch {
+        valueReadable = false;
+      }
+      return { sensitive: (sens!.value as Buffer)[0] === 1, extractable: (extr!.value as Buffer)[0] === 1, valueReadable };
+    });
+  }
+
+  /** A real round trip to the token, for /healthz. */
+  async health(): Promise<{ ok: boolean; detail: string }> {
+    try {
+      await this.withSession('checking the HSM', (s) => {
+        this.lib.C_GetSessionInfo(s);
+        this.lib.C_GenerateRandom(s, Buffer.alloc(8));
+      });
+      return { ok: true, detail: `token "${this.options.tokenLabel}"` };
+    } catch (e) {
+      return { ok: false, detail: (e as Error).message };
+    }
+  }
+
+  get poolStats(): { size: number; inUse: number; waiting: number } {
+    return this.pool.stats;
+  }
+
+  /**
+   * Test seam: the raw PKCS#11 module and slot, so tests can kill sessions underneath the pool
+   * the way a real HSM failover does.
+   */
+  get raw(): { lib: pkcs11.PKCS11; slot: Buffer } {
+    return { lib: this.lib, slot: this.slot };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.lib.C_CloseAllSessions(this.slot);
+    } catch {
+      // closing anyway
+    }
+    try {
+      this.lib.C_Finalize();
+    } catch {
+      // closing anyway
+    }
+    try {
+      this.lib.close();
+    } catch {
+      // closing anyway
+    }
+  }
+}

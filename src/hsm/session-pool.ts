@@ -1,0 +1,72 @@
+/**
+ * A fixed-size pool of PKCS#11 session handles. Each signature needs a session of its own
+ * (C_SignInit → C_Sign is per session), so the pool size is the HSM's concurrency.
+ * Waiters are served first come, first served.
+ */
+export class SessionPool {
+  private readonly idle: Buffer[] = [];
+  private readonly waiters: ((s: Buffer) => void)[] = [];
+  private inUse = 0;
+
+  constructor(
+    private readonly open: () => Buffer,
+    private readonly closeOne: (s: Buffer) => void,
+    readonly size: number,
+  ) {}
+
+  get stats(): { size: number; inUse: number; waiting: number } {
+    return { size: this.size, inUse: this.inUse, waiting: this.waiters.length };
+  }
+
+  async acquire(): Promise<Buffer> {
+    const s = this.idle.pop();
+    if (s) {
+      this.inUse++;
+      return s;
+    }
+    if (this.inUse + this.idle.length < this.size) {
+      this.inUse++;
+      try {
+        return this.open();
+      } catch (e) {
+        this.inUse--;
+        throw e;
+      }
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  release(s: Buffer): void {
+    const next = this.waiters.shift();
+    if (next) next(s);
+    else {
+      this.inUse--;
+      this.idle.push(s);
+    }
+  }
+
+  /** Drops a session that died; its place in the pool is free for a fresh one. */
+  discard(dead: Buffer): void {
+    try {
+      this.closeOne(dead);
+    } catch {
+      // already gone: that is why it is discarded
+    }
+    this.inUse--;
+    const next = this.waiters.shift();
+    if (next) {
+      this.acquire().then(next, () => this.waiters.unshift(next));
+    }
+  }
+
+  /** Forgets idle sessions (the token was reset); sessions in use are replaced as they fail. */
+  drainIdle(): void {
+    for (const s of this.idle.splice(0)) {
+      try {
+        this.closeOne(s);
+      } catch {
+        // the token reset already closed it
+      }
+    }
+  }
+}

@@ -1,0 +1,39 @@
+import type { HashAlgorithm } from './types.js';
+
+/** DER DigestInfo prefixes (RFC 8017 §9.2 note 1): CKM_RSA_PKCS signs DigestInfo, which we build. */
+const DIGEST_INFO_PREFIX: Record<HashAlgorithm, Buffer> = {
+  'SHA-256': Buffer.from('3031300d060960864801650304020105000420', 'hex'),
+  'SHA-384': Buffer.from('3041300d060960864801650304020205000430', 'hex'),
+  'SHA-512': Buffer.from('3051300d060960864801650304020305000440', 'hex'),
+};
+
+export const DIGEST_LENGTH: Record<HashAlgorithm, number> = { 'SHA-256': 32, 'SHA-384': 48, 'SHA-512': 64 };
+
+export function digestInfo(hash: HashAlgorithm, digest: Uint8Array): Buffer {
+  if (digest.length !== DIGEST_LENGTH[hash]) {
+    throw new RangeError(`a ${hash} digest is ${DIGEST_LENGTH[hash]} bytes, got ${digest.length}`);
+  }
+  return Buffer.concat([DIGEST_INFO_PREFIX[hash], digest]);
+}
+
+function derInteger(unsigned: Uint8Array): Buffer {
+  let i = 0;
+  while (i < unsigned.length - 1 && unsigned[i] === 0) i++;
+  let body = Buffer.from(unsigned.subarray(i));
+  if (body[0]! & 0x80) body = Buffer.concat([Buffer.from([0]), body]);
+  return Buffer.concat([Buffer.from([0x02]), derLength(body.length), body]);
+}
+
+function derLength(n: number): Buffer {
+  if (n < 0x80) return Buffer.from([n]);
+  if (n < 0x100) return Buffer.from([0x81, n]);
+  return Buffer.from([0x82, n >> 8, n & 0xff]);
+}
+
+/** CKM_ECDSA returns r‖s; CMS and X.509 want ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }. */
+export function ecdsaRawToDer(raw: Uint8Array): Buffer {
+  if (raw.length % 2 !== 0) throw new RangeError('an ECDSA r‖s signature has even length');
+  const half = raw.length / 2;
+  const body = Buffer.concat([derInteger(raw.subarray(0, half)), derInteger(raw.subarray(half))]);
+  return Buffer.concat([Buffer.from([0x30]), derLength(body.length), body]);
+}
