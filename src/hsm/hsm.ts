@@ -57,6 +57,12 @@ const MAX_ATTEMPTS = 3;
 
 const readUlong = (b: Buffer): number => (b.length >= 8 ? Number(b.readBigUInt64LE(0)) : b.readUInt32LE(0));
 
+/**
+ * PKCS#11 modules are process-wide: C_Finalize ends every user of the module, so it is only called
+ * when the last Hsm on that module closes.
+ */
+const openCount = new Map<string, number>();
+
 export class Hsm {
   private readonly pool: SessionPool;
   private slot!: Buffer;
@@ -88,10 +94,12 @@ export class Hsm {
       );
     }
     const hsm = new Hsm(lib, { poolSize: 4, ...options });
+    openCount.set(options.modulePath, (openCount.get(options.modulePath) ?? 0) + 1);
     try {
       await hsm.connect();
     } catch (e) {
       try {
+        if (hsm.release()) lib.C_Finalize();
         lib.close();
       } catch {
         // the module is unusable anyway
@@ -268,6 +276,17 @@ export class Hsm {
     return { priv, algorithm, spki, label: labelText };
   }
 
+  /** Handles for use inside withSession: a recovery may have dropped the cache, so look again. */
+  private handlesIn(session: Buffer, id: string): KeyHandles {
+    let h = this.keys.get(id);
+    if (!h) {
+      h = this.readKey(session, id);
+      if (!h) throw new HsmError('hsm-key-not-found', `The HSM token "${this.options.tokenLabel}" holds no private key with id ${id}.`);
+      this.keys.set(id, h);
+    }
+    return h;
+  }
+
   private keyOf(id: string, h: KeyHandles): HsmKey {
     return new HsmKey(this, id, h.label, h.algorithm, h.spki);
   }
@@ -339,15 +358,13 @@ export class Hsm {
 
   /** Signs a precomputed digest: RSA PKCS#1 v1.5 over our DigestInfo, or ECDSA returned as DER. */
   async signDigest(id: string, hash: HashAlgorithm, digest: Uint8Array): Promise<Uint8Array> {
-    let key = await this.handles(id);
-    const rsa = isRsa(key.algorithm);
+    const { algorithm } = await this.handles(id);
+    const rsa = isRsa(algorithm);
     const input = rsa ? digestInfo(hash, digest) : Buffer.from(digest);
     const mechanism = { mechanism: rsa ? pkcs11.CKM_RSA_PKCS : pkcs11.CKM_ECDSA };
     const out = Buffer.alloc(rsa ? 512 : 132);
     const raw = await this.withSession(`signing with key ${id}`, async (s) => {
-      if (!this.keys.has(id)) key = this.readKey(s, id) ?? key; // handles were dropped by a recovery
-      this.keys.set(id, key);
-      this.lib.C_SignInit(s, mechanism, key.priv);
+      this.lib.C_SignInit(s, mechanism, this.handlesIn(s, id).priv);
       return this.lib.C_SignAsync(s, input, out);
     });
     return rsa ? Buffer.from(raw) : ecdsaRawToDer(raw);
@@ -355,8 +372,9 @@ export class Hsm {
 
   /** Reads attributes of a private key, for checks that it is protected (tests, health). */
   async keyAttributes(id: string): Promise<{ sensitive: boolean; extractable: boolean; valueReadable: boolean }> {
-    const key = await this.handles(id);
+    await this.handles(id);
     return this.withSession(`reading attributes of key ${id}`, (s) => {
+      const key = this.handlesIn(s, id);
       const [sens, extr] = this.lib.C_GetAttributeValue(s, key.priv, [
         { type: pkcs11.CKA_SENSITIVE },
         { type: pkcs11.CKA_EXTRACTABLE },
@@ -399,20 +417,27 @@ export class Hsm {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    try {
-      this.lib.C_CloseAllSessions(this.slot);
-    } catch {
-      // closing anyway
-    }
-    try {
-      this.lib.C_Finalize();
-    } catch {
-      // closing anyway
+    this.pool.drainIdle();
+    const last = this.release();
+    if (last) {
+      try {
+        this.lib.C_Finalize();
+      } catch {
+        // closing anyway
+      }
     }
     try {
       this.lib.close();
     } catch {
       // closing anyway
     }
+  }
+
+  /** Returns true when this was the last open Hsm on its module. */
+  private release(): boolean {
+    const left = (openCount.get(this.options.modulePath) ?? 1) - 1;
+    if (left > 0) openCount.set(this.options.modulePath, left);
+    else openCount.delete(this.options.modulePath);
+    return left <= 0;
   }
 }

@@ -1,0 +1,160 @@
+/**
+ * OneSeal's certification authority as a running service sees it: the root, the time-stamping
+ * authority and the OCSP signer, each a key in the HSM with its certificate in the database.
+ * `ensureAuthority` creates what is missing (idempotent); `loadAuthority` only reads.
+ */
+import type { Hsm, HsmKey } from '../hsm/hsm.js';
+import type { KeyAlgorithm } from '../hsm/types.js';
+import { OneSealError } from '../errors.js';
+import { getPkiKey, insertIssuedCertificate, putPkiKey, type PkiRole } from '../store/pki.js';
+import type { Db } from '../store/db.js';
+import { issueCertificate, selfSignCertificate, type CertificateProfile, type CertificateUrls } from './certificates.js';
+import { serialHex, toCertificate } from './der.js';
+import { isDevRootCertificate, loadDevRoot } from './dev-root.js';
+import { formatName, type NameFields } from './names.js';
+
+export interface KeyWithCertificate {
+  signer: HsmKey;
+  /** DER */
+  certificate: Uint8Array;
+}
+
+export interface Authority {
+  root: KeyWithCertificate;
+  tsa: KeyWithCertificate;
+  ocsp: KeyWithCertificate;
+  /** Where relying parties fetch the CRL, OCSP answers and the CA certificate (in every issued certificate). */
+  urls: CertificateUrls;
+  usingDevRoot: boolean;
+}
+
+const YEAR_MS = 365.25 * 24 * 3600 * 1000;
+const KEY_LABELS: Record<Exclude<PkiRole, 'audit'>, string> = {
+  root: 'oneseal-root-ca',
+  tsa: 'oneseal-tsa',
+  ocsp: 'oneseal-ocsp',
+};
+// RSA keeps the CA's own certificates readable by every validator (pdfsig/NSS, Adobe, openssl).
+const SERVICE_KEY_ALGORITHM: KeyAlgorithm = 'RSA-2048';
+
+export function authorityUrls(publicUrl: string): CertificateUrls {
+  const base = publicUrl.replace(/\/+$/, '');
+  return { crl: `${base}/pki/crl/root.crl`, ocsp: `${base}/pki/ocsp`, caIssuers: `${base}/pki/certs/root.crt` };
+}
+
+interface Deps {
+  db: Db;
+  hsm: Hsm;
+  publicUrl: string;
+}
+
+async function loadRole(deps: Deps, role: PkiRole): Promise<KeyWithCertificate | undefined> {
+  const record = await getPkiKey(deps.db, role);
+  if (!record) return undefined;
+  const signer = await deps.hsm.findKey(record.keyId);
+  if (!signer) {
+    throw new OneSealError(
+      'pki-key-missing',
+      'unavailable',
+      `The ${role} key ${record.keyId} recorded in the database is not on the HSM token: the token was replaced or the database belongs to another token.`,
+    );
+  }
+  return { signer, certificate: record.certificate };
+}
+
+export async function loadAuthority(deps: Deps): Promise<Authority> {
+  const [root, tsa, ocsp] = await Promise.all([loadRole(deps, 'root'), loadRole(deps, 'tsa'), loadRole(deps, 'ocsp')]);
+  if (!root || !tsa || !ocsp) {
+    throw new OneSealError('pki-not-initialised', 'unavailable', 'The certification authority is not set up yet: run `oneseal init` (npm run setup does it).');
+  }
+  return { root, tsa, ocsp, urls: authorityUrls(deps.publicUrl), usingDevRoot: isDevRootCertificate(root.certificate) };
+}
+
+/**
+ * Creates the root (the committed dev root imported into the HSM when `allowDevRoot`, otherwise a
+ * fresh root generated inside the HSM), then the TSA and OCSP signers it certifies. Existing parts are kept.
+ */
+export async function ensureAuthority(deps: Deps & { allowDevRoot: boolean; now?: Date }): Promise<{ authority: Authority; created: PkiRole[] }> {
+  const now = deps.now ?? new Date();
+  const created: PkiRole[] = [];
+  let root = await loadRole(deps, 'root');
+  if (!root) {
+    root = deps.allowDevRoot ? await importDevRoot(deps) : await createRoot(deps, now);
+    await putPkiKey(deps.db, { role: 'root', keyId: root.signer.id, certificate: root.certificate, createdAt: now.toISOString() });
+    created.push('root');
+  }
+  const urls = authorityUrls(deps.publicUrl);
+  const services: [PkiRole & ('tsa' | 'ocsp'), CertificateProfile, string][] = [
+    ['tsa', 'tsa', 'OneSeal Time-Stamping Authority'],
+    ['ocsp', 'ocsp', 'OneSeal OCSP Responder'],
+  ];
+  for (const [role, profile, commonName] of services) {
+    if (await getPkiKey(deps.db, role)) continue;
+    const signer = await deps.hsm.generateKeyPair({ label: KEY_LABELS[role], algorithm: SERVICE_KEY_ALGORITHM });
+    const certificate = await issueAndRecord(deps.db, root, {
+      subjectSpki: signer.spki,
+      subject: { country: 'CN', organization: 'OneSeal', commonName },
+      profile,
+      notBefore: now,
+      notAfter: new Date(now.getTime() + 10 * YEAR_MS),
+      urls,
+    });
+    await putPkiKey(deps.db, { role, keyId: signer.id, certificate, createdAt: now.toISOString() });
+    created.push(role);
+  }
+  return { authority: await loadAuthority(deps), created };
+}
+
+async function importDevRoot(deps: Deps): Promise<KeyWithCertificate> {
+  const dev = loadDevRoot();
+  const signer = await deps.hsm.importPrivateKey({ label: KEY_LABELS.root, pkcs8: dev.keyPkcs8 });
+  return { signer, certificate: dev.certDer };
+}
+
+async function createRoot(deps: Deps, now: Date): Promise<KeyWithCertificate> {
+  const signer = await deps.hsm.generateKeyPair({ label: KEY_LABELS.root, algorithm: 'RSA-3072' });
+  const certificate = await selfSignCertificate({
+    signer,
+    subject: { country: 'CN', organization: 'OneSeal', commonName: 'OneSeal Root CA' },
+    notBefore: now,
+    notAfter: new Date(now.getTime() + 20 * YEAR_MS),
+  });
+  return { signer, certificate };
+}
+
+export interface IssueRequest {
+  subjectSpki: Uint8Array;
+  subject: NameFields;
+  profile: CertificateProfile;
+  notBefore: Date;
+  notAfter: Date;
+  urls?: CertificateUrls;
+}
+
+/** Issues a certificate under the root and records it, so OCSP and the CRL can answer for it. */
+export async function issueAndRecord(db: Db, root: KeyWithCertificate, request: IssueRequest): Promise<Uint8Array> {
+  const der = await issueUnderRoot(root, request);
+  await recordIssuedCertificate(db, der);
+  return der;
+}
+
+/** Issues without recording: the caller records it in the transaction that makes it count. */
+export function issueUnderRoot(root: KeyWithCertificate, request: IssueRequest): Promise<Uint8Array> {
+  const rootEnd = toCertificate(root.certificate).notAfter.value;
+  const notAfter = request.notAfter > rootEnd ? rootEnd : request.notAfter;
+  return issueCertificate({ issuer: { cert: root.certificate, signer: root.signer }, ...request, notAfter });
+}
+
+export async function recordIssuedCertificate(db: Db, der: Uint8Array): Promise<void> {
+  const cert = toCertificate(der);
+  await insertIssuedCertificate(db, {
+    serial: serialHex(cert),
+    issuerRole: 'root',
+    subject: formatName(cert.subject),
+    der,
+    status: 'good',
+    issuedAt: cert.notBefore.value.toISOString(),
+    revokedAt: null,
+    reason: null,
+  });
+}

@@ -1,0 +1,52 @@
+/**
+ * Opens what every entry point (server, CLI commands, init) works with: the HSM, the database and
+ * the certification authority, in that order, and closes them again.
+ */
+import { assertProductionSafe, type Config } from './config.js';
+import { selectSoftHsmStore } from './hsm/dev-token.js';
+import { Hsm } from './hsm/hsm.js';
+import { loadAuthority, type Authority } from './pki/authority.js';
+import { openStore, type Store } from './store/db.js';
+
+export interface Services {
+  config: Config;
+  hsm: Hsm;
+  store: Store;
+  authority: Authority;
+  close(): Promise<void>;
+}
+
+export async function openHsm(config: Config): Promise<Hsm> {
+  selectSoftHsmStore(config);
+  return Hsm.open({
+    modulePath: config.hsm.modulePath,
+    tokenLabel: config.hsm.tokenLabel,
+    pin: config.hsm.pin.reveal(),
+    poolSize: config.hsm.poolSize,
+  });
+}
+
+export async function openServices(config: Config): Promise<Services> {
+  const hsm = await openHsm(config);
+  let store: Store | undefined;
+  try {
+    store = await openStore(config);
+    const authority = await loadAuthority({ db: store.db, hsm, publicUrl: config.publicUrl });
+    assertProductionSafe(config, { usingDevRoot: authority.usingDevRoot });
+    const opened = store;
+    return {
+      config,
+      hsm,
+      store: opened,
+      authority,
+      async close() {
+        await opened.close();
+        await hsm.close();
+      },
+    };
+  } catch (e) {
+    await store?.close();
+    await hsm.close();
+    throw e;
+  }
+}
