@@ -13,6 +13,27 @@ export const isWhitespace = (c: number): boolean => WS[c] === 1;
 export const isDelimiter = (c: number): boolean => DELIM[c] === 1;
 const isRegular = (c: number): boolean => WS[c] === 0 && DELIM[c] === 0;
 
+/** Short tokens only: building a string by hand is much cheaper than a Buffer view per token. */
+function latin1(b: Uint8Array, start: number, end: number): string {
+  let out = '';
+  for (let i = start; i < end; i++) out += String.fromCharCode(b[i]!);
+  return out;
+}
+
+/** The value of an unsigned decimal integer token, or -1 when the token is not one (or too long to be exact). */
+function digitsValue(b: Uint8Array, start: number, end: number): number {
+  if (end - start > 15) return -1;
+  let v = 0;
+  for (let i = start; i < end; i++) {
+    const c = b[i]!;
+    if (c < 0x30 || c > 0x39) return -1;
+    v = v * 10 + (c - 0x30);
+  }
+  return v;
+}
+
+const HEX_DIGIT = /^[0-9a-fA-F]{2}$/;
+
 /** A keyword token (obj, endobj, stream, R, true, an operator in a content stream…). */
 export class PdfKeyword {
   constructor(readonly word: string) {}
@@ -103,25 +124,24 @@ export class PdfParser {
     let p = start;
     while (p < this.end && isRegular(b[p]!)) p++;
     if (p === start) throw syntaxError('unexpected character', start);
-    const token = Buffer.from(b.buffer, b.byteOffset + start, p - start).toString('latin1');
     this.pos = p;
-    if (/^[+-]?(\d+\.?\d*|\.\d+)$/.test(token)) {
-      const num = Number(token);
-      if (/^\d+$/.test(token)) {
-        // "N G R" lookahead for an indirect reference
-        const save = this.pos;
-        const gen = this.tryInteger();
-        if (gen !== undefined) {
-          this.skipWhitespace();
-          if (b[this.pos] === 0x52 /* R */ && (this.pos + 1 >= this.end || !isRegular(b[this.pos + 1]!))) {
-            this.pos++;
-            return new PdfRef(num, gen);
-          }
+    const int = digitsValue(b, start, p);
+    if (int >= 0) {
+      // "N G R" lookahead for an indirect reference
+      const save = this.pos;
+      const gen = this.tryInteger();
+      if (gen !== undefined) {
+        this.skipWhitespace();
+        if (b[this.pos] === 0x52 /* R */ && (this.pos + 1 >= this.end || !isRegular(b[this.pos + 1]!))) {
+          this.pos++;
+          return new PdfRef(int, gen);
         }
-        this.pos = save;
       }
-      return num;
+      this.pos = save;
+      return int;
     }
+    const token = latin1(b, start, p);
+    if (/^[+-]?(\d+\.?\d*|\.\d+)$/.test(token)) return Number(token);
     if (token === 'true') return true;
     if (token === 'false') return false;
     if (token === 'null') return null;
@@ -142,8 +162,10 @@ export class PdfParser {
     const s = p;
     while (p < this.end && b[p]! >= 0x30 && b[p]! <= 0x39) p++;
     if (p === s || (p < this.end && isRegular(b[p]!))) return undefined;
+    const v = digitsValue(b, s, p);
+    if (v < 0) return undefined;
     this.pos = p;
-    return Number(Buffer.from(b.buffer, b.byteOffset + s, p - s).toString('latin1'));
+    return v;
   }
 
   /** Reads a keyword such as `obj` and checks it. */
@@ -153,8 +175,8 @@ export class PdfParser {
     const s = this.pos;
     let p = s;
     while (p < this.end && isRegular(b[p]!)) p++;
-    const token = Buffer.from(b.buffer, b.byteOffset + s, p - s).toString('latin1');
-    if (token !== word) throw syntaxError(`expected "${word}" but found "${token.slice(0, 32)}"`, s);
+    const token = latin1(b, s, Math.min(p, s + 32));
+    if (p - s !== word.length || token !== word) throw syntaxError(`expected "${word}" but found "${token}"`, s);
     this.pos = p;
   }
 
@@ -173,22 +195,26 @@ export class PdfParser {
 
   private parseName(): PdfName {
     const b = this.buf;
-    let p = ++this.pos;
-    const out: number[] = [];
+    const s = ++this.pos;
+    let p = s;
+    let plain = true; // no #xx escapes and ASCII only: the common case, read without a byte copy
     while (p < this.end && isRegular(b[p]!)) {
-      const c = b[p]!;
-      if (c === 0x23 /* # */ && p + 2 < this.end) {
-        const h = parseInt(String.fromCharCode(b[p + 1]!, b[p + 2]!), 16);
-        if (!Number.isNaN(h)) {
-          out.push(h);
-          p += 3;
-          continue;
-        }
-      }
-      out.push(c);
+      if (b[p] === 0x23 || b[p]! > 0x7e) plain = false;
       p++;
     }
     this.pos = p;
+    if (plain) return PdfName.of(latin1(b, s, p));
+    const out: number[] = [];
+    for (let i = s; i < p; ) {
+      const c = b[i]!;
+      if (c === 0x23 /* # */ && i + 2 < p && HEX_DIGIT.test(String.fromCharCode(b[i + 1]!, b[i + 2]!))) {
+        out.push(parseInt(String.fromCharCode(b[i + 1]!, b[i + 2]!), 16));
+        i += 3;
+        continue;
+      }
+      out.push(c);
+      i++;
+    }
     return PdfName.of(Buffer.from(out).toString('utf8'));
   }
 

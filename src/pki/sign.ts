@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { OneSealError } from '../errors.js';
+import type { DigestSigner, HashAlgorithm, KeyAlgorithm } from '../hsm/types.js';
+
+/** OIDs of the digest algorithms OneSeal computes and accepts. */
+export const HASH_OIDS: Record<HashAlgorithm, string> = {
+  'SHA-256': '2.16.840.1.101.3.4.2.1',
+  'SHA-384': '2.16.840.1.101.3.4.2.2',
+  'SHA-512': '2.16.840.1.101.3.4.2.3',
+};
+
+const NODE_HASH: Record<HashAlgorithm | 'SHA-1', string> = {
+  'SHA-1': 'sha1',
+  'SHA-256': 'sha256',
+  'SHA-384': 'sha384',
+  'SHA-512': 'sha512',
+};
+
+export function digest(hash: HashAlgorithm | 'SHA-1', data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash(NODE_HASH[hash]).update(data).digest());
+}
+
+export function hashAlgorithmFromOid(oid: string): HashAlgorithm | undefined {
+  return (Object.keys(HASH_OIDS) as HashAlgorithm[]).find((h) => HASH_OIDS[h] === oid);
+}
+
+/** Digest AlgorithmIdentifier with NULL parameters, the form RFC 5754 says receivers must accept and OpenSSL emits. */
+export function hashAlgorithmIdentifier(hash: HashAlgorithm): pkijs.AlgorithmIdentifier {
+  return new pkijs.AlgorithmIdentifier({ algorithmId: HASH_OIDS[hash], algorithmParams: new asn1js.Null() });
+}
+
+interface SignatureScheme {
+  hash: HashAlgorithm;
+  oid: string;
+  /** RSA signature AlgorithmIdentifiers carry NULL parameters; ECDSA ones must omit them (RFC 5758). */
+  nullParams: boolean;
+}
+
+/** The hash is tied to the key so that security levels match (P-384 is paired with SHA-384). */
+const SCHEMES: Record<KeyAlgorithm, SignatureScheme> = {
+  'RSA-2048': { hash: 'SHA-256', oid: '1.2.840.113549.1.1.11', nullParams: true },
+  'RSA-3072': { hash: 'SHA-256', oid: '1.2.840.113549.1.1.11', nullParams: true },
+  'EC-P256': { hash: 'SHA-256', oid: '1.2.840.10045.4.3.2', nullParams: false },
+  'EC-P384': { hash: 'SHA-384', oid: '1.2.840.10045.4.3.3', nullParams: false },
+};
+
+function schemeFor(signer: DigestSigner): SignatureScheme {
+  const scheme = SCHEMES[signer.algorithm];
+  if (!scheme) {
+    throw new OneSealError('unsupported-key-algorithm', 'internal', `Key algorithm ${String(signer.algorithm)} cannot sign certificates or tokens.`);
+  }
+  return scheme;
+}
+
+/** The digest algorithm a signer's signatures use. */
+export function signerHash(signer: DigestSigner): HashAlgorithm {
+  return schemeFor(signer).hash;
+}
+
+/** A fresh signatureAlgorithm value for this signer (fresh because pkijs objects are mutable). */
+export function signatureAlgorithmIdentifier(signer: DigestSigner): pkijs.AlgorithmIdentifier {
+  const scheme = schemeFor(signer);
+  return scheme.nullParams
+    ? new pkijs.AlgorithmIdentifier({ algorithmId: scheme.oid, algorithmParams: new asn1js.Null() })
+    : new pkijs.AlgorithmIdentifier({ algorithmId: scheme.oid });
+}
+
+/**
+ * Signs DER "to-be-signed" bytes (a TBSCertificate, TBSCertList, ResponseData or CMS signed attributes):
+ * the digest is computed here and only the digest goes to the signer, so the key never has to leave the HSM.
+ */
+export async function signTbs(signer: DigestSigner, tbs: Uint8Array): Promise<Uint8Array> {
+  const hash = signerHash(signer);
+  return signer.signDigest(hash, digest(hash, tbs));
+}
