@@ -1,8 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PDFDocument, StandardFonts, degrees } from '@cantoo/pdf-lib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +10,7 @@ import { CMap } from '../src/pdf/cmap.js';
 import { contentOps } from '../src/pdf/content.js';
 import { PdfDict, PdfRef, PdfStream, dict, name, ref, type PdfValue } from '../src/pdf/objects.js';
 import { extractGlyphs, findText, type TextSource } from '../src/pdf/text.js';
+import { corpusFile, repoRoot, scratchDir } from './support/pdfs.js';
 
 /** A document held in memory: objects by number, streams unfiltered, one page per content string. */
 function memoryDoc(objects: Record<number, PdfValue>, pages: { content: string; resources: PdfDict }[]): TextSource {
@@ -191,6 +190,27 @@ describe('findText on constructed pages', () => {
     expect(m.height).toBeCloseTo(20);
   });
 
+  it('stacks glyphs downwards for vertical (Identity-V) fonts, with /W2 metrics and TJ shifts', () => {
+    const toUnicode = stream(`begincmap 1 begincodespacerange <0000> <FFFF> endcodespacerange
+      4 beginbfchar <0003> <FF08> <0004> <76D6> <0005> <7AE0> <0006> <FF09> endbfchar endcmap`);
+    const cid = dict({ Subtype: name('CIDFontType2'), DW: 1000, W2: [5, [-900, 400, 800]], FontDescriptor: dict({ Ascent: 880, Descent: -120 }) });
+    const font = dict({ Subtype: name('Type0'), Encoding: name('Identity-V'), DescendantFonts: [cid], ToUnicode: toUnicode });
+    const doc = memoryDoc({}, [{ content: 'BT /V 20 Tf 100 500 Td [<00030004> 500 <00050006>] TJ ET', resources: fonts({ V: font }) }]);
+    const g = extractGlyphs(doc, 0);
+    expect(g.map((x) => x.text).join('')).toBe('（盖章）');
+    // default DW2 [880 -1000]: centred on x, the box hangs from the pen, the pen moves down 20 pt
+    expect(g[0]).toMatchObject({ x: 90, width: 20 });
+    expect(g[0]!.y).toBeCloseTo(480);
+    expect(g[1]!.y).toBeCloseTo(460);
+    // TJ 500 moves the pen down another 10 pt; 章 has W2 origin (400, 800)
+    expect(g[2]!.x).toBeCloseTo(100 - 8);
+    expect(g[2]!.y).toBeCloseTo(500 - 40 - 10 - 16 - 2.4);
+    expect(g[3]!.y).toBeCloseTo(500 - 40 - 10 - 18 - 20);
+    const m = one(doc, '（盖章）');
+    expect(m.x).toBeCloseTo(90);
+    expect(m.y + m.height).toBeCloseTo(500);
+  });
+
   it('follows Form XObjects with their matrix and resources, to a depth limit', () => {
     const objects: Record<number, PdfValue> = {
       10: stream('BT /FX 10 Tf 0 0 Td (inner) Tj ET /Loop Do', {
@@ -212,8 +232,7 @@ describe('findText on constructed pages', () => {
   });
 });
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const fixture = (name: string) => join(root, 'fixtures', name);
+const fixture = (name: string) => join(repoRoot, 'fixtures', name);
 
 /** Poppler's word boxes for a page, converted from its top-down y to PDF user space. */
 function popplerWords(file: string, page: number): { text: string; x0: number; y0: number; x1: number; y1: number }[] {
@@ -373,7 +392,7 @@ describe('findText on real documents', () => {
   });
 
   it('finds text in an earlier signature appearance (CID font, Identity-H) where poppler does', () => {
-    const file = join(root, '../shared/corpus/eu-dss-pades/validation/adbe_crl_signed.pdf');
+    const file = corpusFile('eu-dss-pades/validation/adbe_crl_signed.pdf');
     const reader = PdfReader.load(readFileSync(file));
     const m = one(reader, 'Digitálně podepsal');
     const words = popplerWords(file, 1);
@@ -389,14 +408,15 @@ describe('findText on real documents', () => {
     const times = await doc.embedFont(StandardFonts.TimesRomanBold);
     page.drawText('Café – naïve 10 € façade', { x: 120, y: 500, size: 14, font: helv });
     page.drawText('Rotated approval', { x: 300, y: 100, size: 20, font: times, rotate: degrees(90) });
-    const dir = mkdtempSync(join(tmpdir(), 'oneseal-text-'));
-    const file = join(dir, 'winansi.pdf');
+    const scratch = scratchDir();
+    const file = scratch.file('winansi.pdf');
     const bytes = await doc.save();
     writeFileSync(file, bytes);
     const reader = PdfReader.load(bytes);
 
     const naive = one(reader, 'naïve 10 €');
     const words = popplerWords(file, 1);
+    scratch.cleanup();
     expectSameBox(naive, { ...words.find((w) => w.text === 'naïve')!, x1: words.find((w) => w.text === '€')!.x1 });
     expect(findText(reader, 'Café–naïvе')).toEqual([]); // a Cyrillic "е": near-misses do not match
 
@@ -431,14 +451,14 @@ describe('robustness', () => {
             pages: () => [{ index: 0, dict: dict({ Contents: stream(bytes) }), resources: page.resources }],
           };
           try {
-            for (const g of extractGlyphs(doc, 0)) expect(Number.isFinite(g.x + g.y) || Number.isNaN(g.x + g.y)).toBe(true);
-            findText(doc, '盖章');
+            expect(Array.isArray(extractGlyphs(doc, 0))).toBe(true);
+            expect(Array.isArray(findText(doc, '盖章'))).toBe(true);
           } catch (e) {
             expect(e).toBeInstanceOf(PdfError);
           }
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
   });
 });

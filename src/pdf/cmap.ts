@@ -1,5 +1,5 @@
 import { PdfError } from '../errors.js';
-import { PdfName, PdfString, type PdfValue } from './objects.js';
+import { PdfName, PdfString, isName, type PdfValue } from './objects.js';
 import { PdfKeyword, PdfParser } from './parser.js';
 
 /** A byte-length class of codes: codes of `bytes` bytes from `low` to `high`. */
@@ -83,6 +83,8 @@ export class CMap {
   private readonly cidRanges = new RangeTable<number>();
   /** A `usecmap` parent, when its name was resolvable (only the Identity CMaps are). */
   private identityParent = false;
+  /** 1 for vertical writing ("/WMode 1 def"). */
+  wmode = 0;
 
   /** Parses a CMap program. Unknown or damaged parts are skipped: a partial map still helps. */
   static parse(data: Uint8Array): CMap {
@@ -109,6 +111,8 @@ export class CMap {
       if (word === 'usecmap') {
         const parent = stack[stack.length - 1];
         if (parent instanceof PdfName && /^Identity-[HV]$/.test(parent.name)) cmap.identityParent = true;
+      } else if (word === 'def' && isName(stack[stack.length - 2], 'WMode') && stack[stack.length - 1] === 1) {
+        cmap.wmode = 1;
       } else if (SECTIONS.has(word)) {
         entries += cmap.readSection(p, word.slice(5), MAX_ENTRIES - entries);
       }
@@ -151,7 +155,9 @@ export class CMap {
     const low = codeOf(a);
     switch (kind) {
       case 'codespacerange':
-        if (b instanceof PdfString && this.codespaces.length < MAX_CODESPACES) this.codespaces.push({ bytes, low, high: codeOf(b) });
+        if (b instanceof PdfString && this.codespaces.length < MAX_CODESPACES) {
+          this.codespaces.push({ bytes, low, high: codeOf(b) });
+        }
         return;
       case 'bfchar':
         if (b instanceof PdfString) this.chars.set(key(low, bytes), utf16(b.bytes));
@@ -185,10 +191,10 @@ export class CMap {
     for (const r of this.codespaces) {
       if (pos + r.bytes > data.length) continue;
       const { code } = readCode(data, pos, r.bytes);
-      if (code >= r.low && code <= r.high && withinBytewise(code, r)) return { code, bytes: r.bytes };
-      const shift = 8 * (r.bytes - 1);
+      if (withinBytewise(code, r)) return { code, bytes: r.bytes };
+      const shift = 2 ** (8 * (r.bytes - 1));
       const first = data[pos]!;
-      if (partial === 0 && first >= Math.floor(r.low / 2 ** shift) && first <= Math.floor(r.high / 2 ** shift)) partial = r.bytes;
+      if (partial === 0 && first >= Math.floor(r.low / shift) && first <= Math.floor(r.high / shift)) partial = r.bytes;
     }
     return readCode(data, pos, partial || Math.min(...this.codespaces.map((r) => r.bytes)));
   }

@@ -18,6 +18,18 @@ export interface TextFont {
   /** Glyph box top and bottom at font size 1 (descent negative). */
   ascent: number;
   descent: number;
+  /** For fonts in vertical writing mode (WMode 1): the code's vertical metrics. */
+  vertical?: (code: number, bytes: number) => VerticalMetrics;
+}
+
+/**
+ * A vertical-mode glyph at font size 1: its advance (w1, negative is down) and its origin (vx, vy)
+ * measured in the horizontal glyph's space.
+ */
+export interface VerticalMetrics {
+  w1: number;
+  vx: number;
+  vy: number;
 }
 
 const UNKNOWN = '\ufffd';
@@ -56,7 +68,7 @@ function toUnicodeMap(src: PdfObjectSource, fontDict: PdfDict): CMap | undefined
 }
 
 /** Ascent/descent from a font descriptor, with poppler's sanity checks against broken values. */
-function verticalMetrics(src: PdfObjectSource, descriptor: PdfDict | undefined, fallback?: { ascent: number; descent: number }) {
+function glyphHeights(src: PdfObjectSource, descriptor: PdfDict | undefined, fallback?: { ascent: number; descent: number }) {
   let ascent = fallback ? fallback.ascent / 1000 : DEFAULT_ASCENT;
   let descent = fallback ? fallback.descent / 1000 : DEFAULT_DESCENT;
   const a = get(src, descriptor, 'Ascent');
@@ -81,7 +93,8 @@ function loadSimpleFont(src: PdfObjectSource, fontDict: PdfDict): TextFont {
 
   // Type 3 glyphs live in their own glyph space; everything else is in 1/1000 em.
   const fontMatrix = get(src, fontDict, 'FontMatrix');
-  const scale = isName(fontDict.get('Subtype'), 'Type3') && isArray(fontMatrix) && isNumber(fontMatrix[0]) ? fontMatrix[0] : 0.001;
+  const type3 = isName(fontDict.get('Subtype'), 'Type3');
+  const scale = type3 && isArray(fontMatrix) && isNumber(fontMatrix[0]) ? fontMatrix[0] : 0.001;
   const widths = get(src, fontDict, 'Widths');
   const firstChar = get(src, fontDict, 'FirstChar');
   const missing = get(src, descriptor, 'MissingWidth');
@@ -96,22 +109,24 @@ function loadSimpleFont(src: PdfObjectSource, fontDict: PdfDict): TextFont {
         const w = src.resolve(widths[code - first]);
         if (isNumber(w)) return w * scale;
       }
-      if (std) return (std.width(unicode(code)) ?? 0) * 0.001;
+      // A standard 14 font may omit /Widths; its AFM widths stand in (an average for unknown glyphs).
+      if (std) return (std.width(unicode(code)) ?? 500) * 0.001;
       return (isNumber(missing) ? missing : 500) * scale;
     },
-    ...verticalMetrics(src, descriptor, std),
+    ...glyphHeights(src, descriptor, std),
   };
 }
+
+const BASE_ENCODINGS: string[] = ['WinAnsiEncoding', 'MacRomanEncoding', 'StandardEncoding'] satisfies BaseEncoding[];
 
 /** The 256 characters of a simple font's encoding: base encoding plus /Differences. */
 function simpleEncoding(src: PdfObjectSource, fontDict: PdfDict): string[] {
   const enc = get(src, fontDict, 'Encoding');
-  const isBase = (v: PdfValue | undefined): v is PdfName =>
-    isName(v) && ['WinAnsiEncoding', 'MacRomanEncoding', 'StandardEncoding'].includes(v.name);
-  const base = isBase(enc) ? enc : enc instanceof PdfDict && isBase(get(src, enc, 'BaseEncoding')) ? (get(src, enc, 'BaseEncoding') as PdfName) : undefined;
+  const named = enc instanceof PdfDict ? get(src, enc, 'BaseEncoding') : enc;
   // Without a named base, the font program's built-in encoding applies; we cannot read font
   // programs, and StandardEncoding is what most Latin Type 1 programs have built in.
-  const table = [...baseEncoding((base?.name ?? 'StandardEncoding') as BaseEncoding)];
+  const base = isName(named) && BASE_ENCODINGS.includes(named.name) ? (named.name as BaseEncoding) : 'StandardEncoding';
+  const table = [...baseEncoding(base)];
   const diffs = enc instanceof PdfDict ? get(src, enc, 'Differences') : undefined;
   if (isArray(diffs)) {
     let code = 0;
@@ -142,9 +157,32 @@ function loadCompositeFont(src: PdfObjectSource, fontDict: PdfDict): TextFont {
   const unicodeCodes = encName !== undefined && /^Uni.*-(UCS2|UTF16)-[HV]$/.test(encName);
   const splitter = embedded?.codespaces.length ? embedded : !identity && toUnicode?.codespaces.length ? toUnicode : undefined;
 
-  const widths = cidWidths(src, cidDict);
+  const widths = cidMetrics(src, get(src, cidDict, 'W'), 1);
   const dwValue = get(src, cidDict, 'DW');
   const dw = isNumber(dwValue) ? dwValue : 1000;
+  const cidOf = (code: number, bytes: number) => (identity ? code : embedded?.cid(code, bytes));
+  const width = (code: number, bytes: number): number => {
+    const cid = cidOf(code, bytes);
+    return ((cid === undefined ? undefined : widths(cid)?.[0]) ?? dw) / 1000;
+  };
+
+  const vertical =
+    encName !== undefined
+      ? encName.endsWith('-V')
+      : embedded?.wmode === 1 || (enc instanceof PdfStream && enc.dict.get('WMode') === 1);
+  let verticalOf: TextFont['vertical'];
+  if (vertical) {
+    const w2 = cidMetrics(src, get(src, cidDict, 'W2'), 3);
+    const dw2 = get(src, cidDict, 'DW2');
+    const [vy0, w10] = isArray(dw2) && isNumber(dw2[0]) && isNumber(dw2[1]) ? [dw2[0], dw2[1]] : [880, -1000];
+    verticalOf = (code, bytes) => {
+      const cid = cidOf(code, bytes);
+      const m = cid === undefined ? undefined : w2(cid);
+      // Without a /W2 entry the vertical origin is centred on the horizontal advance (§9.7.4.3).
+      if (!m) return { w1: w10 / 1000, vx: width(code, bytes) / 2, vy: vy0 / 1000 };
+      return { w1: m[0]! / 1000, vx: m[1]! / 1000, vy: m[2]! / 1000 };
+    };
+  }
 
   return {
     nextCode: (data, pos) => (splitter ? splitter.nextCode(data, pos, 2) : twoBytes(data, pos)),
@@ -154,11 +192,9 @@ function loadCompositeFont(src: PdfObjectSource, fontDict: PdfDict): TextFont {
       if (unicodeCodes && code < 0x10000) return String.fromCharCode(code);
       return UNKNOWN;
     },
-    width(code, bytes) {
-      const cid = identity ? code : embedded?.cid(code, bytes);
-      return (cid === undefined ? dw : (widths(cid) ?? dw)) / 1000;
-    },
-    ...verticalMetrics(src, descriptor),
+    width,
+    vertical: verticalOf,
+    ...glyphHeights(src, descriptor),
   };
 }
 
@@ -167,28 +203,34 @@ function twoBytes(data: Uint8Array, pos: number): { code: number; bytes: number 
   return { code: (data[pos]! << 8) | data[pos + 1]!, bytes: 2 };
 }
 
-/** Reads a CIDFont's /W array ("c [w1 w2 …]" and "cFirst cLast w" entries) into a lookup. */
-function cidWidths(src: PdfObjectSource, cidFont: PdfDict | undefined): (cid: number) => number | undefined {
-  const single = new Map<number, number>();
-  const ranges = new RangeTable<number>();
-  const w = get(src, cidFont, 'W');
-  if (!isArray(w)) return () => undefined;
+/**
+ * Reads a CIDFont's /W (group 1: a width) or /W2 (group 3: w1y vx vy) array, made of
+ * "c [values…]" and "cFirst cLast values" entries, into a lookup by CID.
+ */
+function cidMetrics(src: PdfObjectSource, array: PdfValue | undefined, group: number): (cid: number) => number[] | undefined {
+  if (!isArray(array)) return () => undefined;
+  const single = new Map<number, number[]>();
+  const ranges = new RangeTable<number[]>();
+  const numbers = (from: PdfValue[], at: number): number[] | undefined => {
+    const v = from.slice(at, at + group).map((x) => src.resolve(x));
+    return v.length === group && v.every(isNumber) ? (v as number[]) : undefined;
+  };
   let budget = MAX_W_ITEMS;
-  for (let i = 0; i < w.length && budget > 0; budget--) {
-    const c = src.resolve(w[i]);
-    const next = src.resolve(w[i + 1]);
+  for (let i = 0; i < array.length && budget > 0; budget--) {
+    const c = src.resolve(array[i]);
+    const next = src.resolve(array[i + 1]);
     if (!isNumber(c)) {
       i++;
     } else if (isArray(next)) {
-      for (let k = 0; k < next.length && budget > 0; k++, budget--) {
-        const n = src.resolve(next[k]);
-        if (isNumber(n)) single.set(c + k, n);
+      for (let k = 0; k * group < next.length && budget > 0; k++, budget--) {
+        const v = numbers(next, k * group);
+        if (v) single.set(c + k, v);
       }
       i += 2;
     } else {
-      const width = src.resolve(w[i + 2]);
-      if (isNumber(next) && isNumber(width)) ranges.add(c, next, width);
-      i += 3;
+      const v = numbers(array, i + 2);
+      if (isNumber(next) && v) ranges.add(c, next, v);
+      i += 2 + group;
     }
   }
   return (cid) => single.get(cid) ?? ranges.find(cid)?.value;

@@ -174,7 +174,10 @@ class TextInterpreter {
           if (!isArray(o[0])) break;
           for (const item of o[0]) {
             if (item instanceof PdfString) tm = this.show(item.bytes, gs, tm);
-            else if (isNumber(item)) tm = multiply(translate((-item / 1000) * gs.fontSize * gs.hScale, 0), tm);
+            else if (isNumber(item)) {
+              const shift = (-item / 1000) * gs.fontSize;
+              tm = multiply(gs.font.vertical ? translate(0, shift) : translate(shift * gs.hScale, 0), tm);
+            }
           }
           break;
         case 'Do':
@@ -232,7 +235,12 @@ class TextInterpreter {
       const bbox = this.rect(normal.dict.get('BBox'));
       if (!rect || !bbox) continue;
       const matrix = toMatrix(this.src.resolve(normal.dict.get('Matrix'))) ?? IDENTITY;
-      const corners = [apply(matrix, bbox[0], bbox[1]), apply(matrix, bbox[2], bbox[1]), apply(matrix, bbox[0], bbox[3]), apply(matrix, bbox[2], bbox[3])];
+      const corners = [
+        apply(matrix, bbox[0], bbox[1]),
+        apply(matrix, bbox[2], bbox[1]),
+        apply(matrix, bbox[0], bbox[3]),
+        apply(matrix, bbox[2], bbox[3]),
+      ];
       const [bx0, by0] = [Math.min(...corners.map((c) => c[0])), Math.min(...corners.map((c) => c[1]))];
       const [bx1, by1] = [Math.max(...corners.map((c) => c[0])), Math.max(...corners.map((c) => c[1]))];
       if (bx1 - bx0 <= 0 || by1 - by0 <= 0) continue;
@@ -264,36 +272,48 @@ class TextInterpreter {
   /** Places each glyph of a string and returns the text matrix after it (PDF 32000 §9.4.4). */
   private show(bytes: Uint8Array, gs: GraphicsState, tm: Matrix): Matrix {
     const { font, fontSize, hScale } = gs;
-    // Glyph point (gx, gy) lands at text space (gx·size·Th + advance, gy·size + rise), then Tm × CTM.
+    // A glyph's box is found in text space (offset by the advance so far), then mapped by Tm × CTM.
     const m = multiply(tm, gs.ctm);
-    const yLo = font.descent * fontSize + gs.rise;
-    const yHi = font.ascent * fontSize + gs.rise;
-    let advance = 0;
+    let dx = 0;
+    let dy = 0;
     for (let pos = 0; pos < bytes.length; ) {
       const { code, bytes: len } = font.nextCode(bytes, pos);
       pos += len;
       const w0 = font.width(code, len);
-      let x0 = Infinity;
-      let y0 = Infinity;
-      let x1 = -Infinity;
-      let y1 = -Infinity;
-      for (const tx of [advance, advance + w0 * fontSize * hScale]) {
-        for (const ty of [yLo, yHi]) {
-          const ux = tx * m[0] + ty * m[2] + m[4];
-          const uy = tx * m[1] + ty * m[3] + m[5];
-          x0 = Math.min(x0, ux);
-          y0 = Math.min(y0, uy);
-          x1 = Math.max(x1, ux);
-          y1 = Math.max(y1, uy);
-        }
-      }
-      if (this.glyphs.length >= MAX_GLYPHS) throw overLimit(`draws more than ${MAX_GLYPHS} characters`);
-      this.glyphs.push({ text: font.unicode(code, len), x: x0, y: y0, width: x1 - x0, height: y1 - y0 });
       // Word spacing applies to the single-byte code 32 only, whatever the font (§9.3.3).
       const spacing = gs.charSpacing + (len === 1 && code === 32 ? gs.wordSpacing : 0);
-      advance += (w0 * fontSize + spacing) * hScale;
+      const v = font.vertical?.(code, len);
+      // Horizontal: the origin is the glyph's left end on the baseline. Vertical: the origin is the
+      // point v of the glyph (top centre by default), and the pen moves down; Th does not apply.
+      const left = v ? dx - v.vx * fontSize : dx;
+      const bottom = (v ? dy - v.vy * fontSize : dy) + font.descent * fontSize + gs.rise;
+      const right = left + w0 * fontSize * (v ? 1 : hScale);
+      const top = bottom + (font.ascent - font.descent) * fontSize;
+      this.addGlyph(font.unicode(code, len), m, left, bottom, right, top);
+      if (v) dy += v.w1 * fontSize + spacing;
+      else dx += (w0 * fontSize + spacing) * hScale;
     }
-    return multiply(translate(advance, 0), tm);
+    return multiply(translate(dx, dy), tm);
+  }
+
+  /** Records a glyph from its text-space box, as the user-space box around the mapped corners. */
+  private addGlyph(text: string, m: Matrix, left: number, bottom: number, right: number, top: number): void {
+    if (this.glyphs.length >= MAX_GLYPHS) throw overLimit(`draws more than ${MAX_GLYPHS} characters`);
+    let x0 = Infinity;
+    let y0 = Infinity;
+    let x1 = -Infinity;
+    let y1 = -Infinity;
+    for (const tx of [left, right]) {
+      for (const ty of [bottom, top]) {
+        const ux = tx * m[0] + ty * m[2] + m[4];
+        const uy = tx * m[1] + ty * m[3] + m[5];
+        x0 = Math.min(x0, ux);
+        y0 = Math.min(y0, uy);
+        x1 = Math.max(x1, ux);
+        y1 = Math.max(y1, uy);
+      }
+    }
+    this.glyphs.push({ text, x: x0, y: y0, width: x1 - x0, height: y1 - y0 });
   }
 }
 
@@ -302,8 +322,13 @@ function pageContent(src: PdfObjectSource, page: PdfDict): Uint8Array {
   const streams = isArray(c) ? c.map((s) => src.resolve(s)) : [c];
   // Operators may not span streams, but tokens need a separator where the streams meet.
   const parts: Uint8Array[] = [];
+  let total = 0;
   for (const s of streams) {
-    if (s instanceof PdfStream) parts.push(src.decodeStream(s), Buffer.from('\n'));
+    if (!(s instanceof PdfStream)) continue;
+    const data = src.decodeStream(s);
+    total += data.length + 1;
+    if (total > MAX_CONTENT_BYTES) throw overLimit(`has more than ${MAX_CONTENT_BYTES >> 20} MiB of content`);
+    parts.push(data, Buffer.from('\n'));
   }
   return Buffer.concat(parts);
 }
