@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import * as pkcs11 from 'pkcs11js';
+import pkcs11 from 'pkcs11js';
 import { CKR, ckrOf, HsmError, mapHsmError, recoveryFor } from './errors.js';
 import {
   algorithmOfEcParams,

@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, type JsonWebKey } from 'node:crypto';
-import * as pkcs11 from 'pkcs11js';
+import pkcs11 from 'pkcs11js';
 import type { KeyAlgorithm } from './types.js';
 
 /** DER-encoded OIDs of the named curves, as CKA_EC_PARAMS wants them. */

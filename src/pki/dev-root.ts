@@ -7,17 +7,18 @@
  */
 import { constants, generateKeyPairSync, privateEncrypt, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as pkijs from 'pkijs';
 import { OneSealError } from '../errors.js';
+import { findPackageRoot } from '../package-root.js';
 import { digestInfo } from '../hsm/signature-encoding.js';
 import type { DigestSigner } from '../hsm/types.js';
 import { selfSignCertificate } from './certificates.js';
 import { bytesOf, derToPem, pemToDer, sameBytes, toCertificate } from './der.js';
 import type { NameFields } from './names.js';
 
-export const DEV_ROOT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../keys-dev');
+export const DEV_ROOT_DIR = join(findPackageRoot(), 'keys-dev');
 export const DEV_ROOT_CERT_PATH = join(DEV_ROOT_DIR, 'root-ca.crt.pem');
 export const DEV_ROOT_KEY_PATH = join(DEV_ROOT_DIR, 'root-ca.key.pem');
 

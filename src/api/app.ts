@@ -1,0 +1,51 @@
+/**
+ * The koa application: shared middleware, then one router per resource (src/api/routes/*.ts).
+ */
+import Router from '@koa/router';
+import Koa from 'koa';
+import type { Knex } from 'knex';
+import pino, { type Logger } from 'pino';
+import { OneSealError } from '../errors.js';
+import { accessLog, closedCors, requestId, securityHeaders } from './middleware.js';
+import { problemMiddleware } from './problem.js';
+import { registerHealthRoutes, type CheckResult } from './routes/health.js';
+
+export interface AppDeps {
+  db: Knex;
+  /** The HSM as /healthz sees it (Hsm.health()). */
+  hsm: { health(): Promise<CheckResult> };
+  logger?: Logger;
+}
+
+/** A resource's routes: src/api/routes/<resource>.ts exports one and it is listed in ROUTES. */
+export type RouteRegistrar = (router: Router, deps: AppDeps) => void;
+
+const ROUTES: readonly RouteRegistrar[] = [registerHealthRoutes];
+
+export function createApp(deps: AppDeps): Koa {
+  const logger = deps.logger ?? pino({ level: 'silent' });
+  const app = new Koa();
+  // Our problem middleware answers every error; koa's default handler would print stacks to stderr.
+  app.silent = true;
+
+  app.use(requestId());
+  app.use(accessLog(logger));
+  app.use(securityHeaders());
+  app.use(problemMiddleware(logger));
+  app.use(closedCors());
+
+  // Runs after the routers: nothing answered and no route knows the path → 404.
+  app.use(async (ctx, next) => {
+    await next();
+    if (ctx.status === 404 && ctx.body == null) {
+      throw new OneSealError('route-not-found', 'not-found', `There is no ${ctx.method} ${ctx.path}.`);
+    }
+  });
+
+  // One router for all resources, so 405 (known path, other method) is told apart from 404.
+  const router = new Router();
+  for (const register of ROUTES) register(router, deps);
+  app.use(router.routes());
+  app.use(router.allowedMethods({ throw: true }));
+  return app;
+}

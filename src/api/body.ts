@@ -1,0 +1,50 @@
+import type { Context } from 'koa';
+import { OneSealError } from '../errors.js';
+
+export interface BodyOptions {
+  /** Bytes. */
+  limit: number;
+  /** Accepted media types, e.g. ['application/pdf']; checked before reading. */
+  types: string[];
+}
+
+function tooLarge(limit: number): OneSealError {
+  const mb = limit / (1024 * 1024);
+  return new OneSealError('body-too-large', 'too-large', `The request body is over the ${Number.isInteger(mb) ? `${mb} MB` : `${limit}-byte`} limit.`, {
+    extra: { limitBytes: limit },
+  });
+}
+
+/**
+ * Reads the raw body with a hard size limit: refused up front when Content-Length says it is too big,
+ * and cut off while streaming when a chunked body grows past the limit (memory stays bounded either way).
+ */
+export async function readBody(ctx: Context, { limit, types }: BodyOptions): Promise<Buffer> {
+  if (!ctx.is(types)) {
+    throw new OneSealError('unsupported-media-type', 'unsupported-media',
+      `Send the body as ${types.join(' or ')}${ctx.get('Content-Type') ? `, not ${ctx.get('Content-Type')}` : ' with a Content-Type header'}.`);
+  }
+  const declared = Number(ctx.get('Content-Length') || NaN);
+  if (declared > limit) throw tooLarge(limit);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      // Stop reading; the connection closes after the response so the rest is never buffered.
+      ctx.set('Connection', 'close');
+      throw tooLarge(limit);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+export async function readJson(ctx: Context, limit: number): Promise<unknown> {
+  const body = await readBody(ctx, { limit, types: ['application/json'] });
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    throw new OneSealError('invalid-json', 'bad-request', `The body is not valid JSON: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * The one place errors become HTTP responses: RFC 9457 problem+json, status from OneSealError.kind.
+ * Anything that is not a OneSealError (or an exposed client error from koa) is a bug: the client
+ * gets a generic 500 with the request id, the log gets the details.
+ */
+import type { Context, Next } from 'koa';
+import type { Logger } from 'pino';
+import { OneSealError, type ErrorKind, type FieldError } from '../errors.js';
+
+export const PROBLEM_BASE = 'https://oneseal.dev/problems/';
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+const STATUS: Record<ErrorKind, { status: number; title: string }> = {
+  'bad-request': { status: 400, title: 'Bad request' },
+  unauthorized: { status: 401, title: 'Unauthorized' },
+  forbidden: { status: 403, title: 'Forbidden' },
+  'not-found': { status: 404, title: 'Not found' },
+  conflict: { status: 409, title: 'Conflict' },
+  'too-large': { status: 413, title: 'Content too large' },
+  'unsupported-media': { status: 415, title: 'Unsupported media type' },
+  unprocessable: { status: 422, title: 'Unprocessable content' },
+  'rate-limited': { status: 429, title: 'Too many requests' },
+  unavailable: { status: 503, title: 'Service unavailable' },
+  timeout: { status: 503, title: 'Timed out' },
+  internal: { status: 500, title: 'Internal server error' },
+};
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  requestId: string;
+  errors?: FieldError[];
+  [extra: string]: unknown;
+}
+
+export interface Problem {
+  status: number;
+  body: ProblemBody;
+  retryAfter?: number;
+  /** True when the error is a bug and should be logged with its stack. */
+  unexpected: boolean;
+}
+
+/** koa and its middleware throw http-errors; those marked `expose` are client errors with safe messages. */
+function isExposedHttpError(e: unknown): e is { status: number; message: string; expose: true } {
+  const x = e as { status?: unknown; expose?: unknown };
+  return typeof x?.status === 'number' && x.status >= 400 && x.status < 500 && x.expose === true;
+}
+
+export function toProblem(e: unknown, requestId: string, instance: string): Problem {
+  if (e instanceof OneSealError && e.kind !== 'internal') {
+    const { status, title } = STATUS[e.kind];
+    return {
+      status,
+      retryAfter: e.retryAfter,
+      unexpected: false,
+      body: {
+        // extra first, so it can never override the standard members
+        ...e.extra,
+        type: PROBLEM_BASE + e.code,
+        title,
+        status,
+        detail: e.message,
+        instance,
+        requestId,
+        ...(e.fields?.length ? { errors: e.fields } : {}),
+      },
+    };
+  }
+  if (isExposedHttpError(e)) {
+    const code = e.status === 405 ? 'method-not-allowed' : `http-${e.status}`;
+    return {
+      status: e.status,
+      unexpected: false,
+      body: { type: PROBLEM_BASE + code, title: e.message, status: e.status, detail: e.message, instance, requestId },
+    };
+  }
+  return {
+    status: 500,
+    unexpected: true,
+    body: {
+      type: PROBLEM_BASE + 'internal',
+      title: STATUS.internal.title,
+      status: 500,
+      detail: `Something went wrong on our side. Quote request id ${requestId} when reporting it.`,
+      instance,
+      requestId,
+    },
+  };
+}
+
+export function sendProblem(ctx: Context, problem: Problem): void {
+  ctx.status = problem.status;
+  ctx.body = problem.body;
+  ctx.type = PROBLEM_CONTENT_TYPE;
+  if (problem.retryAfter !== undefined) ctx.set('Retry-After', String(Math.max(0, Math.ceil(problem.retryAfter))));
+}
+
+/** Outermost error boundary after the request id: every thrown error leaves as problem+json. */
+export function problemMiddleware(logger: Logger) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    try {
+      await next();
+    } catch (e) {
+      const problem = toProblem(e, ctx.state.requestId as string, ctx.path);
+      if (problem.unexpected) logger.error({ err: e, requestId: ctx.state.requestId }, 'unhandled error');
+      sendProblem(ctx, problem);
+    }
+  };
+}

@@ -1,0 +1,36 @@
+import type { ParseArgsConfig } from 'node:util';
+
+/** Where a command writes: injectable so tests run commands in-process. */
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface CommandContext {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+  /** --json: machine-readable output on stdout. */
+  json: boolean;
+  io: CliIo;
+}
+
+export interface Command {
+  /** Words as typed: 'serve', 'pki roots'. */
+  name: string;
+  summary: string;
+  /** Shown after the name in help, e.g. '[--quiet]'. */
+  usage?: string;
+  options?: NonNullable<ParseArgsConfig['options']>;
+  /** Returns the exit code: 0 done, 1 the thing checked or attempted failed. */
+  run(ctx: CommandContext): Promise<number>;
+}
+
+/** Wrong words or options: exit code 2 and a pointer to --help. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export function printResult(ctx: CommandContext, json: unknown, text: string): void {
+  ctx.io.out(ctx.json ? JSON.stringify(json, null, 2) : text);
+}

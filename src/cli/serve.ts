@@ -1,0 +1,17 @@
+import { once } from 'node:events';
+import { loadConfig } from '../config.js';
+import { startServer } from '../main.js';
+import { printResult, type Command } from './command.js';
+
+export const serve: Command = {
+  name: 'serve',
+  summary: 'run the HTTP API until SIGINT or SIGTERM',
+  async run(ctx) {
+    const running = await startServer(loadConfig(ctx.io.env));
+    printResult(ctx, { url: running.url }, `oneseal: listening on ${running.url}`);
+    const signal = await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
+    ctx.io.err(`oneseal: ${String(signal[0] ?? 'signal')} received, closing`);
+    await running.close();
+    return 0;
+  },
+};

@@ -1,0 +1,382 @@
+/**
+ * The one validated configuration. Everything else receives a Config; nothing else reads process.env.
+ *
+ * Sources, strongest first: environment variables (ONESEAL_*), the optional JSON file named by
+ * ONESEAL_CONFIG_FILE (same keys in camelCase), built-in development defaults.
+ * Every bad value is reported at once, so a person fixes the whole file in one pass.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { inspect } from 'node:util';
+import { OneSealError, type FieldError } from './errors.js';
+import { isSoftHsm, SOFTHSM_MODULE } from './hsm/softhsm.js';
+import { findPackageRoot } from './package-root.js';
+
+export { findPackageRoot };
+import { creditCodeError } from './standards/credit-code.js';
+
+/** The development token's PIN. Public on purpose; production refuses it. */
+export const DEV_PIN = '1234-oneseal-dev';
+
+/**
+ * A value that must never reach a log, an error message or a JSON dump (PINs, database passwords).
+ * Only `reveal()` gives the value, so every use of it is greppable.
+ */
+export class Secret {
+  readonly #value: string;
+  constructor(value: string) {
+    this.#value = value;
+  }
+  reveal(): string {
+    return this.#value;
+  }
+  toString(): string {
+    return '[redacted]';
+  }
+  toJSON(): string {
+    return '[redacted]';
+  }
+  [inspect.custom](): string {
+    return '[redacted]';
+  }
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export type DatabaseConfig =
+  | { client: 'sqlite3'; filename: string }
+  /** `schema` comes from a `?schema=` query parameter and isolates OneSeal's tables (and the tests'). */
+  | { client: 'pg'; url: Secret; schema?: string };
+
+export interface Config {
+  nodeEnv: string;
+  production: boolean;
+  host: string;
+  port: number;
+  /** Base URL written into certificates (CRL/OCSP locations) and QR codes; no trailing slash. */
+  publicUrl: string;
+  packageRoot: string;
+  dataDir: string;
+  database: DatabaseConfig;
+  hsm: {
+    modulePath: string;
+    tokenLabel: string;
+    pin: Secret;
+    /** True when the PIN is the public development PIN. */
+    devPin: boolean;
+    poolSize: number;
+    /** SoftHSM's config file and token directory under the data dir (see `manageSofthsmConf`). */
+    softhsmConfPath: string;
+    softhsmTokensDir: string;
+    /** OneSeal writes and points SOFTHSM2_CONF at softhsmConfPath only for SoftHSM when SOFTHSM2_CONF is unset. */
+    manageSofthsmConf: boolean;
+  };
+  maxUploadBytes: number;
+  logLevel: LogLevel;
+  seal: { orgName: string; orgCreditCode: string; sealName: string };
+  /** The development root certificate shipped in the repo; production must not run on it. */
+  devRootCertPath: string;
+  /** The JSON file the configuration was read from, if any. */
+  configFile?: string;
+}
+
+/** Keys accepted in the ONESEAL_CONFIG_FILE JSON, with their environment variable. */
+const FILE_KEYS = {
+  host: 'ONESEAL_HOST',
+  port: 'ONESEAL_PORT',
+  dataDir: 'ONESEAL_DATA_DIR',
+  databaseUrl: 'ONESEAL_DATABASE_URL',
+  publicUrl: 'ONESEAL_PUBLIC_URL',
+  pkcs11Module: 'ONESEAL_PKCS11_MODULE',
+  tokenLabel: 'ONESEAL_TOKEN_LABEL',
+  pin: 'ONESEAL_PIN',
+  pinFile: 'ONESEAL_PIN_FILE',
+  hsmPoolSize: 'ONESEAL_HSM_POOL_SIZE',
+  maxUploadMb: 'ONESEAL_MAX_UPLOAD_MB',
+  logLevel: 'ONESEAL_LOG_LEVEL',
+  orgName: 'ONESEAL_ORG_NAME',
+  orgCreditCode: 'ONESEAL_ORG_CREDIT_CODE',
+  sealName: 'ONESEAL_SEAL_NAME',
+} as const;
+type FileKey = keyof typeof FILE_KEYS;
+/** Keys whose relative paths are taken relative to the config file rather than the working directory. */
+const PATH_KEYS: ReadonlySet<FileKey> = new Set(['dataDir', 'pinFile', 'pkcs11Module']);
+
+const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8080,
+  pkcs11Module: SOFTHSM_MODULE,
+  tokenLabel: 'oneseal-dev',
+  hsmPoolSize: 4,
+  maxUploadMb: 50,
+  logLevel: 'info' as LogLevel,
+  orgName: '某某区行政审批局',
+  // A made-up code with a correct GB 32100 check character.
+  orgCreditCode: '11110105MB0123456F',
+  sealName: '行政审批专用章',
+};
+
+/** The directory holding OneSeal's package.json, found from this file so it works from src/ (vitest) and dist/. */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1', '0.0.0.0']);
+
+function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname;
+  return LOOPBACK_HOSTS.has(host) || host.startsWith('127.');
+}
+
+type Raw = Partial<Record<FileKey, string>>;
+
+/** Reads the config file into env-variable-shaped strings, noting bad keys and types as field errors. */
+function readConfigFile(file: string, errors: FieldError[]): Raw {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    errors.push({ field: 'ONESEAL_CONFIG_FILE', message: `cannot read ${file} as JSON: ${(e as Error).message}` });
+    return {};
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    errors.push({ field: 'ONESEAL_CONFIG_FILE', message: `${file} must hold a JSON object` });
+    return {};
+  }
+  const raw: Raw = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!(key in FILE_KEYS)) {
+      errors.push({ field: `${file}: ${key}`, message: `unknown key; known keys: ${Object.keys(FILE_KEYS).join(', ')}` });
+      continue;
+    }
+    if (typeof value !== 'string' && typeof value !== 'number') {
+      errors.push({ field: `${file}: ${key}`, message: 'must be a string or a number' });
+      continue;
+    }
+    const k = key as FileKey;
+    raw[k] = PATH_KEYS.has(k) ? path.resolve(path.dirname(file), String(value)) : String(value);
+  }
+  return raw;
+}
+
+function parseInteger(raw: string, field: string, min: number, max: number, errors: FieldError[]): number | undefined {
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < min || Number(raw) > max) {
+    errors.push({ field, message: `must be a whole number from ${min} to ${max}, got "${raw}"` });
+    return undefined;
+  }
+  return Number(raw);
+}
+
+function parseHttpUrl(raw: string, field: string, errors: FieldError[]): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    errors.push({ field, message: `must be an absolute http(s) URL, got "${raw}"` });
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    errors.push({ field, message: `must be an http(s) URL, got "${raw}"` });
+    return undefined;
+  }
+  if (url.search || url.hash || url.username || url.password) {
+    errors.push({ field, message: 'must be a plain base URL without credentials, query or fragment' });
+    return undefined;
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+function parseDatabaseUrl(raw: string, field: string, errors: FieldError[]): DatabaseConfig | undefined {
+  if (/^postgres(ql)?:\/\//.test(raw)) {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      errors.push({ field, message: 'is not a valid postgres:// URL' });
+      return undefined;
+    }
+    const schema = url.searchParams.get('schema') ?? undefined;
+    if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+      errors.push({ field, message: `schema "${schema}" must be a lower-case SQL identifier` });
+      return undefined;
+    }
+    url.searchParams.delete('schema');
+    return { client: 'pg', url: new Secret(url.href), ...(schema ? { schema } : {}) };
+  }
+  if (raw.startsWith('sqlite:')) {
+    // sqlite:///abs/file.db, sqlite:relative/file.db
+    const rest = raw.slice('sqlite:'.length).replace(/^\/\//, '');
+    if (!rest) {
+      errors.push({ field, message: 'sqlite: URL names no file' });
+      return undefined;
+    }
+    return { client: 'sqlite3', filename: path.resolve(rest) };
+  }
+  errors.push({ field, message: 'must start with sqlite: or postgres:// (postgresql://)' });
+  return undefined;
+}
+
+/**
+ * Builds the configuration from `env` (process.env by default). Reads the files it names (config file,
+ * PIN file) and nothing else. Throws one OneSealError('invalid-config') listing every bad variable.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const errors: FieldError[] = [];
+  const configFile = env.ONESEAL_CONFIG_FILE ? path.resolve(env.ONESEAL_CONFIG_FILE) : undefined;
+  const fromFile = configFile ? readConfigFile(configFile, errors) : {};
+  const get = (key: FileKey): string | undefined => {
+    const v = env[FILE_KEYS[key]];
+    return v !== undefined && v !== '' ? v : fromFile[key];
+  };
+  // Where a bad value came from: the variable, or the file key when the file supplied it.
+  const field = (key: FileKey): string => (env[FILE_KEYS[key]] ? FILE_KEYS[key] : `${configFile}: ${key}`);
+
+  const nodeEnv = env.NODE_ENV || 'development';
+  const production = nodeEnv === 'production';
+  const packageRoot = findPackageRoot();
+
+  const host = get('host') ?? DEFAULTS.host;
+  if (!/^[A-Za-z0-9.:_-]+$/.test(host)) errors.push({ field: field('host'), message: `is not a host name or address: "${host}"` });
+
+  const portRaw = get('port');
+  const port = portRaw === undefined ? DEFAULTS.port : parseInteger(portRaw, field('port'), 0, 65535, errors);
+
+  const publicUrlRaw = get('publicUrl');
+  const publicUrl =
+    publicUrlRaw === undefined
+      ? `http://${host.includes(':') ? `[${host}]` : host}:${port ?? DEFAULTS.port}`
+      : parseHttpUrl(publicUrlRaw, field('publicUrl'), errors);
+
+  const dataDir = path.resolve(get('dataDir') ?? path.join(packageRoot, 'var'));
+
+  const dbRaw = get('databaseUrl');
+  const database: DatabaseConfig | undefined =
+    dbRaw === undefined
+      ? { client: 'sqlite3', filename: path.join(dataDir, 'oneseal.db') }
+      : parseDatabaseUrl(dbRaw, field('databaseUrl'), errors);
+
+  const modulePath = path.resolve(get('pkcs11Module') ?? DEFAULTS.pkcs11Module);
+  if (!existsSync(modulePath)) errors.push({ field: field('pkcs11Module'), message: `no PKCS#11 module at ${modulePath}` });
+
+  const tokenLabel = get('tokenLabel') ?? DEFAULTS.tokenLabel;
+  // PKCS#11 token labels are a 32-byte blank-padded field.
+  if (!tokenLabel || Buffer.byteLength(tokenLabel) > 32) {
+    errors.push({ field: field('tokenLabel'), message: 'must be 1 to 32 bytes long' });
+  }
+
+  let pin: string | undefined;
+  const pinRaw = get('pin');
+  const pinFile = get('pinFile');
+  if (pinRaw !== undefined && pinFile !== undefined) {
+    errors.push({ field: 'ONESEAL_PIN', message: 'set either ONESEAL_PIN or ONESEAL_PIN_FILE, not both' });
+  } else if (pinFile !== undefined) {
+    try {
+      // A trailing newline from `echo pin > file` is not part of the PIN.
+      pin = readFileSync(path.resolve(pinFile), 'utf8').replace(/\r?\n$/, '');
+    } catch (e) {
+      errors.push({ field: field('pinFile'), message: `cannot read the PIN file: ${(e as NodeJS.ErrnoException).code ?? 'error'}` });
+    }
+    if (pin === '') errors.push({ field: field('pinFile'), message: 'the PIN file is empty' });
+  } else {
+    pin = pinRaw ?? DEV_PIN;
+  }
+
+  const poolRaw = get('hsmPoolSize');
+  const poolSize = poolRaw === undefined ? DEFAULTS.hsmPoolSize : parseInteger(poolRaw, field('hsmPoolSize'), 1, 64, errors);
+
+  const uploadRaw = get('maxUploadMb');
+  const maxUploadMb = uploadRaw === undefined ? DEFAULTS.maxUploadMb : parseInteger(uploadRaw, field('maxUploadMb'), 1, 1024, errors);
+
+  const logLevel = (get('logLevel') ?? DEFAULTS.logLevel) as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    errors.push({ field: field('logLevel'), message: `must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"` });
+  }
+
+  const orgName = (get('orgName') ?? DEFAULTS.orgName).trim();
+  if (!orgName || orgName.length > 64) errors.push({ field: field('orgName'), message: 'must be 1 to 64 characters' });
+  const orgCreditCode = (get('orgCreditCode') ?? DEFAULTS.orgCreditCode).trim().toUpperCase();
+  const creditCodeProblem = creditCodeError(orgCreditCode);
+  if (creditCodeProblem) {
+    errors.push({ field: field('orgCreditCode'), message: `"${orgCreditCode}" is not a unified social credit code: ${creditCodeProblem}` });
+  }
+  const sealName = (get('sealName') ?? DEFAULTS.sealName).trim();
+  if (!sealName || sealName.length > 32) errors.push({ field: field('sealName'), message: 'must be 1 to 32 characters' });
+
+  if (errors.length > 0 || port === undefined || publicUrl === undefined || database === undefined || pin === undefined
+    || poolSize === undefined || maxUploadMb === undefined) {
+    throw invalidConfig(errors);
+  }
+
+  const hsmDir = path.join(dataDir, 'hsm');
+  const config: Config = {
+    nodeEnv,
+    production,
+    host,
+    port,
+    publicUrl,
+    packageRoot,
+    dataDir,
+    database,
+    hsm: {
+      modulePath,
+      tokenLabel,
+      pin: new Secret(pin),
+      devPin: pin === DEV_PIN,
+      poolSize,
+      softhsmConfPath: path.join(hsmDir, 'softhsm2.conf'),
+      softhsmTokensDir: path.join(hsmDir, 'tokens'),
+      manageSofthsmConf: isSoftHsm(modulePath) && !env.SOFTHSM2_CONF,
+    },
+    maxUploadBytes: maxUploadMb * 1024 * 1024,
+    logLevel,
+    seal: { orgName, orgCreditCode, sealName },
+    devRootCertPath: path.join(packageRoot, 'keys-dev', 'root-ca.crt.pem'),
+    ...(configFile ? { configFile } : {}),
+  };
+  if (production) {
+    const problems = productionProblems(config, { usingDevRoot: false });
+    if (problems.length) throw invalidConfig(problems);
+  }
+  return config;
+}
+
+function invalidConfig(errors: FieldError[]): OneSealError {
+  const lines = errors.map((e) => `  ${e.field}: ${e.message}`).join('\n');
+  return new OneSealError('invalid-config', 'bad-request', `invalid configuration:\n${lines}`, { fields: errors });
+}
+
+function productionProblems(config: Config, { usingDevRoot }: { usingDevRoot: boolean }): FieldError[] {
+  const problems: FieldError[] = [];
+  if (config.hsm.devPin) {
+    problems.push({
+      field: 'ONESEAL_PIN',
+      message: 'production refuses the public development PIN; set ONESEAL_PIN or ONESEAL_PIN_FILE to the token\'s own PIN',
+    });
+  }
+  if (isLoopbackUrl(config.publicUrl)) {
+    problems.push({
+      field: 'ONESEAL_PUBLIC_URL',
+      message: `production needs the address relying parties reach (it goes into certificates and QR codes), not ${config.publicUrl}`,
+    });
+  }
+  if (usingDevRoot) {
+    problems.push({
+      field: 'ONESEAL_TOKEN_LABEL',
+      message: `the token holds the development root (${config.devRootCertPath}), whose private key is in the repository; `
+        + 'production needs a token with its own root key',
+    });
+  }
+  return problems;
+}
+
+/**
+ * Refuses to run production on development material. Called at startup once the HSM has told us
+ * whether the token's root is the repository's development root.
+ */
+export function assertProductionSafe(config: Config, facts: { usingDevRoot: boolean }): void {
+  if (!config.production) return;
+  const problems = productionProblems(config, facts);
+  if (problems.length) {
+    const err = invalidConfig(problems);
+    throw new OneSealError('unsafe-production-config', 'bad-request', err.message.replace('invalid configuration', 'refusing to start in production'), {
+      fields: problems,
+    });
+  }
+}

@@ -1,0 +1,85 @@
+/** Storage for the hash-chained audit log; the chain rules (hashing, verification) live in src/audit. */
+import { int, mapper, nullable, text } from './codec.js';
+import type { Db } from './db.js';
+
+export interface AuditRow {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  subject: string | null;
+  /** The details as stored JSON text; src/audit parses it (a damaged row must not crash verification). */
+  detailsJson: string;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditHeadRecord {
+  seq: number;
+  hash: string;
+  /** Base64 signature over the head, by the key of `keyRole`. */
+  signature: string;
+  signedAt: string;
+  keyRole: string;
+}
+
+const rows = mapper<AuditRow>({
+  seq: ['seq', int],
+  at: ['at', text],
+  actor: ['actor', text],
+  action: ['action', text],
+  subject: ['subject', nullable(text)],
+  detailsJson: ['details', text],
+  prevHash: ['prev_hash', text],
+  hash: ['hash', text],
+});
+
+const heads = mapper<AuditHeadRecord>({
+  seq: ['seq', int],
+  hash: ['hash', text],
+  signature: ['signature', text],
+  signedAt: ['signed_at', text],
+  keyRole: ['key_role', text],
+});
+
+/**
+ * Claims the next sequence number. Its first act is a write to the single tip row, which holds
+ * the SQLite write lock or the PostgreSQL row lock until the transaction ends: appends serialise here.
+ */
+export async function claimNextAuditSeq(trx: Db): Promise<{ seq: number; prevHash: string }> {
+  const [row] = await trx('audit_tip').where({ id: 1 }).increment('seq', 1).returning(['seq', 'hash']);
+  if (!row) throw new Error('audit_tip row missing: the audit schema is damaged');
+  const { seq, hash } = row as { seq: number | string; hash: string };
+  return { seq: Number(seq), prevHash: hash };
+}
+
+export async function setAuditTipHash(trx: Db, hash: string): Promise<void> {
+  await trx('audit_tip').where({ id: 1 }).update({ hash });
+}
+
+export async function getAuditTip(db: Db): Promise<{ seq: number; hash: string }> {
+  const row = await db('audit_tip').where({ id: 1 }).first();
+  return { seq: Number(row.seq), hash: String(row.hash) };
+}
+
+export async function insertAuditRow(trx: Db, row: AuditRow): Promise<void> {
+  await trx('audit_log').insert(rows.toRow(row));
+}
+
+/** Up to `limit` rows with seq > afterSeq, in order: verification pages through the log with it. */
+export async function auditRowsAfter(db: Db, afterSeq: number, limit: number): Promise<AuditRow[]> {
+  return (await db('audit_log').where('seq', '>', afterSeq).orderBy('seq').limit(limit)).map(rows.fromRow);
+}
+
+export async function insertAuditHead(db: Db, head: AuditHeadRecord): Promise<void> {
+  await db('audit_heads').insert(heads.toRow(head));
+}
+
+export async function latestAuditHead(db: Db): Promise<AuditHeadRecord | undefined> {
+  const row = await db('audit_heads').orderBy('seq', 'desc').first();
+  return row ? heads.fromRow(row) : undefined;
+}
+
+export async function listAuditHeads(db: Db): Promise<AuditHeadRecord[]> {
+  return (await db('audit_heads').orderBy('seq')).map(heads.fromRow);
+}

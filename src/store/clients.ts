@@ -1,0 +1,49 @@
+/** API clients: a lookup prefix and a key hash; the key itself is never stored (src/api/auth owns hashing). */
+import { bool, json, mapper, nullable, text } from './codec.js';
+import type { Db } from './db.js';
+
+export interface ApiClientRecord {
+  id: string;
+  name: string;
+  /** The public part of the key, used to find the row before comparing hashes. */
+  keyPrefix: string;
+  keyHash: string;
+  /** Seal ids this client may use. */
+  seals: string[];
+  isAdmin: boolean;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+const clients = mapper<ApiClientRecord>({
+  id: ['id', text],
+  name: ['name', text],
+  keyPrefix: ['key_prefix', text],
+  keyHash: ['key_hash', text],
+  seals: ['seals', json<string[]>()],
+  isAdmin: ['is_admin', bool],
+  createdAt: ['created_at', text],
+  revokedAt: ['revoked_at', nullable(text)],
+});
+
+export async function insertClient(db: Db, client: ApiClientRecord): Promise<void> {
+  await db('api_clients').insert(clients.toRow(client));
+}
+
+export async function getClient(db: Db, id: string): Promise<ApiClientRecord | undefined> {
+  const row = await db('api_clients').where({ id }).first();
+  return row ? clients.fromRow(row) : undefined;
+}
+
+export async function findClientByPrefix(db: Db, keyPrefix: string): Promise<ApiClientRecord | undefined> {
+  const row = await db('api_clients').where({ key_prefix: keyPrefix }).first();
+  return row ? clients.fromRow(row) : undefined;
+}
+
+export async function listClients(db: Db): Promise<ApiClientRecord[]> {
+  return (await db('api_clients').orderBy('created_at')).map(clients.fromRow);
+}
+
+export async function updateClient(db: Db, id: string, patch: Partial<Omit<ApiClientRecord, 'id' | 'createdAt'>>): Promise<void> {
+  await db('api_clients').where({ id }).update(clients.toRow(patch));
+}

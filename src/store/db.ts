@@ -1,0 +1,77 @@
+/**
+ * The database connection: knex over SQLite (a file, the default) or PostgreSQL, with the same migrations.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import knex, { type Knex } from 'knex';
+import type { Config, DatabaseConfig } from '../config.js';
+import { OneSealError } from '../errors.js';
+import { migrationSource } from './migrations/index.js';
+
+/** A connection or an open transaction: repositories take either, so callers decide the transaction. */
+export type Db = Knex | Knex.Transaction;
+
+export interface Store {
+  db: Knex;
+  close(): Promise<void>;
+}
+
+/** How long a SQLite writer waits for another process's write lock before failing with SQLITE_BUSY. */
+const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
+type SqliteConnection = { exec(sql: string, cb: (err: Error | null) => void): void };
+
+export function knexConfig(database: DatabaseConfig): Knex.Config {
+  if (database.client === 'sqlite3') {
+    return {
+      client: 'sqlite3',
+      connection: { filename: database.filename },
+      useNullAsDefault: true,
+      // One connection: SQLite has one writer anyway, and knex then queues transactions in-process.
+      pool: {
+        min: 1,
+        max: 1,
+        afterCreate(conn: SqliteConnection, done: (err: Error | null, conn: SqliteConnection) => void) {
+          conn.exec(
+            `PRAGMA journal_mode = WAL; PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON;`,
+            (err) => done(err, conn),
+          );
+        },
+      },
+      migrations: { migrationSource },
+    };
+  }
+  return {
+    client: 'pg',
+    connection: database.url.reveal(),
+    ...(database.schema ? { searchPath: [database.schema] } : {}),
+    pool: { min: 0, max: 10 },
+    migrations: { migrationSource, ...(database.schema ? { schemaName: database.schema } : {}) },
+  };
+}
+
+/** Connects, brings the schema up to date and returns the handle. The caller closes it. */
+export async function openStore(config: Pick<Config, 'database'>): Promise<Store> {
+  const { database } = config;
+  const where = database.client === 'sqlite3' ? database.filename : 'the PostgreSQL database';
+  const unavailable = (e: unknown) =>
+    new OneSealError('database-unavailable', 'unavailable', `cannot open ${where}: ${(e as Error).message}`, { cause: e });
+  if (database.client === 'sqlite3') {
+    try {
+      mkdirSync(path.dirname(database.filename), { recursive: true });
+    } catch (e) {
+      throw unavailable(e);
+    }
+  }
+  const db = knex(knexConfig(database));
+  try {
+    if (database.client === 'pg' && database.schema) {
+      await db.raw('CREATE SCHEMA IF NOT EXISTS ??', [database.schema]);
+    }
+    await db.migrate.latest();
+  } catch (e) {
+    await db.destroy();
+    throw unavailable(e);
+  }
+  return { db, close: () => db.destroy() };
+}

@@ -1,0 +1,18 @@
+import type { Knex } from 'knex';
+import * as m001 from './001-initial.js';
+import * as m002 from './002-lifecycle.js';
+
+interface MigrationModule {
+  name: string;
+  up(db: Knex): Promise<void>;
+  down(db: Knex): Promise<void>;
+}
+
+/** Every migration, oldest first. Imported statically so they run the same from TS (vitest) and compiled JS. */
+export const migrations: readonly MigrationModule[] = [m001, m002];
+
+export const migrationSource: Knex.MigrationSource<MigrationModule> = {
+  getMigrations: async () => [...migrations],
+  getMigrationName: (m) => m.name,
+  getMigration: async (m) => ({ up: m.up, down: m.down }),
+};

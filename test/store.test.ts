@@ -1,0 +1,173 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { openStore, type Store } from '../src/store/db.js';
+import { migrations } from '../src/store/migrations/index.js';
+import { insertClient, findClientByPrefix, updateClient } from '../src/store/clients.js';
+import {
+  getIssuedCertificate,
+  getPkiKey,
+  insertIssuedCertificate,
+  listRevokedCertificates,
+  nextCrlNumber,
+  putPkiKey,
+  revokeIssuedCertificate,
+} from '../src/store/pki.js';
+import {
+  activeSealVersion,
+  getSeal,
+  incrementSignatureCount,
+  insertSeal,
+  insertSealVersion,
+  listSealVersions,
+  updateSealVersion,
+} from '../src/store/seals.js';
+import { findStampByIdempotencyKey, insertStamp, type StampRecord } from '../src/store/stamps.js';
+import { testBackends, type TestDatabase } from './support/databases.js';
+
+const backends = await testBackends();
+
+const seal = {
+  id: 'approval',
+  organisation: '某某区行政审批局',
+  creditCode: '11110105MB0123456F',
+  name: '行政审批专用章',
+  sealType: 'official',
+  appearance: { kind: 'generated', diameterMm: 42 },
+  keyAlgorithm: 'EC-P256' as const,
+  certValidityDays: 365,
+  rotationPolicy: { maxSignatures: 1000 },
+  twoPersonControl: true,
+  isTest: false,
+};
+
+for (const backend of backends) {
+  describe.skipIf(backend.skip !== undefined)(`store on ${backend.name}${backend.skip ? ` (skipped: ${backend.skip})` : ''}`, () => {
+    let tdb: TestDatabase;
+    let store: Store;
+
+    beforeAll(async () => {
+      tdb = backend.make();
+      store = await openStore({ database: tdb.database });
+    });
+    afterAll(async () => {
+      await store?.close();
+      await tdb?.cleanup();
+    });
+
+    it('runs the migrations once and is idempotent on reopen', async () => {
+      const done = await store.db('knex_migrations').select('name');
+      expect(done.map((r) => r.name)).toEqual(migrations.map((m) => m.name));
+      expect(done[0]!.name).toBe('001-initial');
+      const again = await openStore({ database: tdb.database });
+      try {
+        expect(Number((await again.db('knex_migrations').count({ n: '*' }))[0]!.n)).toBe(migrations.length);
+      } finally {
+        await again.close();
+      }
+    });
+
+    it('round-trips seals and versions with booleans, JSON and DER intact', async () => {
+      await insertSeal(store.db, seal);
+      const got = await getSeal(store.db, 'approval');
+      expect(got).toMatchObject(seal);
+      expect(got!.createdAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+
+      const cert = new Uint8Array([0x30, 0x82, 0x01, 0x00, 0xff, 0x00]);
+      const v1 = await insertSealVersion(store.db, {
+        sealId: 'approval', version: 1, keyId: 'a1b2', keyLabel: 'approval-v1', algorithm: 'EC-P256', certificate: cert, certSerial: '01ab',
+      });
+      expect(v1).toMatchObject({ status: 'pending', signatureCount: 0, certificate: cert, revokedAt: null });
+      await updateSealVersion(store.db, v1.id, { status: 'active', activatedAt: new Date().toISOString() });
+      await incrementSignatureCount(store.db, v1.id);
+      await incrementSignatureCount(store.db, v1.id);
+      const active = await activeSealVersion(store.db, 'approval');
+      expect(active).toMatchObject({ id: v1.id, version: 1, status: 'active', signatureCount: 2 });
+      expect(await listSealVersions(store.db, 'approval')).toHaveLength(1);
+    });
+
+    it('enforces unique (seal, version), the status set and foreign keys', async () => {
+      const base = { sealId: 'approval', keyId: 'cc', keyLabel: 'x', algorithm: 'EC-P256' as const };
+      await expect(insertSealVersion(store.db, { ...base, version: 1 })).rejects.toThrow(/unique|UNIQUE/);
+      await expect(insertSealVersion(store.db, { ...base, version: 2, status: 'bogus' as 'active' })).rejects.toThrow(/check|CHECK/);
+      await expect(insertSealVersion(store.db, { ...base, sealId: 'no-such-seal', version: 1 })).rejects.toThrow(/foreign key|FOREIGN KEY/i);
+    });
+
+    it('finds clients by key prefix and keeps stamp idempotency keys unique per client', async () => {
+      await insertClient(store.db, {
+        id: 'c1', name: 'window 1', keyPrefix: 'os_abc', keyHash: 'h', seals: ['approval'], isAdmin: false,
+        createdAt: new Date().toISOString(), revokedAt: null,
+      });
+      expect(await findClientByPrefix(store.db, 'os_abc')).toMatchObject({ id: 'c1', seals: ['approval'], isAdmin: false });
+      await updateClient(store.db, 'c1', { revokedAt: '2026-01-01T00:00:00.000Z' });
+      expect((await findClientByPrefix(store.db, 'os_abc'))!.revokedAt).toBe('2026-01-01T00:00:00.000Z');
+
+      const stamp: StampRecord = {
+        id: '7d4f0c1e-0000-4000-8000-000000000001', clientId: 'c1', sealId: 'approval', sealVersion: 1, certSerial: '01ab',
+        sha256In: 'a'.repeat(64), sha256Out: 'b'.repeat(64), level: 'B-T', placement: { page: 1, x: 100, y: 100 },
+        caseNumber: null, itemCode: null, idempotencyKey: 'k1', requestHash: 'c'.repeat(64), outputPath: null,
+        createdAt: new Date().toISOString(),
+      };
+      await insertStamp(store.db, stamp);
+      expect(await findStampByIdempotencyKey(store.db, 'c1', 'k1')).toEqual(stamp);
+      await expect(insertStamp(store.db, { ...stamp, id: '7d4f0c1e-0000-4000-8000-000000000002' })).rejects.toThrow(/unique|UNIQUE/);
+    });
+
+    it('stores PKI keys, issued certificates, revocations and CRL numbers', async () => {
+      const der = new Uint8Array(300).map((_, i) => i & 0xff);
+      await putPkiKey(store.db, { role: 'root', keyId: '01', certificate: der, createdAt: '2026-01-01T00:00:00.000Z' });
+      await putPkiKey(store.db, { role: 'root', keyId: '02', certificate: der, createdAt: '2026-01-02T00:00:00.000Z' });
+      expect(await getPkiKey(store.db, 'root')).toMatchObject({ keyId: '02', certificate: der });
+
+      await insertIssuedCertificate(store.db, {
+        serial: '01ab', issuerRole: 'root', subject: 'CN=x', der, status: 'good', issuedAt: '2026-01-01T00:00:00.000Z',
+        revokedAt: null, reason: null,
+      });
+      expect(await revokeIssuedCertificate(store.db, '01ab', '2026-02-01T00:00:00.000Z', 'keyCompromise')).toBe(true);
+      expect(await revokeIssuedCertificate(store.db, '01ab', '2026-03-01T00:00:00.000Z', 'superseded')).toBe(false);
+      expect(await getIssuedCertificate(store.db, '01ab')).toMatchObject({ status: 'revoked', reason: 'keyCompromise' });
+      expect((await listRevokedCertificates(store.db, 'root')).map((c) => c.serial)).toEqual(['01ab']);
+
+      expect([await nextCrlNumber(store.db, 'root'), await nextCrlNumber(store.db, 'root'), await nextCrlNumber(store.db, 'tsa')])
+        .toEqual([1, 2, 1]);
+    });
+
+    it('rolls back to an empty schema', async () => {
+      await store.db.migrate.rollback(undefined, true);
+      expect(await store.db.schema.hasTable('seals')).toBe(false);
+      expect(await store.db.schema.hasTable('audit_log')).toBe(false);
+      await store.db.migrate.latest();
+      expect(await store.db.schema.hasTable('audit_log')).toBe(true);
+    });
+  });
+}
+
+describe('sqlite connection settings', () => {
+  it('uses WAL, a busy timeout and foreign keys on every connection', async () => {
+    const tdb = backends[0]!.make();
+    const store = await openStore({ database: tdb.database });
+    try {
+      expect(await store.db.raw('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
+      expect(await store.db.raw('PRAGMA busy_timeout')).toEqual([{ timeout: 5000 }]);
+      expect(await store.db.raw('PRAGMA foreign_keys')).toEqual([{ foreign_keys: 1 }]);
+    } finally {
+      await store.close();
+      await tdb.cleanup();
+    }
+  });
+
+  it('reports an unopenable database as unavailable, naming the file', async () => {
+    const tdb = backends[0]!.make();
+    if (tdb.database.client !== 'sqlite3') throw new Error('expected sqlite');
+    // A regular file where the database's directory should be.
+    const blocker = path.join(path.dirname(tdb.database.filename), 'not-a-dir');
+    writeFileSync(blocker, '');
+    const filename = path.join(blocker, 'oneseal.db');
+    try {
+      await expect(openStore({ database: { client: 'sqlite3', filename } }))
+        .rejects.toMatchObject({ code: 'database-unavailable', kind: 'unavailable', message: expect.stringContaining(filename) });
+    } finally {
+      await tdb.cleanup();
+    }
+  });
+});
