@@ -25,7 +25,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   const logger = options.logger ?? createLogger(config);
   const services = await openServices(config);
   try {
-    const app = createApp({ db: services.store.db, hsm: services.hsm, logger });
+    const app = createApp({ db: services.store.db, hsm: services.hsm, logger, services });
     const server = app.listen(config.port, config.host);
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;

@@ -6,6 +6,8 @@ import { assertProductionSafe, type Config } from './config.js';
 import { selectSoftHsmStore } from './hsm/dev-token.js';
 import { Hsm } from './hsm/hsm.js';
 import { loadAuthority, type Authority } from './pki/authority.js';
+import { localTimestamper, ownRevocationSource } from './pki/services.js';
+import { Stamper } from './stamping/stamper.js';
 import { openStore, type Store } from './store/db.js';
 
 export interface Services {
@@ -13,6 +15,8 @@ export interface Services {
   hsm: Hsm;
   store: Store;
   authority: Authority;
+  /** Stamps with the seals' HSM keys, OneSeal's own TSA and its own revocation data. */
+  stamper: Stamper;
   close(): Promise<void>;
 }
 
@@ -34,11 +38,20 @@ export async function openServices(config: Config): Promise<Services> {
     const authority = await loadAuthority({ db: store.db, hsm, publicUrl: config.publicUrl });
     assertProductionSafe(config, { usingDevRoot: authority.usingDevRoot });
     const opened = store;
+    const pki = { store: opened, authority };
+    const stamper = new Stamper({
+      store: opened,
+      hsm,
+      authority,
+      timestamper: localTimestamper(pki),
+      revocation: ownRevocationSource(pki),
+    });
     return {
       config,
       hsm,
       store: opened,
       authority,
+      stamper,
       async close() {
         await opened.close();
         await hsm.close();

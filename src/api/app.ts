@@ -9,18 +9,29 @@ import { OneSealError } from '../errors.js';
 import { accessLog, closedCors, requestId, securityHeaders } from './middleware.js';
 import { problemMiddleware } from './problem.js';
 import { registerHealthRoutes, type CheckResult } from './routes/health.js';
+import type { Services } from '../services.js';
+import { OpenApiRegistry } from './openapi.js';
+import { PACKAGE_VERSION } from '../version.js';
 
 export interface AppDeps {
   db: Knex;
   /** The HSM as /healthz sees it (Hsm.health()). */
   hsm: { health(): Promise<CheckResult> };
   logger?: Logger;
+  /** Everything the resource routes work with; without it only /healthz is served (skeleton tests). */
+  services?: Services;
 }
 
 /** A resource's routes: src/api/routes/<resource>.ts exports one and it is listed in ROUTES. */
 export type RouteRegistrar = (router: Router, deps: AppDeps) => void;
+/** Routes that need the HSM, database and CA: listed in SERVICE_ROUTES. */
+export type ServiceRouteRegistrar = (
+  router: Router,
+  deps: AppDeps & { services: Services; logger: Logger; openapi: OpenApiRegistry },
+) => void;
 
 const ROUTES: readonly RouteRegistrar[] = [registerHealthRoutes];
+const SERVICE_ROUTES: readonly ServiceRouteRegistrar[] = [];
 
 export function createApp(deps: AppDeps): Koa {
   const logger = deps.logger ?? pino({ level: 'silent' });
@@ -45,6 +56,12 @@ export function createApp(deps: AppDeps): Koa {
   // One router for all resources, so 405 (known path, other method) is told apart from 404.
   const router = new Router();
   for (const register of ROUTES) register(router, deps);
+  const { services } = deps;
+  const openapi = new OpenApiRegistry();
+  if (services) for (const register of SERVICE_ROUTES) register(router, { ...deps, services, logger, openapi });
+  router.get('/openapi.json', (ctx) => {
+    ctx.body = openapi.document({ version: PACKAGE_VERSION, serverUrl: services?.config.publicUrl ?? '/' });
+  });
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   return app;

@@ -1,0 +1,55 @@
+/**
+ * OpenAPI 3.1: each route module documents its own paths when it registers them, so the document
+ * served at /openapi.json always matches the routes this app really has.
+ */
+export type OpenApiPaths = Record<string, Record<string, unknown>>;
+export type OpenApiSchemas = Record<string, unknown>;
+
+export class OpenApiRegistry {
+  private readonly paths: OpenApiPaths = {};
+  private readonly schemas: OpenApiSchemas = {};
+
+  /** Adds operations (merged per path, so two modules may share a path with different methods). */
+  add(paths: OpenApiPaths, schemas: OpenApiSchemas = {}): void {
+    for (const [path, ops] of Object.entries(paths)) this.paths[path] = { ...this.paths[path], ...ops };
+    Object.assign(this.schemas, schemas);
+  }
+
+  document(info: { version: string; serverUrl: string }): Record<string, unknown> {
+    return {
+      openapi: '3.1.0',
+      info: {
+        title: 'OneSeal API',
+        version: info.version,
+        description:
+          'Electronic seals (电子印章) and electronic licences (电子证照): visibly stamped, PAdES-signed PDFs with keys in an HSM, verification, and public licence status. Errors are RFC 9457 problem+json.',
+      },
+      servers: [{ url: info.serverUrl }],
+      paths: this.paths,
+      components: {
+        schemas: { Problem: PROBLEM_SCHEMA, ...this.schemas },
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key from `oneseal client add`' } },
+      },
+    };
+  }
+}
+
+const PROBLEM_SCHEMA = {
+  type: 'object',
+  description: 'RFC 9457 problem details',
+  properties: {
+    type: { type: 'string', format: 'uri' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    instance: { type: 'string' },
+    requestId: { type: 'string' },
+    errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } },
+  },
+  required: ['type', 'title', 'status'],
+};
+
+/** A problem+json response entry for an operation's `responses`. */
+export function problemResponse(description: string): Record<string, unknown> {
+  return { description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
+}
