@@ -1,0 +1,105 @@
+/**
+ * Just enough DER to assemble and take apart the CMS structures PAdES needs. We build CMS from raw
+ * DER pieces rather than through pkijs objects so that certificates, names and serial numbers are
+ * copied byte for byte from the certificate (a re-encoded issuer name can stop matching), SET OF
+ * ordering is under our control, and a signature costs no ASN.1 object trees.
+ */
+
+/** Universal and context tags used in CMS. */
+export const TAG = {
+  INTEGER: 0x02,
+  OCTET_STRING: 0x04,
+  OID: 0x06,
+  SEQUENCE: 0x30,
+  SET: 0x31,
+  /** [0] constructed (EXPLICIT content, IMPLICIT certificates and signed attributes). */
+  CTX0: 0xa0,
+  /** [1] constructed (IMPLICIT unsigned attributes). */
+  CTX1: 0xa1,
+  /** [4] constructed: GeneralName directoryName. */
+  CTX4: 0xa4,
+} as const;
+
+function lengthBytes(n: number): Buffer {
+  if (n < 0x80) return Buffer.from([n]);
+  const bytes: number[] = [];
+  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
+  return Buffer.from([0x80 | bytes.length, ...bytes]);
+}
+
+export function tlv(tag: number, ...content: Uint8Array[]): Buffer {
+  let len = 0;
+  for (const c of content) len += c.length;
+  const header = lengthBytes(len);
+  return Buffer.concat([Buffer.from([tag]), header, ...content], 1 + header.length + len);
+}
+
+export const sequence = (...content: Uint8Array[]): Buffer => tlv(TAG.SEQUENCE, ...content);
+export const octetString = (bytes: Uint8Array): Buffer => tlv(TAG.OCTET_STRING, bytes);
+
+/** DER orders the members of a SET OF by their encodings (X.690 §11.6). */
+export function setOf(members: Uint8Array[], tag: number = TAG.SET): Buffer {
+  const sorted = [...members].sort((a, b) => Buffer.compare(a, b));
+  return tlv(tag, ...sorted);
+}
+
+export function integer(n: number): Buffer {
+  if (!Number.isSafeInteger(n) || n < 0 || n > 0x7fffffff) throw new RangeError(`unsupported INTEGER ${n}`);
+  const bytes: number[] = [];
+  for (let v = n; v > 0; v >>>= 8) bytes.unshift(v & 0xff);
+  if (bytes.length === 0 || bytes[0]! & 0x80) bytes.unshift(0);
+  return tlv(TAG.INTEGER, Buffer.from(bytes));
+}
+
+export function oid(dotted: string): Buffer {
+  const arcs = dotted.split('.').map(Number);
+  const body: number[] = [];
+  const push = (v: number): void => {
+    const chunk = [v & 0x7f];
+    for (v = Math.floor(v / 128); v > 0; v = Math.floor(v / 128)) chunk.unshift(0x80 | (v & 0x7f));
+    body.push(...chunk);
+  };
+  push(arcs[0]! * 40 + arcs[1]!);
+  for (const a of arcs.slice(2)) push(a);
+  return tlv(TAG.OID, Buffer.from(body));
+}
+
+/** One TLV found in a buffer: `start` is the tag byte, `contentStart`…`end` the content. */
+export interface Tlv {
+  tag: number;
+  start: number;
+  contentStart: number;
+  end: number;
+}
+
+/** Reads the TLV at `pos` (DER: definite lengths only). */
+export function readTlv(buf: Uint8Array, pos: number, limit = buf.length): Tlv {
+  if (pos + 2 > limit) throw new RangeError(`DER: truncated at ${pos}`);
+  const tag = buf[pos]!;
+  if ((tag & 0x1f) === 0x1f) throw new RangeError(`DER: multi-byte tags are not used here (at ${pos})`);
+  let p = pos + 1;
+  let len = buf[p++]!;
+  if (len === 0x80) throw new RangeError(`DER: indefinite length at ${pos}`);
+  if (len > 0x80) {
+    const n = len & 0x7f;
+    if (n > 4 || p + n > limit) throw new RangeError(`DER: bad length at ${pos}`);
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + buf[p++]!;
+  }
+  if (p + len > limit) throw new RangeError(`DER: content overruns its parent at ${pos}`);
+  return { tag, start: pos, contentStart: p, end: p + len };
+}
+
+/** The direct children of a constructed TLV. */
+export function children(buf: Uint8Array, parent: Tlv): Tlv[] {
+  const out: Tlv[] = [];
+  for (let p = parent.contentStart; p < parent.end; ) {
+    const t = readTlv(buf, p, parent.end);
+    out.push(t);
+    p = t.end;
+  }
+  return out;
+}
+
+export const tlvBytes = (buf: Uint8Array, t: Tlv): Uint8Array => buf.subarray(t.start, t.end);
+export const contentOf = (buf: Uint8Array, t: Tlv): Uint8Array => buf.subarray(t.contentStart, t.end);
