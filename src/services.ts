@@ -53,6 +53,7 @@ export async function openServices(config: Config): Promise<Services> {
       authority,
       stamper,
       async close() {
+        stamper.close();
         await opened.close();
         await hsm.close();
       },

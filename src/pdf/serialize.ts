@@ -10,7 +10,17 @@ export function formatNumber(n: number): string {
 }
 
 const NAME_PLAIN = /^[!-~]$/;
+/** Documents reuse a few hundred names; encoding each once keeps serialisation off the profile. */
+const encodedNames = new Map<string, string>();
 function encodeName(n: string): string {
+  let e = encodedNames.get(n);
+  if (e === undefined) {
+    e = encodeNameUncached(n);
+    if (encodedNames.size < 10_000) encodedNames.set(n, e);
+  }
+  return e;
+}
+function encodeNameUncached(n: string): string {
   let out = '/';
   for (const byte of Buffer.from(n, 'utf8')) {
     const ch = String.fromCharCode(byte);
@@ -71,9 +81,23 @@ export function serializeValue(value: PdfValue, out: (string | Uint8Array)[]): v
   }
 }
 
-/** Joins chunks produced by serializeValue into one buffer. */
+/**
+ * Joins chunks produced by serializeValue into one buffer: one allocation, strings written in place
+ * (they are latin1, so a string's length is its byte length). This is on every stamp's path.
+ */
 export function joinChunks(chunks: (string | Uint8Array)[]): Buffer {
-  return Buffer.concat(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c, 'latin1') : c)));
+  let length = 0;
+  for (const c of chunks) length += c.length;
+  const out = Buffer.allocUnsafe(length);
+  let at = 0;
+  for (const c of chunks) {
+    if (typeof c === 'string') at += out.write(c, at, 'latin1');
+    else {
+      out.set(c, at);
+      at += c.length;
+    }
+  }
+  return out;
 }
 
 export function serialize(value: PdfValue): Buffer {

@@ -4,6 +4,7 @@
  * Seals under two-person control refuse direct changes; those go through src/seals/approvals.ts.
  */
 import type { Knex } from 'knex';
+import { sealChangedOnCommit } from './events.js';
 import { appendAudit } from '../audit/chain.js';
 import { OneSealError } from '../errors.js';
 import { REVOCATION_REASONS, type RevocationReason } from '../pki/revocation.js';
@@ -39,6 +40,7 @@ export function sealNotFound(sealId: string): OneSealError {
  */
 export async function lockSeal(trx: Knex.Transaction, sealId: string): Promise<SealRecord> {
   await updateSeal(trx, sealId, {});
+  sealChangedOnCommit(trx, sealId);
   const seal = await getSeal(trx, sealId);
   if (!seal) throw sealNotFound(sealId);
   return seal;

@@ -1,0 +1,92 @@
+/**
+ * Measurement helpers for `npm run bench`. Figures are compared as ratios against a baseline run in
+ * the same process, because the machines are small and noisy: absolute numbers move, ratios much less.
+ */
+import { performance } from 'node:perf_hooks';
+
+export interface Measurement {
+  name: string;
+  ops: number;
+  seconds: number;
+  perSecond: number;
+  p50ms: number;
+  p99ms: number;
+  concurrency: number;
+  /** Extra facts (document size, peak memory…). */
+  notes?: Record<string, number | string>;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/**
+ * Runs `fn` `ops` times with `concurrency` operations in flight; warm-up runs first so JIT and caches
+ * settle. Latency is per operation, throughput over the whole run.
+ */
+export async function measure(
+  name: string,
+  options: { ops: number; concurrency: number; warmup?: number },
+  fn: (i: number) => Promise<unknown>,
+): Promise<Measurement> {
+  for (let i = 0; i < (options.warmup ?? Math.min(5, options.ops)); i++) await fn(-1 - i);
+  const latencies: number[] = [];
+  let next = 0;
+  const start = performance.now();
+  const worker = async () => {
+    while (next < options.ops) {
+      const i = next++;
+      const t0 = performance.now();
+      await fn(i);
+      latencies.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  const seconds = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    name,
+    ops: options.ops,
+    seconds,
+    perSecond: options.ops / seconds,
+    p50ms: percentile(latencies, 50),
+    p99ms: percentile(latencies, 99),
+    concurrency: options.concurrency,
+  };
+}
+
+export function formatTable(rows: Measurement[]): string {
+  const header = ['benchmark', 'conc', 'ops', 'ops/s', 'p50 ms', 'p99 ms', 'notes'];
+  const body = rows.map((r) => [
+    r.name,
+    String(r.concurrency),
+    String(r.ops),
+    r.perSecond.toFixed(1),
+    r.p50ms.toFixed(2),
+    r.p99ms.toFixed(2),
+    Object.entries(r.notes ?? {})
+      .map(([k, v]) => `${k}=${typeof v === 'number' ? +v.toFixed(3) : v}`)
+      .join(' '),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === 6 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+export interface Target {
+  description: string;
+  actual: number;
+  required: number;
+  /** 'min': actual must be ≥ required; 'max': ≤. */
+  kind: 'min' | 'max';
+}
+
+export function formatTargets(targets: Target[]): string {
+  return targets
+    .map((t) => {
+      const ok = t.kind === 'min' ? t.actual >= t.required : t.actual <= t.required;
+      return `${ok ? 'MET   ' : 'MISSED'}  ${t.description}: ${t.actual.toFixed(2)} (${t.kind === 'min' ? '≥' : '≤'} ${t.required})`;
+    })
+    .join('\n');
+}

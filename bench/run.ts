@@ -1,0 +1,199 @@
+/**
+ * `npm run bench`: OneSeal's performance beside its baselines, measured in the same run.
+ * Prints a table and the targets, and writes bench/results/latest.json.
+ *
+ *   node dist/bench/run.js [--quick]     --quick: fewer operations (a smoke run)
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { loadConfig } from '../src/config.js';
+import { initialise } from '../src/init.js';
+import { findPackageRoot } from '../src/package-root.js';
+import { createSeal, signingMaterial } from '../src/seals/service.js';
+import { openServices, type Services } from '../src/services.js';
+import type { StampRequest } from '../src/stamping/stamper.js';
+import { benchDocuments, type BenchDocument } from './documents.js';
+import { formatTable, formatTargets, measure, type Measurement, type Target } from './measure.js';
+import { makeP12, signWithSignpdf } from './signpdf-baseline.js';
+
+const quick = process.argv.includes('--quick');
+const n = (full: number, min = 3) => (quick ? Math.max(min, Math.round(full / 10)) : full);
+
+export interface BenchContext {
+  services: Services;
+  docs: BenchDocument[];
+  dataDir: string;
+  env: Record<string, string>;
+  rows: Measurement[];
+  targets: Target[];
+  n: typeof n;
+}
+
+const position = (sealId: string, level: StampRequest['level'] = 'B-B'): StampRequest => ({
+  sealId,
+  placement: { kind: 'position', page: 1, x: 150, y: 60 },
+  level,
+});
+
+async function hsmSection(ctx: BenchContext): Promise<Record<string, Measurement>> {
+  const out: Record<string, Measurement> = {};
+  const digest = createHash('sha256').update('bench').digest();
+  for (const [sealId, label] of [['approval', 'RSA-2048'], ['bench-p256', 'P-256']] as const) {
+    const { key } = await signingMaterial(ctx.services, sealId);
+    out[label] = await measure(`HSM raw sign ${label} (pkcs11js)`, { ops: n(2000), concurrency: 8 }, () => key.signDigest('SHA-256', digest));
+    ctx.rows.push(out[label]);
+  }
+  return out;
+}
+
+async function stampSection(ctx: BenchContext, raw: Record<string, Measurement>): Promise<void> {
+  const [onePage, hundred, big] = ctx.docs;
+  const stamper = ctx.services.stamper;
+  for (const [sealId, label] of [['approval', 'RSA-2048'], ['bench-p256', 'P-256']] as const) {
+    for (const concurrency of [1, 8]) {
+      const m = await measure(`stamp 1 page B-B ${label}`, { ops: n(concurrency === 1 ? 200 : 800), concurrency }, () =>
+        stamper.stamp(onePage!.bytes, position(sealId)),
+      );
+      ctx.rows.push(m);
+      if (concurrency === 8) {
+        ctx.targets.push({
+          description: `1-page stamp (${label}, B-B, c=8) / raw HSM sign rate`,
+          actual: m.perSecond / raw[label]!.perSecond,
+          required: label === 'RSA-2048' ? 0.5 : 0,
+          kind: 'min',
+        });
+      }
+    }
+  }
+  ctx.rows.push(await measure('stamp 1 page B-T RSA-2048 (own TSA)', { ops: n(400), concurrency: 8 }, () => stamper.stamp(onePage!.bytes, position('approval', 'B-T'))));
+  ctx.rows.push(await measure('stamp 1 page B-LT RSA-2048', { ops: n(200), concurrency: 8 }, () => stamper.stamp(onePage!.bytes, position('approval', 'B-LT'))));
+  ctx.rows.push(
+    await measure('stamp 1 page anchor "（盖章）" B-B RSA-2048', { ops: n(400), concurrency: 8 }, () =>
+      stamper.stamp(onePage!.bytes, { sealId: 'approval', placement: { kind: 'anchor', text: '（盖章）' }, level: 'B-B' }),
+    ),
+  );
+  for (const concurrency of [1, 8]) {
+    ctx.rows.push(await measure('stamp 100 pages B-B RSA-2048', { ops: n(concurrency === 1 ? 50 : 200), concurrency }, () => stamper.stamp(hundred!.bytes, position('approval'))));
+  }
+  ctx.rows.push(await measure('stamp 50 MB B-B RSA-2048', { ops: n(10, 3), concurrency: 1, warmup: 1 }, () => stamper.stamp(big!.bytes, position('approval'))));
+}
+
+async function signpdfSection(ctx: BenchContext): Promise<void> {
+  const p12 = makeP12();
+  const sizes: [BenchDocument, number][] = [
+    [ctx.docs[0]!, n(100)],
+    [ctx.docs[1]!, n(20)],
+    [ctx.docs[2]!, n(3, 2)],
+  ];
+  for (const [doc, ops] of sizes) {
+    const base = await measure(`@signpdf + pdf-lib, P12 software key, ${doc.name}`, { ops, concurrency: 1, warmup: 1 }, () => signWithSignpdf(doc.bytes, p12));
+    const ours = await measure(`stamp ${doc.name} B-B RSA-2048 (same run, c=1)`, { ops, concurrency: 1, warmup: 1 }, () => ctx.services.stamper.stamp(doc.bytes, position('approval')));
+    ctx.rows.push(base, ours);
+    ctx.targets.push({
+      description: `OneSeal / @signpdf speed, ${doc.name}`,
+      actual: ours.perSecond / base.perSecond,
+      required: doc.name === '50 MB' ? 5 : doc.name === '1 page' ? 2 : 0,
+      kind: 'min',
+    });
+  }
+}
+
+/** Time of the best of three runs of `sha256sum` over the file: the floor for anything that reads it. */
+function sha256sumSeconds(path: string): number {
+  let best = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    const r = spawnSync('sha256sum', [path], { stdio: 'ignore' });
+    if (r.status !== 0) throw new Error('sha256sum failed');
+    best = Math.min(best, (performance.now() - t0) / 1000);
+  }
+  return best;
+}
+
+/** Stamps the large document in a fresh process and reads its peak RSS. */
+function stampInChild(ctx: BenchContext, path: string): { seconds: number; maxRssMb: number } {
+  const script = join(findPackageRoot(), 'dist', 'bench', 'stamp-once.js');
+  const r = spawnSync(process.execPath, [script, path], { env: { ...process.env, ...ctx.env }, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`stamp-once failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+}
+
+async function largeDocumentSection(ctx: BenchContext): Promise<void> {
+  const big = ctx.docs[2]!;
+  const hashFloor = sha256sumSeconds(big.path);
+  const stamps = ctx.rows.filter((r) => r.name === 'stamp 50 MB B-B RSA-2048');
+  const stampSeconds = Math.min(...stamps.map((r) => r.p50ms / 1000));
+  const child = stampInChild(ctx, big.path);
+  const sizeMb = big.bytes.length / 1024 / 1024;
+  ctx.rows.push({
+    name: 'sha256sum over the 50 MB document (best of 3)',
+    ops: 3,
+    seconds: hashFloor,
+    perSecond: 1 / hashFloor,
+    p50ms: hashFloor * 1000,
+    p99ms: hashFloor * 1000,
+    concurrency: 1,
+    notes: { sizeMb },
+  });
+  ctx.rows.push({
+    name: 'stamp 50 MB in a fresh process (peak memory)',
+    ops: 1,
+    seconds: child.seconds,
+    perSecond: 1 / child.seconds,
+    p50ms: child.seconds * 1000,
+    p99ms: child.seconds * 1000,
+    concurrency: 1,
+    notes: { maxRssMb: child.maxRssMb },
+  });
+  ctx.targets.push({ description: '50 MB stamp time / sha256sum time', actual: stampSeconds / hashFloor, required: 3, kind: 'max' });
+  ctx.targets.push({ description: `50 MB stamp peak RSS MB (limit 2×${sizeMb.toFixed(0)} + 200)`, actual: child.maxRssMb, required: 2 * sizeMb + 200, kind: 'max' });
+}
+
+type Section = (ctx: BenchContext) => Promise<void>;
+/** Further sections (verification, HTTP, licences) register here. */
+export const EXTRA_SECTIONS: Section[] = [];
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'oneseal-bench-'));
+  const env = { ONESEAL_DATA_DIR: dataDir, ONESEAL_LOG_LEVEL: 'silent', ONESEAL_PORT: '0' };
+  delete process.env.SOFTHSM2_CONF;
+  const config = loadConfig({ ...process.env, ...env });
+  console.error('bench: preparing a token, keys and documents…');
+  await initialise(config, () => {});
+  const services = await openServices(config);
+  await createSeal(services, { id: 'bench-p256', organisation: config.seal.orgName, creditCode: config.seal.orgCreditCode, name: '测试专用章', keyAlgorithm: 'EC-P256', isTest: true }, 'bench');
+  const ctx: BenchContext = { services, docs: await benchDocuments(dataDir), dataDir, env, rows: [], targets: [], n };
+  try {
+    console.error('bench: raw HSM…');
+    const raw = await hsmSection(ctx);
+    console.error('bench: stamping…');
+    await stampSection(ctx, raw);
+    console.error('bench: @signpdf baseline…');
+    await signpdfSection(ctx);
+    console.error('bench: 50 MB document…');
+    await largeDocumentSection(ctx);
+    for (const section of EXTRA_SECTIONS) await section(ctx);
+  } finally {
+    await services.close();
+  }
+  const result = {
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
+    quick,
+    rows: ctx.rows,
+    targets: ctx.targets.map((t) => ({ ...t, met: t.kind === 'min' ? t.actual >= t.required : t.actual <= t.required })),
+  };
+  console.log(formatTable(ctx.rows));
+  console.log('\n' + formatTargets(ctx.targets));
+  const outDir = join(findPackageRoot(), 'bench', 'results');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'latest.json'), JSON.stringify(result, null, 2));
+  console.log(`\nwrote ${join(outDir, 'latest.json')}`);
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+await main();

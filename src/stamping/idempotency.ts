@@ -1,0 +1,94 @@
+/**
+ * Idempotency-Key handling: the first request with a key reserves it and does the work; a repeat
+ * with the same request gets the recorded result (no second signature); a repeat with another
+ * request is refused; a repeat while the first still works waits for it, for a bounded time.
+ *
+ * Exactly-once rests on the (client_id, idempotency_key) primary key, so it holds across instances;
+ * the in-process map only lets waiters here wake up as soon as the work ends instead of polling.
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Knex } from 'knex';
+import { OneSealError } from '../errors.js';
+import type { Db } from '../store/db.js';
+import { completeIdempotency, getIdempotency, releaseIdempotency, reserveIdempotency } from '../store/idempotency.js';
+import { nowIso } from '../store/codec.js';
+
+export interface IdempotencyScope {
+  db: Knex;
+  clientId: string;
+  key: string;
+  /** SHA-256 of the document bytes and normalised options. */
+  requestHash: string;
+  /** How long a repeat waits for the first request before answering 409. */
+  waitMs: number;
+  /** A pending reservation older than this is taken to belong to a process that died. */
+  staleMs: number;
+}
+
+/** Marks the reservation done inside the caller's transaction, so it commits with the result. */
+export type Complete = (trx: Db, resultId: string) => Promise<void>;
+
+const running = new Map<string, Promise<unknown>>();
+
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
+
+export async function idempotent<T>(
+  scope: IdempotencyScope,
+  work: (complete: Complete) => Promise<T>,
+  replay: (resultId: string) => Promise<T>,
+): Promise<{ value: T; replayed: boolean }> {
+  const { db, clientId, key, requestHash } = scope;
+  const owner = randomUUID();
+  const local = `${clientId}\u0000${key}`;
+  const deadline = Date.now() + scope.waitMs;
+  for (let attempt = 0; ; attempt++) {
+    if (await reserveIdempotency(db, { clientId, key, requestHash, status: 'pending', resultId: null, owner, createdAt: nowIso() })) {
+      const run = (async () => {
+        try {
+          return await work(async (trx, resultId) => {
+            const updated = await completeIdempotency(trx, { clientId, key, owner }, resultId);
+            if (!updated) {
+              throw new OneSealError('idempotency-reservation-lost', 'conflict',
+                `The Idempotency-Key "${key}" reservation was taken over while this request worked; retry with the same key to get the result.`);
+            }
+          });
+        } catch (e) {
+          await releaseIdempotency(db, { clientId, key, owner });
+          throw e;
+        }
+      })();
+      running.set(local, run);
+      try {
+        return { value: await run, replayed: false };
+      } finally {
+        running.delete(local);
+      }
+    }
+    const existing = await getIdempotency(db, clientId, key);
+    if (!existing) continue; // released since our insert failed: try to reserve it ourselves
+    if (existing.requestHash !== requestHash) {
+      throw new OneSealError('idempotency-key-reused', 'unprocessable',
+        `The Idempotency-Key "${key}" was already used for a different request (other document or options); use a new key for a new request.`,
+        { fields: [{ field: 'Idempotency-Key', message: 'already used for a different request' }] });
+    }
+    if (existing.status === 'done') return { value: await replay(existing.resultId!), replayed: true };
+    if (Date.now() - Date.parse(existing.createdAt) > scope.staleMs) {
+      await releaseIdempotency(db, { clientId, key, owner: existing.owner });
+      continue;
+    }
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) {
+      throw new OneSealError('idempotency-key-in-progress', 'conflict',
+        `A request with the Idempotency-Key "${key}" is still being processed; retry with the same key shortly to get its result.`,
+        { retryAfter: 1 });
+    }
+    const inProcess = running.get(local);
+    if (inProcess) {
+      await Promise.race([inProcess.catch(() => undefined), delay(remaining)]);
+    } else {
+      // Another instance holds it: poll with a bounded backoff.
+      await delay(Math.min(remaining, 20 * 2 ** Math.min(attempt, 4)));
+    }
+  }
+}

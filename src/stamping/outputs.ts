@@ -1,0 +1,64 @@
+/**
+ * Signed outputs on disk: <dataDir>/stamps/<id>.pdf.
+ *
+ * Crash safety: the file is written to a temporary name, fsynced, renamed into place and the
+ * directory fsynced BEFORE the database transaction that records the stamp commits. A crash before
+ * the commit leaves at worst an orphan file that no row names (harmless, can be swept); a committed
+ * row always names a complete file. Writing after the commit could leave a row whose file never came.
+ * Files rather than blobs keep the SQLite write lock short and the database small.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { OneSealError } from '../errors.js';
+
+export const OUTPUT_DIR = 'stamps';
+
+/** The path stored in the record: relative to the data dir, so the data dir can move. */
+export function outputPathFor(stampId: string): string {
+  return path.posix.join(OUTPUT_DIR, `${stampId}.pdf`);
+}
+
+export async function writeOutput(dataDir: string, relPath: string, bytes: Uint8Array): Promise<void> {
+  const target = path.join(dataDir, relPath);
+  const dir = path.dirname(target);
+  await mkdir(dir, { recursive: true });
+  const tmp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
+  const fh = await open(tmp, 'wx', 0o640);
+  try {
+    await fh.writeFile(bytes);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await rename(tmp, target);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  const dh = await open(dir, 'r');
+  try {
+    await dh.sync();
+  } finally {
+    await dh.close();
+  }
+}
+
+export async function removeOutput(dataDir: string, relPath: string): Promise<void> {
+  await rm(path.join(dataDir, relPath), { force: true });
+}
+
+/** Reads a stored output and checks it is still the document that was signed. */
+export async function readOutput(dataDir: string, relPath: string, sha256: string): Promise<Buffer> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path.join(dataDir, relPath));
+  } catch (e) {
+    throw new OneSealError('stamp-output-missing', 'internal', `The stored output ${relPath} cannot be read: ${(e as Error).message}`, { cause: e });
+  }
+  if (createHash('sha256').update(bytes).digest('hex') !== sha256) {
+    throw new OneSealError('stamp-output-altered', 'internal', `The stored output ${relPath} no longer has the SHA-256 recorded for it.`);
+  }
+  return bytes;
+}

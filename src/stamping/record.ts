@@ -1,0 +1,223 @@
+/**
+ * Stamping for API clients: sign, keep the output, and record the stamp with its audit entry and the
+ * seal version's signature count in ONE transaction — the moment a stamp becomes final. If anything
+ * fails, nothing is recorded (and the output file is removed). Batches are one transaction for all.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { appendAudit } from '../audit/chain.js';
+import { canonicalJson } from '../audit/canonical-json.js';
+import { OneSealError } from '../errors.js';
+import { signingMaterial, type SigningMaterial } from '../seals/service.js';
+import type { Services } from '../services.js';
+import { nowIso } from '../store/codec.js';
+import type { Db } from '../store/db.js';
+import { incrementSignatureCount } from '../store/seals.js';
+import { getStamp, insertStamp, insertStampBatch, listBatchStamps, getStampBatch, type StampBatchRecord, type StampRecord } from '../store/stamps.js';
+import { idempotent, type Complete } from './idempotency.js';
+import { outputPathFor, readOutput, removeOutput, writeOutput } from './outputs.js';
+import type { StampRequest, StampResult } from './stamper.js';
+
+export interface StampJob {
+  document: Buffer;
+  filename: string | null;
+  request: StampRequest;
+  caseNumber: string | null;
+  itemCode: string | null;
+}
+
+export interface Actor {
+  id: string;
+  name: string;
+}
+
+export interface RecordedStamp {
+  record: StampRecord;
+  pdf: Buffer;
+}
+
+export interface IdempotencyOption {
+  key: string;
+  waitMs: number;
+}
+
+const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
+
+/** What makes two requests "the same": the document bytes and the normalised options. */
+export function requestHash(kind: 'stamp' | 'batch', jobs: readonly StampJob[], extra: Record<string, unknown> = {}): string {
+  return sha256(canonicalJson({
+    kind,
+    ...extra,
+    documents: jobs.map((j) => ({
+      sha256: sha256(j.document),
+      filename: j.filename,
+      request: JSON.parse(JSON.stringify(j.request)) as unknown,
+      caseNumber: j.caseNumber,
+      itemCode: j.itemCode,
+    })),
+  }));
+}
+
+function stampRecord(id: string, actor: Actor, job: StampJob, result: StampResult, idem: string | null, reqHash: string | null,
+  batch?: { id: string; index: number }): StampRecord {
+  return {
+    id,
+    clientId: actor.id,
+    sealId: result.seal.id,
+    sealVersion: result.seal.version,
+    certSerial: result.seal.certSerial,
+    sha256In: result.sha256In,
+    sha256Out: result.sha256Out,
+    level: result.level,
+    placement: { requested: job.request.placement, placed: result.placed, straddle: job.request.straddle ?? false, fieldName: result.fieldName },
+    caseNumber: job.caseNumber,
+    itemCode: job.itemCode,
+    idempotencyKey: idem,
+    requestHash: reqHash,
+    outputPath: outputPathFor(id),
+    createdAt: nowIso(),
+    batchId: batch?.id ?? null,
+    batchIndex: batch?.index ?? null,
+    filename: job.filename,
+  };
+}
+
+async function recordOne(trx: Knex.Transaction, actor: Actor, record: StampRecord, versionId: number): Promise<void> {
+  await insertStamp(trx, record);
+  await incrementSignatureCount(trx, versionId);
+  await appendAudit(trx, {
+    actor: actor.id,
+    action: 'stamp.create',
+    subject: record.id,
+    details: {
+      client: actor.name,
+      seal: record.sealId,
+      sealVersion: record.sealVersion,
+      certSerial: record.certSerial,
+      sha256In: record.sha256In,
+      sha256Out: record.sha256Out,
+      level: record.level,
+      caseNumber: record.caseNumber,
+      itemCode: record.itemCode,
+      ...(record.batchId ? { batch: record.batchId, batchIndex: record.batchIndex } : {}),
+    },
+  });
+}
+
+async function withOutputs<T>(services: Services, outputs: { path: string; pdf: Buffer }[], commit: () => Promise<T>): Promise<T> {
+  const { dataDir } = services.config;
+  try {
+    for (const o of outputs) await writeOutput(dataDir, o.path, o.pdf);
+    return await commit();
+  } catch (e) {
+    await Promise.all(outputs.map((o) => removeOutput(dataDir, o.path)));
+    throw e;
+  }
+}
+
+export async function loadRecordedStamp(services: Services, id: string): Promise<RecordedStamp> {
+  const record = await getStamp(services.store.db, id);
+  if (!record || !record.outputPath) throw new OneSealError('stamp-not-found', 'internal', `Stamp ${id} named by an idempotency record is missing.`);
+  return { record, pdf: await readOutput(services.config.dataDir, record.outputPath, record.sha256Out) };
+}
+
+function scope(services: Services, actor: Actor, idem: IdempotencyOption, hash: string) {
+  return {
+    db: services.store.db,
+    clientId: actor.id,
+    key: idem.key,
+    requestHash: hash,
+    waitMs: idem.waitMs,
+    // A request cannot legitimately run much longer than the time-out; after that its process died.
+    staleMs: Math.max(5 * 60_000, 2 * services.config.requestTimeoutMs),
+  };
+}
+
+export async function stampAndRecord(services: Services, actor: Actor, job: StampJob, idem?: IdempotencyOption): Promise<RecordedStamp & { replayed: boolean }> {
+  const hash = idem ? requestHash('stamp', [job]) : null;
+  const work = async (complete?: Complete): Promise<RecordedStamp> => {
+    const result = await services.stamper.stamp(job.document, job.request);
+    const record = stampRecord(randomUUID(), actor, job, result, idem?.key ?? null, hash, undefined);
+    await withOutputs(services, [{ path: record.outputPath!, pdf: result.pdf }], () =>
+      services.store.db.transaction(async (trx) => {
+        await recordOne(trx, actor, record, result.seal.versionId);
+        await complete?.(trx, record.id);
+      }));
+    return { record, pdf: result.pdf };
+  };
+  if (!idem) return { ...(await work()), replayed: false };
+  const { value, replayed } = await idempotent(scope(services, actor, idem, hash!), work, (id) => loadRecordedStamp(services, id));
+  return { ...value, replayed };
+}
+
+export interface RecordedBatch {
+  batch: StampBatchRecord;
+  stamps: RecordedStamp[];
+}
+
+/** Why one document of a batch failed, naming it, so the client can fix that one and resend the batch. */
+function documentFailed(index: number, job: StampJob, e: OneSealError): OneSealError {
+  const which = `document ${index}${job.filename ? ` ("${job.filename}")` : ''}`;
+  return new OneSealError('batch-document-failed', 'unprocessable',
+    `The batch was not stamped: ${which} failed: ${e.message} Nothing was recorded.`,
+    { cause: e, extra: { documentIndex: index, filename: job.filename, reason: { code: e.code, detail: e.message } }, fields: [{ field: `documents[${index}]`, message: e.message }] });
+}
+
+/** Errors that are the document's or the request's fault (not the service's) name the document. */
+const CLIENT_FAULT = new Set(['bad-request', 'unprocessable', 'not-found', 'conflict', 'too-large']);
+
+export async function stampBatchAndRecord(services: Services, actor: Actor, jobs: StampJob[], caseNumber: string | null,
+  idem?: IdempotencyOption): Promise<RecordedBatch & { replayed: boolean }> {
+  const hash = idem ? requestHash('batch', jobs, { caseNumber }) : null;
+  const work = async (complete?: Complete): Promise<RecordedBatch> => {
+    // One version per seal for the whole batch: a rotation mid-batch must not split the case across keys.
+    const materials = new Map<string, SigningMaterial>();
+    const results: StampResult[] = [];
+    for (const [i, job] of jobs.entries()) {
+      try {
+        let material = materials.get(job.request.sealId);
+        if (!material) {
+          material = await signingMaterial(services, job.request.sealId);
+          materials.set(job.request.sealId, material);
+        }
+        results.push(await services.stamper.stampWith(material, job.document, job.request));
+      } catch (e) {
+        if (e instanceof OneSealError && CLIENT_FAULT.has(e.kind)) throw documentFailed(i, job, e);
+        throw e;
+      }
+    }
+    const batch: StampBatchRecord = { id: randomUUID(), clientId: actor.id, caseNumber, documentCount: jobs.length, createdAt: nowIso() };
+    const stamps = jobs.map((job, index) => ({
+      record: stampRecord(randomUUID(), actor, job, results[index]!, null, null, { id: batch.id, index }),
+      pdf: results[index]!.pdf,
+    }));
+    await withOutputs(services, stamps.map((s) => ({ path: s.record.outputPath!, pdf: s.pdf })), () =>
+      services.store.db.transaction(async (trx) => {
+        await insertStampBatch(trx, batch);
+        for (const [i, s] of stamps.entries()) await recordOne(trx, actor, s.record, results[i]!.seal.versionId);
+        await appendAudit(trx, {
+          actor: actor.id,
+          action: 'stamp-batch.create',
+          subject: batch.id,
+          details: { client: actor.name, caseNumber, stamps: stamps.map((s) => s.record.id) },
+        });
+        await complete?.(trx, batch.id);
+      }));
+    return { batch, stamps };
+  };
+  if (!idem) return { ...(await work()), replayed: false };
+  const { value, replayed } = await idempotent(scope(services, actor, idem, hash!), work, (id) => loadRecordedBatch(services, id));
+  return { ...value, replayed };
+}
+
+export async function loadRecordedBatch(services: Services, id: string): Promise<RecordedBatch> {
+  const db: Db = services.store.db;
+  const batch = await getStampBatch(db, id);
+  if (!batch) throw new OneSealError('batch-not-found', 'internal', `Stamp batch ${id} named by an idempotency record is missing.`);
+  const records = await listBatchStamps(db, id);
+  const stamps = await Promise.all(records.map(async (record) => ({
+    record,
+    pdf: await readOutput(services.config.dataDir, record.outputPath!, record.sha256Out),
+  })));
+  return { batch, stamps };
+}
