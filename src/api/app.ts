@@ -6,10 +6,20 @@ import Koa from 'koa';
 import type { Knex } from 'knex';
 import pino, { type Logger } from 'pino';
 import { OneSealError } from '../errors.js';
-import { accessLog, closedCors, requestId, securityHeaders } from './middleware.js';
+import { accessLog, closedCors, httpMetrics, requestId, securityHeaders } from './middleware.js';
 import { problemMiddleware } from './problem.js';
 import { registerHealthRoutes, type CheckResult } from './routes/health.js';
+import { registerMetricsRoutes } from './routes/metrics.js';
+import { registerPkiRoutes } from './routes/pki.js';
+import { registerAdminSealRoutes } from './routes/admin-seals.js';
+import { registerLicenceRoutes } from './routes/licences.js';
+import { registerVerifyPageRoutes } from './routes/verify-page.js';
+import { registerStampRoutes } from './routes/stamps.js';
+import { registerStampBatchRoutes } from './routes/stamp-batches.js';
+import { registerSealReadRoutes } from './routes/seals.js';
+import { registerDocsRoutes } from './routes/docs.js';
 import type { Services } from '../services.js';
+import { registerVerificationRoutes } from './routes/verifications.js';
 import { OpenApiRegistry } from './openapi.js';
 import { PACKAGE_VERSION } from '../version.js';
 
@@ -31,7 +41,8 @@ export type ServiceRouteRegistrar = (
 ) => void;
 
 const ROUTES: readonly RouteRegistrar[] = [registerHealthRoutes];
-const SERVICE_ROUTES: readonly ServiceRouteRegistrar[] = [];
+const SERVICE_ROUTES: readonly ServiceRouteRegistrar[] = [registerMetricsRoutes, registerPkiRoutes, registerAdminSealRoutes, registerLicenceRoutes, registerVerifyPageRoutes,
+  registerStampRoutes, registerStampBatchRoutes, registerSealReadRoutes, registerDocsRoutes, registerVerificationRoutes];
 
 export function createApp(deps: AppDeps): Koa {
   const logger = deps.logger ?? pino({ level: 'silent' });
@@ -41,6 +52,7 @@ export function createApp(deps: AppDeps): Koa {
 
   app.use(requestId());
   app.use(accessLog(logger));
+  if (deps.services) app.use(httpMetrics(deps.services.metrics));
   app.use(securityHeaders());
   app.use(problemMiddleware(logger));
   app.use(closedCors());

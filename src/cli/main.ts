@@ -5,12 +5,22 @@
 import { parseArgs } from 'node:util';
 import { OneSealError } from '../errors.js';
 import { auditVerify } from './audit-verify.js';
+import { clientAdd } from './client-add.js';
+import { clientList } from './client-list.js';
+import { clientRevoke } from './client-revoke.js';
 import { UsageError, type CliIo, type Command } from './command.js';
 import { init } from './init.js';
+import { licenceIssue } from './licence-issue.js';
+import { licenceRevoke } from './licence-revoke.js';
+import { licenceShow } from './licence-show.js';
+import { pkiCrl } from './pki-crl.js';
 import { pkiRoots } from './pki-roots.js';
+import { SEAL_COMMANDS } from './seal.js';
 import { serve } from './serve.js';
+import { stamp } from './stamp.js';
+import { verify } from './verify.js';
 
-export const COMMANDS: readonly Command[] = [serve, init, pkiRoots, auditVerify];
+export const COMMANDS: readonly Command[] = [serve, init, pkiRoots, auditVerify, stamp, verify, licenceIssue, licenceShow, licenceRevoke, clientAdd, clientList, clientRevoke, pkiCrl, ...SEAL_COMMANDS];
 
 const processIo: CliIo = {
   out: (text) => process.stdout.write(`${text}\n`),
@@ -44,10 +54,16 @@ function findCommand(argv: string[]): { command: Command; rest: string[] } | und
   return undefined;
 }
 
-/** Usage and I/O problems (wrong input, missing or unreadable files, bad configuration) exit with 2. */
+/**
+ * Usage and I/O problems (wrong input, missing or unreadable files, bad configuration) exit with 2;
+ * so does input we cannot work with (not a PDF, encrypted, no such page or anchor): the person must
+ * change what they gave, not retry.
+ */
+const INPUT_ERROR_KINDS: ReadonlySet<string> = new Set(['bad-request', 'not-found', 'unprocessable']);
+
 function exitCodeOf(e: unknown): number {
   if (e instanceof UsageError) return 2;
-  if (e instanceof OneSealError) return e.kind === 'bad-request' || e.kind === 'not-found' ? 2 : 1;
+  if (e instanceof OneSealError) return INPUT_ERROR_KINDS.has(e.kind) ? 2 : 1;
   const code = (e as NodeJS.ErrnoException)?.code;
   return typeof code === 'string' && /^E[A-Z]+$/.test(code) ? 2 : 1;
 }
@@ -76,12 +92,14 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       parsed = parseArgs({
         args: rest,
         options: { ...command.options, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-        allowPositionals: false,
+        allowPositionals: true,
         strict: true,
       });
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
+    const extra = parsed.positionals[command.positionals ?? 0];
+    if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
     if (parsed.values.help) {
       io.out(`usage: oneseal ${command.name} ${command.usage ?? ''}[--json]\n\n${command.summary}`);
       return 0;

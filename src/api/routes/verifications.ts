@@ -1,0 +1,114 @@
+/**
+ * POST /v1/verifications: anyone may ask whether a PDF is genuine. No authentication, so the
+ * upload limit and a per-address rate limit bound what a stranger can make us do.
+ */
+import { createHash } from 'node:crypto';
+import type { Context } from 'koa';
+import { OneSealError } from '../../errors.js';
+import { ownVerifyOptions } from '../../pki/verification.js';
+import { verifyPdf, type Report } from '../../verify/index.js';
+import { signatureLines, VERDICT_WORDS } from '../../verify/text-report.js';
+import type { ServiceRouteRegistrar } from '../app.js';
+import { readBody } from '../body.js';
+import { readMultipartFile } from '../multipart.js';
+import { problemResponse } from '../openapi.js';
+import { RateLimiter } from '../rate-limit.js';
+
+const REPORT_SCHEMA = {
+  type: 'object',
+  required: ['verdict', 'signatures', 'findings', 'revisions'],
+  properties: {
+    verdict: { enum: ['valid', 'invalid', 'indeterminate'] },
+    revisions: { type: 'integer' },
+    signatures: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          fieldName: { type: 'string' },
+          kind: { enum: ['signature', 'doc-timestamp'] },
+          verdict: { enum: ['valid', 'invalid', 'indeterminate'] },
+          reasons: { type: 'array', items: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'object', properties: { zh: { type: 'string' }, en: { type: 'string' } } } } } },
+          signer: { type: 'object' },
+          signingTime: { type: 'string' },
+          provenTime: { type: 'string' },
+          timestamp: { type: 'object' },
+          level: { enum: ['B-B', 'B-T', 'B-LT', 'B-LTA', null] },
+          coversWholeDocument: { type: 'boolean' },
+          modifications: { type: 'array', items: { type: 'object' } },
+        },
+      },
+    },
+    findings: { type: 'array', items: { type: 'object' } },
+  },
+};
+
+const escapeHtml = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+const STYLE = 'body{font:16px/1.5 system-ui,sans-serif;margin:1rem auto;max-width:46rem;padding:0 1rem}h1{font-size:1.4rem}.valid{color:#0a7a2f}.invalid{color:#b00020}.indeterminate{color:#9a6700}pre{white-space:pre-wrap;background:#f6f6f6;padding:.75rem;border-radius:6px}';
+const CSP = `default-src 'none'; style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'; frame-ancestors 'none'; base-uri 'none'`;
+
+function htmlReport(report: Report, sha256: string): string {
+  const v = VERDICT_WORDS[report.verdict];
+  const signatures = report.signatures.map((s, i) => `<pre>${escapeHtml(signatureLines(s, i).join('\n'))}</pre>`).join('\n');
+  const findings = report.findings.map((f) => `<li>${escapeHtml(`${f.code}: ${f.message.zh} ${f.message.en}`)}</li>`).join('');
+  return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>验证报告 Verification report</title><style>${STYLE}</style></head><body>
+<h1 class="${report.verdict}">${escapeHtml(v.zh)} · ${escapeHtml(v.en)}</h1>
+<p>SHA-256: <code>${sha256}</code> · ${report.signatures.length} 个签名 signature(s) · ${report.revisions} 个版本 revision(s)</p>
+${signatures}${findings ? `<ul>${findings}</ul>` : ''}
+</body></html>`;
+}
+
+async function readDocument(ctx: Context, limit: number): Promise<Buffer> {
+  if (ctx.is('multipart/form-data')) return readMultipartFile(ctx, { limit, field: 'document' });
+  return readBody(ctx, { limit, types: ['application/pdf'] });
+}
+
+export const registerVerificationRoutes: ServiceRouteRegistrar = (router, { services, openapi }) => {
+  const limiter = new RateLimiter({ perSecond: 20, burst: 40 });
+  router.post('/v1/verifications', async (ctx) => {
+    const decision = limiter.take(ctx.ip);
+    if (!decision.allowed) {
+      throw new OneSealError('rate-limited', 'rate-limited', `Too many verification requests from ${ctx.ip}; retry after ${decision.retryAfterSeconds} s.`, {
+        retryAfter: decision.retryAfterSeconds,
+      });
+    }
+    const bytes = await readDocument(ctx, services.config.maxUploadBytes);
+    const report = await verifyPdf(bytes, await ownVerifyOptions(services.store.db));
+    if (ctx.accepts('application/json', 'text/html') === 'text/html') {
+      ctx.set('Content-Security-Policy', CSP);
+      ctx.type = 'text/html; charset=utf-8';
+      ctx.body = htmlReport(report, createHash('sha256').update(bytes).digest('hex'));
+    } else {
+      ctx.body = report;
+    }
+  });
+
+  openapi.add(
+    {
+      '/v1/verifications': {
+        post: {
+          summary: 'Verify the signatures of a PDF',
+          description:
+            'Structure, integrity, trust (OneSeal\'s roots), time-stamps, revocation at the proven time, and every change made after each signature. No authentication; rate-limited per address. `Accept: text/html` returns a readable report.',
+          requestBody: {
+            required: true,
+            content: {
+              'application/pdf': { schema: { type: 'string', format: 'binary' } },
+              'multipart/form-data': { schema: { type: 'object', properties: { document: { type: 'string', format: 'binary' } }, required: ['document'] } },
+            },
+          },
+          responses: {
+            200: { description: 'The report', content: { 'application/json': { schema: { $ref: '#/components/schemas/VerificationReport' } }, 'text/html': {} } },
+            413: problemResponse('The upload is over the size limit'),
+            415: problemResponse('Not a PDF or multipart body'),
+            422: problemResponse('The file is not a PDF OneSeal can read (broken, encrypted)'),
+            429: problemResponse('Too many requests from this address'),
+          },
+        },
+      },
+    },
+    { VerificationReport: REPORT_SCHEMA },
+  );
+};

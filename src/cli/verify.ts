@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import { loadConfig } from '../config.js';
+import { pemToDer } from '../pki/der.js';
+import { ownVerifyOptions } from '../pki/verification.js';
+import { openStore } from '../store/db.js';
+import { verifyPdf } from '../verify/index.js';
+import { textReport } from '../verify/text-report.js';
+import { printResult, UsageError, type Command } from './command.js';
+
+/** Exit codes the issue fixes: 0 valid, 1 invalid, 3 indeterminate (2 is usage and I/O). */
+const EXIT = { valid: 0, invalid: 1, indeterminate: 3 } as const;
+
+export const verify: Command = {
+  name: 'verify',
+  usage: 'FILE [--trust PEM]… [--json]',
+  summary: 'verify a PDF\'s signatures: exit 0 valid, 1 invalid, 3 indeterminate',
+  positionals: 1,
+  options: { trust: { type: 'string', multiple: true } },
+  async run(ctx) {
+    const file = ctx.positionals[0];
+    if (!file) throw new UsageError('name the PDF to verify');
+    const trustFiles = (ctx.values.trust as unknown as string[] | undefined) ?? [];
+    const extraTrust = trustFiles.map((f) => pemToDer(readFileSync(f)));
+    const bytes = readFileSync(file);
+    const store = await openStore(loadConfig(ctx.io.env));
+    try {
+      const report = await verifyPdf(bytes, await ownVerifyOptions(store.db, extraTrust));
+      printResult(ctx, { file, ...report }, textReport(file, report));
+      return EXIT[report.verdict];
+    } finally {
+      await store.close();
+    }
+  },
+};
