@@ -19,6 +19,7 @@ import type { StampRequest } from '../src/stamping/stamper.js';
 import { benchDocuments, type BenchDocument } from './documents.js';
 import { formatTable, formatTargets, measure, type Measurement, type Target } from './measure.js';
 import { makeP12, signWithSignpdf } from './signpdf-baseline.js';
+import { verifySection } from './verify.js';
 
 const quick = process.argv.includes('--quick');
 const n = (full: number, min = 3) => (quick ? Math.max(min, Math.round(full / 10)) : full);
@@ -153,9 +154,6 @@ async function largeDocumentSection(ctx: BenchContext): Promise<void> {
   ctx.targets.push({ description: `50 MB stamp peak RSS MB (limit 2×${sizeMb.toFixed(0)} + 200)`, actual: child.maxRssMb, required: 2 * sizeMb + 200, kind: 'max' });
 }
 
-type Section = (ctx: BenchContext) => Promise<void>;
-/** Further sections (verification, HTTP, licences) register here. */
-export const EXTRA_SECTIONS: Section[] = [];
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'oneseal-bench-'));
@@ -176,7 +174,8 @@ async function main(): Promise<void> {
     await signpdfSection(ctx);
     console.error('bench: 50 MB document…');
     await largeDocumentSection(ctx);
-    for (const section of EXTRA_SECTIONS) await section(ctx);
+    console.error('bench: verification…');
+    await verifySection(ctx);
   } finally {
     await services.close();
   }

@@ -73,6 +73,10 @@ export interface Config {
     manageSofthsmConf: boolean;
   };
   maxUploadBytes: number;
+  /** Per API client token bucket: sustained requests per second and burst size. */
+  rateLimit: { perSecond: number; burst: number };
+  /** How long one API request may run before it is answered with 503 (the work may still finish and be recorded). */
+  requestTimeoutMs: number;
   logLevel: LogLevel;
   seal: { orgName: string; orgCreditCode: string; sealName: string };
   /** The development root certificate shipped in the repo; production must not run on it. */
@@ -94,6 +98,9 @@ const FILE_KEYS = {
   pinFile: 'ONESEAL_PIN_FILE',
   hsmPoolSize: 'ONESEAL_HSM_POOL_SIZE',
   maxUploadMb: 'ONESEAL_MAX_UPLOAD_MB',
+  rateLimitPerSecond: 'ONESEAL_RATE_LIMIT_PER_SECOND',
+  rateLimitBurst: 'ONESEAL_RATE_LIMIT_BURST',
+  requestTimeoutSeconds: 'ONESEAL_REQUEST_TIMEOUT_SECONDS',
   logLevel: 'ONESEAL_LOG_LEVEL',
   orgName: 'ONESEAL_ORG_NAME',
   orgCreditCode: 'ONESEAL_ORG_CREDIT_CODE',
@@ -110,6 +117,9 @@ const DEFAULTS = {
   tokenLabel: 'oneseal-dev',
   hsmPoolSize: 4,
   maxUploadMb: 50,
+  rateLimitPerSecond: 20,
+  rateLimitBurst: 40,
+  requestTimeoutSeconds: 60,
   logLevel: 'info' as LogLevel,
   orgName: '某某区行政审批局',
   // A made-up code with a correct GB 32100 check character.
@@ -284,6 +294,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const uploadRaw = get('maxUploadMb');
   const maxUploadMb = uploadRaw === undefined ? DEFAULTS.maxUploadMb : parseInteger(uploadRaw, field('maxUploadMb'), 1, 1024, errors);
 
+  const optionalInt = (key: 'rateLimitPerSecond' | 'rateLimitBurst' | 'requestTimeoutSeconds', max: number): number | undefined => {
+    const raw = get(key);
+    return raw === undefined ? DEFAULTS[key] : parseInteger(raw, field(key), 1, max, errors);
+  };
+  const ratePerSecond = optionalInt('rateLimitPerSecond', 100_000);
+  const rateBurst = optionalInt('rateLimitBurst', 100_000);
+  const requestTimeoutSeconds = optionalInt('requestTimeoutSeconds', 3600);
+
   const logLevel = (get('logLevel') ?? DEFAULTS.logLevel) as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     errors.push({ field: field('logLevel'), message: `must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"` });
@@ -300,7 +318,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!sealName || sealName.length > 32) errors.push({ field: field('sealName'), message: 'must be 1 to 32 characters' });
 
   if (errors.length > 0 || port === undefined || publicUrl === undefined || database === undefined || pin === undefined
-    || poolSize === undefined || maxUploadMb === undefined) {
+    || poolSize === undefined || maxUploadMb === undefined || ratePerSecond === undefined || rateBurst === undefined
+    || requestTimeoutSeconds === undefined) {
     throw invalidConfig(errors);
   }
 
@@ -325,6 +344,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       manageSofthsmConf: isSoftHsm(modulePath) && !env.SOFTHSM2_CONF,
     },
     maxUploadBytes: maxUploadMb * 1024 * 1024,
+    rateLimit: { perSecond: ratePerSecond, burst: rateBurst },
+    requestTimeoutMs: requestTimeoutSeconds * 1000,
     logLevel,
     seal: { orgName, orgCreditCode, sealName },
     devRootCertPath: path.join(packageRoot, 'keys-dev', 'root-ca.crt.pem'),

@@ -129,21 +129,25 @@ export interface Rendering {
 export function render(pdf: Uint8Array, page = 1): Rendering {
   return withFile(pdf, (dir, file) => {
     execFileSync('pdftoppm', ['-r', '72', '-png', '-cropbox', '-f', String(page), '-l', String(page), '-singlefile', file, join(dir, 'out')]);
-    const png = readFileSync(join(dir, 'out.png'));
-    const img = decodePng(png);
-    const c = img.colors;
-    return {
-      width: img.width,
-      height: img.height,
-      png,
-      at(x, y) {
-        const px = Math.min(img.width - 1, Math.max(0, Math.floor(x)));
-        const py = Math.min(img.height - 1, Math.max(0, img.height - 1 - Math.floor(y)));
-        const i = (py * img.width + px) * c;
-        return c === 3 ? [img.pixels[i]!, img.pixels[i + 1]!, img.pixels[i + 2]!] : [img.pixels[i]!, img.pixels[i]!, img.pixels[i]!];
-      },
-    };
+    return pngRendering(readFileSync(join(dir, 'out.png')));
   });
+}
+
+/** A 72 dpi PNG of a page, or of its part right of `offsetX` points (then `at` still takes page coordinates). */
+export function pngRendering(png: Buffer, offsetX = 0): Rendering {
+  const img = decodePng(png);
+  const c = img.colors;
+  return {
+    width: offsetX + img.width,
+    height: img.height,
+    png,
+    at(x, y) {
+      const px = Math.min(img.width - 1, Math.max(0, Math.floor(x - offsetX)));
+      const py = Math.min(img.height - 1, Math.max(0, img.height - 1 - Math.floor(y)));
+      const i = (py * img.width + px) * c;
+      return c === 3 ? [img.pixels[i]!, img.pixels[i + 1]!, img.pixels[i + 2]!] : [img.pixels[i]!, img.pixels[i]!, img.pixels[i]!];
+    },
+  };
 }
 
 export function pdftotext(pdf: Uint8Array, ...args: string[]): string {

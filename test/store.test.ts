@@ -106,7 +106,7 @@ for (const backend of backends) {
         id: '7d4f0c1e-0000-4000-8000-000000000001', clientId: 'c1', sealId: 'approval', sealVersion: 1, certSerial: '01ab',
         sha256In: 'a'.repeat(64), sha256Out: 'b'.repeat(64), level: 'B-T', placement: { page: 1, x: 100, y: 100 },
         caseNumber: null, itemCode: null, idempotencyKey: 'k1', requestHash: 'c'.repeat(64), outputPath: null,
-        createdAt: new Date().toISOString(),
+        createdAt: new Date().toISOString(), batchId: null, batchIndex: null, filename: null,
       };
       await insertStamp(store.db, stamp);
       expect(await findStampByIdempotencyKey(store.db, 'c1', 'k1')).toEqual(stamp);

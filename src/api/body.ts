@@ -8,7 +8,7 @@ export interface BodyOptions {
   types: string[];
 }
 
-function tooLarge(limit: number): OneSealError {
+export function tooLarge(limit: number): OneSealError {
   const mb = limit / (1024 * 1024);
   return new OneSealError('body-too-large', 'too-large', `The request body is over the ${Number.isInteger(mb) ? `${mb} MB` : `${limit}-byte`} limit.`, {
     extra: { limitBytes: limit },

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { OneSealError } from '../errors.js';
+import type { ServiceMetrics } from '../observability/service-metrics.js';
 
 /** Accepts a caller's X-Request-Id only when it is a plain token, so it is safe to log and echo. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -57,5 +58,26 @@ export function closedCors() {
       throw new OneSealError('cors-forbidden', 'forbidden', 'Cross-origin requests are not allowed; call the API from a server.');
     }
     await next();
+  };
+}
+
+/**
+ * Request duration by route pattern (never the raw path: ids would make a series per stamp) and the
+ * problem types answered. Sits outside the problem middleware, so it sees the final status.
+ */
+export function httpMetrics(metrics: Pick<ServiceMetrics, 'httpDuration' | 'errors'>) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    const start = performance.now();
+    try {
+      await next();
+    } finally {
+      const route = (ctx as Context & { _matchedRoute?: string | RegExp })._matchedRoute;
+      metrics.httpDuration.observe(
+        { route: typeof route === 'string' ? route : 'unmatched', method: ctx.method, status: ctx.status },
+        (performance.now() - start) / 1000,
+      );
+      const code = ctx.state.problemCode as string | undefined;
+      if (code) metrics.errors.inc({ code });
+    }
   };
 }

@@ -50,7 +50,30 @@ function isExposedHttpError(e: unknown): e is { status: number; message: string;
   return typeof x?.status === 'number' && x.status >= 400 && x.status < 500 && x.expose === true;
 }
 
+/** Driver errors that mean the database cannot be used right now (not that a query is wrong). */
+const DATABASE_DOWN = /^(SQLITE_(BUSY|LOCKED|CANTOPEN|READONLY|IOERR|FULL|PROTOCOL|NOTADB)|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|08\d{3}|57P0[1-3]|53300)$/;
+
+/**
+ * A locked, unreachable or read-only database is an outage, not a bug: 503 naming the database,
+ * so clients retry and operators look at the right thing. Knex keeps the driver's code on the error.
+ */
+export function databaseUnavailable(e: unknown): OneSealError | undefined {
+  for (let c = e, depth = 0; c && depth < 5; c = (c as { cause?: unknown }).cause, depth++) {
+    const code = (c as { code?: unknown }).code;
+    const timedOut = (c as Error).name === 'KnexTimeoutError';
+    if (timedOut || (typeof code === 'string' && DATABASE_DOWN.test(code))) {
+      const what = timedOut ? 'no database connection became free in time' : `${code}`;
+      return new OneSealError('database-unavailable', 'unavailable',
+        `The database is not available (${what}). Retry shortly; if it persists, check the database.`,
+        { cause: e, retryAfter: 5, extra: { component: 'database' } });
+    }
+  }
+  return undefined;
+}
+
 export function toProblem(e: unknown, requestId: string, instance: string): Problem {
+  const outage = e instanceof OneSealError ? undefined : databaseUnavailable(e);
+  if (outage) return toProblem(outage, requestId, instance);
   if (e instanceof OneSealError && e.kind !== 'internal') {
     const { status, title } = STATUS[e.kind];
     return {
@@ -93,6 +116,7 @@ export function toProblem(e: unknown, requestId: string, instance: string): Prob
 }
 
 export function sendProblem(ctx: Context, problem: Problem): void {
+  ctx.state.problemCode = problem.body.type.slice(PROBLEM_BASE.length);
   ctx.status = problem.status;
   ctx.body = problem.body;
   ctx.type = PROBLEM_CONTENT_TYPE;

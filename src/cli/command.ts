@@ -22,6 +22,8 @@ export interface Command {
   /** Shown after the name in help, e.g. '[--quiet]'. */
   usage?: string;
   options?: NonNullable<ParseArgsConfig['options']>;
+  /** How many positional arguments (e.g. file names) the command takes; default none. */
+  positionals?: number;
   /** Returns the exit code: 0 done, 1 the thing checked or attempted failed. */
   run(ctx: CommandContext): Promise<number>;
 }

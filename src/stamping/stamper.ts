@@ -53,6 +53,8 @@ export interface StampResult {
 export interface StamperDeps extends SealDeps {
   timestamper: Timestamper;
   revocation: RevocationSource;
+  /** Told the outcome of every stamp ("ok" or the error's kind), for the stamp counter. */
+  onStamp?: (event: { sealId: string; level: PadesLevel; outcome: string }) => void;
 }
 
 export const DEFAULT_LEVEL: PadesLevel = 'B-T';
@@ -76,7 +78,20 @@ export class Stamper {
   }
 
   async stamp(input: Uint8Array, request: StampRequest): Promise<StampResult> {
-    return this.stampWith(await this.materialOf(request.sealId), input, request);
+    let material: SigningMaterial;
+    try {
+      material = await this.materialOf(request.sealId);
+    } catch (e) {
+      // The id came from the caller: an unknown one must not become a metric label of its own.
+      this.report('unknown', request, e);
+      throw e;
+    }
+    return this.stampWith(material, input, request);
+  }
+
+  private report(sealId: string, request: StampRequest, e?: unknown): void {
+    const outcome = e === undefined ? 'ok' : e instanceof OneSealError ? e.kind : 'internal';
+    this.deps.onStamp?.({ sealId, level: request.level ?? DEFAULT_LEVEL, outcome });
   }
 
   /** The seal's active version, from a short-lived cache: two database reads per stamp were a tenth of its cost. */
@@ -96,6 +111,17 @@ export class Stamper {
 
   /** Stamps with a version already chosen (rotation mid-request must not switch keys under it). */
   async stampWith(material: SigningMaterial, input: Uint8Array, request: StampRequest): Promise<StampResult> {
+    try {
+      const result = await this.sign(material, input, request);
+      this.report(material.seal.id, request);
+      return result;
+    } catch (e) {
+      this.report(material.seal.id, request, e);
+      throw e;
+    }
+  }
+
+  private async sign(material: SigningMaterial, input: Uint8Array, request: StampRequest): Promise<StampResult> {
     const level = request.level ?? DEFAULT_LEVEL;
     const signingTime = request.signingTime ?? new Date();
     const reader = PdfReader.load(input);

@@ -19,6 +19,24 @@ export interface StampRecord {
   requestHash: string | null;
   outputPath: string | null;
   createdAt: string;
+  /** Set for stamps made as part of a batch (all of whose documents were recorded together). */
+  batchId: string | null;
+  batchIndex: number | null;
+  /** The uploaded file's name, when the client gave one. */
+  filename: string | null;
+}
+
+/** A stamp with the name of the client that asked for it, as the API shows it. */
+export interface StampView extends StampRecord {
+  clientName: string;
+}
+
+export interface StampBatchRecord {
+  id: string;
+  clientId: string;
+  caseNumber: string | null;
+  documentCount: number;
+  createdAt: string;
 }
 
 const nullableText = nullable(text);
@@ -38,6 +56,17 @@ const stamps = mapper<StampRecord>({
   requestHash: ['request_hash', nullableText],
   outputPath: ['output_path', nullableText],
   createdAt: ['created_at', text],
+  batchId: ['batch_id', nullableText],
+  batchIndex: ['batch_index', nullable(int)],
+  filename: ['filename', nullableText],
+});
+
+const batches = mapper<StampBatchRecord>({
+  id: ['id', text],
+  clientId: ['client_id', text],
+  caseNumber: ['case_number', nullableText],
+  documentCount: ['document_count', int],
+  createdAt: ['created_at', text],
 });
 
 export async function insertStamp(db: Db, stamp: StampRecord): Promise<void> {
@@ -52,4 +81,23 @@ export async function getStamp(db: Db, id: string): Promise<StampRecord | undefi
 export async function findStampByIdempotencyKey(db: Db, clientId: string, key: string): Promise<StampRecord | undefined> {
   const row = await db('stamps').where({ client_id: clientId, idempotency_key: key }).first();
   return row ? stamps.fromRow(row) : undefined;
+}
+
+export async function getStampView(db: Db, id: string): Promise<StampView | undefined> {
+  const row = await db('stamps').join('api_clients', 'api_clients.id', 'stamps.client_id')
+    .where('stamps.id', id).first('stamps.*', { client_name: 'api_clients.name' });
+  return row ? { ...stamps.fromRow(row), clientName: String(row.client_name) } : undefined;
+}
+
+export async function insertStampBatch(db: Db, batch: StampBatchRecord): Promise<void> {
+  await db('stamp_batches').insert(batches.toRow(batch));
+}
+
+export async function getStampBatch(db: Db, id: string): Promise<StampBatchRecord | undefined> {
+  const row = await db('stamp_batches').where({ id }).first();
+  return row ? batches.fromRow(row) : undefined;
+}
+
+export async function listBatchStamps(db: Db, batchId: string): Promise<StampRecord[]> {
+  return (await db('stamps').where({ batch_id: batchId }).orderBy('batch_index')).map(stamps.fromRow);
 }

@@ -1,11 +1,16 @@
 import Router from '@koa/router';
 import { OneSealError } from '../../errors.js';
+import { checkExpiry, serviceCertificates } from '../../observability/certificate-expiry.js';
 import type { AppDeps } from '../app.js';
 
 export interface CheckResult {
   ok: boolean;
+  /** Passing, but someone should act soon (a certificate about to expire). */
+  warn?: boolean;
   detail?: string;
 }
+
+const CHECK_NAMES: Record<string, string> = { hsm: 'HSM', db: 'database', certificates: 'certificates' };
 
 /** A check that hangs counts as failed: a health probe must answer even when the HSM does not. */
 const CHECK_TIMEOUT_MS = 5000;
@@ -22,21 +27,27 @@ async function runCheck(check: () => Promise<CheckResult>): Promise<CheckResult>
   }
 }
 
-/** GET /healthz: a real round trip to the HSM and to the database. */
+/**
+ * GET /healthz: a real round trip to the HSM and to the database, and (with the services) the expiry
+ * of the seal, root, TSA and OCSP certificates.
+ */
 export function registerHealthRoutes(router: Router, deps: AppDeps): void {
+  const { services } = deps;
   router.get('/healthz', async (ctx) => {
-    const [hsm, db] = await Promise.all([
+    const [hsm, db, certificates] = await Promise.all([
       runCheck(() => deps.hsm.health()),
       runCheck(async () => {
         await deps.db.raw('select 1');
         return { ok: true };
       }),
+      services ? runCheck(async () => checkExpiry(await serviceCertificates(services), new Date())) : undefined,
     ]);
-    const checks = { hsm, db };
-    if (!hsm.ok || !db.ok) {
-      const failing = Object.entries(checks).filter(([, c]) => !c.ok).map(([name, c]) => `${name === 'hsm' ? 'HSM' : 'database'}: ${c.detail ?? 'failed'}`);
-      throw new OneSealError('unhealthy', 'unavailable', `Not ready. ${failing.join('; ')}`, { extra: { checks }, retryAfter: 5 });
+    const checks: Record<string, CheckResult> = { hsm, db, ...(certificates ? { certificates } : {}) };
+    const failing = Object.entries(checks).filter(([, c]) => !c.ok);
+    if (failing.length > 0) {
+      const what = failing.map(([name, c]) => `${CHECK_NAMES[name]}: ${c.detail ?? 'failed'}`);
+      throw new OneSealError('unhealthy', 'unavailable', `Not ready. ${what.join('; ')}`, { extra: { checks }, retryAfter: 5 });
     }
-    ctx.body = { status: 'ok', checks };
+    ctx.body = { status: certificates?.warn ? 'warn' : 'ok', checks };
   });
 }

@@ -1,0 +1,180 @@
+/**
+ * POST /v1/stamp-batches: several documents of one case (一件事一次办) stamped as one unit — either
+ * every document is stamped and recorded, or nothing is. GET /v1/stamp-batches/{id}: the batch record.
+ */
+import type { Context } from 'koa';
+import { OneSealError, type FieldError } from '../../errors.js';
+import { stampBatchAndRecord, type RecordedBatch, type StampJob } from '../../stamping/record.js';
+import { getStampBatch, listBatchStamps } from '../../store/stamps.js';
+import type { ServiceRouteRegistrar } from '../app.js';
+import { authenticate, requireClient } from '../auth.js';
+import { problemResponse } from '../openapi.js';
+import { parseStampOptions, type StampOptions } from '../stamp-options.js';
+import { checkSeals, defaultSeal, idempotencyKeyOf, readStampInput, withTimeout, type StampInput } from '../stamp-input.js';
+import { zip } from '../zip.js';
+import { STAMP_OPTION_SCHEMA_PROPERTIES, commonProblems } from './stamp-docs.js';
+import { stampView } from './stamps.js';
+
+export const MAX_BATCH_DOCUMENTS = 50;
+const OVERRIDE = /^documents\[(\d+)\]\.(.+)$/;
+
+/** Shared options apply to every document; `documents[i].<option>` fields override them for document i. */
+function batchOptions(ctx: Context, input: StampInput): { jobs: StampJob[]; caseNumber: string | null } {
+  const shared: Record<string, string> = {};
+  const overrides = input.documents.map(() => ({}) as Record<string, string>);
+  const errors: FieldError[] = [];
+  for (const [name, value] of Object.entries(input.fields)) {
+    const m = OVERRIDE.exec(name);
+    if (!m) shared[name] = value;
+    else if (Number(m[1]) >= input.documents.length) errors.push({ field: name, message: `there is no document ${m[1]} (documents are numbered from 0)` });
+    else if (m[2] === 'caseNumber') errors.push({ field: name, message: 'a batch is one case: give caseNumber once, for the whole batch' });
+    else overrides[Number(m[1])]![m[2]!] = value;
+  }
+  const parsed: (StampOptions | undefined)[] = input.documents.map((_, i) => {
+    try {
+      return parseStampOptions({ ...shared, ...overrides[i] }, { defaultSeal: defaultSeal(ctx) });
+    } catch (e) {
+      if (!(e instanceof OneSealError) || !e.fields) throw e;
+      for (const f of e.fields) {
+        const field = f.field in overrides[i]! ? `documents[${i}].${f.field}` : f.field;
+        if (!errors.some((x) => x.field === field && x.message === f.message)) errors.push({ field, message: f.message });
+      }
+      return undefined;
+    }
+  });
+  if (errors.length) {
+    throw new OneSealError('invalid-stamp-options', 'bad-request',
+      `The batch options are invalid: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}.`, { fields: errors });
+  }
+  const jobs = input.documents.map((doc, i) => ({ document: doc.data, filename: doc.filename, ...parsed[i]! }));
+  return { jobs, caseNumber: jobs[0]?.caseNumber ?? null };
+}
+
+function entryName(index: number, filename: string | null): string {
+  // Only the last path segment, so a hostile filename cannot climb out of the folder it is unpacked into.
+  const base = (filename?.split(/[\\/]/).pop() || `document-${index}`).replace(/\.pdf$/i, '').replace(/[\u0000-\u001f]/g, '_');
+  return `${String(index + 1).padStart(2, '0')}-${base}-stamped.pdf`;
+}
+
+function batchView(batch: RecordedBatch['batch'], stamps: ReturnType<typeof stampView>[]) {
+  return { id: batch.id, clientId: batch.clientId, caseNumber: batch.caseNumber, createdAt: batch.createdAt, documentCount: batch.documentCount, stamps };
+}
+
+function sendBatch(ctx: Context, result: RecordedBatch & { replayed: boolean }): void {
+  const names = result.stamps.map((s, i) => entryName(i, s.record.filename));
+  const manifest = {
+    ...batchView(result.batch, result.stamps.map((s) => stampView(s.record))),
+    files: result.stamps.map((s, i) => ({ index: i, file: names[i], stampId: s.record.id, filename: s.record.filename, sha256: s.record.sha256Out })),
+  };
+  ctx.status = 200;
+  ctx.type = 'application/zip';
+  ctx.set('Stamp-Batch-Id', result.batch.id);
+  ctx.set('Location', `/v1/stamp-batches/${result.batch.id}`);
+  ctx.set('Content-Disposition', `attachment; filename="batch-${result.batch.id}.zip"`);
+  if (result.replayed) ctx.set('Idempotent-Replayed', 'true');
+  ctx.body = zip([
+    ...result.stamps.map((s, i) => ({ name: names[i]!, data: s.pdf })),
+    { name: 'manifest.json', data: Buffer.from(JSON.stringify(manifest, null, 2)) },
+  ], new Date(result.batch.createdAt));
+}
+
+export const registerStampBatchRoutes: ServiceRouteRegistrar = (router, { services, openapi }) => {
+  const auth = authenticate(services);
+
+  router.post('/v1/stamp-batches', auth, async (ctx) => {
+    const client = requireClient(ctx);
+    const idempotencyKey = idempotencyKeyOf(ctx);
+    const work = (async () => {
+      const input = await readStampInput(ctx, services, { maxDocuments: MAX_BATCH_DOCUMENTS });
+      const { jobs, caseNumber } = batchOptions(ctx, input);
+      await checkSeals(ctx, services, jobs.map((j) => j.request.sealId));
+      return stampBatchAndRecord(services, client, jobs, caseNumber,
+        idempotencyKey ? { key: idempotencyKey, waitMs: services.config.requestTimeoutMs } : undefined);
+    })();
+    sendBatch(ctx, await withTimeout(services.config.requestTimeoutMs, work));
+  });
+
+  router.get('/v1/stamp-batches/:id', auth, async (ctx) => {
+    const client = requireClient(ctx);
+    const batch = /^[0-9a-f-]{36}$/.test(ctx.params.id!) ? await getStampBatch(services.store.db, ctx.params.id!) : undefined;
+    if (!batch || (!client.isAdmin && batch.clientId !== client.id)) {
+      throw new OneSealError('batch-not-found', 'not-found', `There is no stamp batch "${ctx.params.id}" among yours.`);
+    }
+    ctx.body = batchView(batch, (await listBatchStamps(services.store.db, batch.id)).map((s) => stampView(s)));
+  });
+
+  openapi.add({
+    '/v1/stamp-batches': {
+      post: {
+        operationId: 'createStampBatch',
+        summary: 'Stamp several documents of one case as one unit',
+        description:
+          `Up to ${MAX_BATCH_DOCUMENTS} PDFs, each in a multipart file part named \`document\` (in order; they are numbered from 0). Option fields apply to every document; `
+          + 'a field named `documents[i].<option>` overrides one option for document i (e.g. `documents[1].anchor`). `caseNumber` is given once for the whole batch. '
+          + 'Either every document is stamped and recorded, or none is: if one cannot be stamped the answer is 422 naming the document (index and filename) and why, and nothing is recorded. '
+          + 'The answer is a ZIP (STORE method, so each PDF is byte for byte what was signed) holding the stamped PDFs, named `NN-<filename>-stamped.pdf`, and `manifest.json` '
+          + '(the batch record: stamp ids, file names, SHA-256). ZIP rather than multipart/mixed because approval systems and the people behind them can save, archive and open a ZIP '
+          + 'with standard tools and every language\'s standard library, whereas multipart/mixed responses need a parser most HTTP clients lack. Idempotency-Key works as for POST /v1/stamps.',
+        security: [{ bearer: [] }],
+        parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 128 } }],
+        requestBody: {
+          required: true,
+          content: {
+            'multipart/form-data': {
+              schema: {
+                type: 'object',
+                required: ['document'],
+                properties: {
+                  document: { type: 'array', items: { type: 'string', contentMediaType: 'application/pdf' }, maxItems: MAX_BATCH_DOCUMENTS },
+                  ...STAMP_OPTION_SCHEMA_PROPERTIES,
+                },
+                additionalProperties: { type: 'string', description: 'documents[i].<option>: an option for document i only.' },
+              },
+            },
+          },
+        },
+        responses: {
+          200: {
+            description: 'A ZIP of the stamped PDFs and manifest.json.',
+            headers: {
+              'Stamp-Batch-Id': { schema: { type: 'string', format: 'uuid' } },
+              Location: { schema: { type: 'string' }, description: '/v1/stamp-batches/{id}' },
+            },
+            content: { 'application/zip': { schema: { type: 'string', contentMediaType: 'application/zip' } } },
+          },
+          ...commonProblems,
+          404: problemResponse('A seal named does not exist.'),
+          409: problemResponse('A request with this Idempotency-Key is still running.'),
+          422: problemResponse('A document cannot be stamped: `documentIndex`, `filename` and `reason` say which and why; nothing was recorded.'),
+        },
+      },
+    },
+    '/v1/stamp-batches/{id}': {
+      get: {
+        operationId: 'getStampBatch',
+        summary: 'The record of a stamp batch and its stamps',
+        security: [{ bearer: [] }],
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+        responses: {
+          200: {
+            description: 'The batch.',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    id: { type: 'string' }, clientId: { type: 'string' }, caseNumber: { type: ['string', 'null'] }, createdAt: { type: 'string' },
+                    documentCount: { type: 'integer' }, stamps: { type: 'array', items: { $ref: '#/components/schemas/Stamp' } },
+                  },
+                },
+              },
+            },
+          },
+          401: commonProblems[401],
+          404: problemResponse('No such batch among yours.'),
+        },
+      },
+    },
+  });
+};
+

@@ -1,0 +1,174 @@
+/**
+ * POST /v1/stamps (stamp one PDF), GET /v1/stamps/{id} (its record), GET /v1/stamps/{id}/pdf (the
+ * stored output). A client sees only its own stamps; administrators see all.
+ */
+import type { Context } from 'koa';
+import { OneSealError } from '../../errors.js';
+import type { Services } from '../../services.js';
+import { readOutput } from '../../stamping/outputs.js';
+import { stampAndRecord, type RecordedStamp } from '../../stamping/record.js';
+import { getStampView, type StampRecord, type StampView } from '../../store/stamps.js';
+import type { ServiceRouteRegistrar } from '../app.js';
+import { authenticate, requireClient } from '../auth.js';
+import { problemResponse } from '../openapi.js';
+import { STAMP_OPTION_NAMES, parseStampOptions } from '../stamp-options.js';
+import { checkSeals, defaultSeal, idempotencyKeyOf, readStampInput, withTimeout } from '../stamp-input.js';
+import { STAMP_OPTION_SCHEMA_PROPERTIES, STAMP_SCHEMAS, commonProblems } from './stamp-docs.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function stampView(s: StampView | (StampRecord & { clientName?: string })) {
+  return {
+    id: s.id,
+    client: { id: s.clientId, ...(s.clientName ? { name: s.clientName } : {}) },
+    createdAt: s.createdAt,
+    seal: { id: s.sealId, version: s.sealVersion, certSerial: s.certSerial },
+    sha256: { before: s.sha256In, after: s.sha256Out },
+    level: s.level,
+    placement: s.placement,
+    caseNumber: s.caseNumber,
+    itemCode: s.itemCode,
+    filename: s.filename,
+    batchId: s.batchId,
+    pdfUrl: `/v1/stamps/${s.id}/pdf`,
+  };
+}
+
+/** The stamp if this client may see it; 404 otherwise, so ids of other clients' stamps reveal nothing. */
+async function visibleStamp(ctx: Context, services: Services, id: string): Promise<StampView> {
+  const client = requireClient(ctx);
+  const stamp = UUID.test(id) ? await getStampView(services.store.db, id) : undefined;
+  if (!stamp || (!client.isAdmin && stamp.clientId !== client.id)) {
+    throw new OneSealError('stamp-not-found', 'not-found', `There is no stamp "${id}" among your stamps.`);
+  }
+  return stamp;
+}
+
+function downloadName(filename: string | null, id: string): string {
+  const base = (filename ?? id).replace(/\.pdf$/i, '');
+  return `${base}-stamped.pdf`;
+}
+
+function contentDisposition(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+export function sendStampedPdf(ctx: Context, stamp: RecordedStamp, replayed: boolean): void {
+  ctx.status = 200;
+  ctx.type = 'application/pdf';
+  ctx.set('Stamp-Id', stamp.record.id);
+  ctx.set('Location', `/v1/stamps/${stamp.record.id}`);
+  ctx.set('Content-Disposition', contentDisposition(downloadName(stamp.record.filename, stamp.record.id)));
+  if (replayed) ctx.set('Idempotent-Replayed', 'true');
+  ctx.body = stamp.pdf;
+}
+
+export const registerStampRoutes: ServiceRouteRegistrar = (router, { services, openapi }) => {
+  const auth = authenticate(services);
+
+  router.post('/v1/stamps', auth, async (ctx) => {
+    const client = requireClient(ctx);
+    const idempotencyKey = idempotencyKeyOf(ctx);
+    const work = (async () => {
+      const input = await readStampInput(ctx, services, { maxDocuments: 1 });
+      const options = parseStampOptions(input.fields, { defaultSeal: defaultSeal(ctx) });
+      await checkSeals(ctx, services, [options.request.sealId]);
+      const [doc] = input.documents;
+      return stampAndRecord(services, client, { document: doc!.data, filename: doc!.filename, ...options },
+        idempotencyKey ? { key: idempotencyKey, waitMs: services.config.requestTimeoutMs } : undefined);
+    })();
+    const result = await withTimeout(services.config.requestTimeoutMs, work);
+    sendStampedPdf(ctx, result, result.replayed);
+  });
+
+  router.get('/v1/stamps/:id', auth, async (ctx) => {
+    ctx.body = stampView(await visibleStamp(ctx, services, ctx.params.id!));
+  });
+
+  router.get('/v1/stamps/:id/pdf', auth, async (ctx) => {
+    const stamp = await visibleStamp(ctx, services, ctx.params.id!);
+    if (!stamp.outputPath) throw new OneSealError('stamp-output-not-kept', 'not-found', `The output of stamp "${stamp.id}" was not kept.`);
+    ctx.type = 'application/pdf';
+    ctx.set('Stamp-Id', stamp.id);
+    ctx.set('Content-Disposition', contentDisposition(downloadName(stamp.filename, stamp.id)));
+    ctx.body = await readOutput(services.config.dataDir, stamp.outputPath, stamp.sha256Out);
+  });
+
+  const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+  openapi.add({
+    '/v1/stamps': {
+      post: {
+        operationId: 'createStamp',
+        summary: 'Stamp (seal and sign) one PDF',
+        description:
+          'Places the seal visibly (by page and coordinates, on a text anchor, into an existing empty signature field, or invisibly) and adds a PAdES signature made in the HSM. '
+          + 'Send multipart/form-data with the PDF in the file part `document` and the options as form fields, or the PDF as an application/pdf body with the options in the query string. '
+          + 'Unknown options are refused (a typo must not silently stamp in the wrong place). The stamp is recorded, with an audit entry, in the same transaction that makes it final. '
+          + 'With an Idempotency-Key, a repeat of the same request (same document bytes and options) returns the same stamp and byte-identical PDF without signing again; the same key with a different request is refused with 422; '
+          + 'a repeat while the first request still runs waits for its result.',
+        security: [{ bearer: [] }],
+        parameters: [
+          { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 128 }, description: 'Makes retries safe: one stamp per key and client.' },
+          ...STAMP_OPTION_NAMES.map((name) => ({ name, in: 'query', required: false, schema: STAMP_OPTION_SCHEMA_PROPERTIES[name], description: 'With an application/pdf body only.' })),
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'multipart/form-data': {
+              schema: {
+                type: 'object',
+                required: ['document'],
+                properties: { document: { type: 'string', contentMediaType: 'application/pdf', description: 'The PDF to stamp.' }, ...STAMP_OPTION_SCHEMA_PROPERTIES },
+              },
+              encoding: { document: { contentType: 'application/pdf' } },
+            },
+            'application/pdf': { schema: { type: 'string', contentMediaType: 'application/pdf' } },
+          },
+        },
+        responses: {
+          200: {
+            description: 'The stamped, signed PDF.',
+            headers: {
+              'Stamp-Id': { schema: { type: 'string', format: 'uuid' }, description: 'The id of the recorded stamp.' },
+              Location: { schema: { type: 'string' }, description: '/v1/stamps/{id}: the stamp record.' },
+              'Idempotent-Replayed': { schema: { type: 'string', enum: ['true'] }, description: 'Present when this is the stored result of an earlier request with the same Idempotency-Key.' },
+            },
+            content: { 'application/pdf': { schema: { type: 'string', contentMediaType: 'application/pdf' } } },
+          },
+          ...commonProblems,
+          404: problemResponse('The seal does not exist (the problem names it), or the document has no such signature field.'),
+          409: problemResponse('A request with this Idempotency-Key is still running; retry with the same key.'),
+          422: problemResponse('The document cannot be stamped (broken or encrypted PDF, anchor text not found, page out of range), or the Idempotency-Key was used for a different request.'),
+        },
+      },
+    },
+    '/v1/stamps/{id}': {
+      get: {
+        operationId: 'getStamp',
+        summary: 'The record of a stamp',
+        description: 'Who asked and when, the seal and its version, the signing certificate serial, the SHA-256 of the document before and after, the level, the placement, case number and item code. Clients see their own stamps; administrators all.',
+        security: [{ bearer: [] }],
+        parameters: [idParam],
+        responses: {
+          200: { description: 'The stamp record.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Stamp' } } } },
+          401: commonProblems[401],
+          404: problemResponse('No such stamp among yours.'),
+        },
+      },
+    },
+    '/v1/stamps/{id}/pdf': {
+      get: {
+        operationId: 'getStampPdf',
+        summary: 'The stamped PDF as it was returned',
+        security: [{ bearer: [] }],
+        parameters: [idParam],
+        responses: {
+          200: { description: 'The stored output, byte for byte.', content: { 'application/pdf': { schema: { type: 'string', contentMediaType: 'application/pdf' } } } },
+          401: commonProblems[401],
+          404: problemResponse('No such stamp among yours.'),
+        },
+      },
+    },
+  }, STAMP_SCHEMAS);
+};

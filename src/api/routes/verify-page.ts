@@ -1,0 +1,77 @@
+/**
+ * The public page a licence's QR code opens (GET /v/{id}) and its "check the file you hold" form
+ * (POST /v/{id}/check). Browsers get HTML for every answer they can act on, a missing licence included.
+ * The plain view is one primary-key read without the PDF column and no PDF work; it is not cached, so a
+ * revocation shows at once on every instance.
+ */
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { OneSealError, type ErrorKind } from '../../errors.js';
+import { checkResultPage, licencePage, notFoundPage, PAGE_CSP, pageLang, uploadErrorPage } from '../../licences/page.js';
+import { checkLicenceCopy, licenceDeps, publicStatus } from '../../licences/service.js';
+import { getLicence } from '../../store/licences.js';
+import type { ServiceRouteRegistrar } from '../app.js';
+import { readMultipartFile } from '../multipart.js';
+import { toProblem } from '../problem.js';
+
+const UPLOAD_ERRORS: ReadonlySet<ErrorKind> = new Set(['bad-request', 'too-large', 'unsupported-media']);
+
+function sendHtml(ctx: Context, status: number, html: string): void {
+  ctx.status = status;
+  ctx.type = 'text/html; charset=utf-8';
+  ctx.set('Content-Security-Policy', PAGE_CSP);
+  ctx.body = html;
+}
+
+export const registerVerifyPageRoutes: ServiceRouteRegistrar = (router: Router, { services, openapi }) => {
+  const deps = licenceDeps(services);
+
+  router.get('/v/:id', async (ctx) => {
+    const lang = pageLang(ctx.query.lang);
+    const record = await getLicence(deps.db, ctx.params.id!);
+    if (!record) return sendHtml(ctx, 404, notFoundPage(ctx.params.id!, lang));
+    sendHtml(ctx, 200, licencePage(publicStatus(deps.registry, record), lang));
+  });
+
+  router.post('/v/:id/check', async (ctx) => {
+    const lang = pageLang(ctx.query.lang);
+    const record = await getLicence(deps.db, ctx.params.id!);
+    if (!record) return sendHtml(ctx, 404, notFoundPage(ctx.params.id!, lang));
+    const status = publicStatus(deps.registry, record);
+    let upload: Buffer;
+    try {
+      upload = await readMultipartFile(ctx, { limit: services.config.maxUploadBytes, field: 'file' });
+    } catch (e) {
+      // A person at a browser gets a page with the way back, not problem+json.
+      if (!(e instanceof OneSealError) || !UPLOAD_ERRORS.has(e.kind)) throw e;
+      const problem = toProblem(e, ctx.state.requestId as string, ctx.path);
+      return sendHtml(ctx, problem.status, uploadErrorPage(status, problem.body.detail, lang));
+    }
+    const check = await checkLicenceCopy(deps, record, upload);
+    services.metrics.verifications.inc({ verdict: check.verdict });
+    sendHtml(ctx, 200, checkResultPage(status, check, lang));
+  });
+
+  const page = (summary: string) => ({
+    summary,
+    parameters: [
+      { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+      { name: 'lang', in: 'query', schema: { type: 'string', enum: ['zh', 'en'] }, description: 'Page language (default Chinese)' },
+    ],
+  });
+  openapi.add({
+    '/v/{id}': {
+      get: {
+        ...page('The public licence page behind the QR code (HTML for phones): status, masked holder, issuer, dates, seal, upload form'),
+        responses: { 200: { description: 'HTML page', content: { 'text/html': {} } }, 404: { description: 'HTML "not found" page', content: { 'text/html': {} } } },
+      },
+    },
+    '/v/{id}/check': {
+      post: {
+        ...page('Checks an uploaded PDF: identical to the issued licence (SHA-256) and signatures valid (verification engine)'),
+        requestBody: { content: { 'multipart/form-data': { schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } } } } } },
+        responses: { 200: { description: 'HTML verdict page', content: { 'text/html': {} } }, 404: { description: 'HTML "not found" page', content: { 'text/html': {} } } },
+      },
+    },
+  });
+};

@@ -1,0 +1,113 @@
+/**
+ * Reads what a stamp request carries: the PDF(s) and the option fields, from multipart/form-data or
+ * from an application/pdf body with the options in the query string. Checks the caller may use the
+ * seals named, before any signing work starts.
+ */
+import type { Context } from 'koa';
+import { OneSealError } from '../errors.js';
+import type { Services } from '../services.js';
+import { getSeal } from '../store/seals.js';
+import { requireClient, requireSealAccess } from './auth.js';
+import { readBody } from './body.js';
+import { readFormData } from './form-data.js';
+import { IDEMPOTENCY_KEY } from '../stamping/idempotency.js';
+
+export interface UploadedDocument {
+  data: Buffer;
+  filename: string | null;
+}
+
+export interface StampInput {
+  documents: UploadedDocument[];
+  fields: Record<string, string>;
+}
+
+const DOCUMENT_FIELD = 'document';
+
+function badField(field: string, message: string): OneSealError {
+  return new OneSealError('invalid-stamp-request', 'bad-request', `${field}: ${message}.`, { fields: [{ field, message }] });
+}
+
+export async function readStampInput(ctx: Context, services: Services, opts: { maxDocuments: number }): Promise<StampInput> {
+  const limit = services.config.maxUploadBytes;
+  if (ctx.is('multipart/form-data')) {
+    const parts = await readFormData(ctx, { limit, maxParts: opts.maxDocuments * 20 + 20 });
+    const documents: UploadedDocument[] = [];
+    const fields: Record<string, string> = {};
+    for (const part of parts) {
+      if (part.name === DOCUMENT_FIELD) {
+        if (documents.length >= opts.maxDocuments) {
+          throw badField(DOCUMENT_FIELD, opts.maxDocuments === 1 ? 'send one document per request (POST /v1/stamp-batches takes several)' : `at most ${opts.maxDocuments} documents per batch`);
+        }
+        documents.push({ data: part.data, filename: part.filename ?? null });
+      } else if (part.filename !== undefined) {
+        throw badField(part.name, `is a file; the only file part is "${DOCUMENT_FIELD}"`);
+      } else if (part.name in fields) {
+        throw badField(part.name, 'is given more than once');
+      } else {
+        fields[part.name] = part.data.toString('utf8');
+      }
+    }
+    if (documents.length === 0) throw badField(DOCUMENT_FIELD, 'required: the PDF to stamp, as a file part');
+    return { documents, fields };
+  }
+  if (opts.maxDocuments > 1 || !ctx.is('application/pdf')) {
+    const given = ctx.get('Content-Type') ? `, not ${ctx.get('Content-Type')}` : '';
+    throw new OneSealError('unsupported-media-type', 'unsupported-media', opts.maxDocuments > 1
+      ? `Send a batch as multipart/form-data with one "document" file part per PDF${given}.`
+      : `Send multipart/form-data (the PDF in the file part "document", options as fields) or an application/pdf body (options in the query string)${given}.`);
+  }
+  const data = await readBody(ctx, { limit, types: ['application/pdf'] });
+  const fields: Record<string, string> = {};
+  for (const [name, value] of Object.entries(ctx.query)) {
+    if (Array.isArray(value)) throw badField(name, 'is given more than once');
+    if (value !== undefined) fields[name] = value;
+  }
+  return { documents: [{ data, filename: null }], fields };
+}
+
+/** 403 for a seal the client was not granted (without saying whether it exists), 404 for an unknown one. */
+export async function checkSeals(ctx: Context, services: Services, sealIds: Iterable<string>): Promise<void> {
+  for (const sealId of new Set(sealIds)) {
+    requireSealAccess(ctx, sealId);
+    if (!(await getSeal(services.store.db, sealId))) {
+      throw new OneSealError('seal-not-found', 'not-found', `There is no seal "${sealId}"; GET /v1/seals lists the seals you may use.`,
+        { fields: [{ field: 'seal', message: `no seal "${sealId}"` }] });
+    }
+  }
+}
+
+/** The only seal granted to a non-admin client, used when a request names none. */
+export function defaultSeal(ctx: Context): string | undefined {
+  const client = requireClient(ctx);
+  return !client.isAdmin && client.seals.length === 1 ? client.seals[0] : undefined;
+}
+
+export function idempotencyKeyOf(ctx: Context): string | undefined {
+  const key = ctx.get('Idempotency-Key');
+  if (!key) return undefined;
+  if (!IDEMPOTENCY_KEY.test(key)) {
+    throw badField('Idempotency-Key', 'must be 1 to 128 visible ASCII characters (a UUID is a good choice)');
+  }
+  return key;
+}
+
+/**
+ * Runs `work` with the request time-out. On time-out the client gets 503 at once; the work itself
+ * cannot be cut off inside the HSM, so it may still finish and be recorded — which is why the
+ * message points at Idempotency-Key: a retry with the same key returns that result.
+ */
+export async function withTimeout<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new OneSealError('request-timeout', 'timeout',
+      `The request took longer than ${Math.round(ms / 1000)} s. It may still complete: retry with the same Idempotency-Key to get its result without stamping twice.`,
+      { retryAfter: 5 })), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+    work.catch(() => undefined); // a late failure after the time-out answer is not an unhandled rejection
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Idempotency-Key reservations: one row per (client, key). 'pending' while the first request works,
+ * 'done' with the result's id once it committed. The primary key decides who does the work.
+ */
+import { mapper, nullable, text, type Codec } from './codec.js';
+import type { Db } from './db.js';
+
+export interface IdempotencyRecord {
+  clientId: string;
+  key: string;
+  requestHash: string;
+  status: 'pending' | 'done';
+  resultId: string | null;
+  owner: string;
+  createdAt: string;
+}
+
+const records = mapper<IdempotencyRecord>({
+  clientId: ['client_id', text],
+  key: ['idempotency_key', text],
+  requestHash: ['request_hash', text],
+  status: ['status', text as Codec<'pending' | 'done'>],
+  resultId: ['result_id', nullable(text)],
+  owner: ['owner', text],
+  createdAt: ['created_at', text],
+});
+
+export async function getIdempotency(db: Db, clientId: string, key: string): Promise<IdempotencyRecord | undefined> {
+  const row = await db('idempotency_keys').where({ client_id: clientId, idempotency_key: key }).first();
+  return row ? records.fromRow(row) : undefined;
+}
+
+/** Inserts a pending reservation; false when the (client, key) row already exists. */
+export async function reserveIdempotency(db: Db, record: IdempotencyRecord): Promise<boolean> {
+  try {
+    await db('idempotency_keys').insert(records.toRow(record));
+    return true;
+  } catch (e) {
+    if (isUniqueViolation(e)) return false;
+    throw e;
+  }
+}
+
+function isUniqueViolation(e: unknown): boolean {
+  const err = e as { code?: string; message?: string };
+  return err.code === '23505' || (err.code === 'SQLITE_CONSTRAINT' && /UNIQUE|PRIMARY/i.test(err.message ?? ''));
+}
+
+/** True when this owner's pending reservation was marked done (false: it was released or taken over). */
+export async function completeIdempotency(db: Db, rec: { clientId: string; key: string; owner: string }, resultId: string): Promise<boolean> {
+  const updated = await db('idempotency_keys').where({ client_id: rec.clientId, idempotency_key: rec.key, owner: rec.owner, status: 'pending' })
+    .update({ status: 'done', result_id: resultId });
+  return Number(updated) === 1;
+}
+
+/** Frees a pending reservation (its request failed, or its owner died), so a retry can do the work. */
+export async function releaseIdempotency(db: Db, rec: { clientId: string; key: string; owner: string }): Promise<void> {
+  await db('idempotency_keys').where({ client_id: rec.clientId, idempotency_key: rec.key, owner: rec.owner, status: 'pending' }).del();
+}

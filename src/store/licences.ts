@@ -1,0 +1,109 @@
+/**
+ * Licence records (one row per version) and the serial counters. Reads leave the PDF column out unless
+ * asked for it, so status lookups stay cheap however large the signed files are.
+ */
+import { int, json, mapper, nullable, text, type Codec, type Columns } from './codec.js';
+import type { Db } from './db.js';
+
+export type StoredLicenceStatus = 'valid' | 'superseded' | 'revoked';
+
+export interface LicenceRecord {
+  id: string;
+  typeId: string;
+  typeCode: string;
+  issuerCode: string;
+  issuerName: string;
+  serial: string;
+  version: number;
+  data: Record<string, string>;
+  holderName: string;
+  holderId: string;
+  validFrom: string;
+  /** YYYY-MM-DD or 长期. */
+  validTo: string;
+  /** SHA-256 of the signed PDF, hex. */
+  sha256: string;
+  sealId: string;
+  sealName: string;
+  sealVersion: number;
+  certSerial: string;
+  signedAt: string;
+  status: StoredLicenceStatus;
+  issuedAt: string;
+  issuedBy: string;
+  supersedes: string | null;
+  supersededBy: string | null;
+  revokedAt: string | null;
+  revocationReason: string | null;
+}
+
+const nullableText = nullable(text);
+const COLUMNS: Columns<LicenceRecord> = {
+  id: ['id', text],
+  typeId: ['type_id', text],
+  typeCode: ['type_code', text],
+  issuerCode: ['issuer_code', text],
+  issuerName: ['issuer_name', text],
+  serial: ['serial', text],
+  version: ['version', int],
+  data: ['data', json<Record<string, string>>()],
+  holderName: ['holder_name', text],
+  holderId: ['holder_id', text],
+  validFrom: ['valid_from', text],
+  validTo: ['valid_to', text],
+  sha256: ['sha256', text],
+  sealId: ['seal_id', text],
+  sealName: ['seal_name', text],
+  sealVersion: ['seal_version', int],
+  certSerial: ['cert_serial', text],
+  signedAt: ['signed_at', text],
+  status: ['status', text as Codec<StoredLicenceStatus>],
+  issuedAt: ['issued_at', text],
+  issuedBy: ['issued_by', text],
+  supersedes: ['supersedes', nullableText],
+  supersededBy: ['superseded_by', nullableText],
+  revokedAt: ['revoked_at', nullableText],
+  revocationReason: ['revocation_reason', nullableText],
+};
+const licences = mapper(COLUMNS);
+/** Every column but the PDF. */
+const RECORD_COLUMNS = Object.values(COLUMNS).map(([column]) => column);
+
+/**
+ * The next serial for licences of one type from one issuer. Run it in the caller's transaction: the
+ * UPDATE takes the write lock (SQLite) or the row lock (PostgreSQL) before the value is read.
+ */
+export async function allocateLicenceSerial(db: Db, typeCode: string, issuerCode: string): Promise<number> {
+  const key = { type_code: typeCode, issuer_code: issuerCode };
+  const updated = await db('licence_serials').where(key).increment('next_serial', 1);
+  if (updated === 0) {
+    await db('licence_serials').insert({ ...key, next_serial: 2 });
+    return 1;
+  }
+  const row = await db('licence_serials').where(key).first('next_serial');
+  return Number(row.next_serial) - 1;
+}
+
+export async function insertLicence(db: Db, record: LicenceRecord, pdf: Uint8Array): Promise<void> {
+  await db('licences').insert({ ...licences.toRow(record), pdf: Buffer.from(pdf) });
+}
+
+export async function getLicence(db: Db, id: string): Promise<LicenceRecord | undefined> {
+  const row = await db('licences').where({ id }).first(RECORD_COLUMNS);
+  return row ? licences.fromRow(row) : undefined;
+}
+
+export async function getLicencePdf(db: Db, id: string): Promise<Buffer | undefined> {
+  const row = await db('licences').where({ id }).first('pdf');
+  return row ? Buffer.from(row.pdf as Uint8Array) : undefined;
+}
+
+/** Marks a valid licence superseded by `by`; false when it was no longer valid (a concurrent change or revocation). */
+export async function markLicenceSuperseded(db: Db, id: string, by: string): Promise<boolean> {
+  return (await db('licences').where({ id, status: 'valid' }).update({ status: 'superseded', superseded_by: by })) === 1;
+}
+
+/** Revokes a licence that is valid; false when it was not (already revoked or superseded). */
+export async function markLicenceRevoked(db: Db, id: string, at: string, reason: string): Promise<boolean> {
+  return (await db('licences').where({ id, status: 'valid' }).update({ status: 'revoked', revoked_at: at, revocation_reason: reason })) === 1;
+}

@@ -1,0 +1,252 @@
+/**
+ * POST /v1/stamps and the stamp record, against the whole service: real HTTP on 127.0.0.1, SoftHSM,
+ * a SQLite file; outputs checked with pdfsig (trusting the development root) and by their bytes.
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FormDataParser } from '../src/api/form-data.js';
+import { idempotent } from '../src/stamping/idempotency.js';
+import { activeSealVersion } from '../src/store/seals.js';
+import { addClient, bearer, call, countRows, stampForm } from './support/api-client.js';
+import { PDFDocument, StandardFonts } from '@cantoo/pdf-lib';
+import { openStack, type Stack } from './support/stamp-stack.js';
+import { pdfsig } from './support/validators.js';
+
+/** One A4 page with an anchor text mid-page (the seal must fit around it). */
+async function onePagePdf(): Promise<Uint8Array> {
+  const doc = await PDFDocument.create();
+  const page = doc.addPage([595, 842]);
+  page.drawText('Approved by', { x: 250, y: 400, size: 14, font: await doc.embedFont(StandardFonts.Helvetica) });
+  return doc.save({ useObjectStreams: false });
+}
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+let stack: Stack;
+let key: string;
+let clientId: string;
+let pdf: Uint8Array;
+
+beforeAll(async () => {
+  stack = await openStack({ ONESEAL_RATE_LIMIT_PER_SECOND: '1000', ONESEAL_RATE_LIMIT_BURST: '1000' });
+  ({ key, id: clientId } = await addClient(stack, '审批系统', ['approval']));
+  pdf = await onePagePdf();
+}, 120_000);
+afterAll(async () => {
+  await stack?.close();
+});
+
+const url = (p: string) => `${stack.server.url}${p}`;
+
+describe('POST /v1/stamps', () => {
+  it('returns a PDF that pdfsig validates, and GET /v1/stamps/{id} returns its record', async () => {
+    const r = await call(url('/v1/stamps'), {
+      method: 'POST',
+      headers: bearer(key),
+      body: stampForm([{ data: pdf, filename: '批复.pdf' }], { seal: 'approval', page: '1', x: '150', y: '60', level: 'B-T', caseNumber: 'SP-2026-0001', itemCode: '11110105MB0123456F-XK-001', reason: '审批同意' }),
+    });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('application/pdf');
+    const id = r.headers.get('stamp-id')!;
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(r.headers.get('location')).toBe(`/v1/stamps/${id}`);
+
+    const report = await pdfsig(stack.trust, r.bytes);
+    expect(report.out).toContain('Signature Validation: Signature is Valid.');
+    expect(report.out).toContain('Certificate Validation: Certificate is Trusted.');
+
+    const rec = await call(url(`/v1/stamps/${id}`), { headers: bearer(key) });
+    expect(rec.status).toBe(200);
+    const version = await activeSealVersion(stack.services.store.db, 'approval');
+    expect(rec.json()).toMatchObject({
+      id,
+      client: { id: clientId, name: '审批系统' },
+      seal: { id: 'approval', version: version!.version, certSerial: version!.certSerial },
+      sha256: { before: sha256(pdf), after: sha256(r.bytes) },
+      level: 'B-T',
+      caseNumber: 'SP-2026-0001',
+      itemCode: '11110105MB0123456F-XK-001',
+      filename: '批复.pdf',
+      placement: { requested: { kind: 'position', page: 1, x: 150, y: 60, unit: 'mm' }, placed: { page: 1 } },
+    });
+    expect(Date.parse(rec.json<{ createdAt: string }>().createdAt)).toBeGreaterThan(Date.now() - 120_000);
+
+    const stored = await call(url(`/v1/stamps/${id}/pdf`), { headers: bearer(key) });
+    expect(stored.status).toBe(200);
+    expect(stored.bytes.equals(r.bytes)).toBe(true);
+
+    const audit = await stack.services.store.db('audit_log').where({ action: 'stamp.create', subject: id }).first();
+    expect(JSON.parse(audit.details)).toMatchObject({ seal: 'approval', sealVersion: version!.version, sha256In: sha256(pdf), sha256Out: sha256(r.bytes), caseNumber: 'SP-2026-0001' });
+  });
+
+  it('takes an application/pdf body with the options in the query string', async () => {
+    const r = await call(url('/v1/stamps?seal=approval&anchor=Approved%20by&level=B-B'), {
+      method: 'POST', headers: bearer(key, { 'Content-Type': 'application/pdf' }), body: pdf,
+    });
+    expect(r.status, r.bytes.toString()).toBe(200);
+    expect((await pdfsig(stack.trust, r.bytes)).out).toContain('Signature is Valid.');
+    const rec = (await call(url(`/v1/stamps/${r.headers.get('stamp-id')}`), { headers: bearer(key) })).json();
+    expect(rec).toMatchObject({ level: 'B-B', placement: { requested: { kind: 'anchor', text: 'Approved by' } } });
+  });
+
+  it('names every bad field in a 400 problem', async () => {
+    const r = await call(url('/v1/stamps'), {
+      method: 'POST', headers: bearer(key),
+      body: stampForm([{ data: pdf, filename: 'a.pdf' }], { seal: 'approval', page: 'one', x: '10', y: '10', level: 'B-X', pgae: '2', straddle: 'maybe' }),
+    });
+    expect(r.status).toBe(400);
+    expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const fields = r.json<{ errors: { field: string }[] }>().errors.map((e) => e.field).sort();
+    expect(fields).toEqual(['level', 'page', 'pgae', 'straddle']);
+    expect(r.json<{ detail: string }>().detail).toMatch(/level: must be one of B-B, B-T, B-LT, B-LTA/);
+  });
+
+  it('says where the seal should go when no placement is given', async () => {
+    const r = await call(url('/v1/stamps?seal=approval'), { method: 'POST', headers: bearer(key, { 'Content-Type': 'application/pdf' }), body: pdf });
+    expect(r.status).toBe(400);
+    expect(r.json()).toMatchObject({ errors: [{ field: 'placement' }] });
+  });
+
+  it('answers 422 naming the problem for a broken PDF and for an anchor not in the text', async () => {
+    const broken = await call(url('/v1/stamps?seal=approval&page=1&x=10&y=10'), {
+      method: 'POST', headers: bearer(key, { 'Content-Type': 'application/pdf' }), body: Buffer.from('%PDF-1.7\nnot really a pdf'),
+    });
+    expect(broken.status).toBe(422);
+    expect(broken.json<{ type: string }>().type).toMatch(/invalid-pdf$/);
+    const anchor = await call(url('/v1/stamps?seal=approval&anchor=%E7%9B%96%E7%AB%A0'), {
+      method: 'POST', headers: bearer(key, { 'Content-Type': 'application/pdf' }), body: pdf,
+    });
+    expect(anchor.status).toBe(422);
+    expect(anchor.json<{ detail: string }>().detail).toContain('"盖章" was not found');
+  });
+
+  it('answers 404 naming an unknown seal (for a client that may use every seal)', async () => {
+    const admin = await addClient(stack, 'ops', [], true);
+    const r = await call(url('/v1/stamps?seal=no-such-seal&page=1&x=10&y=10'), {
+      method: 'POST', headers: bearer(admin.key, { 'Content-Type': 'application/pdf' }), body: pdf,
+    });
+    expect(r.status).toBe(404);
+    expect(r.json<{ detail: string }>().detail).toContain('"no-such-seal"');
+  });
+
+  it('answers 415 for a body that is neither multipart nor PDF', async () => {
+    const r = await call(url('/v1/stamps'), { method: 'POST', headers: bearer(key, { 'Content-Type': 'text/plain' }), body: 'hello' });
+    expect(r.status).toBe(415);
+  });
+
+  it('keeps stamps private to their client (administrators see all)', async () => {
+    const r = await call(url('/v1/stamps?seal=approval&invisible=true&level=B-B'), { method: 'POST', headers: bearer(key, { 'Content-Type': 'application/pdf' }), body: pdf });
+    const other = await addClient(stack, 'other system', ['approval']);
+    const id = r.headers.get('stamp-id')!;
+    expect((await call(url(`/v1/stamps/${id}`), { headers: bearer(other.key) })).status).toBe(404);
+    expect((await call(url(`/v1/stamps/${id}/pdf`), { headers: bearer(other.key) })).status).toBe(404);
+    const admin = await addClient(stack, 'auditor', [], true);
+    const seen = await call(url(`/v1/stamps/${id}`), { headers: bearer(admin.key) });
+    expect(seen.json()).toMatchObject({ id, client: { id: clientId } });
+  });
+});
+
+describe('Idempotency-Key', () => {
+  const form = (fields: Record<string, string>) => stampForm([{ data: pdf, filename: 'x.pdf' }], { seal: 'approval', page: '1', x: '100', y: '100', level: 'B-B', ...fields });
+
+  it('returns the same stamp and identical bytes for a repeat, and 422 for the key reused with another request', async () => {
+    const headers = bearer(key, { 'Idempotency-Key': 'repeat-me-1' });
+    const first = await call(url('/v1/stamps'), { method: 'POST', headers, body: form({}) });
+    expect(first.status).toBe(200);
+    const stampsBefore = await countRows(stack, 'stamps');
+    const again = await call(url('/v1/stamps'), { method: 'POST', headers, body: form({}) });
+    expect(again.status).toBe(200);
+    expect(again.headers.get('stamp-id')).toBe(first.headers.get('stamp-id'));
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.bytes.equals(first.bytes)).toBe(true);
+    expect(await countRows(stack, 'stamps')).toBe(stampsBefore);
+
+    const other = await call(url('/v1/stamps'), { method: 'POST', headers, body: form({ x: '101' }) });
+    expect(other.status).toBe(422);
+    expect(other.json<{ detail: string }>().detail).toContain('already used for a different request');
+    expect(await countRows(stack, 'stamps')).toBe(stampsBefore);
+  });
+
+  it('makes exactly 180 stamps from 200 concurrent requests of which 20 repeat a key, repeats byte-identical', async () => {
+    const stampsBefore = await countRows(stack, 'stamps');
+    const auditBefore = await countRows(stack, 'audit_log');
+    const countBefore = (await activeSealVersion(stack.services.store.db, 'approval'))!.signatureCount;
+    // Keys 0..179 once each; 20 more requests repeat keys 0..19 at the same time as the originals.
+    const keys = [...Array.from({ length: 180 }, (_, i) => `burst-${i}`), ...Array.from({ length: 20 }, (_, i) => `burst-${i}`)];
+    const replies = await Promise.all(keys.map((k) => call(url('/v1/stamps?seal=approval&page=1&x=100&y=100&level=B-B'), {
+      method: 'POST', headers: bearer(key, { 'Content-Type': 'application/pdf', 'Idempotency-Key': k }), body: pdf,
+    })));
+    expect(replies.map((r) => r.status).filter((s) => s !== 200)).toEqual([]);
+    const ids = replies.map((r) => r.headers.get('stamp-id')!);
+    expect(new Set(ids).size).toBe(180);
+    for (let i = 0; i < 20; i++) {
+      expect(ids[180 + i]).toBe(ids[i]);
+      expect(replies[180 + i]!.bytes.equals(replies[i]!.bytes)).toBe(true);
+    }
+    expect(await countRows(stack, 'stamps')).toBe(stampsBefore + 180);
+    expect(await countRows(stack, 'audit_log')).toBe(auditBefore + 180);
+    expect((await activeSealVersion(stack.services.store.db, 'approval'))!.signatureCount).toBe(countBefore + 180);
+    const byKey = await stack.services.store.db('stamps').where('idempotency_key', 'like', 'burst-%').count({ n: '*' });
+    expect(Number(byKey[0]!.n)).toBe(180);
+    // Every recorded output is on disk, and no temporary files were left behind.
+    const files = readdirSync(path.join(stack.dir, 'stamps'));
+    expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(files.length).toBe(await countRows(stack, 'stamps'));
+  }, 600_000);
+});
+
+describe('Idempotency-Key held by another instance', () => {
+  const reserve = (key: string, createdAt: string) => stack.services.store.db('idempotency_keys').insert({
+    client_id: clientId, idempotency_key: key, request_hash: 'h'.repeat(64), status: 'pending', result_id: null, owner: 'other-instance', created_at: createdAt,
+  });
+
+  it('waits a bounded time for a live reservation, then answers 409 without doing the work', async () => {
+    await reserve('held-elsewhere', new Date().toISOString());
+    let ran = false;
+    const scope = { db: stack.services.store.db, clientId, key: 'held-elsewhere', requestHash: 'h'.repeat(64), waitMs: 100, staleMs: 60_000 };
+    const err = await idempotent(scope, async () => { ran = true; }, async () => undefined).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'idempotency-key-in-progress', kind: 'conflict', retryAfter: 1 });
+    expect(ran).toBe(false);
+  });
+
+  it('takes over a reservation whose owner died (older than staleMs) and completes it', async () => {
+    await reserve('orphaned', '2020-01-01T00:00:00.000Z');
+    const scope = { db: stack.services.store.db, clientId, key: 'orphaned', requestHash: 'h'.repeat(64), waitMs: 1000, staleMs: 60_000 };
+    const result = await idempotent(scope, async (complete) => {
+      await stack.services.store.db.transaction((trx) => complete(trx, 'result-1'));
+      return 'done';
+    }, async () => 'replayed');
+    expect(result).toEqual({ value: 'done', replayed: false });
+    const row = await stack.services.store.db('idempotency_keys').where({ client_id: clientId, idempotency_key: 'orphaned' }).first();
+    expect(row).toMatchObject({ status: 'done', result_id: 'result-1' });
+    expect(await idempotent(scope, async () => 'again', async (id) => `replayed ${id}`)).toEqual({ value: 'replayed result-1', replayed: true });
+  });
+});
+
+describe('multipart parser', () => {
+  it('parses a body fed one byte at a time, boundary-like bytes inside the file included', () => {
+    const boundary = 'XyZ';
+    const file = Buffer.from('%PDF-1.7\r\nx--XyZ is no delimiter without a CRLF just before it\r\n-\r\n--Xy\r\n\r\n--XyQ\r\nend');
+    const body = Buffer.concat([
+      Buffer.from(`preamble\r\n--${boundary}\r\nContent-Disposition: form-data; name="seal"\r\n\r\napproval\r\n`),
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="document"; filename="a \\"b\\".pdf"\r\nContent-Type: application/pdf\r\n\r\n`),
+      file,
+      Buffer.from(`\r\n--${boundary}--\r\nepilogue`),
+    ]);
+    const parser = new FormDataParser(boundary, { fieldLimit: 1024, maxParts: 10 });
+    for (const byte of body) parser.write(Buffer.from([byte]));
+    const parts = parser.end();
+    expect(parts.map((p) => p.name)).toEqual(['seal', 'document']);
+    expect(parts[0]!.data.toString()).toBe('approval');
+    expect(parts[1]!.filename).toBe('a "b".pdf');
+    expect(parts[1]!.data.equals(file)).toBe(true);
+  });
+
+  it('refuses a body cut off before its closing boundary', () => {
+    const parser = new FormDataParser('b', { fieldLimit: 1024, maxParts: 10 });
+    parser.write(Buffer.from('--b\r\nContent-Disposition: form-data; name="x"\r\n\r\nvalue'));
+    expect(() => parser.end()).toThrow(/ends before the closing boundary/);
+  });
+});
