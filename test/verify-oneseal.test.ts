@@ -1,0 +1,193 @@
+/**
+ * The verification engine on PDFs OneSeal signs itself (real SoftHSM keys, the test PKI with TSA,
+ * OCSP and CRLs): trusted signatures become valid, each trust/time/revocation gap gives its reason,
+ * DocMDP levels are enforced, and the generated attacks make OneSeal's own signatures invalid.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PdfDict, PdfStream, name } from '../src/pdf/objects.js';
+import type { AppearanceSource } from '../src/signing/field.js';
+import { issueCertificate } from '../src/pki/certificates.js';
+import { signPdf, type SignPdfOptions } from '../src/signing/sign-pdf.js';
+import { verifyPdf, type Report, type RevocationStatus } from '../src/verify/index.js';
+import { makePdf, makeTestPki, type TestPki } from './signing-fixtures.js';
+import { openTestHsm, type TestToken } from './support/token.js';
+import { ATTACKS, PERMITTED } from './verify-attacks.js';
+
+let token: TestToken;
+let pki: TestPki;
+
+beforeAll(async () => {
+  token = await openTestHsm();
+  pki = await makeTestPki(token.hsm);
+});
+afterAll(async () => {
+  await token?.close();
+});
+
+async function options(level: SignPdfOptions['level'], extra: Partial<SignPdfOptions> = {}): Promise<SignPdfOptions> {
+  const seal = await pki.seal('EC-P256');
+  return {
+    signer: seal.key,
+    certificate: seal.cert,
+    chain: seal.chain,
+    signingTime: new Date(),
+    level,
+    timestamper: pki.timestamper,
+    revocation: pki.revocation,
+    appearance: { page: 0, rect: [100, 100, 220, 220], xobject: redSquare },
+    ...extra,
+  };
+}
+
+/** A visible seal stand-in: a red square Form XObject. */
+const redSquare: AppearanceSource = {
+  emit: (alloc) =>
+    alloc.add(new PdfStream(new PdfDict({ Type: name('XObject'), Subtype: name('Form'), BBox: [0, 0, 120, 120] }), Buffer.from('1 0 0 rg 0 0 120 120 re f'))),
+};
+
+const codes = (r: Report): string[] => r.signatures.flatMap((s) => s.reasons.map((x) => x.code));
+const trusted = (): { trustAnchors: Uint8Array[] } => ({ trustAnchors: [pki.root.cert] });
+
+describe('OneSeal-signed PDFs', () => {
+  it('B-LT with the OneSeal root trusted is valid, with signer, level and proven time', async () => {
+    const signed = await signPdf(await makePdf(), await options('B-LT'));
+    const r = await verifyPdf(signed.pdf, trusted());
+    expect(codes(r)).toEqual([]);
+    expect(r.verdict).toBe('valid');
+    const s = r.signatures[0]!;
+    expect(s.level).toBe('B-LT');
+    expect(s.signer?.organisation).toBe('测试单位');
+    expect(s.provenTime).toBeDefined();
+    expect(s.timestamp?.intact).toBe(true);
+    expect(Math.abs(Date.parse(s.provenTime!) - Date.parse(s.signingTime!))).toBeLessThan(120_000);
+  });
+
+  it('B-LTA: the signature and its document time-stamp are both valid', async () => {
+    const signed = await signPdf(await makePdf(), await options('B-LTA'));
+    const r = await verifyPdf(signed.pdf, { ...trusted(), ownCa: { revocationLookup: () => ({ status: 'good' }) } });
+    expect(r.signatures.map((s) => [s.kind, s.verdict, s.reasons.map((x) => x.code)])).toEqual([
+      ['signature', 'valid', []],
+      ['doc-timestamp', 'valid', []],
+    ]);
+    expect(r.signatures[0]!.level).toBe('B-LTA');
+    expect(r.signatures[1]!.coversWholeDocument).toBe(true);
+  });
+
+  it("reports the seal holder's unified social credit code from organizationIdentifier", async () => {
+    const key = await token.hsm.generateKeyPair({ label: 'verify-uscc', algorithm: 'EC-P256' });
+    const now = Date.now();
+    const cert = await issueCertificate({
+      notBefore: new Date(now - 3600_000),
+      notAfter: new Date(now + 24 * 3600_000),
+      issuer: { cert: pki.intermediate.cert, signer: pki.intermediate.key },
+      subjectSpki: key.spki,
+      subject: { country: 'CN', organization: '测试单位', commonName: '合同专用章', organizationIdentifier: 'NTRCN-91110000802100433B' },
+      profile: 'seal',
+    });
+    const signed = await signPdf(await makePdf(), { ...(await options('B-T')), signer: key, certificate: cert });
+    const r = await verifyPdf(signed.pdf, { ...trusted(), ownCa: { revocationLookup: () => ({ status: 'good' }) } });
+    expect(r.verdict).toBe('valid');
+    expect(r.signatures[0]!.signer).toMatchObject({ commonName: '合同专用章', organisation: '测试单位', creditCode: '91110000802100433B' });
+    expect(r.signatures[0]!.signer!.subject).toContain('CN=合同专用章');
+  });
+
+  it('validity periods are checked at the proven time, else at "now"', async () => {
+    const later = new Date(Date.now() + 10 * 365 * 24 * 3600_000);
+    const opts = { ...trusted(), ownCa: { revocationLookup: (): RevocationStatus => ({ status: 'good' }) }, now: later };
+    const bb = await verifyPdf((await signPdf(await makePdf(), await options('B-B'))).pdf, opts);
+    expect(bb.verdict).toBe('indeterminate');
+    expect(codes(bb)).toEqual(['CERT_EXPIRED']);
+    const bt = await verifyPdf((await signPdf(await makePdf(), await options('B-T'))).pdf, opts);
+    expect(bt.verdict).toBe('valid');
+  });
+
+  it('without the root it is indeterminate (NO_TRUST_ANCHOR), not invalid', async () => {
+    const signed = await signPdf(await makePdf(), await options('B-T'));
+    const r = await verifyPdf(signed.pdf);
+    expect(r.verdict).toBe('indeterminate');
+    expect(codes(r)).toEqual(['NO_TRUST_ANCHOR']);
+  });
+
+  it('B-B without revocation data is indeterminate until OneSeal CA records answer', async () => {
+    const signed = await signPdf(await makePdf(), await options('B-B'));
+    const unknown = await verifyPdf(signed.pdf, trusted());
+    expect(unknown.verdict).toBe('indeterminate');
+    expect(codes(unknown)).toContain('REVOCATION_UNKNOWN');
+    const good = await verifyPdf(signed.pdf, { ...trusted(), ownCa: { revocationLookup: () => ({ status: 'good' }) } });
+    expect(good.verdict).toBe('valid');
+  });
+
+  it('a revocation before the proven signing time is invalid, one after it is not', async () => {
+    const signed = await signPdf(await makePdf(), await options('B-T'));
+    const at = (ms: number) => (): RevocationStatus => ({ status: 'revoked', revokedAt: new Date(Date.now() + ms) });
+    const before = await verifyPdf(signed.pdf, { ...trusted(), ownCa: { revocationLookup: at(-3600_000) } });
+    expect(before.verdict).toBe('invalid');
+    expect(codes(before)).toContain('CERT_REVOKED');
+    const after = await verifyPdf(signed.pdf, { ...trusted(), ownCa: { revocationLookup: at(3600_000) } });
+    expect(after.verdict).toBe('valid');
+  });
+
+  it('a TSA-less revocation cannot be placed in time: indeterminate', async () => {
+    const signed = await signPdf(await makePdf(), await options('B-B'));
+    const r = await verifyPdf(signed.pdf, { ...trusted(), ownCa: { revocationLookup: () => ({ status: 'revoked', revokedAt: new Date(Date.now() + 3600_000) }) } });
+    expect(r.verdict).toBe('indeterminate');
+    expect(new Set(codes(r))).toEqual(new Set(['REVOCATION_UNKNOWN']));
+  });
+
+  it('a second seal keeps both signatures valid; the first covers an earlier revision', async () => {
+    const first = await signPdf(await makePdf(), await options('B-LT'));
+    const second = await signPdf(first.pdf, await options('B-T', { appearance: undefined }));
+    const r = await verifyPdf(second.pdf, trusted());
+    expect(r.verdict).toBe('valid');
+    expect(r.signatures).toHaveLength(2);
+    const [a, b] = r.signatures;
+    expect(a!.coversWholeDocument).toBe(false);
+    expect(b!.coversWholeDocument).toBe(true);
+    expect(a!.modifications.map((m) => m.kind).every((k) => k === 'signatures' || k === 'ltv' || k === 'metadata')).toBe(true);
+  });
+
+  it('DocMDP: P1 allows only LTV data, P2 adds signatures, P3 adds annotations', async () => {
+    const lookup = { ...trusted(), ownCa: { revocationLookup: (): RevocationStatus => ({ status: 'good' }) } };
+    const comment = PERMITTED.find((p) => p.name.startsWith('a comment annotation'))!;
+    const ltv = PERMITTED.find((p) => p.name.startsWith('LTV data'))!;
+    const certified = async (p: 1 | 2 | 3): Promise<Buffer> => (await signPdf(await makePdf(), await options('B-T', { certify: p }))).pdf;
+
+    const p1 = await certified(1);
+    expect((await verifyPdf(ltv.make(p1), lookup)).verdict).toBe('valid');
+    const p1Annotated = await verifyPdf(comment.make(p1), lookup);
+    expect(p1Annotated.verdict).toBe('invalid');
+    expect(p1Annotated.signatures[0]!.docMdp).toBe(1);
+
+    const p2 = await certified(2);
+    const p2Signed = await verifyPdf((await signPdf(p2, await options('B-T', { appearance: undefined }))).pdf, lookup);
+    expect(p2Signed.signatures[0]!.docMdp).toBe(2);
+    expect(p2Signed.verdict).toBe('valid');
+    const p2Annotated = await verifyPdf(comment.make(p2), lookup);
+    expect(p2Annotated.verdict).toBe('invalid');
+    expect(p2Annotated.signatures[0]!.reasons.map((x) => x.code)).toEqual(['MODIFIED_AFTER_SIGNING']);
+
+    // A later 骑缝章 (seal slices across the page edges) is part of that signature, allowed at P2.
+    const straddle = await signPdf(p2, {
+      ...(await options('B-T')),
+      appearance: { page: 0, rect: [535, 400, 595, 520], xobject: redSquare },
+      extraAppearances: [{ page: 1, rect: [535, 400, 595, 520], xobject: redSquare }],
+    });
+    const p2Straddled = await verifyPdf(straddle.pdf, lookup);
+    expect(p2Straddled.signatures[0]!.modifications.map((m) => m.details)).toContain('seal slice of signature "Signature2" added on page 2');
+    expect(p2Straddled.verdict).toBe('valid');
+
+    const p3 = await certified(3);
+    expect((await verifyPdf(comment.make(p3), lookup)).verdict).toBe('valid');
+  });
+
+  it('every generated attack makes a OneSeal signature invalid', async () => {
+    const signed = await signPdf(await makePdf(), await options('B-T'));
+    const lookup = { ownCa: { revocationLookup: (): RevocationStatus => ({ status: 'good' }) } };
+    expect((await verifyPdf(signed.pdf, { ...trusted(), ...lookup })).verdict).toBe('valid');
+    for (const attack of ATTACKS) {
+      const r = await verifyPdf(attack.make(signed.pdf), { ...trusted(), ...lookup });
+      expect.soft(r.verdict, attack.name).toBe('invalid');
+      expect.soft([...codes(r), ...r.findings.map((f) => f.code)], attack.name).toContain(attack.expect);
+    }
+  });
+});
