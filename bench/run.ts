@@ -20,6 +20,7 @@ import { benchDocuments, type BenchDocument } from './documents.js';
 import { formatTable, formatTargets, measure, type Measurement, type Target } from './measure.js';
 import { makeP12, signWithSignpdf } from './signpdf-baseline.js';
 import { verifySection } from './verify.js';
+import { httpSection } from './http.js';
 
 const quick = process.argv.includes('--quick');
 const n = (full: number, min = 3) => (quick ? Math.max(min, Math.round(full / 10)) : full);
@@ -157,7 +158,14 @@ async function largeDocumentSection(ctx: BenchContext): Promise<void> {
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'oneseal-bench-'));
-  const env = { ONESEAL_DATA_DIR: dataDir, ONESEAL_LOG_LEVEL: 'silent', ONESEAL_PORT: '0' };
+  const env = {
+    ONESEAL_DATA_DIR: dataDir,
+    ONESEAL_LOG_LEVEL: 'silent',
+    ONESEAL_PORT: '0',
+    // the benchmark measures throughput, not the per-client rate limiter
+    ONESEAL_RATE_LIMIT_PER_SECOND: '100000',
+    ONESEAL_RATE_LIMIT_BURST: '100000',
+  };
   delete process.env.SOFTHSM2_CONF;
   const config = loadConfig({ ...process.env, ...env });
   console.error('bench: preparing a token, keys and documents…');
@@ -176,6 +184,8 @@ async function main(): Promise<void> {
     await largeDocumentSection(ctx);
     console.error('bench: verification…');
     await verifySection(ctx);
+    console.error('bench: HTTP…');
+    await httpSection(ctx);
   } finally {
     await services.close();
   }
