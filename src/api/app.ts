@@ -17,6 +17,7 @@ import { registerVerifyPageRoutes } from './routes/verify-page.js';
 import { registerStampRoutes } from './routes/stamps.js';
 import { registerStampBatchRoutes } from './routes/stamp-batches.js';
 import { registerSealReadRoutes } from './routes/seals.js';
+import { registerAuditHeadRoutes } from './routes/audit-heads.js';
 import { registerDocsRoutes } from './routes/docs.js';
 import type { Services } from '../services.js';
 import { registerVerificationRoutes } from './routes/verifications.js';
@@ -42,7 +43,7 @@ export type ServiceRouteRegistrar = (
 
 const ROUTES: readonly RouteRegistrar[] = [registerHealthRoutes];
 const SERVICE_ROUTES: readonly ServiceRouteRegistrar[] = [registerMetricsRoutes, registerPkiRoutes, registerAdminSealRoutes, registerLicenceRoutes, registerVerifyPageRoutes,
-  registerStampRoutes, registerStampBatchRoutes, registerSealReadRoutes, registerDocsRoutes, registerVerificationRoutes];
+  registerStampRoutes, registerStampBatchRoutes, registerSealReadRoutes, registerDocsRoutes, registerVerificationRoutes, registerAuditHeadRoutes];
 
 export function createApp(deps: AppDeps): Koa {
   const logger = deps.logger ?? pino({ level: 'silent' });

@@ -131,6 +131,8 @@ export function problemMiddleware(logger: Logger) {
     } catch (e) {
       const problem = toProblem(e, ctx.state.requestId as string, ctx.path);
       if (problem.unexpected) logger.error({ err: e, requestId: ctx.state.requestId }, 'unhandled error');
+      // An outage (HSM, database) is not a bug, but operators must see what failed, not only a 503.
+      else if (problem.status >= 500) logger.warn({ requestId: ctx.state.requestId, problem: problem.body.type, detail: problem.body.detail }, 'service unavailable');
       sendProblem(ctx, problem);
     }
   };

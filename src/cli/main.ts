@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { OneSealError } from '../errors.js';
+import { auditSignHead } from './audit-sign-head.js';
 import { auditVerify } from './audit-verify.js';
 import { clientAdd } from './client-add.js';
 import { clientList } from './client-list.js';
@@ -20,7 +21,7 @@ import { serve } from './serve.js';
 import { stamp } from './stamp.js';
 import { verify } from './verify.js';
 
-export const COMMANDS: readonly Command[] = [serve, init, pkiRoots, auditVerify, stamp, verify, licenceIssue, licenceShow, licenceRevoke, clientAdd, clientList, clientRevoke, pkiCrl, ...SEAL_COMMANDS];
+export const COMMANDS: readonly Command[] = [serve, init, pkiRoots, auditVerify, auditSignHead, stamp, verify, licenceIssue, licenceShow, licenceRevoke, clientAdd, clientList, clientRevoke, pkiCrl, ...SEAL_COMMANDS];
 
 const processIo: CliIo = {
   out: (text) => process.stdout.write(`${text}\n`),

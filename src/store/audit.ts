@@ -71,8 +71,10 @@ export async function auditRowsAfter(db: Db, afterSeq: number, limit: number): P
   return (await db('audit_log').where('seq', '>', afterSeq).orderBy('seq').limit(limit)).map(rows.fromRow);
 }
 
-export async function insertAuditHead(db: Db, head: AuditHeadRecord): Promise<void> {
-  await db('audit_heads').insert(heads.toRow(head));
+/** False when a head for that seq exists already (another signer got there first); the stored one stands. */
+export async function insertAuditHead(db: Db, head: AuditHeadRecord): Promise<boolean> {
+  const inserted = await db('audit_heads').insert(heads.toRow(head)).onConflict('seq').ignore().returning('seq');
+  return inserted.length > 0;
 }
 
 export async function latestAuditHead(db: Db): Promise<AuditHeadRecord | undefined> {

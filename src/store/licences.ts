@@ -71,15 +71,13 @@ const RECORD_COLUMNS = Object.values(COLUMNS).map(([column]) => column);
 
 /**
  * The next serial for licences of one type from one issuer. Run it in the caller's transaction: the
- * UPDATE takes the write lock (SQLite) or the row lock (PostgreSQL) before the value is read.
+ * UPDATE takes the write lock (SQLite) or the row lock (PostgreSQL) before the value is read, and the
+ * counter row is created with ON CONFLICT DO NOTHING so two first issues of a new type cannot collide.
  */
 export async function allocateLicenceSerial(db: Db, typeCode: string, issuerCode: string): Promise<number> {
   const key = { type_code: typeCode, issuer_code: issuerCode };
-  const updated = await db('licence_serials').where(key).increment('next_serial', 1);
-  if (updated === 0) {
-    await db('licence_serials').insert({ ...key, next_serial: 2 });
-    return 1;
-  }
+  await db('licence_serials').insert({ ...key, next_serial: 1 }).onConflict(['type_code', 'issuer_code']).ignore();
+  await db('licence_serials').where(key).increment('next_serial', 1);
   const row = await db('licence_serials').where(key).first('next_serial');
   return Number(row.next_serial) - 1;
 }

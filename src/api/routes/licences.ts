@@ -11,6 +11,7 @@ import {
   issueLicence,
   LICENCE_SEAL_ID,
   licenceDeps,
+  licenceNotFound,
   publicStatus,
   requireLicence,
   licenceView,
@@ -107,7 +108,7 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
   router.get('/v1/licences/:id/pdf', auth, async (ctx) => {
     requireSealAccess(ctx, LICENCE_SEAL_ID);
     const pdf = await getLicencePdf(deps.db, ctx.params.id!);
-    if (!pdf) await requireLicence(deps.db, ctx.params.id!);
+    if (!pdf) throw licenceNotFound(ctx.params.id!);
     ctx.type = 'application/pdf';
     ctx.set('Content-Disposition', `attachment; filename="${ctx.params.id}.pdf"`);
     ctx.body = pdf;
@@ -132,7 +133,10 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
     ctx.body = publicStatus(deps.registry, await requireLicence(deps.db, ctx.params.id!));
   });
 
-  const secured = { security: [{ bearer: [] }] };
+  const secured = {
+    security: [{ bearer: [] }],
+    description: `Needs an API key granted the seal "${LICENCE_SEAL_ID}", the seal that issues licences (\`oneseal client add --seals ${LICENCE_SEAL_ID}\`), or an admin key.`,
+  };
   openapi.add(
     {
       '/v1/licences': {

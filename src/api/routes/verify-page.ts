@@ -14,6 +14,11 @@ import type { ServiceRouteRegistrar } from '../app.js';
 import { readMultipartFile } from '../multipart.js';
 import { toProblem } from '../problem.js';
 
+/**
+ * Issued licences are a few hundred kilobytes; anyone may post here and each upload is verified, so a
+ * far smaller cap than the API's keeps the public page from being a cheap way to burn CPU.
+ */
+const CHECK_UPLOAD_LIMIT = 10 * 1024 * 1024;
 const UPLOAD_ERRORS: ReadonlySet<ErrorKind> = new Set(['bad-request', 'too-large', 'unsupported-media']);
 
 function sendHtml(ctx: Context, status: number, html: string): void {
@@ -40,7 +45,7 @@ export const registerVerifyPageRoutes: ServiceRouteRegistrar = (router: Router, 
     const status = publicStatus(deps.registry, record);
     let upload: Buffer;
     try {
-      upload = await readMultipartFile(ctx, { limit: services.config.maxUploadBytes, field: 'file' });
+      upload = await readMultipartFile(ctx, { limit: Math.min(services.config.maxUploadBytes, CHECK_UPLOAD_LIMIT), field: 'file' });
     } catch (e) {
       // A person at a browser gets a page with the way back, not problem+json.
       if (!(e instanceof OneSealError) || !UPLOAD_ERRORS.has(e.kind)) throw e;

@@ -1,0 +1,76 @@
+/**
+ * `oneseal licence issue | show | revoke` against a real data dir (SoftHSM, SQLite, CA): the issued
+ * file is the recorded licence (same SHA-256), signed and trusted (pdfsig), and the public page of the
+ * running server reflects what the commands did.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SAMPLE_DATA } from './licences-samples.js';
+import { repoRoot } from './support/pdfs.js';
+import { openStack, type Stack } from './support/stamp-stack.js';
+import { pdfsig } from './support/validators.js';
+
+let stack: Stack;
+let dataFile: string;
+
+beforeAll(async () => {
+  stack = await openStack();
+  // The README's example data.
+  dataFile = path.join(repoRoot, 'fixtures', 'licences', 'business-licence.json');
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+describe('oneseal licence', () => {
+  let issued: { id: string; verifyUrl: string; status: string; sha256: string };
+  const output = (): string => path.join(stack.dir, 'licence.pdf');
+
+  it('issue --json writes the signed PDF and prints id, verifyUrl and status', async () => {
+    const r = await stack.cli(['licence', 'issue', '--type', 'business-licence', '--data', dataFile, '-o', output(), '--json']);
+    expect(r.code, r.err).toBe(0);
+    issued = JSON.parse(r.out);
+    expect(issued.id).toMatch(/^1\.2\.156\.3005\.2\./);
+    expect(issued.verifyUrl).toBe(`${stack.env.ONESEAL_PUBLIC_URL}/v/${issued.id}`);
+    expect(issued.status).toBe('valid');
+    const pdf = readFileSync(output());
+    expect(createHash('sha256').update(pdf).digest('hex')).toBe(issued.sha256);
+    const report = await pdfsig(stack.trust, pdf);
+    expect(report.blocks[0]).toContain('Signature is Valid.');
+    expect(report.blocks[0]).toContain('Certificate is Trusted.');
+  });
+
+  it('show prints the record and its status', async () => {
+    const r = await stack.cli(['licence', 'show', issued.id]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain(issued.id);
+    expect(r.out).toMatch(/status\s+valid/);
+    expect(r.out).toContain('北京星河数字科技有限公司');
+  });
+
+  it('revoke records the reason; show and the public page then say revoked', async () => {
+    const r = await stack.cli(['licence', 'revoke', issued.id, '--reason', '营业执照遗失补领', '--json']);
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ status: 'revoked', revocationReason: '营业执照遗失补领' });
+    expect((await stack.cli(['licence', 'show', issued.id])).out).toMatch(/status\s+revoked/);
+    const page = await (await fetch(`${stack.server.url}/v/${issued.id}`)).text();
+    expect(page).toContain('已注销');
+    expect(page).toContain('营业执照遗失补领');
+    const again = await stack.cli(['licence', 'revoke', issued.id, '--reason', 'x']);
+    expect(again.code).toBe(1);
+    expect(again.err).toContain('revoked');
+  });
+
+  it('reports bad data by field, and unknown licences and missing options as usage problems', async () => {
+    const bad = path.join(stack.dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ ...SAMPLE_DATA['business-licence'], establishedOn: '2015-02-30' }));
+    const r = await stack.cli(['licence', 'issue', '--type', 'business-licence', '--data', bad, '-o', output(), '--json']);
+    // Bad input is the caller's to fix: exit 2, like any other unusable input.
+    expect(r.code, r.err).toBe(2);
+    expect(JSON.parse(r.err).error).toMatchObject({ code: 'invalid-licence-data', message: expect.stringContaining('establishedOn') });
+    expect((await stack.cli(['licence', 'show', '1.2.156.3005.2.NOPE'])).code).toBe(2);
+    expect((await stack.cli(['licence', 'issue', '--type', 'business-licence', '-o', output()])).code).toBe(2);
+  });
+});
