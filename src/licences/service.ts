@@ -21,8 +21,8 @@ import {
   type LicenceRecord,
   type StoredLicenceStatus,
 } from '../store/licences.js';
-import { getIssuedCertificate } from '../store/pki.js';
 import { getSeal, incrementSignatureCount, type SealRecord } from '../store/seals.js';
+import { ownVerifyOptions } from '../pki/verification.js';
 import { verifyPdf, type Verdict } from '../verify/index.js';
 import { publicHolder, type PublicHolder } from './masking.js';
 import { LicenceTypeRegistry } from './registry.js';
@@ -46,8 +46,6 @@ export interface LicenceDeps {
   publicUrl: string;
   registry: LicenceTypeRegistry;
   sealId: string;
-  /** OneSeal's root certificate (DER), the trust anchor when checking an uploaded copy. */
-  trustAnchor: Uint8Array;
 }
 
 let builtInTypes: LicenceTypeRegistry | undefined;
@@ -60,7 +58,6 @@ export function licenceDeps(services: Services): LicenceDeps {
     publicUrl: services.config.publicUrl,
     registry: builtInTypes,
     sealId: LICENCE_SEAL_ID,
-    trustAnchor: services.authority.root.certificate,
   };
 }
 
@@ -303,20 +300,11 @@ export interface CopyCheck {
 }
 
 /** Compares an uploaded file with the issued licence and verifies its signatures against OneSeal's root. */
-export async function checkLicenceCopy(deps: Pick<LicenceDeps, 'db' | 'trustAnchor'>, record: LicenceRecord, bytes: Uint8Array): Promise<CopyCheck> {
+export async function checkLicenceCopy(deps: Pick<LicenceDeps, 'db'>, record: LicenceRecord, bytes: Uint8Array): Promise<CopyCheck> {
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   let verdict: CopyCheck['verdict'];
   try {
-    const report = await verifyPdf(bytes, {
-      trustAnchors: [deps.trustAnchor],
-      ownCa: {
-        revocationLookup: async ({ serialHex }) => {
-          const issued = await getIssuedCertificate(deps.db, serialHex.toLowerCase());
-          if (!issued) return undefined;
-          return issued.status === 'revoked' && issued.revokedAt ? { status: 'revoked', revokedAt: new Date(issued.revokedAt) } : { status: 'good' };
-        },
-      },
-    });
+    const report = await verifyPdf(bytes, await ownVerifyOptions(deps.db));
     verdict = report.verdict;
   } catch (e) {
     if (!(e instanceof OneSealError)) throw e;
