@@ -7,11 +7,27 @@ import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { createApp } from './api/app.js';
 import type { Config } from './config.js';
+import { signAuditHead } from './audit/heads.js';
+import { startPeriodic } from './periodic.js';
+import { startRotationScheduler } from './seals/scheduler.js';
 import { openServices, type Services } from './services.js';
 
-export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
+/** How often the server checks seal rotation policies; policies are in days or thousands of signatures, so minutes are precise enough. */
+const ROTATION_CHECK_INTERVAL_MS = 5 * 60 * 1000;
+
+export interface ServerOptions {
+  logger?: Logger;
+  /** How often rotation policies are checked (tests shorten it). */
+  rotationIntervalMs?: number;
+  /** How often the audit chain head is signed when it moved; overrides config.auditHeadIntervalMs (tests shorten it below a minute). */
+  auditHeadIntervalMs?: number;
+}
+
+/** JSON lines to stdout, or to `destination` (tests read what would be logged). */
+export function createLogger(config: Pick<Config, 'logLevel'>, destination?: pino.DestinationStream): Logger {
   // Belt and braces: the PIN is a Secret already, these paths catch a raw value logged by mistake.
-  return pino({ level: config.logLevel, redact: ['pin', '*.pin', 'headers.authorization', 'req.headers.authorization'] });
+  const options = { level: config.logLevel, redact: ['pin', '*.pin', 'headers.authorization', 'req.headers.authorization'] };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 export interface RunningServer {
@@ -21,7 +37,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config, options: { logger?: Logger } = {}): Promise<RunningServer> {
+export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config);
   const services = await openServices(config);
   try {
@@ -31,15 +47,36 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     const { port } = server.address() as AddressInfo;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     logger.info({ url, publicUrl: config.publicUrl }, 'listening');
+    const stopScheduler = startRotationScheduler(services, {
+      intervalMs: options.rotationIntervalMs ?? ROTATION_CHECK_INTERVAL_MS,
+      onRun: (run) => {
+        for (const r of run.rotated) {
+          logger.info({ sealId: r.sealId, reason: r.reason, version: r.rotation.version.version, retiredVersion: r.rotation.retired?.version ?? null }, 'seal rotated by policy');
+        }
+        for (const f of run.failed) logger.error({ sealId: f.sealId, err: f.error }, 'policy rotation failed');
+      },
+      onError: (err) => logger.error({ err }, 'rotation policy check failed'),
+    });
+    const { signer, certificate } = services.authority.audit;
+    const stopHeadSigner = startPeriodic(
+      async () => {
+        const signed = await signAuditHead({ db: services.store.db, signer, certificate });
+        if (signed?.created) logger.info({ seq: signed.head.seq, hash: signed.head.hash }, 'audit chain head signed');
+      },
+      options.auditHeadIntervalMs ?? config.auditHeadIntervalMs,
+      (err) => logger.error({ err }, 'signing the audit chain head failed'),
+    );
     return {
       url,
       server,
       services,
       async close() {
-        // Finish requests in flight, drop idle keep-alive connections, then release the HSM and database.
+        // Finish requests in flight, any rotation run and head signing, drop idle keep-alive connections, then release the HSM and database.
+        const scheduler = stopScheduler();
+        const headSigner = stopHeadSigner();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        await closed;
+        await Promise.all([closed, scheduler, headSigner]);
         await services.close();
       },
     };

@@ -7,6 +7,7 @@ import { selectSoftHsmStore } from './hsm/dev-token.js';
 import { Hsm } from './hsm/hsm.js';
 import { loadAuthority, type Authority } from './pki/authority.js';
 import { localTimestamper, ownRevocationSource } from './pki/services.js';
+import { createServiceMetrics, watchHsmPool, type ServiceMetrics } from './observability/service-metrics.js';
 import { Stamper } from './stamping/stamper.js';
 import { openStore, type Store } from './store/db.js';
 
@@ -17,21 +18,28 @@ export interface Services {
   authority: Authority;
   /** Stamps with the seals' HSM keys, OneSeal's own TSA and its own revocation data. */
   stamper: Stamper;
+  /** What GET /metrics shows. */
+  metrics: ServiceMetrics;
   close(): Promise<void>;
 }
 
-export async function openHsm(config: Config): Promise<Hsm> {
+export async function openHsm(config: Config, options: { onSign?: (seconds: number, ok: boolean) => void } = {}): Promise<Hsm> {
   selectSoftHsmStore(config);
   return Hsm.open({
     modulePath: config.hsm.modulePath,
     tokenLabel: config.hsm.tokenLabel,
     pin: config.hsm.pin.reveal(),
     poolSize: config.hsm.poolSize,
+    onSign: options.onSign,
   });
 }
 
 export async function openServices(config: Config): Promise<Services> {
-  const hsm = await openHsm(config);
+  const metrics = createServiceMetrics();
+  const hsm = await openHsm(config, {
+    onSign: (seconds, ok) => metrics.hsmSignSeconds.observe({ outcome: ok ? 'ok' : 'error' }, seconds),
+  });
+  watchHsmPool(metrics, () => hsm.poolStats);
   let store: Store | undefined;
   try {
     store = await openStore(config);
@@ -45,6 +53,7 @@ export async function openServices(config: Config): Promise<Services> {
       authority,
       timestamper: localTimestamper(pki),
       revocation: ownRevocationSource(pki),
+      onStamp: ({ sealId, level, outcome }) => metrics.stamps.inc({ seal: sealId, level, outcome }),
     });
     return {
       config,
@@ -52,6 +61,7 @@ export async function openServices(config: Config): Promise<Services> {
       store: opened,
       authority,
       stamper,
+      metrics,
       async close() {
         stamper.close();
         await opened.close();

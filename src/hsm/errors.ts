@@ -2,6 +2,7 @@ import { OneSealError } from '../errors.js';
 
 /** CKR_* values we treat specially (PKCS#11 v2.40 §3.6). */
 export const CKR = {
+  GENERAL_ERROR: 0x05,
   DEVICE_ERROR: 0x30,
   DEVICE_MEMORY: 0x31,
   DEVICE_REMOVED: 0x32,
@@ -31,8 +32,12 @@ const SESSION_LOST = new Set<number>([
   CKR.USER_NOT_LOGGED_IN,
   CKR.OPERATION_ACTIVE,
 ]);
-/** Errors after which the token itself must be found again (removed, re-inserted, library reset). */
+/**
+ * Errors after which the token itself must be found again (removed, re-inserted, library reset).
+ * SoftHSM answers CKR_GENERAL_ERROR once its token store went away, until the module is re-initialised.
+ */
 const TOKEN_LOST = new Set<number>([
+  CKR.GENERAL_ERROR,
   CKR.DEVICE_REMOVED,
   CKR.DEVICE_ERROR,
   CKR.TOKEN_NOT_PRESENT,
@@ -92,6 +97,7 @@ export function mapHsmError(e: unknown, context: string): HsmError {
     case CKR.SESSION_COUNT:
     case CKR.DEVICE_MEMORY:
       return new HsmError('hsm-busy', `The HSM is busy (no free session or memory) while ${context}: retry shortly or lower ONESEAL_HSM_POOL_SIZE.`, { cause: e, retryAfter: 1 });
+    case CKR.GENERAL_ERROR:
     case CKR.DEVICE_REMOVED:
     case CKR.TOKEN_NOT_PRESENT:
     case CKR.TOKEN_NOT_RECOGNIZED:

@@ -19,6 +19,8 @@ export interface HsmOptions {
   pin: string;
   /** Concurrent sessions; SoftHSM2 signs RSA-2048 about twice as fast with 4 as with 1. */
   poolSize?: number;
+  /** Told how long each signature took (session wait included), for the latency metric. */
+  onSign?: (seconds: number, ok: boolean) => void;
 }
 
 export interface KeySpec {
@@ -50,6 +52,9 @@ export class HsmKey implements DigestSigner {
 }
 
 const SESSION_FLAGS = pkcs11.CKF_SERIAL_SESSION | pkcs11.CKF_RW_SESSION;
+/** CK_STATE values of a session whose user is logged in (pkcs11js does not export them). */
+const CKS_RO_USER_FUNCTIONS = 1;
+const CKS_RW_USER_FUNCTIONS = 3;
 
 /** CK_ULONG attributes come back in the platform's width (8 bytes on 64-bit Linux). */
 /** A session, login or token failure is retried this many times in all, with recovery in between. */
@@ -72,7 +77,7 @@ export class Hsm {
 
   private constructor(
     private readonly lib: pkcs11.PKCS11,
-    private readonly options: Required<HsmOptions>,
+    private readonly options: Required<Omit<HsmOptions, 'onSign'>> & Pick<HsmOptions, 'onSign'>,
   ) {
     this.pool = new SessionPool(
       () => this.lib.C_OpenSession(this.slot, SESSION_FLAGS),
@@ -240,12 +245,32 @@ export class Hsm {
     return found;
   }
 
+  /**
+   * "No such key" is only believable from a logged-in session on a token that is still there: a lost
+   * login or a vanished token hides private keys without any error. Asks the token (its error, e.g.
+   * SoftHSM's CKR_GENERAL_ERROR, leads to a reconnect) and logs in for real when the login was lost.
+   * Returns true when it logged in, so the caller looks again.
+   */
+  private recheckToken(session: Buffer): boolean {
+    this.lib.C_GetTokenInfo(this.slot);
+    const { state } = this.lib.C_GetSessionInfo(session);
+    if (state === CKS_RO_USER_FUNCTIONS || state === CKS_RW_USER_FUNCTIONS) return false;
+    try {
+      this.lib.C_Login(session, pkcs11.CKU_USER, this.options.pin);
+    } catch (e) {
+      if (ckrOf(e) !== CKR.USER_ALREADY_LOGGED_IN) throw e;
+    }
+    return true;
+  }
+
   private readKey(session: Buffer, id: string): KeyHandles | undefined {
     const idBuf = Buffer.from(id, 'hex');
-    const [priv] = this.findObjects(session, [
+    const template = [
       { type: pkcs11.CKA_CLASS, value: pkcs11.CKO_PRIVATE_KEY },
       { type: pkcs11.CKA_ID, value: idBuf },
-    ], 1);
+    ];
+    let [priv] = this.findObjects(session, template, 1);
+    if (!priv && this.recheckToken(session)) [priv] = this.findObjects(session, template, 1);
     if (!priv) return undefined;
     const [pub] = this.findObjects(session, [
       { type: pkcs11.CKA_CLASS, value: pkcs11.CKO_PUBLIC_KEY },
@@ -363,11 +388,18 @@ export class Hsm {
     const input = rsa ? digestInfo(hash, digest) : Buffer.from(digest);
     const mechanism = { mechanism: rsa ? pkcs11.CKM_RSA_PKCS : pkcs11.CKM_ECDSA };
     const out = Buffer.alloc(rsa ? 512 : 132);
-    const raw = await this.withSession(`signing with key ${id}`, async (s) => {
-      this.lib.C_SignInit(s, mechanism, this.handlesIn(s, id).priv);
-      return this.lib.C_SignAsync(s, input, out);
-    });
-    return rsa ? Buffer.from(raw) : ecdsaRawToDer(raw);
+    const start = performance.now();
+    let ok = false;
+    try {
+      const raw = await this.withSession(`signing with key ${id}`, async (s) => {
+        this.lib.C_SignInit(s, mechanism, this.handlesIn(s, id).priv);
+        return this.lib.C_SignAsync(s, input, out);
+      });
+      ok = true;
+      return rsa ? Buffer.from(raw) : ecdsaRawToDer(raw);
+    } finally {
+      this.options.onSign?.((performance.now() - start) / 1000, ok);
+    }
   }
 
   /** Reads attributes of a private key, for checks that it is protected (tests, health). */
@@ -393,7 +425,8 @@ export class Hsm {
   async health(): Promise<{ ok: boolean; detail: string }> {
     try {
       await this.withSession('checking the HSM', (s) => {
-        this.lib.C_GetSessionInfo(s);
+        // A session outlives its token on some modules (SoftHSM): ask for the token and the login too.
+        this.recheckToken(s);
         this.lib.C_GenerateRandom(s, Buffer.alloc(8));
       });
       return { ok: true, detail: `token "${this.options.tokenLabel}"` };

@@ -1,0 +1,47 @@
+/**
+ * The metrics OneSeal exposes at GET /metrics. The parts that produce the numbers (HSM, stamper, HTTP
+ * middleware) report through callbacks or these handles; none of them imports the registry.
+ */
+import { Registry, type Counter, type Gauge, type Histogram } from './metrics.js';
+
+export interface ServiceMetrics {
+  registry: Registry;
+  /** seal (id, or "unknown" when the seal could not be loaded), level, outcome ("ok" or the error kind). */
+  stamps: Counter;
+  /** verdict: the verification engine's verdict on an uploaded document. */
+  verifications: Counter;
+  /** outcome: "ok" | "error". */
+  hsmSignSeconds: Histogram;
+  /** state: in_use | idle | waiting. */
+  hsmSessions: Gauge;
+  /** code: the problem type answered (the last part of its URI). */
+  errors: Counter;
+  /** route (the router's pattern, "unmatched" otherwise), method, status. */
+  httpDuration: Histogram;
+}
+
+const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const HSM_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+export function createServiceMetrics(): ServiceMetrics {
+  const registry = new Registry();
+  return {
+    registry,
+    stamps: registry.counter('oneseal_stamps_total', 'Stamp (seal and sign) operations, by seal, PAdES level and outcome.', ['seal', 'level', 'outcome']),
+    verifications: registry.counter('oneseal_verifications_total', 'Documents verified, by verdict.', ['verdict']),
+    hsmSignSeconds: registry.histogram('oneseal_hsm_sign_seconds', 'Time the HSM took to sign one digest, waiting for a session included.', ['outcome'], HSM_BUCKETS),
+    hsmSessions: registry.gauge('oneseal_hsm_sessions', 'HSM session pool: sessions signing now, free places in the pool, requests waiting for one.', ['state']),
+    errors: registry.counter('oneseal_errors_total', 'Problem responses sent, by problem type.', ['code']),
+    httpDuration: registry.histogram('oneseal_http_request_duration_seconds', 'HTTP requests, by route pattern, method and status.', ['route', 'method', 'status'], HTTP_BUCKETS),
+  };
+}
+
+/** Reads the pool at every scrape, so the gauge is never stale. */
+export function watchHsmPool(metrics: ServiceMetrics, poolStats: () => { size: number; inUse: number; waiting: number }): void {
+  metrics.registry.onCollect(() => {
+    const { size, inUse, waiting } = poolStats();
+    metrics.hsmSessions.set({ state: 'in_use' }, inUse);
+    metrics.hsmSessions.set({ state: 'idle' }, Math.max(0, size - inUse));
+    metrics.hsmSessions.set({ state: 'waiting' }, waiting);
+  });
+}

@@ -1,0 +1,135 @@
+/**
+ * `oneseal serve` killed with SIGKILL in the middle of stamping (a real child process, SoftHSM token
+ * and SQLite file prepared by `oneseal init`), then started again: no half-recorded stamp (every row
+ * has its audit entry and stored output, `oneseal audit verify` passes), and each client retry with
+ * the same Idempotency-Key ends with exactly one stamp, replayed byte for byte.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { openStore } from '../src/store/db.js';
+import { checkStampRecords, LETTER, postStamp } from './support/ops.js';
+import { repoRoot } from './support/pdfs.js';
+
+const BIN = path.join(repoRoot, 'bin/oneseal');
+const CONCURRENT = 8;
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+describe('crash and restart in the middle of stamping', () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  let key: string;
+  const children: ChildProcess[] = [];
+
+  const oneseal = (args: string[]) => {
+    const r = spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 120_000 });
+    if (r.status !== 0) throw new Error(`oneseal ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+    return r.stdout;
+  };
+
+  /** Starts `oneseal serve --json` and resolves with its URL once it listens. */
+  async function serve(): Promise<{ url: string; child: ChildProcess; exited: Promise<NodeJS.Signals | number | null> }> {
+    const child = spawn(process.execPath, [BIN, 'serve', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    let stdout = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      // `--json` prints {"url": …} (pretty-printed) once the server listens
+      child.stdout!.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        const m = /"url":\s*"([^"]+)"/.exec(stdout);
+        if (m) resolve(m[1]!);
+      });
+      void exited.then((how) => reject(new Error(`oneseal serve exited (${how}) before listening: ${stderr}`)));
+    });
+    return { url, child, exited };
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'oneseal-crash-'));
+    // only what an operator would set: no SOFTHSM2_CONF from this process, the data dir's own token store
+    env = { PATH: process.env.PATH, HOME: process.env.HOME, ONESEAL_DATA_DIR: dir, ONESEAL_PORT: '0', ONESEAL_LOG_LEVEL: 'warn', ONESEAL_REQUEST_TIMEOUT_SECONDS: '20' };
+    oneseal(['init']);
+    ({ key } = JSON.parse(oneseal(['client', 'add', '--name', 'crash-test', '--seals', 'approval', '--json'])) as { key: string });
+  }, 180_000);
+  afterAll(() => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const keys = Array.from({ length: CONCURRENT }, (_, i) => `crash-${i}`);
+  const answered = new Map<string, Buffer>();
+  let url: string;
+  let second: Awaited<ReturnType<typeof serve>>;
+  afterAll(async () => {
+    if (!second) return;
+    second.child.kill('SIGTERM');
+    await second.exited;
+  });
+
+  it('leaves only whole stamps when killed after the first answer, and replays the answered ones after restart', async () => {
+    const first = await serve();
+    const requests = keys.map(async (k) => {
+      const res = await postStamp(first.url, key, LETTER(), { idempotencyKey: k });
+      if (res.status !== 200) throw new Error(`${k}: ${res.status}`);
+      answered.set(k, Buffer.from(await res.arrayBuffer()));
+    });
+    // SIGKILL as soon as one stamp has been answered: the others are in the middle of their work
+    await Promise.race(requests);
+    first.child.kill('SIGKILL');
+    expect(await first.exited).toBe('SIGKILL');
+    const cut = (await Promise.allSettled(requests)).filter((o) => o.status === 'rejected').length;
+    expect(answered.size).toBeGreaterThanOrEqual(1);
+    expect(cut).toBeGreaterThanOrEqual(1); // otherwise the kill was not mid-request and this test proves nothing
+
+    // Before any retry: the database holds only whole stamps.
+    const store = await openStore(loadConfig(env));
+    try {
+      const check = await checkStampRecords(store.db, dir);
+      expect(check.problems).toEqual([]);
+      expect(check.stamps).toBeGreaterThanOrEqual(answered.size);
+      expect(check.stamps).toBeLessThanOrEqual(CONCURRENT);
+    } finally {
+      await store.close();
+    }
+    expect(JSON.parse(oneseal(['audit', 'verify', '--json']))).toMatchObject({ ok: true });
+
+    second = await serve();
+    url = second.url;
+    for (const [k, before] of answered) {
+      const retry = await postStamp(url, key, LETTER(), { idempotencyKey: k });
+      expect(retry.status, `retry of ${k}`).toBe(200);
+      expect(retry.headers.get('idempotent-replayed')).toBe('true');
+      expect(sha(Buffer.from(await retry.arrayBuffer())), `${k} was answered before the crash: the retry replays it`).toBe(sha(before));
+    }
+  }, 240_000);
+
+  it('gives each request cut by the crash exactly one stamp on retry, replayed byte for byte', async () => {
+    expect(url).toBeDefined();
+    for (const k of keys.filter((k) => !answered.has(k))) {
+      const retry = await postStamp(url, key, LETTER(), { idempotencyKey: k });
+      expect(retry.status, `first retry of ${k}: ${retry.status === 200 ? '' : await retry.clone().text()}`).toBe(200);
+      const retried = Buffer.from(await retry.arrayBuffer());
+      const again = await postStamp(url, key, LETTER(), { idempotencyKey: k });
+      expect(again.status, `second retry of ${k}`).toBe(200);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(sha(Buffer.from(await again.arrayBuffer())), `second retry of ${k} is byte-identical`).toBe(sha(retried));
+    }
+    const store = await openStore(loadConfig(env));
+    try {
+      const perKey = (await store.db('stamps').whereIn('idempotency_key', keys).groupBy('idempotency_key')
+        .select('idempotency_key').count({ n: '*' })) as { idempotency_key: string; n: number }[];
+      expect(perKey.map((r) => [r.idempotency_key, Number(r.n)]).sort()).toEqual(keys.map((k) => [k, 1]).sort());
+      expect(await checkStampRecords(store.db, dir)).toEqual({ stamps: CONCURRENT, problems: [] });
+    } finally {
+      await store.close();
+    }
+    expect(JSON.parse(oneseal(['audit', 'verify', '--json']))).toMatchObject({ ok: true });
+  }, 240_000);
+});
