@@ -77,6 +77,8 @@ export interface Config {
   rateLimit: { perSecond: number; burst: number };
   /** How long one API request may run before it is answered with 503 (the work may still finish and be recorded). */
   requestTimeoutMs: number;
+  /** How often the server signs the audit chain head when it moved: bounds how much of the log is only hash-protected. */
+  auditHeadIntervalMs: number;
   logLevel: LogLevel;
   seal: { orgName: string; orgCreditCode: string; sealName: string };
   /** The development root certificate shipped in the repo; production must not run on it. */
@@ -101,6 +103,7 @@ const FILE_KEYS = {
   rateLimitPerSecond: 'ONESEAL_RATE_LIMIT_PER_SECOND',
   rateLimitBurst: 'ONESEAL_RATE_LIMIT_BURST',
   requestTimeoutSeconds: 'ONESEAL_REQUEST_TIMEOUT_SECONDS',
+  auditHeadIntervalMinutes: 'ONESEAL_AUDIT_HEAD_INTERVAL_MINUTES',
   logLevel: 'ONESEAL_LOG_LEVEL',
   orgName: 'ONESEAL_ORG_NAME',
   orgCreditCode: 'ONESEAL_ORG_CREDIT_CODE',
@@ -120,6 +123,7 @@ const DEFAULTS = {
   rateLimitPerSecond: 20,
   rateLimitBurst: 40,
   requestTimeoutSeconds: 60,
+  auditHeadIntervalMinutes: 10,
   logLevel: 'info' as LogLevel,
   orgName: '某某区行政审批局',
   // A made-up code with a correct GB 32100 check character.
@@ -294,13 +298,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const uploadRaw = get('maxUploadMb');
   const maxUploadMb = uploadRaw === undefined ? DEFAULTS.maxUploadMb : parseInteger(uploadRaw, field('maxUploadMb'), 1, 1024, errors);
 
-  const optionalInt = (key: 'rateLimitPerSecond' | 'rateLimitBurst' | 'requestTimeoutSeconds', max: number): number | undefined => {
+  const optionalInt = (key: 'rateLimitPerSecond' | 'rateLimitBurst' | 'requestTimeoutSeconds' | 'auditHeadIntervalMinutes', max: number): number | undefined => {
     const raw = get(key);
     return raw === undefined ? DEFAULTS[key] : parseInteger(raw, field(key), 1, max, errors);
   };
   const ratePerSecond = optionalInt('rateLimitPerSecond', 100_000);
   const rateBurst = optionalInt('rateLimitBurst', 100_000);
   const requestTimeoutSeconds = optionalInt('requestTimeoutSeconds', 3600);
+  const auditHeadIntervalMinutes = optionalInt('auditHeadIntervalMinutes', 24 * 60);
 
   const logLevel = (get('logLevel') ?? DEFAULTS.logLevel) as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
@@ -319,7 +324,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   if (errors.length > 0 || port === undefined || publicUrl === undefined || database === undefined || pin === undefined
     || poolSize === undefined || maxUploadMb === undefined || ratePerSecond === undefined || rateBurst === undefined
-    || requestTimeoutSeconds === undefined) {
+    || requestTimeoutSeconds === undefined || auditHeadIntervalMinutes === undefined) {
     throw invalidConfig(errors);
   }
 
@@ -346,6 +351,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxUploadBytes: maxUploadMb * 1024 * 1024,
     rateLimit: { perSecond: ratePerSecond, burst: rateBurst },
     requestTimeoutMs: requestTimeoutSeconds * 1000,
+    auditHeadIntervalMs: auditHeadIntervalMinutes * 60 * 1000,
     logLevel,
     seal: { orgName, orgCreditCode, sealName },
     devRootCertPath: path.join(packageRoot, 'keys-dev', 'root-ca.crt.pem'),

@@ -92,16 +92,20 @@ function broken(seq: number, problem: AuditProblem, message: string): AuditVerif
 }
 
 /**
- * Walks the whole chain in sequence order and names the first bad entry:
+ * Walks the chain in sequence order (all of it, or from `after`, a point already trusted such as a
+ * signed head) and names the first bad entry:
  * - removed: a sequence number is missing (a gap, or the log ends before the recorded tip);
  * - inserted: an entry sits between two entries that link to each other directly;
  * - altered: an entry's content no longer gives its hash, or it was re-hashed and its successor's link broke,
  *   or it differs from a recorded chain head (audit_heads), which catches a consistent rewrite of the whole
- *   chain from that entry on. The heads' signatures are checked by whoever holds the audit certificate.
+ *   chain from that entry on. The heads' signatures are checked by verifyAuditHeads (src/audit/heads.ts).
  */
-export async function verifyAuditChain(db: Db, options: { pageSize?: number } = {}): Promise<AuditVerification> {
+export async function verifyAuditChain(
+  db: Db,
+  options: { pageSize?: number; after?: { seq: number; hash: string } } = {},
+): Promise<AuditVerification> {
   const pageSize = options.pageSize ?? 1000;
-  let prev = { seq: 0, hash: GENESIS_HASH };
+  let prev = options.after ? { seq: options.after.seq, hash: options.after.hash } : { seq: 0, hash: GENESIS_HASH };
   let prevPrevHash: string | undefined;
   let count = 0;
   const heads = new Map((await listAuditHeads(db)).map((h) => [h.seq, h]));

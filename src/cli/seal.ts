@@ -149,7 +149,8 @@ export const sealCreate: Command = {
     });
     const actor = actorOf(ctx);
     return withServices(ctx, async (services) => {
-      const { seal, version } = await createSeal(services, request.seal, actor);
+      // Like the default seal `oneseal init` makes: outside production every seal is marked as a test seal in its certificate.
+      const { seal, version } = await createSeal(services, { ...request.seal, isTest: !services.config.production }, actor);
       const stored = request.rotationPolicy ? await setRotationPolicy(services, seal.id, request.rotationPolicy, actor) : seal;
       printResult(
         ctx,

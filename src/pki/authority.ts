@@ -1,6 +1,6 @@
 /**
  * OneSeal's certification authority as a running service sees it: the root, the time-stamping
- * authority and the OCSP signer, each a key in the HSM with its certificate in the database.
+ * authority, the OCSP signer and the audit head signer, each a key in the HSM with its certificate in the database.
  * `ensureAuthority` creates what is missing (idempotent); `loadAuthority` only reads.
  */
 import type { Hsm, HsmKey } from '../hsm/hsm.js';
@@ -23,19 +23,24 @@ export interface Authority {
   root: KeyWithCertificate;
   tsa: KeyWithCertificate;
   ocsp: KeyWithCertificate;
+  /** Signs the audit log's chain heads (src/audit/heads.ts). */
+  audit: KeyWithCertificate;
   /** Where relying parties fetch the CRL, OCSP answers and the CA certificate (in every issued certificate). */
   urls: CertificateUrls;
   usingDevRoot: boolean;
 }
 
 const YEAR_MS = 365.25 * 24 * 3600 * 1000;
-const KEY_LABELS: Record<Exclude<PkiRole, 'audit'>, string> = {
+const KEY_LABELS: Record<PkiRole, string> = {
   root: 'oneseal-root-ca',
   tsa: 'oneseal-tsa',
   ocsp: 'oneseal-ocsp',
+  audit: 'oneseal-audit',
 };
 // RSA keeps the CA's own certificates readable by every validator (pdfsig/NSS, Adobe, openssl).
 const SERVICE_KEY_ALGORITHM: KeyAlgorithm = 'RSA-2048';
+
+const AUTHORITY_ROLES = ['root', 'tsa', 'ocsp', 'audit'] as const satisfies readonly PkiRole[];
 
 export function authorityUrls(publicUrl: string): CertificateUrls {
   const base = publicUrl.replace(/\/+$/, '');
@@ -63,16 +68,17 @@ async function loadRole(deps: Deps, role: PkiRole): Promise<KeyWithCertificate |
 }
 
 export async function loadAuthority(deps: Deps): Promise<Authority> {
-  const [root, tsa, ocsp] = await Promise.all([loadRole(deps, 'root'), loadRole(deps, 'tsa'), loadRole(deps, 'ocsp')]);
-  if (!root || !tsa || !ocsp) {
-    throw new OneSealError('pki-not-initialised', 'unavailable', 'The certification authority is not set up yet: run `oneseal init` (npm run setup does it).');
+  const [root, tsa, ocsp, audit] = await Promise.all(AUTHORITY_ROLES.map((role) => loadRole(deps, role)));
+  if (!root || !tsa || !ocsp || !audit) {
+    // A data dir from before a role existed (the audit signer came later) is completed by running init again.
+    throw new OneSealError('pki-not-initialised', 'unavailable', 'The certification authority is not set up yet, or lacks a key added by an upgrade: run `oneseal init` (npm run setup does it).');
   }
-  return { root, tsa, ocsp, urls: authorityUrls(deps.publicUrl), usingDevRoot: isDevRootCertificate(root.certificate) };
+  return { root, tsa, ocsp, audit, urls: authorityUrls(deps.publicUrl), usingDevRoot: isDevRootCertificate(root.certificate) };
 }
 
 /**
  * Creates the root (the committed dev root imported into the HSM when `allowDevRoot`, otherwise a
- * fresh root generated inside the HSM), then the TSA and OCSP signers it certifies. Existing parts are kept.
+ * fresh root generated inside the HSM), then the TSA, OCSP and audit signers it certifies. Existing parts are kept.
  */
 export async function ensureAuthority(deps: Deps & { allowDevRoot: boolean; now?: Date }): Promise<{ authority: Authority; created: PkiRole[] }> {
   const now = deps.now ?? new Date();
@@ -84,9 +90,10 @@ export async function ensureAuthority(deps: Deps & { allowDevRoot: boolean; now?
     created.push('root');
   }
   const urls = authorityUrls(deps.publicUrl);
-  const services: [PkiRole & ('tsa' | 'ocsp'), CertificateProfile, string][] = [
+  const services: [Exclude<PkiRole, 'root'>, CertificateProfile, string][] = [
     ['tsa', 'tsa', 'OneSeal Time-Stamping Authority'],
     ['ocsp', 'ocsp', 'OneSeal OCSP Responder'],
+    ['audit', 'audit', 'OneSeal Audit Log Signer'],
   ];
   for (const [role, profile, commonName] of services) {
     if (await getPkiKey(deps.db, role)) continue;

@@ -18,7 +18,7 @@ import {
 import { type NameFields, buildName } from './names.js';
 import { signTbs, signatureAlgorithmIdentifier } from './sign.js';
 
-export type CertificateProfile = 'seal' | 'tsa' | 'ocsp' | 'ca';
+export type CertificateProfile = 'seal' | 'tsa' | 'ocsp' | 'audit' | 'ca';
 
 export interface CertificateUrls {
   /** CRL distribution point (http URL of the DER CRL). */
@@ -83,6 +83,9 @@ const PROFILES: Record<CertificateProfile, ProfileRules> = {
   tsa: { keyUsage: [KU.digitalSignature, KU.nonRepudiation], ca: false, eku: [OID.timeStamping], ekuCritical: true },
   // RFC 6960 4.2.2.2.1: ocsp-nocheck so clients do not ask the responder about its own certificate.
   ocsp: { keyUsage: [KU.digitalSignature], ca: false, eku: [OID.ocspSigning], ocspNoCheck: true },
+  // Signs nothing but audit chain head statements. No EKU: none is registered for log signing, and a purpose
+  // OID of our own would mean nothing to anyone else; verifiers take this certificate only from pki_keys.
+  audit: { keyUsage: [KU.digitalSignature, KU.nonRepudiation], ca: false },
 };
 
 /** 16 random bytes with the top bit clear and the next one set: positive, and always exactly 16 bytes in DER. */

@@ -15,8 +15,17 @@ export function toCertificate(input: CertificateInput): pkijs.Certificate {
   }
 }
 
+/** DER a certificate was parsed from, for callers that never mutate it (re-encoding costs more than parsing). */
+const parsedFrom = new WeakMap<pkijs.Certificate, Uint8Array>();
+
+/** Records `der` as the encoding of `cert`; only for certificates that will not be modified afterwards. */
+export function rememberDer(cert: pkijs.Certificate, der: Uint8Array): void {
+  parsedFrom.set(cert, der);
+}
+
 export function certificateDer(cert: CertificateInput): Uint8Array {
-  return cert instanceof pkijs.Certificate ? new Uint8Array(cert.toSchema(false).toBER()) : cert;
+  if (!(cert instanceof pkijs.Certificate)) return cert;
+  return parsedFrom.get(cert)?.slice() ?? new Uint8Array(cert.toSchema(false).toBER());
 }
 
 /** Converts PEM to DER; DER input is returned unchanged so file contents of either form work. */

@@ -41,7 +41,8 @@ export const registerAdminSealRoutes: ServiceRouteRegistrar = (router, { service
   router.post('/v1/admin/seals', ...guard, async (ctx) => {
     const request = parseCreateSeal(await readJson(ctx, JSON_LIMIT));
     const who = actor(ctx);
-    const { seal } = await createSeal(services, request.seal, who);
+    // Like the default seal `oneseal init` makes: outside production every seal is marked as a test seal in its certificate.
+    const { seal } = await createSeal(services, { ...request.seal, isTest: !services.config.production }, who);
     const stored = request.rotationPolicy ? await setRotationPolicy(services, seal.id, request.rotationPolicy, who) : seal;
     ctx.status = 201;
     ctx.set('Location', `/v1/admin/seals/${seal.id}`);

@@ -45,10 +45,14 @@ function sendDer(ctx: Context, type: string, der: Uint8Array): void {
 
 /**
  * OCSP answers and time-stamps each cost an HSM signature and need no key, so they are limited per
- * remote address (with the clients' configured rate); the CRL and certificates are cached and cheap.
+ * remote address; the CRL and certificates are cached and cheap. One address may be a validation
+ * service or a NAT for many relying parties, hence several times an API client's configured rate.
  */
+const PUBLIC_RATE_FACTOR = 5;
+
 function perAddressLimit(services: Services): Middleware {
-  const limiter = new RateLimiter(services.config.rateLimit);
+  const { perSecond, burst } = services.config.rateLimit;
+  const limiter = new RateLimiter({ perSecond: perSecond * PUBLIC_RATE_FACTOR, burst: burst * PUBLIC_RATE_FACTOR });
   return async (ctx, next) => {
     const decision = limiter.take(ctx.ip);
     if (!decision.allowed) {
@@ -69,6 +73,11 @@ export const registerPkiRoutes: ServiceRouteRegistrar = (router: Router, { servi
     ctx.set('Expires', crl.nextUpdate.toUTCString());
     ctx.set('ETag', `"crl-${crl.crlNumber}"`);
     sendDer(ctx, 'application/pkix-crl', crl.der);
+    // Relying parties polling for a new CRL get 304 until one is signed.
+    if (ctx.fresh) {
+      ctx.status = 304;
+      ctx.body = null;
+    }
   });
 
   router.post('/pki/ocsp', limit, async (ctx) => {
