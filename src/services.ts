@@ -8,6 +8,7 @@ import { Hsm } from './hsm/hsm.js';
 import { loadAuthority, type Authority } from './pki/authority.js';
 import { localTimestamper, ownRevocationSource } from './pki/services.js';
 import { createServiceMetrics, watchHsmPool, type ServiceMetrics } from './observability/service-metrics.js';
+import { startInstanceLease } from './stamping/instance.js';
 import { Stamper } from './stamping/stamper.js';
 import { openStore, type Store } from './store/db.js';
 
@@ -55,6 +56,7 @@ export async function openServices(config: Config): Promise<Services> {
       revocation: ownRevocationSource(pki),
       onStamp: ({ sealId, level, outcome }) => metrics.stamps.inc({ seal: sealId, level, outcome }),
     });
+    const lease = await startInstanceLease(opened.db);
     return {
       config,
       hsm,
@@ -64,6 +66,7 @@ export async function openServices(config: Config): Promise<Services> {
       metrics,
       async close() {
         stamper.close();
+        await lease.stop();
         await opened.close();
         await hsm.close();
       },

@@ -2,6 +2,7 @@
  * POST /v1/stamps and the stamp record, against the whole service: real HTTP on 127.0.0.1, SoftHSM,
  * a SQLite file; outputs checked with pdfsig (trusting the development root) and by their bytes.
  */
+import { acquireLease } from '../src/store/leases.js';
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -203,12 +204,27 @@ describe('Idempotency-Key held by another instance', () => {
   });
 
   it('waits a bounded time for a live reservation, then answers 409 without doing the work', async () => {
+    // the other instance is alive: it holds its instance lease
+    await acquireLease(stack.services.store.db, 'instance:other-instance', 'other-instance', new Date(), 60_000);
     await reserve('held-elsewhere', new Date().toISOString());
     let ran = false;
     const scope = { db: stack.services.store.db, clientId, key: 'held-elsewhere', requestHash: 'h'.repeat(64), waitMs: 100, staleMs: 60_000 };
     const err = await idempotent(scope, async () => { ran = true; }, async () => undefined).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'idempotency-key-in-progress', kind: 'conflict', retryAfter: 1 });
     expect(ran).toBe(false);
+  });
+
+  it('takes over at once a reservation whose instance lease lapsed (its process died)', async () => {
+    await stack.services.store.db('idempotency_keys').insert({
+      client_id: clientId, idempotency_key: 'killed', request_hash: 'h'.repeat(64), status: 'pending', result_id: null, owner: 'killed-instance', created_at: new Date().toISOString(),
+    });
+    await acquireLease(stack.services.store.db, 'instance:killed-instance', 'killed-instance', new Date(Date.now() - 120_000), 10_000);
+    const scope = { db: stack.services.store.db, clientId, key: 'killed', requestHash: 'h'.repeat(64), waitMs: 1000, staleMs: 60_000 };
+    const result = await idempotent(scope, async (complete) => {
+      await stack.services.store.db.transaction((trx) => complete(trx, 'result-k'));
+      return 'done';
+    }, async () => 'replayed');
+    expect(result).toEqual({ value: 'done', replayed: false });
   });
 
   it('takes over a reservation whose owner died (older than staleMs) and completes it', async () => {

@@ -6,13 +6,13 @@
  * Exactly-once rests on the (client_id, idempotency_key) primary key, so it holds across instances;
  * the in-process map only lets waiters here wake up as soon as the work ends instead of polling.
  */
-import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Knex } from 'knex';
 import { OneSealError } from '../errors.js';
 import type { Db } from '../store/db.js';
 import { completeIdempotency, getIdempotency, releaseIdempotency, reserveIdempotency } from '../store/idempotency.js';
 import { nowIso } from '../store/codec.js';
+import { INSTANCE_ID, isInstanceAlive } from './instance.js';
 
 export interface IdempotencyScope {
   db: Knex;
@@ -22,7 +22,7 @@ export interface IdempotencyScope {
   requestHash: string;
   /** How long a repeat waits for the first request before answering 409. */
   waitMs: number;
-  /** A pending reservation older than this is taken to belong to a process that died. */
+  /** A pending reservation older than this is taken to belong to a process that died, even if its lease looks alive. */
   staleMs: number;
 }
 
@@ -39,7 +39,8 @@ export async function idempotent<T>(
   replay: (resultId: string) => Promise<T>,
 ): Promise<{ value: T; replayed: boolean }> {
   const { db, clientId, key, requestHash } = scope;
-  const owner = randomUUID();
+  // The owner is this instance: one key has one reservation, so (client, key, instance) names it.
+  const owner = INSTANCE_ID;
   const local = `${clientId}\u0000${key}`;
   const deadline = Date.now() + scope.waitMs;
   for (let attempt = 0; ; attempt++) {
@@ -73,7 +74,8 @@ export async function idempotent<T>(
         { fields: [{ field: 'Idempotency-Key', message: 'already used for a different request' }] });
     }
     if (existing.status === 'done') return { value: await replay(existing.resultId!), replayed: true };
-    if (Date.now() - Date.parse(existing.createdAt) > scope.staleMs) {
+    const orphaned = !(await isInstanceAlive(db, existing.owner));
+    if (orphaned || Date.now() - Date.parse(existing.createdAt) > scope.staleMs) {
       await releaseIdempotency(db, { clientId, key, owner: existing.owner });
       continue;
     }
