@@ -21,12 +21,22 @@ export function* contentOps(data: Uint8Array): Generator<ContentOp> {
   let operands: PdfValue[] = [];
   while (!p.atEnd) {
     const at = p.pos;
+    const c = data[at];
+    if (c === 0x29 /* ) */ || c === 0x3e /* > */ || c === 0x5d /* ] */) {
+      // A closing delimiter cannot start a token: skip it without the cost of an exception, as a
+      // hostile stream may hold hundreds of thousands of them.
+      p.pos++;
+      operands = [];
+      continue;
+    }
     let v: PdfValue | PdfKeyword;
     try {
       v = p.parseValue(0, true);
     } catch (e) {
       if (!(e instanceof PdfError)) throw e;
-      p.pos = at + 1;
+      // Resume where the parser gave up (at least one byte on): restarting right after `at` would
+      // rescan a 100,000-deep array or an unterminated string once per byte, quadratic in the stream.
+      p.pos = Math.max(at + 1, p.pos);
       operands = [];
       continue;
     }
@@ -49,12 +59,13 @@ function skipInlineImage(p: PdfParser, data: Uint8Array): void {
   const entries: PdfValue[] = [];
   for (;;) {
     if (p.atEnd) return;
+    const at = p.pos;
     let v: PdfValue | PdfKeyword;
     try {
       v = p.parseValue(0, true);
     } catch (e) {
       if (!(e instanceof PdfError)) throw e;
-      p.pos++;
+      p.pos = Math.max(at + 1, p.pos);
       continue;
     }
     if (v instanceof PdfKeyword) {

@@ -46,7 +46,8 @@ export class PdfString {
   decodeText(): string {
     const b = this.bytes;
     if (b.length >= 2 && b[0] === 0xfe && b[1] === 0xff) {
-      return Buffer.from(b.subarray(2)).swap16().toString('utf16le');
+      // A damaged string may end in half a UTF-16 unit: drop it rather than fail (swap16 needs even lengths).
+      return Buffer.from(b.subarray(2, b.length - (b.length % 2))).swap16().toString('utf16le');
     }
     if (b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) {
       return Buffer.from(b.subarray(3)).toString('utf8');

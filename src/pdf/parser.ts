@@ -6,6 +6,8 @@ export const MAX_NESTING = 200;
 
 const WS = new Uint8Array(256);
 for (const c of [0x00, 0x09, 0x0a, 0x0c, 0x0d, 0x20]) WS[c] = 1;
+const HEX = new Uint8Array(256);
+for (const c of '0123456789abcdefABCDEF') HEX[c.charCodeAt(0)] = 1;
 const DELIM = new Uint8Array(256);
 for (const c of '()<>[]{}/%') DELIM[c.charCodeAt(0)] = 1;
 
@@ -255,6 +257,7 @@ export class PdfParser {
         out.push(c);
       } else out.push(c);
     }
+    this.pos = this.end; // see parseHexString
     throw syntaxError('unterminated string', start);
   }
 
@@ -262,8 +265,19 @@ export class PdfParser {
     const b = this.buf;
     const start = this.pos;
     let p = start + 1;
-    const close = b.indexOf(0x3e, p);
-    if (close < 0 || close >= this.end) throw syntaxError('unterminated hex string', start);
+    // Scan only as far as hex digits and whitespace go: a stray "<" must cost its own length, not a
+    // search through the rest of the buffer (content streams resync after errors, once per "<").
+    let close = p;
+    while (close < this.end && (HEX[b[close]!] || WS[b[close]!])) close++;
+    if (close >= this.end) {
+      // Callers that resync after an error (content streams) resume from pos: past what was scanned.
+      this.pos = this.end;
+      throw syntaxError('unterminated hex string', start);
+    }
+    if (b[close] !== 0x3e) {
+      this.pos = close;
+      throw syntaxError('invalid character in a hex string', close);
+    }
     const out = new Uint8Array((close - p + 1) >> 1);
     let n = 0;
     let hi = -1;
@@ -273,8 +287,7 @@ export class PdfParser {
       if (c >= 0x30 && c <= 0x39) v = c - 0x30;
       else if (c >= 0x41 && c <= 0x46) v = c - 0x37;
       else if (c >= 0x61 && c <= 0x66) v = c - 0x57;
-      else if (WS[c]) continue;
-      else throw syntaxError('invalid character in a hex string', p);
+      else continue; // whitespace
       if (hi < 0) hi = v;
       else {
         out[n++] = (hi << 4) | v;

@@ -47,6 +47,9 @@ interface Document {
   warnings: string[];
   reconstruction?: Reconstruction;
   views: Map<number, PdfReader>;
+  /** Sorted object offsets the xref sections list, and those scanning found (see objectEnd). */
+  xrefStarts?: number[];
+  scanStarts?: number[];
 }
 
 function damaged(message: string): PdfError {
@@ -250,28 +253,49 @@ export class PdfReader {
   }
 
   private loadObject(num: number): PdfValue {
-    const e = this.xrefEntry(num) ?? (this.doc.repaired ? this.reconstruction().entries.get(num) : undefined);
+    const listed = this.xrefEntry(num);
+    const e = listed ?? (this.doc.repaired ? this.reconstruction().entries.get(num) : undefined);
     if (!e || e.type === 'free') return null;
     if (e.type === 'compressed') return this.loadCompressed(num, e.stream, e.index);
-    const v = this.parseAt(num, e.offset);
+    const v = this.parseAt(num, e.offset, !listed);
     if (v !== undefined) return v;
     // The xref offset is wrong: look where the file really has the object.
     this.markRepaired(`object ${num} is not at the offset its cross-reference entry gives`);
     const found = this.reconstruction().entries.get(num);
-    if (found?.type === 'used' && found.offset !== e.offset) return this.parseAt(num, found.offset) ?? null;
+    if (found?.type === 'used' && found.offset !== e.offset) return this.parseAt(num, found.offset, true) ?? null;
     if (found?.type === 'compressed') return this.loadCompressed(num, found.stream, found.index);
     return null;
   }
 
-  private parseAt(num: number, offset: number): PdfValue | undefined {
+  private parseAt(num: number, offset: number, scanned = false): PdfValue | undefined {
     if (offset <= 0 || offset >= this.doc.bytes.length) return undefined;
     try {
-      const o = new PdfParser(this.doc.bytes, offset).parseIndirectObject((r) => this.lengthOf(r));
+      const o = new PdfParser(this.doc.bytes, offset, this.objectEnd(offset, scanned)).parseIndirectObject((r) => this.lengthOf(r));
       return o.num === num ? o.value : undefined;
     } catch (e) {
       if (e instanceof PdfError && e.code !== 'invalid-pdf') throw e;
       return undefined;
     }
+  }
+
+  /**
+   * Objects do not overlap, so the one at `offset` ends by the next object offset known (from the
+   * xref sections, or from scanning for offsets that came from scanning). Without this bound, thousands
+   * of objects with an unterminated string or stream would each be read to the end of the file.
+   */
+  private objectEnd(offset: number, scanned: boolean): number {
+    const doc = this.doc;
+    const starts = scanned
+      ? (doc.scanStarts ??= sortedOffsets(this.reconstruction().entries.values()))
+      : (doc.xrefStarts ??= sortedOffsets(currentEntries(doc)));
+    let lo = 0;
+    let hi = starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (starts[mid]! <= offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return starts[lo] ?? doc.bytes.length;
   }
 
   private lengthOf(r: PdfRef): number | undefined {
@@ -302,6 +326,24 @@ export class PdfReader {
     this.doc.repaired = true;
     if (this.doc.warnings.length < 100) this.doc.warnings.push(warning);
   }
+}
+
+/**
+ * The newest entry of each object plus every xref section's own offset. Superseded entries are left
+ * out: an update that repairs an object's offset leaves the old, wrong one (maybe inside the object) behind.
+ */
+function currentEntries(doc: Document): XrefEntry[] {
+  const newest = new Map<number, XrefEntry>();
+  for (let i = doc.revisions.length - 1; i >= 0; i--) {
+    for (const [num, e] of doc.revisions[i]!.entries) if (!newest.has(num)) newest.set(num, e);
+  }
+  return [...newest.values(), ...doc.revisions.map((r): XrefEntry => ({ type: 'used', offset: r.startxref, gen: 0 }))];
+}
+
+function sortedOffsets(entries: Iterable<XrefEntry>): number[] {
+  const set = new Set<number>();
+  for (const e of entries) if (e.type === 'used' && e.offset > 0) set.add(e.offset);
+  return [...set].sort((a, b) => a - b);
 }
 
 function findEofs(buf: Buffer): { starts: number[]; ends: number[] } {

@@ -24,6 +24,8 @@ const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
 export function reconstructXref(bytes: Uint8Array, limits: PdfLimits): Reconstruction {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   const entries = new Map<number, XrefEntry>();
+  /** Every header's offset, ascending: an object found by scanning ends where the next one starts. */
+  const headers: number[] = [];
   let maxNum = -1;
   for (let i = buf.indexOf('obj', 0, 'latin1'); i >= 0; i = buf.indexOf('obj', i + 3, 'latin1')) {
     if (i + 3 < buf.length && isRegular(buf[i + 3]!)) continue;
@@ -41,6 +43,7 @@ export function reconstructXref(bytes: Uint8Array, limits: PdfLimits): Reconstru
     const num = Number(buf.toString('latin1', p + 1, genEnd));
     if (num > limits.maxObjects) continue;
     entries.set(num, { type: 'used', offset: p + 1, gen });
+    headers.push(p + 1);
     if (num > maxNum) maxNum = num;
     if (entries.size > limits.maxObjects) {
       throw new PdfError('pdf-limit', `The PDF has more than ${limits.maxObjects} objects.`);
@@ -48,22 +51,29 @@ export function reconstructXref(bytes: Uint8Array, limits: PdfLimits): Reconstru
   }
 
   let trailer: PdfDict | undefined;
-  for (let i = buf.indexOf('trailer', 0, 'latin1'); i >= 0; i = buf.indexOf('trailer', i + 7, 'latin1')) {
+  for (let i = buf.indexOf('trailer', 0, 'latin1'); i >= 0; ) {
+    // Each candidate is parsed only up to the next one: thousands of "trailer(" must not each read
+    // to the end of the file.
+    const next = buf.indexOf('trailer', i + 7, 'latin1');
     try {
-      const t = new PdfParser(bytes, i + 7).parseObject();
+      const t = new PdfParser(bytes, i + 7, next < 0 ? bytes.length : next).parseObject();
       if (t instanceof PdfDict && t.get('Root') instanceof PdfRef) trailer = t;
     } catch {
       // a damaged trailer is just not a candidate
     }
+    i = next;
   }
 
   const needObjStm = buf.indexOf('/ObjStm', 0, 'latin1') >= 0;
   if (needObjStm || !trailer) {
+    const ends = new Map<number, number>(headers.map((h, k) => [h, headers[k + 1] ?? bytes.length]));
+    // Bounded by the next header, so a file of unterminated objects costs a single pass, not one per object.
+    const parser = (offset: number): PdfParser => new PdfParser(bytes, offset, ends.get(offset));
     const parse = (num: number): PdfValue | undefined => {
       const e = entries.get(num);
       if (e?.type !== 'used') return undefined;
       try {
-        return new PdfParser(bytes, e.offset).parseIndirectObject(lengthOf).value;
+        return parser(e.offset).parseIndirectObject(lengthOf).value;
       } catch {
         return undefined;
       }
@@ -72,7 +82,7 @@ export function reconstructXref(bytes: Uint8Array, limits: PdfLimits): Reconstru
       const e = entries.get(r.num);
       if (e?.type !== 'used') return undefined;
       try {
-        const v = new PdfParser(bytes, e.offset).parseIndirectObject().value;
+        const v = parser(e.offset).parseIndirectObject().value;
         return typeof v === 'number' ? v : undefined;
       } catch {
         return undefined;

@@ -88,11 +88,17 @@ function paramsOf(p: ProposalRecord): ProposalParams {
  * Asks for a lifecycle action. Under two-person control it is stored as a pending proposal that
  * another administrator must approve; otherwise it runs now.
  */
-export async function propose<A extends ProposalAction>(deps: SealDeps, action: A, actionParams: ParamsFor[A], actor: string): Promise<ProposalOutcome> {
+export async function propose<A extends ProposalAction>(
+  deps: SealDeps,
+  action: A,
+  actionParams: ParamsFor[A],
+  actor: string,
+  options: Pick<ChangeOptions, 'onStep'> = {},
+): Promise<ProposalOutcome> {
   const params = { ...actionParams, action } as ProposalParams;
   const seal = await requireSeal(deps, params.sealId);
   await checkParams(deps, params);
-  if (!seal.twoPersonControl) return { executed: true, result: await execute(deps, params, actor, {}) };
+  if (!seal.twoPersonControl) return { executed: true, result: await execute(deps, params, actor, options) };
   const { action: _action, sealId, ...rest } = params;
   return deps.store.db.transaction(async (trx) => {
     const proposal = await insertProposal(trx, { id: randomUUID(), sealId, action, params: rest, proposedBy: actor, proposedAt: new Date().toISOString() });
@@ -116,7 +122,12 @@ function assertSecondPerson(p: ProposalRecord, actor: string, verb: string): voi
  * proposal executed inside its own transaction, so a failed execution (HSM down) leaves it approved,
  * and approving again retries it without running it twice.
  */
-export async function approve(deps: SealDeps, proposalId: string, actor: string): Promise<{ proposal: ProposalRecord; result: ActionResult }> {
+export async function approve(
+  deps: SealDeps,
+  proposalId: string,
+  actor: string,
+  options: Pick<ChangeOptions, 'onStep'> = {},
+): Promise<{ proposal: ProposalRecord; result: ActionResult }> {
   const p = await getProposal(deps.store.db, proposalId);
   if (!p) throw proposalNotFound(proposalId);
   assertSecondPerson(p, actor, 'approve');
@@ -138,7 +149,7 @@ export async function approve(deps: SealDeps, proposalId: string, actor: string)
       throw new OneSealError('proposal-changed', 'conflict', `Proposal ${proposalId} was executed by someone else at the same time.`);
     }
   };
-  const result = await execute(deps, paramsOf(p), actor, { beforeChange: markExecuted, auditDetails: { proposalId, proposedBy: p.proposedBy } });
+  const result = await execute(deps, paramsOf(p), actor, { ...options, beforeChange: markExecuted, auditDetails: { proposalId, proposedBy: p.proposedBy } });
   return { proposal: (await getProposal(deps.store.db, proposalId))!, result };
 }
 

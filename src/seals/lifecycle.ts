@@ -16,8 +16,13 @@ import type { SealDeps } from './service.js';
 /** Runs inside the change's transaction, after the seal is locked and before anything changes (approvals mark their proposal here). */
 export type BeforeChange = (trx: Knex.Transaction) => Promise<void>;
 
+/** The stages of a rotation, in order: generating the key, issuing its certificate, switching versions. */
+export type RotationStep = 'key' | 'certificate' | 'switch';
+
 export interface ChangeOptions {
   beforeChange?: BeforeChange;
+  /** Told as each stage of a rotation starts (key generation takes seconds on a real HSM; the CLI shows it). */
+  onStep?: (step: RotationStep) => void;
   /** Merged into the audit entry, e.g. the proposal that authorised the change. */
   auditDetails?: Record<string, unknown>;
 }

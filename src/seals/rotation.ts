@@ -34,7 +34,8 @@ export async function performRotation(deps: SealDeps, sealId: string, actor: str
   const planned = await nextVersionNumber(deps.store.db, sealId);
   // Key generation and certificate signing take HSM time; they stay outside the transaction so the
   // database lock is held only for the few writes that switch versions.
-  const material = await newVersionMaterial(deps, seal, planned);
+  const material = await newVersionMaterial(deps, seal, planned, change.onStep);
+  change.onStep?.('switch');
   try {
     return await deps.store.db.transaction(async (trx) => {
       await lockSeal(trx, sealId);

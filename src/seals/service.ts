@@ -92,9 +92,12 @@ export async function newVersionMaterial(
   deps: SealDeps,
   seal: Pick<SealRecord, 'id' | 'organisation' | 'creditCode' | 'name' | 'keyAlgorithm' | 'certValidityDays' | 'isTest'>,
   version: number,
+  onStep?: (step: 'key' | 'certificate') => void,
 ) {
   const label = `seal-${seal.id}-v${version}`;
+  onStep?.('key');
   const key = await deps.hsm.generateKeyPair({ label, algorithm: seal.keyAlgorithm });
+  onStep?.('certificate');
   const now = new Date();
   const certificate = await issueUnderRoot(deps.authority.root, {
     subjectSpki: key.spki,

@@ -7,6 +7,7 @@ import { createHash, createPublicKey, verify as cryptoVerify, type KeyObject } f
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { bytesOf } from '../pki/der.js';
+import type { Algorithm } from './cms.js';
 
 export type HashName = 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
 
@@ -48,9 +49,16 @@ export function digest(hash: HashName, ...chunks: Uint8Array[]): Buffer {
   return h.digest();
 }
 
+/** Certificates are shared between verifications (certs.ts), so each key is imported once. */
+const keys = new WeakMap<pkijs.Certificate, KeyObject>();
+
 export function publicKeyOf(cert: pkijs.Certificate): KeyObject {
-  const spki = cert.subjectPublicKeyInfo.toSchema().toBER(false);
-  return createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+  let key = keys.get(cert);
+  if (!key) {
+    const spki = cert.subjectPublicKeyInfo.toSchema().toBER(false);
+    keys.set(cert, (key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' })));
+  }
+  return key;
 }
 
 function pssParams(params: unknown): { hash: HashName; saltLength: number } | undefined {
@@ -68,7 +76,7 @@ function pssParams(params: unknown): { hash: HashName; saltLength: number } | un
  */
 export function verifySignature(
   key: KeyObject,
-  sigAlg: pkijs.AlgorithmIdentifier,
+  sigAlg: Algorithm,
   data: Uint8Array,
   signature: Uint8Array,
   digestHash?: HashName,

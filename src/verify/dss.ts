@@ -7,7 +7,7 @@ import type * as pkijs from 'pkijs';
 import { PdfDict, PdfStream, type PdfValue } from '../pdf/objects.js';
 import type { PdfReader } from '../pdf/reader.js';
 import { parseCrl, parseOcsp, type RevocationEvidence } from './revocation.js';
-import { toCertificate } from '../pki/der.js';
+import { certificateFromDer } from './certs.js';
 
 /** DSS entries read; a real DSS holds dozens, a hostile one could list millions. */
 const MAX_ITEMS = 2_000;
@@ -72,7 +72,7 @@ export function readDss(reader: PdfReader): DssMaterial {
   }
   for (const der of certs) {
     try {
-      out.certs.push(toCertificate(der));
+      out.certs.push(certificateFromDer(der));
     } catch {
       /* skipped */
     }

@@ -20,10 +20,11 @@ import { evidenceFromCms, revocationStatus, type RevocationLookup } from './revo
 import { checkStructure, overlappingGaps, type StructureResult } from './structure.js';
 import { findSignatures, signatureFields, type FoundSignature } from './signatures.js';
 import { checkSignatureTimestamps, checkTimestampToken, type TimestampCheck } from './timestamp.js';
-import { serialHex, toCertificate } from '../pki/der.js';
+import { serialHex } from '../pki/der.js';
+import { certificateFromDer } from './certs.js';
 import { formatName, parseName } from '../pki/names.js';
 import { creditCodeError } from '../standards/credit-code.js';
-import { buildChain } from './trust.js';
+import { buildChain, type SignatureChecks } from './trust.js';
 
 export type { Report, SignatureReport, Verdict, Finding, SignerSummary } from './report.js';
 export type { Reason, ReasonCode } from './reasons.js';
@@ -55,7 +56,7 @@ function parseDerList(list: Uint8Array[] | undefined): pkijs.Certificate[] {
   const out: pkijs.Certificate[] = [];
   for (const der of list ?? []) {
     try {
-      out.push(toCertificate(der));
+      out.push(certificateFromDer(der));
     } catch (cause) {
       throw new OneSealError('invalid-trust-anchor', 'bad-request', 'A configured trust anchor or extra certificate is not a DER X.509 certificate; check the --trust files.', { cause });
     }
@@ -189,8 +190,9 @@ export async function verifyPdf(bytes: Uint8Array, options: VerifyOptions = {}):
   const diff = new RevisionDiff(reader);
   const lastRevision = reader.revisions.length - 1;
   const fields = new Map(signatureFields(reader).map((f) => [f.fieldName, f.dict]));
+  const checks: SignatureChecks = new Map();
   const anchoredTime = (t: TimestampCheck): boolean =>
-    t.reasons.length === 0 && t.genTime !== undefined && t.tsaCert !== undefined && buildChain(t.tsaCert, [...dss.certs, ...extra, ...(t.token?.certificates ?? [])], anchors, t.genTime).reasons.length === 0;
+    t.reasons.length === 0 && t.genTime !== undefined && t.tsaCert !== undefined && buildChain(t.tsaCert, [...dss.certs, ...extra, ...(t.token?.certificates ?? [])], anchors, t.genTime, checks).reasons.length === 0;
   const docTimestamps = examined.filter((e) => e.docTimestamp && e.docTimestamp.reasons.length === 0 && e.structure.signedRevision !== undefined);
 
   const reports: SignatureReport[] = [];
@@ -210,7 +212,7 @@ export async function verifyPdf(bytes: Uint8Array, options: VerifyOptions = {}):
     // Trust and revocation, only once the signature itself holds.
     if (ex.signerCert && !reasons.some((r) => INTEGRITY.has(r.code))) {
       const pool = [...(cms?.certificates ?? []), ...dss.certs, ...extra];
-      reasons.push(...(await trustReasons(ex.signerCert, pool, anchors, provenTime, now, cms, dss, options.ownCa?.revocationLookup)));
+      reasons.push(...(await trustReasons(ex.signerCert, pool, anchors, provenTime, now, cms, dss, options.ownCa?.revocationLookup, checks)));
     }
 
     // Changes after signing.
@@ -223,7 +225,10 @@ export async function verifyPdf(bytes: Uint8Array, options: VerifyOptions = {}):
       }
       const perms = readPermissions(reader, found.dict, fields.get(found.fieldName));
       docMdp = perms.docMdp;
-      reasons.push(...judgeModifications(modifications, perms, diff.annotationRects(revision), (page) => textRects(reader, revision, page)));
+      // Overlap checks read every page's annotations: only worth it when something changed.
+      if (modifications.length > 0) {
+        reasons.push(...judgeModifications(modifications, perms, diff.annotationRects(revision), (page) => textRects(reader, revision, page)));
+      }
     }
     if (trailing && !reasons.some((r) => r.code === 'MODIFIED_AFTER_SIGNING')) {
       reasons.push(reason('MODIFIED_AFTER_SIGNING', detail('文件末尾附加了未被签名覆盖的数据。', 'Data was appended after the last revision.')));
@@ -233,7 +238,7 @@ export async function verifyPdf(bytes: Uint8Array, options: VerifyOptions = {}):
       found.kind === 'signature' && cms
         ? levelOf({
             t: ex.sigTimestamps.some((t) => t.reasons.length === 0) || laterDocTs.length > 0,
-            lt: dss.present || attributeValues(cms.signerInfo.signedAttrs, OID.adbeRevocationInfoArchival).length > 0,
+            lt: dss.present || attributeValues(cms.signedAttrs, OID.adbeRevocationInfoArchival).length > 0,
             lta: docTimestamps.some((d) => d.structure.signedRevision! > (revision ?? Infinity) && dssAt(reader, d.structure.signedRevision!)),
           })
         : null;
@@ -271,8 +276,9 @@ async function trustReasons(
   cms: ParsedCms | undefined,
   dss: DssMaterial,
   lookup: RevocationLookup | undefined,
+  checks: SignatureChecks,
 ): Promise<Reason[]> {
-  const trust = buildChain(signerCert, pool, anchors, provenTime ?? now);
+  const trust = buildChain(signerCert, pool, anchors, provenTime ?? now, checks);
   const reasons = [...trust.reasons];
   if (!trust.anchored || !cms) return reasons;
   const fromCms = evidenceFromCms(cms);

@@ -3,11 +3,11 @@
  * attributes, and the binding to the signer certificate (ESS signing-certificate). Used for PDF
  * signatures and for time-stamp tokens alike.
  */
-import * as asn1js from 'asn1js';
 import type * as pkijs from 'pkijs';
-import { OID, attributeValues, matchesSid, messageDigestOf, type ParsedCms } from './cms.js';
+import { OID, attributeValues, matchesSid, messageDigestOf, oidText, readValue, type ParsedCms } from './cms.js';
+import { TAG, children, contentOf } from '../signing/der.js';
 import { digest, hashForOid, publicKeyOf, verifySignature, type HashName } from './crypto.js';
-import { bytesOf, sameBytes } from '../pki/der.js';
+import { certificateDer, sameBytes } from '../pki/der.js';
 import { detail, reason, type Reason } from './reasons.js';
 
 export interface IntegrityResult {
@@ -37,9 +37,8 @@ export function verifyCmsIntegrity(cms: ParsedCms, content: Uint8Array[], extraC
     );
     return { reasons };
   }
-  const signerCert = cms.signerCert ?? extraCerts.find((c) => matchesSid(c, cms.signerInfo.sid));
-  const signedAttrs = cms.signerInfo.signedAttrs;
-  if (signedAttrs && cms.signedAttrsDer) {
+  const signerCert = cms.signerCert ?? extraCerts.find((c) => matchesSid(c, cms.sid));
+  if (cms.signedAttrs && cms.signedAttrsDer) {
     const claimed = messageDigestOf(cms);
     if (!claimed) {
       reasons.push(reason('CMS_MALFORMED', detail('签名属性中缺少 message-digest。', 'The signed attributes lack a message-digest.')));
@@ -59,7 +58,7 @@ export function verifyCmsIntegrity(cms: ParsedCms, content: Uint8Array[], extraC
     reasons.push(reason('SIGNATURE_INVALID', detail('签名者证书的公钥无法读取。', "The signer certificate's public key cannot be read.")));
     return { reasons, signerCert };
   }
-  if (!verifySignature(key, cms.signerInfo.signatureAlgorithm, signedBytes, cms.signatureValue, hash)) {
+  if (!verifySignature(key, cms.signatureAlgorithm, signedBytes, cms.signatureValue, hash)) {
     reasons.push(reason('SIGNATURE_INVALID'));
   }
   const ess = checkEssSigningCertificate(cms, signerCert);
@@ -72,9 +71,8 @@ export function verifyCmsIntegrity(cms: ParsedCms, content: Uint8Array[], extraC
  * substituted certificate with the same key is detected.
  */
 function checkEssSigningCertificate(cms: ParsedCms, signerCert: pkijs.Certificate): Reason | undefined {
-  const attrs = cms.signerInfo.signedAttrs;
-  const v2 = attributeValues(attrs, OID.signingCertificateV2)[0];
-  const v1 = attributeValues(attrs, OID.signingCertificate)[0];
+  const v2 = attributeValues(cms.signedAttrs, OID.signingCertificateV2)[0];
+  const v1 = attributeValues(cms.signedAttrs, OID.signingCertificate)[0];
   const value = v2 ?? v1;
   if (value === undefined) return undefined;
   const mismatch = reason(
@@ -82,20 +80,25 @@ function checkEssSigningCertificate(cms: ParsedCms, signerCert: pkijs.Certificat
     detail('签名属性中绑定的证书与签名者证书不一致。', 'The certificate named in the ESS signing-certificate attribute is not the signer certificate.'),
   );
   // SigningCertificate(V2) ::= SEQUENCE { certs SEQUENCE OF ESSCertID(v2), policies OPTIONAL }
-  const certs = value instanceof asn1js.Sequence ? value.valueBlock.value[0] : undefined;
-  const first = certs instanceof asn1js.Sequence ? certs.valueBlock.value[0] : undefined;
-  if (!(first instanceof asn1js.Sequence)) return mismatch;
   let hash: HashName | undefined = v2 !== undefined ? 'sha256' : 'sha1';
   let certHash: Uint8Array | undefined;
-  for (const item of first.valueBlock.value) {
-    if (item instanceof asn1js.Sequence && certHash === undefined) {
-      const algOid = item.valueBlock.value[0];
-      if (algOid instanceof asn1js.ObjectIdentifier) hash = hashForOid(algOid.valueBlock.toString());
-    } else if (item instanceof asn1js.OctetString) {
-      certHash = bytesOf(item.valueBlock.valueHexView);
+  try {
+    const top = readValue(value);
+    const certs = top?.tag === TAG.SEQUENCE ? children(value, top)[0] : undefined;
+    const first = certs?.tag === TAG.SEQUENCE ? children(value, certs)[0] : undefined;
+    if (first?.tag !== TAG.SEQUENCE) return mismatch;
+    for (const item of children(value, first)) {
+      if (item.tag === TAG.SEQUENCE && certHash === undefined) {
+        const algOid = children(value, item)[0];
+        if (algOid?.tag === TAG.OID) hash = hashForOid(oidText(contentOf(value, algOid)));
+      } else if (item.tag === TAG.OCTET_STRING) {
+        certHash = contentOf(value, item);
+      }
     }
+  } catch {
+    return mismatch;
   }
   if (!hash || !certHash) return mismatch;
-  const der = bytesOf(signerCert.toSchema().toBER(false));
+  const der = certificateDer(signerCert);
   return sameBytes(digest(hash, der), certHash) ? undefined : mismatch;
 }

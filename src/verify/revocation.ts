@@ -6,7 +6,7 @@
  */
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { serialHex } from '../pki/der.js';
+import { certificateDer, serialHex } from '../pki/der.js';
 import { OID, attributeValues, type ParsedCms } from './cms.js';
 import { digest, hashForOid, publicKeyOf, verifySignature, verifyCertSignature } from './crypto.js';
 import { bytesOf, sameBytes } from '../pki/der.js';
@@ -64,7 +64,8 @@ export function parseOcsp(der: Uint8Array): pkijs.BasicOCSPResponse | undefined 
 /** The adbe-revocationInfoArchival attribute: SEQUENCE { crl [0] SEQUENCE OF CRL, ocsp [1] SEQUENCE OF OCSPResponse, … }. */
 export function evidenceFromCms(cms: ParsedCms): RevocationEvidence {
   const out: RevocationEvidence = { crls: [], ocsps: [] };
-  for (const v of attributeValues(cms.signerInfo.signedAttrs, OID.adbeRevocationInfoArchival)) {
+  for (const der of attributeValues(cms.signedAttrs, OID.adbeRevocationInfoArchival)) {
+    const v = parse(der);
     if (!(v instanceof asn1js.Sequence)) continue;
     for (const tagged of v.valueBlock.value) {
       const tag = tagged.idBlock.tagNumber;
@@ -82,9 +83,7 @@ export function evidenceFromCms(cms: ParsedCms): RevocationEvidence {
       }
     }
   }
-  for (const c of cms.signedData.crls ?? []) {
-    if (c instanceof pkijs.CertificateRevocationList) out.crls.push(c);
-  }
+  out.crls.push(...cms.crls);
   return out;
 }
 
@@ -165,8 +164,8 @@ export async function revocationStatus(
   if (lookup) {
     const s = await lookup({
       serialHex: serialHex(cert),
-      der: bytesOf(cert.toSchema().toBER(false)),
-      issuerDer: bytesOf(issuer.toSchema().toBER(false)),
+      der: certificateDer(cert),
+      issuerDer: certificateDer(issuer),
     });
     if (s) found.push(s);
   }

@@ -3,9 +3,9 @@
  * signature value) and PDF document time-stamps (/SubFilter /ETSI.RFC3161, imprint over the byte range).
  */
 import type * as pkijs from 'pkijs';
-import { CmsError, OID, attributeValues, parseCms, tstInfoOf, type ParsedCms } from './cms.js';
+import { CmsError, OID, attributeValues, parseCms, tstInfoOf, type ParsedCms, type TstInfo } from './cms.js';
 import { digest, hashForOid } from './crypto.js';
-import { bytesOf, sameBytes } from '../pki/der.js';
+import { sameBytes } from '../pki/der.js';
 import { verifyCmsIntegrity } from './integrity.js';
 import { detail, reason, type Reason } from './reasons.js';
 
@@ -35,7 +35,7 @@ export function checkTimestampToken(
   } catch (e) {
     return { reasons: [broken('时间戳令牌无法解析。', `The time-stamp token cannot be read (${(e as Error).message}).`)] };
   }
-  let info: pkijs.TSTInfo;
+  let info: TstInfo;
   try {
     info = tstInfoOf(cms);
   } catch (e) {
@@ -48,11 +48,10 @@ export function checkTimestampToken(
     const codes = own.reasons.map((r) => r.code).join(', ');
     reasons.push(broken(`时间戳令牌本身的签名无效（${codes}）。`, `The token's own signature does not hold (${codes}).`));
   }
-  const hash = hashForOid(info.messageImprint.hashAlgorithm.algorithmId);
-  const imprint = bytesOf(info.messageImprint.hashedMessage.valueBlock.valueHexView);
+  const hash = hashForOid(info.imprintAlgorithm);
   if (!hash) {
     reasons.push(broken('时间戳使用了不支持的摘要算法。', 'The time-stamp uses an unsupported digest algorithm.'));
-  } else if (!sameBytes(digest(hash, ...stamped), imprint)) {
+  } else if (!sameBytes(digest(hash, ...stamped), info.imprint)) {
     reasons.push(broken('时间戳的消息摘要与被盖时间戳的数据不一致。', 'Its message imprint does not match the stamped data.'));
   }
   return { genTime: info.genTime, tsaCert: own.signerCert, token: cms, reasons };
@@ -60,8 +59,5 @@ export function checkTimestampToken(
 
 /** The signature-time-stamp tokens in a signature's unsigned attributes, checked against its signature value. */
 export function checkSignatureTimestamps(cms: ParsedCms, extraCerts: pkijs.Certificate[] = []): TimestampCheck[] {
-  return attributeValues(cms.signerInfo.unsignedAttrs, OID.signatureTimeStamp).map((v) => {
-    const der = bytesOf((v as { toBER(): ArrayBuffer }).toBER());
-    return checkTimestampToken(der, [cms.signatureValue], extraCerts);
-  });
+  return attributeValues(cms.unsignedAttrs, OID.signatureTimeStamp).map((der) => checkTimestampToken(der, [cms.signatureValue], extraCerts));
 }

@@ -23,7 +23,11 @@ export interface TrustResult {
 
 const derCache = new WeakMap<pkijs.Certificate, string>();
 const keyCache = new WeakMap<pkijs.Certificate, KeyObject | null>();
-const signedByCache = new WeakMap<pkijs.Certificate, WeakMap<pkijs.Certificate, boolean>>();
+/**
+ * Certificate signature checks already made, issuer by subject. Callers scope it to one verification
+ * (certificates are shared between verifications, see certs.ts), so each verification checks its own chains.
+ */
+export type SignatureChecks = Map<pkijs.Certificate, Map<pkijs.Certificate, boolean>>;
 
 export function certDer(cert: pkijs.Certificate): Uint8Array {
   return bytesOf(cert.toSchema().toBER(false));
@@ -54,9 +58,9 @@ function isCa(cert: pkijs.Certificate): boolean {
   return bc instanceof pkijs.BasicConstraints && bc.cA === true;
 }
 
-function signedBy(cert: pkijs.Certificate, issuer: pkijs.Certificate): boolean {
-  let memo = signedByCache.get(cert);
-  if (!memo) signedByCache.set(cert, (memo = new WeakMap()));
+function signedBy(cert: pkijs.Certificate, issuer: pkijs.Certificate, checked: SignatureChecks): boolean {
+  let memo = checked.get(cert);
+  if (!memo) checked.set(cert, (memo = new Map()));
   let ok = memo.get(issuer);
   if (ok === undefined) {
     const key = cert.issuer.isEqual(issuer.subject) ? keyOf(issuer) : null;
@@ -80,19 +84,20 @@ function findPath(
   anchors: pkijs.Certificate[],
   onPath: Set<string>,
   dead: Set<string>,
+  checked: SignatureChecks,
 ): pkijs.Certificate[] | undefined {
   const id = derKey(cert);
   if (anchors.some((a) => derKey(a) === id)) return [cert];
   if (dead.has(id) || onPath.size >= MAX_PATH) return undefined;
   for (const anchor of anchors) {
-    if (signedBy(cert, anchor)) return [cert, anchor];
+    if (signedBy(cert, anchor, checked)) return [cert, anchor];
   }
   onPath.add(id);
   for (const candidate of pool) {
     const cid = derKey(candidate);
     if (onPath.has(cid) || dead.has(cid)) continue;
-    if (!isCa(candidate) || !signedBy(cert, candidate)) continue;
-    const rest = findPath(candidate, pool, anchors, onPath, dead);
+    if (!isCa(candidate) || !signedBy(cert, candidate, checked)) continue;
+    const rest = findPath(candidate, pool, anchors, onPath, dead, checked);
     if (rest) return [cert, ...rest];
   }
   onPath.delete(id);
@@ -100,8 +105,14 @@ function findPath(
   return undefined;
 }
 
-export function buildChain(leaf: pkijs.Certificate, pool: pkijs.Certificate[], anchors: pkijs.Certificate[], at: Date): TrustResult {
-  const chain = anchors.length === 0 ? undefined : findPath(leaf, pool, anchors, new Set(), new Set());
+export function buildChain(
+  leaf: pkijs.Certificate,
+  pool: pkijs.Certificate[],
+  anchors: pkijs.Certificate[],
+  at: Date,
+  checks: SignatureChecks = new Map(),
+): TrustResult {
+  const chain = anchors.length === 0 ? undefined : findPath(leaf, pool, anchors, new Set(), new Set(), checks);
   if (!chain) return { anchored: false, chain: [], reasons: [reason('NO_TRUST_ANCHOR')] };
   const reasons: Reason[] = [];
   const expired = chain.find((c) => !validAt(c, at));

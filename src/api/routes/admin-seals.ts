@@ -16,7 +16,7 @@ import { listSeals, listSealVersions } from '../../store/seals.js';
 import type { ServiceRouteRegistrar } from '../app.js';
 import { authenticate, requireAdmin } from '../auth.js';
 import { readJson } from '../body.js';
-import { problemResponse } from '../openapi.js';
+import { problemResponse, type OpenApiRegistry } from '../openapi.js';
 
 /** Seal requests are small; an image appearance (a scanned seal PNG) is the largest part. */
 const JSON_LIMIT = 2 * 1024 * 1024;
@@ -130,7 +130,7 @@ const lifecycleResponses = {
   503: problemResponse('The HSM or database is unavailable.'),
 };
 
-function document(openapi: Parameters<ServiceRouteRegistrar>[1]['openapi']): void {
+function document(openapi: OpenApiRegistry): void {
   const op = (o: Record<string, unknown>) => ({ tags: ['Admin: seals'], security: [{ bearer: [] }], ...o });
   const versionSchema = {
     type: 'object',
