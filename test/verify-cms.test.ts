@@ -89,3 +89,39 @@ describe('document time-stamps', () => {
     expect(moved.reasons.map((r) => r.code)).toEqual(['TIMESTAMP_MISMATCH']);
   });
 });
+
+describe('byte-level and pkijs readings', () => {
+  /** The same CMS with its outer SEQUENCE in BER indefinite-length form, which only the pkijs reading accepts. */
+  function asBer(der: Uint8Array): Uint8Array {
+    const lenBytes = der[1]! & 0x80 ? 1 + (der[1]! & 0x7f) : 1;
+    return Buffer.concat([Buffer.from([0x30, 0x80]), der.subarray(1 + lenBytes), Buffer.from([0, 0])]);
+  }
+  const summary = (cms: ReturnType<typeof parseCms>) => ({
+    count: cms.signerInfoCount,
+    sid: Buffer.from(cms.sid).toString('hex'),
+    digest: cms.digestAlgorithmOid,
+    sigAlg: cms.signatureAlgorithm.algorithmId,
+    signed: cms.signedAttrs?.map((a) => [a.type, a.values.map((v) => Buffer.from(v).toString('hex'))]),
+    unsigned: cms.unsignedAttrs.map((a) => [a.type, a.values.map((v) => Buffer.from(v).toString('hex'))]),
+    eContentType: cms.eContentType,
+    eContent: cms.eContent && Buffer.from(cms.eContent).toString('hex'),
+    signedAttrsDer: cms.signedAttrsDer && Buffer.from(cms.signedAttrsDer).toString('hex'),
+    signature: Buffer.from(cms.signatureValue).toString('hex'),
+    certs: cms.certificates.map((c) => Buffer.from(c.toSchema(true).toBER(false)).toString('hex')),
+    signer: cms.signerCert && Buffer.from(cms.signerCert.toSchema(true).toBER(false)).toString('hex'),
+  });
+
+  it('read a signature and its time-stamp token identically', () => {
+    for (const [file, kind] of [['pdf-signed-original.pdf', 'signature'], ['pades-t-level-extended.pdf', 'doc-timestamp']] as const) {
+      const { der, content } = signatureOf(file, kind);
+      const fast = parseCms(der);
+      const slow = parseCms(asBer(der));
+      expect(summary(fast)).toEqual(summary(slow));
+      expect(fast.signerCert).toBeDefined();
+      if (kind === 'signature') expect(codes(asBer(der), content)).toEqual([]);
+      // Certificates are parsed once per encoding and shared; the pkijs reading parses its own.
+      expect(parseCms(der).signerCert).toBe(fast.signerCert);
+      expect(slow.signerCert).not.toBe(fast.signerCert);
+    }
+  });
+});

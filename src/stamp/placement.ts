@@ -2,11 +2,12 @@ import { deflateSync } from 'node:zlib';
 import { OneSealError } from '../errors.js';
 import type { PdfAllocator } from '../pdf/font.js';
 import { PdfDict, PdfRef, PdfStream, name } from '../pdf/objects.js';
+import { apply, multiply, translate, type Matrix } from '../pdf/matrix.js';
 import { formatNumber } from '../pdf/serialize.js';
+
+export { apply, multiply, type Matrix };
 import { MM } from './units.js';
 
-/** [a b c d e f] as in the `cm` operator. */
-export type Matrix = [number, number, number, number, number, number];
 export type Rect = [number, number, number, number];
 
 /** The page attributes placement needs (PdfReader's PageInfo has them, inherited attributes resolved). */
@@ -44,28 +45,10 @@ export interface Size {
   height: number;
 }
 
-export function multiply(m: Matrix, n: Matrix): Matrix {
-  // m then n (row-vector convention of PDF): p · m · n
-  return [
-    m[0] * n[0] + m[1] * n[2],
-    m[0] * n[1] + m[1] * n[3],
-    m[2] * n[0] + m[3] * n[2],
-    m[2] * n[1] + m[3] * n[3],
-    m[4] * n[0] + m[5] * n[2] + n[4],
-    m[4] * n[1] + m[5] * n[3] + n[5],
-  ];
-}
-
-export function apply(m: Matrix, x: number, y: number): [number, number] {
-  return [m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]];
-}
-
 function invert(m: Matrix): Matrix {
   const det = m[0] * m[3] - m[1] * m[2];
   return [m[3] / det, -m[1] / det, -m[2] / det, m[0] / det, (m[2] * m[5] - m[3] * m[4]) / det, (m[1] * m[4] - m[0] * m[5]) / det];
 }
-
-const translate = (x: number, y: number): Matrix => [1, 0, 0, 1, x, y];
 
 function normRect(r: number[] | undefined): Rect | undefined {
   if (!r || r.length !== 4 || !r.every(Number.isFinite)) return undefined;
