@@ -1,11 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { corpusFile, repoRoot } from './support/pdfs.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const fixture = (name: string) => join(root, 'fixtures', name);
+const fixture = (name: string) => join(repoRoot, 'fixtures', name);
 const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'latin1' });
 
 describe('committed fixtures', () => {
@@ -69,8 +68,9 @@ describe('committed fixtures', () => {
   });
 
   it('the signed-document corpus is referenced, not copied', () => {
-    expect(existsSync(join(root, '../shared/corpus/eu-dss-pades/validation/DSS-3226.pdf'))).toBe(true);
-    expect(existsSync(join(root, '../shared/corpus/eu-dss-pades/validation/pdf-signed-original.pdf'))).toBe(true);
+    expect(existsSync(corpusFile('eu-dss-pades/validation/DSS-3226.pdf'))).toBe(true);
+    expect(existsSync(corpusFile('eu-dss-pades/validation/pdf-signed-original.pdf'))).toBe(true);
+    expect(existsSync(fixture('DSS-3226.pdf')) || existsSync(fixture('pdf-signed-original.pdf'))).toBe(false);
     expect(existsSync(fixture('regressions'))).toBe(true);
   });
 });
