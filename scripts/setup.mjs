@@ -88,7 +88,7 @@ function ensureBuild() {
   const stamp = join(root, 'dist', '.build-stamp');
   const sources = Math.max(
     newestMtime(join(root, 'src')),
-    existsSync(join(root, 'bench')) ? newestMtime(join(root, 'bench')) : 0,
+    ...['bench', 'fuzz'].map((dir) => (existsSync(join(root, dir)) ? newestMtime(join(root, dir)) : 0)),
     statSync(join(root, 'tsconfig.json')).mtimeMs,
     statSync(join(root, 'package-lock.json')).mtimeMs,
   );

@@ -3,6 +3,8 @@ import { PdfDict, PdfName, PdfRef, PdfStream, PdfString, type PdfValue } from '.
 
 /** Hostile files nest arrays and dictionaries deeply to exhaust the stack; real ones stay far below this. */
 export const MAX_NESTING = 200;
+/** The largest real number readers support (a 32-bit float's), ISO 32000-1 Annex C. */
+const MAX_REAL = 3.403e38;
 
 const WS = new Uint8Array(256);
 for (const c of [0x00, 0x09, 0x0a, 0x0c, 0x0d, 0x20]) WS[c] = 1;
@@ -143,7 +145,12 @@ export class PdfParser {
       return int;
     }
     const token = latin1(b, start, p);
-    if (/^[+-]?(\d+\.?\d*|\.\d+)$/.test(token)) return Number(token);
+    if (/^[+-]?(\d+\.?\d*|\.\d+)$/.test(token)) {
+      // Hundreds of digits overflow to Infinity, which nothing downstream (nor serialize) accepts: clamp
+      // to the largest real PDF readers use, as they do.
+      const n = Number(token);
+      return Number.isFinite(n) ? n : n > 0 ? MAX_REAL : -MAX_REAL;
+    }
     if (token === 'true') return true;
     if (token === 'false') return false;
     if (token === 'null') return null;
