@@ -9,14 +9,13 @@
  * ten times as many licence status pages (GET /v/{id}) and twice as many health checks.
  * The server runs as a child process (`oneseal serve`) so the load generator does not share its event loop.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { closeAgents, freePort, send, startServerProcess, type RawRequest } from './http-client.js';
 import { createApiClient } from '../src/api/clients.js';
 import { loadConfig } from '../src/config.js';
 import { DEFAULT_SEAL_ID, initialise } from '../src/init.js';
@@ -45,8 +44,6 @@ const RATE = positive('rate');
 const STEP_SECONDS = positive('step-seconds');
 const MAX_STEPS = positive('max-steps');
 const P99_BOUND_MS = positive('p99-bound-ms');
-/** A request still unanswered after this counts as an error; also bounds how long a phase drains. */
-const REQUEST_TIMEOUT_MS = 30_000;
 /** The per-address verification limit built into the server (20/s): each source address stays under it. */
 const VERIFICATIONS_PER_ADDRESS = 15;
 const HOST = '127.0.0.1';
@@ -56,7 +53,7 @@ interface Endpoint {
   /** Requests per second at rate multiplier 1. */
   perSecond: number;
   /** Builds the i-th request. */
-  request(i: number): { method: string; path: string; headers?: Record<string, string>; body?: Buffer; localAddress?: string };
+  request(i: number): RawRequest;
 }
 
 interface Sample {
@@ -89,27 +86,6 @@ interface PhaseResult {
   serverCpuCores: number;
   /** This load generator's own CPU, which shares the machine with the server. */
   clientCpuCores: number;
-}
-
-const agents = new Map<string, http.Agent>();
-const agentFor = (localAddress = HOST) => {
-  let agent = agents.get(localAddress);
-  if (!agent) agents.set(localAddress, (agent = new http.Agent({ keepAlive: true, maxSockets: 256, localAddress })));
-  return agent;
-};
-
-function send(port: number, r: ReturnType<Endpoint['request']>): Promise<{ status: number; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: HOST, port, method: r.method, path: r.path, headers: r.headers, agent: agentFor(r.localAddress), timeout: REQUEST_TIMEOUT_MS }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
-    req.on('error', reject);
-    req.end(r.body);
-  });
 }
 
 const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : 0);
@@ -237,28 +213,6 @@ function table(phase: PhaseResult): string {
   ].join('\n');
 }
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, HOST, resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
-/** `oneseal serve` on the prepared data dir; resolves once /healthz answers 200 (bounded). */
-async function startServerProcess(env: Record<string, string>, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(findPackageRoot(), 'bin', 'oneseal'), 'serve'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-  const exited = once(child, 'exit').then(([code]) => {
-    throw new Error(`oneseal serve exited with ${code} before answering /healthz`);
-  });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const ready = await Promise.race([send(port, { method: 'GET', path: '/healthz' }).then((r) => r.status === 200, () => false), exited]);
-    if (ready) return child;
-    if (Date.now() > deadline) throw new Error('oneseal serve did not answer /healthz within 60 s');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 async function main(): Promise<void> {
   const root = findPackageRoot();
@@ -363,7 +317,7 @@ async function main(): Promise<void> {
     console.log(`wrote ${file}`);
     if (!passes(base)) process.exitCode = 1;
   } finally {
-    for (const a of agents.values()) a.destroy();
+    closeAgents();
     if (server && server.exitCode === null) {
       server.kill('SIGTERM');
       await once(server, 'exit');

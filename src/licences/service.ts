@@ -22,6 +22,7 @@ import {
   type StoredLicenceStatus,
 } from '../store/licences.js';
 import { getSeal, incrementSignatureCount, type SealRecord } from '../store/seals.js';
+import { licenceChangedOnCommit } from './record-cache.js';
 import { ownVerifyOptions } from '../pki/verification.js';
 import { verifyPdf, type Verdict } from '../verify/index.js';
 import { publicHolder, type PublicHolder } from './masking.js';
@@ -160,6 +161,7 @@ async function produce(deps: LicenceDeps, p: Production, actor: string): Promise
     revocationReason: null,
   };
   await deps.db.transaction(async (trx) => {
+    if (p.supersedes) licenceChangedOnCommit(trx, p.supersedes.id);
     if (p.supersedes && !(await markLicenceSuperseded(trx, p.supersedes.id, id))) {
       throw new OneSealError('licence-not-current', 'conflict', `Licence ${p.supersedes.id} was changed or revoked meanwhile; nothing was issued.`);
     }
@@ -216,6 +218,7 @@ export async function revokeLicence(deps: Pick<LicenceDeps, 'db'>, id: string, r
   }
   const at = new Date().toISOString();
   await deps.db.transaction(async (trx) => {
+    licenceChangedOnCommit(trx, id);
     if (!(await markLicenceRevoked(trx, id, at, reason.trim()))) {
       const record = await getLicence(trx, id);
       throw record ? notCurrent(record, 'revoke') : licenceNotFound(id);

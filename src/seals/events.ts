@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Knex } from 'knex';
+import { afterCommit } from '../store/after-commit.js';
 
 const events = new EventEmitter();
 events.setMaxListeners(0);
@@ -16,8 +17,5 @@ export function onSealChanged(listener: (sealId: string) => void): () => void {
 
 /** Announces the change once `trx` commits (a rolled-back change changes nothing). */
 export function sealChangedOnCommit(trx: Knex.Transaction, sealId: string): void {
-  trx.executionPromise.then(
-    () => events.emit('changed', sealId),
-    () => undefined,
-  );
+  afterCommit(trx, () => events.emit('changed', sealId));
 }
