@@ -1,22 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { KeyAlgorithm } from '../src/hsm/types.js';
 import { addSignatureTimestamp, buildSignedData, certificatesOf, signatureValueOf } from '../src/signing/cms.js';
-import { openTestHsm, type TestToken } from './support/token.js';
-import { makeTestPki, run, type TestPki, writeTemp } from './signing-fixtures.js';
+import { run, type TestPki, writeTemp, useTestPki } from './signing-fixtures.js';
 
-let token: TestToken;
 let pki: TestPki;
 
-beforeAll(async () => {
-  token = await openTestHsm();
-  pki = await makeTestPki(token.hsm);
-});
-afterAll(async () => {
-  pki?.dispose();
-  await token?.close();
+useTestPki((p) => {
+  pki = p;
 });
 
 function signedAttributes(cms: Uint8Array): pkijs.Attribute[] {

@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { PDFDocument, StandardFonts } from '@cantoo/pdf-lib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import type { Hsm, HsmKey } from '../src/hsm/hsm.js';
 import type { KeyAlgorithm } from '../src/hsm/types.js';
 import { issueCertificate, selfSignCertificate } from '../src/pki/certificates.js';
@@ -14,6 +15,7 @@ import { createTimeStampToken } from '../src/pki/tsa.js';
 import { readTlv } from '../src/signing/der.js';
 import { timestampTokenSizeBound } from '../src/signing/placeholder.js';
 import type { RevocationSource, Timestamper } from '../src/signing/sign-pdf.js';
+import { openTestHsm, type TestToken } from './support/token.js';
 
 /** A small CA hierarchy on the test token: root → intermediate → seal certificates. */
 export interface TestPki {
@@ -34,6 +36,24 @@ export interface TestPki {
 }
 
 const YEAR = 365 * 24 * 3600 * 1000;
+
+/**
+ * Gives the test file a fresh SoftHSM token and test PKI before its tests and removes both after:
+ * `useTestPki((p) => { pki = p; })` (the token comes second, for tests that need it).
+ */
+export function useTestPki(set: (pki: TestPki, token: TestToken) => void): void {
+  let token: TestToken | undefined;
+  let pki: TestPki | undefined;
+  beforeAll(async () => {
+    token = await openTestHsm();
+    pki = await makeTestPki(token.hsm);
+    set(pki, token);
+  });
+  afterAll(async () => {
+    pki?.dispose();
+    await token?.close();
+  });
+}
 
 export async function makeTestPki(hsm: Hsm): Promise<TestPki> {
   const now = Math.floor(Date.now() / 1000) * 1000;

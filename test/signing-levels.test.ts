@@ -1,36 +1,17 @@
 import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PdfDict, PdfName, PdfRef, PdfStream, PdfString, type PdfValue } from '../src/pdf/objects.js';
 import { PdfReader } from '../src/pdf/reader.js';
 import { signatureValueOf } from '../src/signing/cms.js';
 import { signPdf, type SignPdfOptions } from '../src/signing/sign-pdf.js';
-import { openTestHsm, type TestToken } from './support/token.js';
-import {
-  gapBytes,
-  makePdf,
-  makeTestPki,
-  opensslVerify,
-  pdfsig,
-  pdfsigBlocks,
-  qpdfCheck,
-  run,
-  type TestPki,
-  trimDer,
-  writeTemp,
-} from './signing-fixtures.js';
+import { gapBytes, makePdf, opensslVerify, pdfsig, pdfsigBlocks, qpdfCheck, run, type TestPki, trimDer, writeTemp, useTestPki } from './signing-fixtures.js';
 
-let token: TestToken;
 let pki: TestPki;
 
-beforeAll(async () => {
-  token = await openTestHsm();
-  pki = await makeTestPki(token.hsm);
-});
-afterAll(async () => {
-  pki?.dispose();
-  await token?.close();
+useTestPki((p) => {
+  pki = p;
 });
 
 async function options(level: SignPdfOptions['level']): Promise<SignPdfOptions> {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { PDFDocument, PDFName, type PDFRef, PDFString, degrees } from '@cantoo/pdf-lib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PdfDict, PdfName, PdfRef, PdfStream, type PdfValue } from '../src/pdf/objects.js';
 import { PdfReader } from '../src/pdf/reader.js';
 import type { PdfAllocator } from '../src/pdf/font.js';
@@ -11,29 +11,12 @@ import { signPdf, type SignPdfOptions } from '../src/signing/sign-pdf.js';
 import { placeAt, placedAppearance } from '../src/stamp/placement.js';
 import { emitStraddle, planStraddle } from '../src/stamp/straddle.js';
 import { buildSealAppearance } from '../src/stamp/seal.js';
-import { openTestHsm, type TestToken } from './support/token.js';
-import {
-  makePdf,
-  makeTestPki,
-  opensslVerify,
-  pdfsig,
-  pdfsigBlocks,
-  qpdfCheck,
-  qpdfObjectStreams,
-  type TestPki,
-  writeTemp,
-} from './signing-fixtures.js';
+import { makePdf, opensslVerify, pdfsig, pdfsigBlocks, qpdfCheck, qpdfObjectStreams, type TestPki, writeTemp, useTestPki } from './signing-fixtures.js';
 
-let token: TestToken;
 let pki: TestPki;
 
-beforeAll(async () => {
-  token = await openTestHsm();
-  pki = await makeTestPki(token.hsm);
-});
-afterAll(async () => {
-  pki?.dispose();
-  await token?.close();
+useTestPki((p) => {
+  pki = p;
 });
 
 /** A red box as the seal's appearance (the stamp module's templates satisfy the same interface). */

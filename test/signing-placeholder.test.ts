@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { KeyAlgorithm } from '../src/hsm/types.js';
 import { PdfDict, PdfName } from '../src/pdf/objects.js';
 import { serializeIndirect } from '../src/pdf/serialize.js';
@@ -6,19 +6,12 @@ import { byteRangePlaceholder, contentsPlaceholder, fillContents, prepareSlot } 
 import { GrowingPdf } from '../src/signing/growing-pdf.js';
 import { pdfDate } from '../src/signing/signature-dict.js';
 import { signPdf } from '../src/signing/sign-pdf.js';
-import { openTestHsm, type TestToken } from './support/token.js';
-import { makePdf, makeTestPki, type TestPki } from './signing-fixtures.js';
+import { makePdf, type TestPki, useTestPki } from './signing-fixtures.js';
 
-let token: TestToken;
 let pki: TestPki;
 
-beforeAll(async () => {
-  token = await openTestHsm();
-  pki = await makeTestPki(token.hsm);
-});
-afterAll(async () => {
-  pki?.dispose();
-  await token?.close();
+useTestPki((p) => {
+  pki = p;
 });
 
 const ALGORITHMS: KeyAlgorithm[] = ['RSA-2048', 'RSA-3072', 'EC-P256', 'EC-P384'];
