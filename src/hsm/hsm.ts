@@ -105,7 +105,6 @@ export class Hsm {
     } catch (e) {
       try {
         if (hsm.release()) lib.C_Finalize();
-        lib.close();
       } catch {
         // the module is unusable anyway
       }
@@ -459,11 +458,8 @@ export class Hsm {
         // closing anyway
       }
     }
-    try {
-      this.lib.close();
-    } catch {
-      // closing anyway
-    }
+    // The library stays loaded: unloading a PKCS#11 module (and the crypto library it pulls in) while
+    // its exit handlers or a late callback still point into it crashed processes as they exited.
   }
 
   /** Returns true when this was the last open Hsm on its module. */
