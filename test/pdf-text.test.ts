@@ -462,3 +462,17 @@ describe('robustness', () => {
     );
   });
 });
+
+describe('damaged CMaps', () => {
+  it('reads past a 100,000-deep array to the entries after it, within the fuzz oracle\'s 5 s', () => {
+    // Each failed token used to restart one byte on, rescanning the rest of the nesting: quadratic (8 s).
+    const data = Buffer.from(
+      `1 begincodespacerange <00> <FF> endcodespacerange ${'['.repeat(100_000)}${']'.repeat(100_000)} 1 beginbfchar <41> <0041> endbfchar`,
+      'latin1',
+    );
+    const started = Date.now();
+    const cmap = CMap.parse(data);
+    expect(cmap.unicode(0x41, 1)).toBe('A');
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+});

@@ -1,6 +1,5 @@
-import { PdfError } from '../errors.js';
 import { PdfName, PdfString, isName, type PdfValue } from './objects.js';
-import { PdfKeyword, PdfParser } from './parser.js';
+import { DAMAGED, PdfKeyword, PdfParser } from './parser.js';
 
 /** A byte-length class of codes: codes of `bytes` bytes from `low` to `high`. */
 interface CodespaceRange {
@@ -93,15 +92,8 @@ export class CMap {
     const stack: PdfValue[] = [];
     let entries = 0;
     while (!p.atEnd && entries < MAX_ENTRIES) {
-      const at = p.pos;
-      let v: PdfValue | PdfKeyword;
-      try {
-        v = p.parseValue(0, true);
-      } catch (e) {
-        if (!(e instanceof PdfError)) throw e;
-        p.pos = at + 1;
-        continue;
-      }
+      const v = p.parseTolerant();
+      if (v === DAMAGED) continue;
       if (!(v instanceof PdfKeyword)) {
         if (stack.length < 8) stack.push(v);
         else stack.splice(0, stack.length, v);
@@ -126,15 +118,8 @@ export class CMap {
     const row: PdfValue[] = [];
     let n = 0;
     while (!p.atEnd && n < budget) {
-      const at = p.pos;
-      let v: PdfValue | PdfKeyword;
-      try {
-        v = p.parseValue(0, true);
-      } catch (e) {
-        if (!(e instanceof PdfError)) throw e;
-        p.pos = at + 1;
-        continue;
-      }
+      const v = p.parseTolerant();
+      if (v === DAMAGED) continue;
       if (v instanceof PdfKeyword) {
         break; // its end, or in a damaged map whatever comes next
       }

@@ -1,6 +1,5 @@
-import { PdfError } from '../errors.js';
 import { isInteger, isName, type PdfValue } from './objects.js';
-import { PdfKeyword, PdfParser, isDelimiter, isWhitespace } from './parser.js';
+import { DAMAGED, PdfKeyword, PdfParser, isDelimiter, isWhitespace } from './parser.js';
 
 /** One operator of a content stream with the operands that preceded it. */
 export interface ContentOp {
@@ -29,14 +28,8 @@ export function* contentOps(data: Uint8Array): Generator<ContentOp> {
       operands = [];
       continue;
     }
-    let v: PdfValue | PdfKeyword;
-    try {
-      v = p.parseValue(0, true);
-    } catch (e) {
-      if (!(e instanceof PdfError)) throw e;
-      // Resume where the parser gave up (at least one byte on): restarting right after `at` would
-      // rescan a 100,000-deep array or an unterminated string once per byte, quadratic in the stream.
-      p.pos = Math.max(at + 1, p.pos);
+    const v = p.parseTolerant();
+    if (v === DAMAGED) {
       operands = [];
       continue;
     }
@@ -59,15 +52,8 @@ function skipInlineImage(p: PdfParser, data: Uint8Array): void {
   const entries: PdfValue[] = [];
   for (;;) {
     if (p.atEnd) return;
-    const at = p.pos;
-    let v: PdfValue | PdfKeyword;
-    try {
-      v = p.parseValue(0, true);
-    } catch (e) {
-      if (!(e instanceof PdfError)) throw e;
-      p.pos = Math.max(at + 1, p.pos);
-      continue;
-    }
+    const v = p.parseTolerant();
+    if (v === DAMAGED) continue;
     if (v instanceof PdfKeyword) {
       if (v.word === 'ID') break;
       if (v.word === 'EI') return; // an image without data

@@ -43,6 +43,9 @@ export class PdfKeyword {
   constructor(readonly word: string) {}
 }
 
+/** What `parseTolerant` returns where the bytes do not parse. */
+export const DAMAGED: unique symbol = Symbol('damaged');
+
 export type StreamLengthResolver = (ref: PdfRef) => number | undefined;
 
 function syntaxError(message: string, pos: number): PdfError {
@@ -156,6 +159,24 @@ export class PdfParser {
     if (token === 'null') return null;
     if (allowKeyword) return new PdfKeyword(token);
     throw syntaxError(`unexpected token "${token.slice(0, 32)}"`, start);
+  }
+
+  /**
+   * The next value or keyword of a stream that may be damaged (content streams, CMaps), or DAMAGED
+   * where the bytes do not parse. The position then moves past what the parser gave up on (at least
+   * one byte on): restarting right after the token's start would rescan a 100,000-deep array or an
+   * unterminated string once per byte, quadratic in the stream.
+   */
+  parseTolerant(): PdfValue | PdfKeyword | typeof DAMAGED {
+    this.skipWhitespace();
+    const at = this.pos;
+    try {
+      return this.parseValue(0, true);
+    } catch (e) {
+      if (!(e instanceof PdfError)) throw e;
+      this.pos = Math.max(at + 1, this.pos);
+      return DAMAGED;
+    }
   }
 
   /** Parses a value that must not be a keyword. */
