@@ -11,6 +11,7 @@ import { requireClient, requireSealAccess } from './auth.js';
 import { readBody } from './body.js';
 import { readFormData } from './form-data.js';
 import { IDEMPOTENCY_KEY } from '../stamping/idempotency.js';
+import type { IdempotencyOption } from '../stamping/record.js';
 
 export interface UploadedDocument {
   data: Buffer;
@@ -83,13 +84,14 @@ export function defaultSeal(ctx: Context): string | undefined {
   return !client.isAdmin && client.seals.length === 1 ? client.seals[0] : undefined;
 }
 
-export function idempotencyKeyOf(ctx: Context): string | undefined {
+/** The request's Idempotency-Key, if any; a repeat waits for the first request up to the request time-out. */
+export function idempotencyOf(ctx: Context, services: Services): IdempotencyOption | undefined {
   const key = ctx.get('Idempotency-Key');
   if (!key) return undefined;
   if (!IDEMPOTENCY_KEY.test(key)) {
     throw badField('Idempotency-Key', 'must be 1 to 128 visible ASCII characters (a UUID is a good choice)');
   }
-  return key;
+  return { key, waitMs: services.config.requestTimeoutMs };
 }
 
 /**

@@ -10,7 +10,7 @@ import type { ServiceRouteRegistrar } from '../app.js';
 import { authenticate, requireClient } from '../auth.js';
 import { problemResponse } from '../openapi.js';
 import { parseStampOptions, type StampOptions } from '../stamp-options.js';
-import { checkSeals, defaultSeal, idempotencyKeyOf, readStampInput, withTimeout, type StampInput } from '../stamp-input.js';
+import { checkSeals, defaultSeal, idempotencyOf, readStampInput, withTimeout, type StampInput } from '../stamp-input.js';
 import { zip } from '../zip.js';
 import { STAMP_OPTION_SCHEMA_PROPERTIES, commonProblems } from './stamp-docs.js';
 import { stampView } from './stamps.js';
@@ -83,13 +83,12 @@ export const registerStampBatchRoutes: ServiceRouteRegistrar = (router, { servic
 
   router.post('/v1/stamp-batches', auth, async (ctx) => {
     const client = requireClient(ctx);
-    const idempotencyKey = idempotencyKeyOf(ctx);
+    const idempotency = idempotencyOf(ctx, services);
     const work = (async () => {
       const input = await readStampInput(ctx, services, { maxDocuments: MAX_BATCH_DOCUMENTS });
       const { jobs, caseNumber } = batchOptions(ctx, input);
       await checkSeals(ctx, services, jobs.map((j) => j.request.sealId));
-      return stampBatchAndRecord(services, client, jobs, caseNumber,
-        idempotencyKey ? { key: idempotencyKey, waitMs: services.config.requestTimeoutMs } : undefined);
+      return stampBatchAndRecord(services, client, jobs, caseNumber, idempotency);
     })();
     sendBatch(ctx, await withTimeout(services.config.requestTimeoutMs, work));
   });
