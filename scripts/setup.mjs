@@ -40,6 +40,9 @@ const TEST_PACKAGES = {
   'libnss3-tools': '/usr/bin/certutil',
   'fonts-noto-cjk': '/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc',
   chromium: '/usr/bin/chromium',
+  // the fault tests compile a slow PKCS#11 module in front of SoftHSM
+  gcc: '/usr/bin/gcc',
+  'libc6-dev': '/usr/include/stdio.h',
 };
 
 function ensurePackages() {

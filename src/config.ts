@@ -66,6 +66,8 @@ export interface Config {
     /** True when the PIN is the public development PIN. */
     devPin: boolean;
     poolSize: number;
+    /** How long a signature may take before the request gets 503 hsm-timeout. */
+    timeoutMs: number;
     /** SoftHSM's config file and token directory under the data dir (see `manageSofthsmConf`). */
     softhsmConfPath: string;
     softhsmTokensDir: string;
@@ -99,6 +101,7 @@ const FILE_KEYS = {
   pin: 'ONESEAL_PIN',
   pinFile: 'ONESEAL_PIN_FILE',
   hsmPoolSize: 'ONESEAL_HSM_POOL_SIZE',
+  hsmTimeoutSeconds: 'ONESEAL_HSM_TIMEOUT_SECONDS',
   maxUploadMb: 'ONESEAL_MAX_UPLOAD_MB',
   rateLimitPerSecond: 'ONESEAL_RATE_LIMIT_PER_SECOND',
   rateLimitBurst: 'ONESEAL_RATE_LIMIT_BURST',
@@ -119,6 +122,7 @@ const DEFAULTS = {
   pkcs11Module: SOFTHSM_MODULE,
   tokenLabel: 'oneseal-dev',
   hsmPoolSize: 4,
+  hsmTimeoutSeconds: 10,
   maxUploadMb: 50,
   rateLimitPerSecond: 20,
   rateLimitBurst: 40,
@@ -298,10 +302,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const uploadRaw = get('maxUploadMb');
   const maxUploadMb = uploadRaw === undefined ? DEFAULTS.maxUploadMb : parseInteger(uploadRaw, field('maxUploadMb'), 1, 1024, errors);
 
-  const optionalInt = (key: 'rateLimitPerSecond' | 'rateLimitBurst' | 'requestTimeoutSeconds' | 'auditHeadIntervalMinutes', max: number): number | undefined => {
+  const optionalInt = (key: 'hsmTimeoutSeconds' | 'rateLimitPerSecond' | 'rateLimitBurst' | 'requestTimeoutSeconds' | 'auditHeadIntervalMinutes', max: number): number | undefined => {
     const raw = get(key);
     return raw === undefined ? DEFAULTS[key] : parseInteger(raw, field(key), 1, max, errors);
   };
+  const hsmTimeoutSeconds = optionalInt('hsmTimeoutSeconds', 600);
   const ratePerSecond = optionalInt('rateLimitPerSecond', 100_000);
   const rateBurst = optionalInt('rateLimitBurst', 100_000);
   const requestTimeoutSeconds = optionalInt('requestTimeoutSeconds', 3600);
@@ -323,7 +328,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!sealName || sealName.length > 32) errors.push({ field: field('sealName'), message: 'must be 1 to 32 characters' });
 
   if (errors.length > 0 || port === undefined || publicUrl === undefined || database === undefined || pin === undefined
-    || poolSize === undefined || maxUploadMb === undefined || ratePerSecond === undefined || rateBurst === undefined
+    || poolSize === undefined || hsmTimeoutSeconds === undefined || maxUploadMb === undefined || ratePerSecond === undefined || rateBurst === undefined
     || requestTimeoutSeconds === undefined || auditHeadIntervalMinutes === undefined) {
     throw invalidConfig(errors);
   }
@@ -344,6 +349,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pin: new Secret(pin),
       devPin: pin === DEV_PIN,
       poolSize,
+      timeoutMs: hsmTimeoutSeconds * 1000,
       softhsmConfPath: path.join(hsmDir, 'softhsm2.conf'),
       softhsmTokensDir: path.join(hsmDir, 'tokens'),
       manageSofthsmConf: isSoftHsm(modulePath) && !env.SOFTHSM2_CONF,

@@ -47,6 +47,12 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const { port } = server.address() as AddressInfo;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     logger.info({ url, publicUrl: config.publicUrl }, 'listening');
+    const threads = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+    if (threads <= config.hsm.poolSize) {
+      // Signatures wait for the HSM on libuv's threads; if a slow HSM holds them all, SQLite and file I/O stall too.
+      logger.warn({ threads, hsmPoolSize: config.hsm.poolSize },
+        `UV_THREADPOOL_SIZE (${threads}) should exceed ONESEAL_HSM_POOL_SIZE (${config.hsm.poolSize}): a slow HSM would stall database and file access`);
+    }
     const stopScheduler = startRotationScheduler(services, {
       intervalMs: options.rotationIntervalMs ?? ROTATION_CHECK_INTERVAL_MS,
       onRun: (run) => {

@@ -31,6 +31,7 @@ export async function openHsm(config: Config, options: { onSign?: (seconds: numb
     tokenLabel: config.hsm.tokenLabel,
     pin: config.hsm.pin.reveal(),
     poolSize: config.hsm.poolSize,
+    timeoutMs: config.hsm.timeoutMs,
     onSign: options.onSign,
   });
 }

@@ -40,6 +40,7 @@ describe('loadConfig defaults', () => {
       tokenLabel: 'oneseal-dev',
       devPin: true,
       poolSize: 4,
+      timeoutMs: 10_000,
       softhsmConfPath: path.join(repoRoot, 'var', 'hsm', 'softhsm2.conf'),
       softhsmTokensDir: path.join(repoRoot, 'var', 'hsm', 'tokens'),
       manageSofthsmConf: true,
@@ -70,6 +71,7 @@ describe('loadConfig validation', () => {
       ONESEAL_PORT: '80a',
       ONESEAL_PUBLIC_URL: 'ftp://seal.example',
       ONESEAL_HSM_POOL_SIZE: '0',
+      ONESEAL_HSM_TIMEOUT_SECONDS: '0',
       ONESEAL_MAX_UPLOAD_MB: '-5',
       ONESEAL_LOG_LEVEL: 'loud',
       ONESEAL_ORG_CREDIT_CODE: '11110105MB0123456X',
@@ -77,7 +79,7 @@ describe('loadConfig validation', () => {
     });
     expect(e).toMatchObject({ code: 'invalid-config', kind: 'bad-request' });
     expect(e.fields!.map((f) => f.field).sort()).toEqual([
-      'ONESEAL_DATABASE_URL', 'ONESEAL_HSM_POOL_SIZE', 'ONESEAL_LOG_LEVEL', 'ONESEAL_MAX_UPLOAD_MB',
+      'ONESEAL_DATABASE_URL', 'ONESEAL_HSM_POOL_SIZE', 'ONESEAL_HSM_TIMEOUT_SECONDS', 'ONESEAL_LOG_LEVEL', 'ONESEAL_MAX_UPLOAD_MB',
       'ONESEAL_ORG_CREDIT_CODE', 'ONESEAL_PORT', 'ONESEAL_PUBLIC_URL',
     ]);
     expect(e.message).toContain('ONESEAL_PORT: must be a whole number from 0 to 65535, got "80a"');

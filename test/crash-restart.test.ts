@@ -4,7 +4,7 @@
  * has its audit entry and stored output, `oneseal audit verify` passes), and each client retry with
  * the same Idempotency-Key ends with exactly one stamp, replayed byte for byte.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,9 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { openStore } from '../src/store/db.js';
 import { checkStampRecords, LETTER, postStamp } from './support/ops.js';
-import { repoRoot } from './support/pdfs.js';
+import { runOneseal, serveChild, type ChildServer } from './support/child-server.js';
 
-const BIN = path.join(repoRoot, 'bin/oneseal');
 const CONCURRENT = 8;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -25,31 +24,12 @@ describe('crash and restart in the middle of stamping', () => {
   let key: string;
   const children: ChildProcess[] = [];
 
-  const oneseal = (args: string[]) => {
-    const r = spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 120_000 });
-    if (r.status !== 0) throw new Error(`oneseal ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-    return r.stdout;
+  const oneseal = (args: string[]) => runOneseal(env, args);
+  const serve = async () => {
+    const server = await serveChild(env);
+    children.push(server.child);
+    return server;
   };
-
-  /** Starts `oneseal serve --json` and resolves with its URL once it listens. */
-  async function serve(): Promise<{ url: string; child: ChildProcess; exited: Promise<NodeJS.Signals | number | null> }> {
-    const child = spawn(process.execPath, [BIN, 'serve', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    let stdout = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      // `--json` prints {"url": …} (pretty-printed) once the server listens
-      child.stdout!.on('data', (d: Buffer) => {
-        stdout += d.toString();
-        const m = /"url":\s*"([^"]+)"/.exec(stdout);
-        if (m) resolve(m[1]!);
-      });
-      void exited.then((how) => reject(new Error(`oneseal serve exited (${how}) before listening: ${stderr}`)));
-    });
-    return { url, child, exited };
-  }
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'oneseal-crash-'));
@@ -66,12 +46,8 @@ describe('crash and restart in the middle of stamping', () => {
   const keys = Array.from({ length: CONCURRENT }, (_, i) => `crash-${i}`);
   const answered = new Map<string, Buffer>();
   let url: string;
-  let second: Awaited<ReturnType<typeof serve>>;
-  afterAll(async () => {
-    if (!second) return;
-    second.child.kill('SIGTERM');
-    await second.exited;
-  });
+  let second: ChildServer | undefined;
+  afterAll(() => second?.stop());
 
   it('leaves only whole stamps when killed after the first answer, and replays the answered ones after restart', async () => {
     const first = await serve();

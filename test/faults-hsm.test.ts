@@ -40,8 +40,7 @@ describe('HSM faults on a running server', () => {
 
     // The token's store disappears and the device drops every session (as on a pulled or failed HSM).
     renameSync(tokenDir, awayDir);
-    const { lib, slot } = stack.services.hsm.raw;
-    lib.C_CloseAllSessions(slot);
+    await stack.services.hsm.closeAllSessionsUnderneath();
     try {
       const res = await postStamp(url, key, LETTER());
       expect(res.status).toBe(503);
@@ -76,13 +75,14 @@ describe('HSM faults on a running server', () => {
   }, 120_000);
 
   it('loses no request when every session is killed underneath requests in flight', async () => {
-    const { lib, slot } = stack.services.hsm.raw;
-    const requests = Array.from({ length: 6 }, () => postStamp(url, key, LETTER()));
+    const { hsm } = stack.services;
+    let answered = 0;
+    const requests = Array.from({ length: 6 }, () => postStamp(url, key, LETTER()).finally(() => answered++));
     // kill the sessions as soon as the HSM is busy with them, then once more while the rest run
-    await waitFor(() => stack.services.hsm.poolStats.inUse > 0);
-    lib.C_CloseAllSessions(slot);
-    await waitFor(() => stack.services.hsm.poolStats.inUse > 0);
-    lib.C_CloseAllSessions(slot);
+    await waitFor(() => hsm.poolStats.inUse > 0);
+    await hsm.closeAllSessionsUnderneath();
+    await waitFor(() => hsm.poolStats.inUse > 0 || answered === requests.length);
+    await hsm.closeAllSessionsUnderneath();
     const statuses = await Promise.all(requests.map(async (r) => (await r).status));
     expect(statuses).toEqual([200, 200, 200, 200, 200, 200]);
     const check = await checkStampRecords(stack.services.store.db, stack.dir);

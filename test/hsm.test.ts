@@ -72,8 +72,7 @@ describe('the session pool', () => {
 
   it('replaces sessions killed underneath it (and logs in again)', async () => {
     const key = await token.hsm.generateKeyPair({ label: 'survivor', algorithm: 'EC-P256' });
-    const { lib, slot } = token.hsm.raw;
-    lib.C_CloseAllSessions(slot); // also logs the application out, as an HSM failover would
+    await token.hsm.closeAllSessionsUnderneath(); // also logs the application out, as an HSM failover would
     const docs = Array.from({ length: 20 }, (_, i) => Buffer.from(`after the kill ${i}`));
     const signatures = await Promise.all(docs.map((d) => key.signDigest('SHA-256', sha256(d))));
     expect(signatures.every((s, i) => verifies(key, docs[i]!, s))).toBe(true);

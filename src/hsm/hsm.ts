@@ -19,8 +19,20 @@ export interface HsmOptions {
   pin: string;
   /** Concurrent sessions; SoftHSM2 signs RSA-2048 about twice as fast with 4 as with 1. */
   poolSize?: number;
+  /**
+   * How long a signature may take, waiting for a session included, before the caller gets
+   * hsm-timeout (the HSM call itself cannot be cancelled; its session returns to the pool when it ends).
+   */
+  timeoutMs?: number;
   /** Told how long each signature took (session wait included), for the latency metric. */
   onSign?: (seconds: number, ok: boolean) => void;
+}
+
+/** A PKCS#11 call running on libuv's thread pool rather than the main thread. */
+interface OffThreadCall {
+  started: number;
+  /** Settles (never rejects) once the module returned, whatever it returned. */
+  ended: Promise<void>;
 }
 
 export interface KeySpec {
@@ -74,6 +86,12 @@ export class Hsm {
   private readonly keys = new Map<string, KeyHandles>();
   private reconnecting?: Promise<void>;
   private closed = false;
+  /**
+   * Calls still inside the module, by session. Until one returns, its session is not reused and the
+   * module is not finalised: PKCS#11 leaves both undefined, and SoftHSM (which runs in this process)
+   * crashes on them.
+   */
+  private readonly offThread = new Map<Buffer, OffThreadCall>();
 
   private constructor(
     private readonly lib: pkcs11.PKCS11,
@@ -98,7 +116,7 @@ export class Hsm {
         { cause: e },
       );
     }
-    const hsm = new Hsm(lib, { poolSize: 4, ...options });
+    const hsm = new Hsm(lib, { poolSize: 4, timeoutMs: 10_000, ...options });
     openCount.set(options.modulePath, (openCount.get(options.modulePath) ?? 0) + 1);
     try {
       await hsm.connect();
@@ -169,13 +187,15 @@ export class Hsm {
   private reconnect(): Promise<void> {
     this.reconnecting ??= (async () => {
       try {
-        this.pool.drainIdle();
-        this.keys.clear();
-        try {
-          this.lib.C_Finalize();
-        } catch {
-          // already finalised: connect() starts afresh either way
-        }
+        await this.onceNothingOffThread(() => {
+          this.pool.drainIdle();
+          this.keys.clear();
+          try {
+            this.lib.C_Finalize();
+          } catch {
+            // already finalised: connect() starts afresh either way
+          }
+        });
         await this.connect();
       } finally {
         this.reconnecting = undefined;
@@ -193,9 +213,10 @@ export class Hsm {
     let session: Buffer | undefined;
     try {
       if (this.reconnecting) await this.reconnecting;
-      session = await this.pool.acquire().catch(async () => {
+      session = await this.pool.acquire(this.options.timeoutMs).catch(async (e: unknown) => {
+        if (e instanceof HsmError) throw e; // hsm-busy: every session is taken, the token is fine
         await this.reconnect();
-        return this.pool.acquire();
+        return this.pool.acquire(this.options.timeoutMs);
       });
       for (let attempt = 1; ; attempt++) {
         try {
@@ -213,15 +234,44 @@ export class Hsm {
           session = undefined;
           this.pool.discard(dead);
           if (recovery === 'token') await this.reconnect();
-          session = await this.pool.acquire();
+          session = await this.pool.acquire(this.options.timeoutMs);
           this.loginQuietly(session);
         }
       }
     } catch (e) {
       throw mapHsmError(e, context);
     } finally {
-      if (session) this.pool.release(session);
+      if (session) this.releaseWhenIdle(session);
     }
+  }
+
+  private releaseWhenIdle(session: Buffer): void {
+    const call = this.offThread.get(session);
+    if (call) void call.ended.then(() => this.pool.release(session));
+    else this.pool.release(session);
+  }
+
+  /**
+   * Runs a module call that blocks in the HSM off the main thread, giving up waiting after the
+   * time-out. The session stays taken until the module returns, whenever that is.
+   */
+  private untilTimeout<T>(session: Buffer, context: string, call: Promise<T>): Promise<T> {
+    const ended = call.then(() => undefined, () => undefined).finally(() => this.offThread.delete(session));
+    this.offThread.set(session, { started: performance.now(), ended });
+    const { timeoutMs } = this.options;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new HsmError('hsm-timeout',
+        `The HSM did not answer within ${timeoutMs / 1000} s while ${context}: it is slow or hanging. Retry shortly; if it persists, check the HSM (ONESEAL_HSM_TIMEOUT_SECONDS sets the limit).`,
+        { retryAfter: 5 })), timeoutMs);
+    });
+    return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /** Runs `action` at a moment no call is inside the module (checked and run in one synchronous step). */
+  private async onceNothingOffThread(action: () => void): Promise<void> {
+    while (this.offThread.size > 0) await Promise.all([...this.offThread.values()].map((c) => c.ended));
+    action();
   }
 
   private findObjects(session: Buffer, template: pkcs11.Template, max = 16): Buffer[] {
@@ -390,9 +440,10 @@ export class Hsm {
     const start = performance.now();
     let ok = false;
     try {
-      const raw = await this.withSession(`signing with key ${id}`, async (s) => {
+      const context = `signing with key ${id}`;
+      const raw = await this.withSession(context, (s) => {
         this.lib.C_SignInit(s, mechanism, this.handlesIn(s, id).priv);
-        return this.lib.C_SignAsync(s, input, out);
+        return this.untilTimeout(s, context, this.lib.C_SignAsync(s, input, out));
       });
       ok = true;
       return rsa ? Buffer.from(raw) : ecdsaRawToDer(raw);
@@ -420,8 +471,15 @@ export class Hsm {
     });
   }
 
-  /** A real round trip to the token, for /healthz. */
+  /** A real round trip to the token, for /healthz; a signature stuck past the time-out also counts as down. */
   async health(): Promise<{ ok: boolean; detail: string }> {
+    const stuck = this.longestOffThreadMs();
+    if (stuck > this.options.timeoutMs) {
+      return {
+        ok: false,
+        detail: `token "${this.options.tokenLabel}" has not answered a signature for ${Math.round(stuck / 1000)} s (limit ${this.options.timeoutMs / 1000} s)`,
+      };
+    }
     try {
       await this.withSession('checking the HSM', (s) => {
         // A session outlives its token on some modules (SoftHSM): ask for the token and the login too.
@@ -438,26 +496,39 @@ export class Hsm {
     return this.pool.stats;
   }
 
+  private longestOffThreadMs(): number {
+    const now = performance.now();
+    let longest = 0;
+    for (const call of this.offThread.values()) longest = Math.max(longest, now - call.started);
+    return longest;
+  }
+
   /**
-   * Test seam: the raw PKCS#11 module and slot, so tests can kill sessions underneath the pool
-   * the way a real HSM failover does.
+   * Test seam: closes every session underneath the pool (logging the application out), as an HSM
+   * failover does. Sessions in use stay in their callers' hands and fail on their next call. It waits
+   * for calls inside the module to return first: SoftHSM runs in this process, and closing a session
+   * another thread is signing with frees memory under that thread, a crash no networked HSM has.
    */
-  get raw(): { lib: pkcs11.PKCS11; slot: Buffer } {
-    return { lib: this.lib, slot: this.slot };
+  closeAllSessionsUnderneath(): Promise<void> {
+    return this.onceNothingOffThread(() => this.lib.C_CloseAllSessions(this.slot));
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.pool.drainIdle();
-    const last = this.release();
-    if (last) {
+    const finalised = this.onceNothingOffThread(() => {
+      this.pool.drainIdle();
+      if (!this.release()) return;
       try {
         this.lib.C_Finalize();
       } catch {
         // closing anyway
       }
-    }
+    });
+    // A hung HSM must not hang shutdown: after the time-out, finalising is left to the late calls' end.
+    let timer: NodeJS.Timeout | undefined;
+    const givenUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.timeoutMs).unref()));
+    await Promise.race([finalised, givenUp]).finally(() => clearTimeout(timer));
     // The library stays loaded: unloading a PKCS#11 module (and the crypto library it pulls in) while
     // its exit handlers or a late callback still point into it crashed processes as they exited.
   }

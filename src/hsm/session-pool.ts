@@ -1,3 +1,5 @@
+import { HsmError } from './errors.js';
+
 /**
  * A fixed-size pool of PKCS#11 session handles. Each signature needs a session of its own
  * (C_SignInit → C_Sign is per session), so the pool size is the HSM's concurrency.
@@ -18,7 +20,8 @@ export class SessionPool {
     return { size: this.size, inUse: this.inUse, waiting: this.waiters.length };
   }
 
-  async acquire(): Promise<Buffer> {
+  /** `waitMs`: how long to queue for a session when all are in use before giving up with hsm-busy. */
+  async acquire(waitMs?: number): Promise<Buffer> {
     const s = this.idle.pop();
     if (s) {
       this.inUse++;
@@ -33,7 +36,19 @@ export class SessionPool {
         throw e;
       }
     }
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve, reject) => {
+      const waiter = (s: Buffer) => {
+        clearTimeout(timer);
+        resolve(s);
+      };
+      const timer = waitMs === undefined ? undefined : setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        reject(new HsmError('hsm-busy',
+          `All ${this.size} HSM sessions stayed busy for ${waitMs / 1000} s: the HSM is slow or overloaded. Retry shortly; if it persists, check the HSM.`,
+          { retryAfter: 5 }));
+      }, waitMs);
+      this.waiters.push(waiter);
+    });
   }
 
   release(s: Buffer): void {
