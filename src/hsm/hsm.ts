@@ -86,6 +86,7 @@ export class Hsm {
   private readonly keys = new Map<string, KeyHandles>();
   private reconnecting?: Promise<void>;
   private closed = false;
+  private pinAccepted = false;
   /**
    * Calls still inside the module, by session. Until one returns, its session is not reused and the
    * module is not finalised: PKCS#11 leaves both undefined, and SoftHSM (which runs in this process)
@@ -98,7 +99,7 @@ export class Hsm {
     private readonly options: Required<Omit<HsmOptions, 'onSign'>> & Pick<HsmOptions, 'onSign'>,
   ) {
     this.pool = new SessionPool(
-      () => this.lib.C_OpenSession(this.slot, SESSION_FLAGS),
+      () => this.openSession(),
       (s) => this.lib.C_CloseSession(s),
       options.poolSize,
     );
@@ -162,6 +163,7 @@ export class Hsm {
     throw new HsmError(
       'hsm-token-not-found',
       `No HSM token labelled "${tokenLabel}" (found ${slots.length} token(s)). Create it (npm run setup for the dev token) or set ONESEAL_TOKEN_LABEL.`,
+      { retryAfter: 5 }, // while running, a token that went away may come back
     );
   }
 
@@ -174,11 +176,32 @@ export class Hsm {
     }
   }
 
+  /**
+   * Sessions opened after the application was logged out (every session closed, as in a failover)
+   * start logged out too, and the token then hides the private keys. Once the PIN has been accepted,
+   * each new session logs in again if needed; before that, only connect() tries the PIN, so a wrong
+   * one is tried once and never counts twice towards the token's lock-out.
+   */
+  private openSession(): Buffer {
+    const session = this.lib.C_OpenSession(this.slot, SESSION_FLAGS);
+    if (this.pinAccepted && !this.loggedIn(session)) this.loginQuietly(session);
+    return session;
+  }
+
+  private loggedIn(session: Buffer): boolean {
+    const { state } = this.lib.C_GetSessionInfo(session);
+    return state === CKS_RO_USER_FUNCTIONS || state === CKS_RW_USER_FUNCTIONS;
+  }
+
   private login(session: Buffer): void {
     try {
       this.lib.C_Login(session, pkcs11.CKU_USER, this.options.pin);
+      this.pinAccepted = true;
     } catch (e) {
-      if (ckrOf(e) === CKR.USER_ALREADY_LOGGED_IN) return;
+      if (ckrOf(e) === CKR.USER_ALREADY_LOGGED_IN) {
+        this.pinAccepted = true;
+        return;
+      }
       throw mapHsmError(e, `logging in to token "${this.options.tokenLabel}"`);
     }
   }
@@ -190,6 +213,7 @@ export class Hsm {
         await this.onceNothingOffThread(() => {
           this.pool.drainIdle();
           this.keys.clear();
+          this.pinAccepted = false; // a token put back may have another PIN: connect() tries it once
           try {
             this.lib.C_Finalize();
           } catch {
@@ -224,9 +248,10 @@ export class Hsm {
         } catch (e) {
           const recovery = recoveryFor(e);
           if (recovery === 'none' || attempt >= MAX_ATTEMPTS) throw e;
+          // Object handles go stale with a token reset, and SoftHSM renumbers private ones once every
+          // session closed (a logout): whatever was lost, look the keys up again.
+          this.keys.clear();
           if (recovery === 'key') {
-            // handles go stale after a token reset, and private ones vanish after a logout
-            this.keys.clear();
             this.loginQuietly(session);
             continue;
           }
@@ -235,7 +260,6 @@ export class Hsm {
           this.pool.discard(dead);
           if (recovery === 'token') await this.reconnect();
           session = await this.pool.acquire(this.options.timeoutMs);
-          this.loginQuietly(session);
         }
       }
     } catch (e) {
@@ -302,8 +326,7 @@ export class Hsm {
    */
   private recheckToken(session: Buffer): boolean {
     this.lib.C_GetTokenInfo(this.slot);
-    const { state } = this.lib.C_GetSessionInfo(session);
-    if (state === CKS_RO_USER_FUNCTIONS || state === CKS_RW_USER_FUNCTIONS) return false;
+    if (this.loggedIn(session)) return false;
     try {
       this.lib.C_Login(session, pkcs11.CKU_USER, this.options.pin);
     } catch (e) {
