@@ -1,5 +1,5 @@
 /**
- * `oneseal licence issue | show | revoke` against a real data dir (SoftHSM, SQLite, CA): the issued
+ * `oneseal licence issue | change | show | revoke` against a real data dir (SoftHSM, SQLite, CA): the issued
  * file is the recorded licence (same SHA-256), signed and trusted (pdfsig), and the public page of the
  * running server reflects what the commands did.
  */
@@ -48,6 +48,30 @@ describe('oneseal licence', () => {
     expect(r.out).toContain(issued.id);
     expect(r.out).toMatch(/status\s+valid/);
     expect(r.out).toContain('北京星河数字科技有限公司');
+  });
+
+  it('change issues version 002 with the new values, signed and trusted, and supersedes the old one', async () => {
+    const changedFile = path.join(stack.dir, 'changed.json');
+    const data = { ...(JSON.parse(readFileSync(dataFile, 'utf8')) as Record<string, unknown>), address: '北京市朝阳区望京街道星河大厦18层' };
+    writeFileSync(changedFile, JSON.stringify(data));
+    const changedPdf = path.join(stack.dir, 'licence-v2.pdf');
+    const r = await stack.cli(['licence', 'change', issued.id, '--data', changedFile, '-o', changedPdf, '--json']);
+    expect(r.code, r.err).toBe(0);
+    const changed = JSON.parse(r.out) as typeof issued & { version: number; serial: string };
+    expect(changed.id).not.toBe(issued.id);
+    expect(changed.version).toBe(2);
+    expect(changed.status).toBe('valid');
+    const pdf = readFileSync(changedPdf);
+    expect(createHash('sha256').update(pdf).digest('hex')).toBe(changed.sha256);
+    const report = await pdfsig(stack.trust, pdf);
+    expect(report.blocks[0]).toContain('Signature is Valid.');
+    expect((await stack.cli(['licence', 'show', issued.id])).out).toMatch(/status\s+superseded/);
+    // the old version cannot be changed twice, and the public page of the old one points at the new one
+    const again = await stack.cli(['licence', 'change', issued.id, '--data', changedFile, '-o', changedPdf]);
+    expect(again.code).toBe(1);
+    expect(again.err).toContain('superseded');
+    expect(await (await fetch(`${stack.server.url}/v/${issued.id}`)).text()).toContain(changed.id);
+    issued = changed;
   });
 
   it('revoke records the reason; show and the public page then say revoked', async () => {

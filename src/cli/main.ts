@@ -11,6 +11,7 @@ import { clientList } from './client-list.js';
 import { clientRevoke } from './client-revoke.js';
 import { UsageError, type CliIo, type Command } from './command.js';
 import { init } from './init.js';
+import { licenceChange } from './licence-change.js';
 import { licenceIssue } from './licence-issue.js';
 import { licenceRevoke } from './licence-revoke.js';
 import { licenceShow } from './licence-show.js';
@@ -21,7 +22,7 @@ import { serve } from './serve.js';
 import { stamp } from './stamp.js';
 import { verify } from './verify.js';
 
-export const COMMANDS: readonly Command[] = [serve, init, pkiRoots, auditVerify, auditSignHead, stamp, verify, licenceIssue, licenceShow, licenceRevoke, clientAdd, clientList, clientRevoke, pkiCrl, ...SEAL_COMMANDS];
+export const COMMANDS: readonly Command[] = [serve, init, pkiRoots, auditVerify, auditSignHead, stamp, verify, licenceIssue, licenceChange, licenceShow, licenceRevoke, clientAdd, clientList, clientRevoke, pkiCrl, ...SEAL_COMMANDS];
 
 const processIo: CliIo = {
   out: (text) => process.stdout.write(`${text}\n`),

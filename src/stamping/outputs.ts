@@ -55,7 +55,9 @@ export async function readOutput(dataDir: string, relPath: string, sha256: strin
   try {
     bytes = await readFile(path.join(dataDir, relPath));
   } catch (e) {
-    throw new OneSealError('stamp-output-missing', 'internal', `The stored output ${relPath} cannot be read: ${(e as Error).message}`, { cause: e });
+    throw new OneSealError('stamp-output-missing', 'internal',
+      `The stored output ${relPath} cannot be read on this instance (${(e as Error).message}); with several instances, ${OUTPUT_DIR}/ in the data directory must be storage they share.`,
+      { cause: e });
   }
   if (createHash('sha256').update(bytes).digest('hex') !== sha256) {
     throw new OneSealError('stamp-output-altered', 'internal', `The stored output ${relPath} no longer has the SHA-256 recorded for it.`);
