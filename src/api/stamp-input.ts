@@ -4,6 +4,7 @@
  * seals named, before any signing work starts.
  */
 import type { Context } from 'koa';
+import { withDeadline } from '../deadline.js';
 import { OneSealError } from '../errors.js';
 import type { Services } from '../services.js';
 import { getSeal } from '../store/seals.js';
@@ -99,17 +100,8 @@ export function idempotencyOf(ctx: Context, services: Services): IdempotencyOpti
  * cannot be cut off inside the HSM, so it may still finish and be recorded — which is why the
  * message points at Idempotency-Key: a retry with the same key returns that result.
  */
-export async function withTimeout<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new OneSealError('request-timeout', 'timeout',
-      `The request took longer than ${Math.round(ms / 1000)} s. It may still complete: retry with the same Idempotency-Key to get its result without stamping twice.`,
-      { retryAfter: 5 })), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-    work.catch(() => undefined); // a late failure after the time-out answer is not an unhandled rejection
-  }
+export function withTimeout<T>(ms: number, work: Promise<T>): Promise<T> {
+  return withDeadline(work, ms, () => new OneSealError('request-timeout', 'timeout',
+    `The request took longer than ${Math.round(ms / 1000)} s. It may still complete: retry with the same Idempotency-Key to get its result without stamping twice.`,
+    { retryAfter: 5 }));
 }

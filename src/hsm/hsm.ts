@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pkcs11 from 'pkcs11js';
+import { withDeadline } from '../deadline.js';
 import { CKR, ckrOf, HsmError, mapHsmError, recoveryFor } from './errors.js';
 import {
   algorithmOfEcParams,
@@ -283,13 +284,9 @@ export class Hsm {
     const ended = call.then(() => undefined, () => undefined).finally(() => this.offThread.delete(session));
     this.offThread.set(session, { started: performance.now(), ended });
     const { timeoutMs } = this.options;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new HsmError('hsm-timeout',
-        `The HSM did not answer within ${timeoutMs / 1000} s while ${context}: it is slow or hanging. Retry shortly; if it persists, check the HSM (ONESEAL_HSM_TIMEOUT_SECONDS sets the limit).`,
-        { retryAfter: 5 })), timeoutMs);
-    });
-    return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
+    return withDeadline(call, timeoutMs, () => new HsmError('hsm-timeout',
+      `The HSM did not answer within ${timeoutMs / 1000} s while ${context}: it is slow or hanging. Retry shortly; if it persists, check the HSM (ONESEAL_HSM_TIMEOUT_SECONDS sets the limit).`,
+      { retryAfter: 5 }));
   }
 
   /** Runs `action` at a moment no call is inside the module (checked and run in one synchronous step). */
