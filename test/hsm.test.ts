@@ -78,6 +78,19 @@ describe('the session pool', () => {
     expect(signatures.every((s, i) => verifies(key, docs[i]!, s))).toBe(true);
     expect((await token.hsm.health()).ok).toBe(true);
   });
+
+  it('a lone request after the kill skips every dead idle session, however many the pool holds', async () => {
+    const key = await token.hsm.generateKeyPair({ label: 'lone', algorithm: 'EC-P256' });
+    const { size } = token.hsm.poolStats;
+    expect(size).toBeGreaterThanOrEqual(4); // more dead idle sessions than a request has attempts
+    // open every session of the pool, then leave them all idle
+    await Promise.all(Array.from({ length: size * 2 }, (_, i) => key.signDigest('SHA-256', sha256(Buffer.from(`fill ${i}`)))));
+    for (let kill = 0; kill < 3; kill++) {
+      await token.hsm.closeAllSessionsUnderneath();
+      const doc = Buffer.from(`alone after kill ${kill}`);
+      expect(verifies(key, doc, await key.signDigest('SHA-256', sha256(doc)))).toBe(true);
+    }
+  });
 });
 
 describe('typed errors', () => {

@@ -69,10 +69,10 @@ const SESSION_FLAGS = pkcs11.CKF_SERIAL_SESSION | pkcs11.CKF_RW_SESSION;
 const CKS_RO_USER_FUNCTIONS = 1;
 const CKS_RW_USER_FUNCTIONS = 3;
 
-/** CK_ULONG attributes come back in the platform's width (8 bytes on 64-bit Linux). */
 /** A session, login or token failure is retried this many times in all, with recovery in between. */
 const MAX_ATTEMPTS = 3;
 
+/** CK_ULONG attributes come back in the platform's width (8 bytes on 64-bit Linux). */
 const readUlong = (b: Buffer): number => (b.length >= 8 ? Number(b.readBigUInt64LE(0)) : b.readUInt32LE(0));
 
 /**
@@ -189,6 +189,15 @@ export class Hsm {
     return session;
   }
 
+  private sessionAnswers(session: Buffer): boolean {
+    try {
+      this.lib.C_GetSessionInfo(session);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   private loggedIn(session: Buffer): boolean {
     const { state } = this.lib.C_GetSessionInfo(session);
     return state === CKS_RO_USER_FUNCTIONS || state === CKS_RW_USER_FUNCTIONS;
@@ -259,6 +268,8 @@ export class Hsm {
           const dead = session;
           session = undefined;
           this.pool.discard(dead);
+          // the other idle sessions most likely died with it; retrying on them would use up the attempts
+          if (recovery === 'session') this.pool.drainIdle((s) => !this.sessionAnswers(s));
           if (recovery === 'token') await this.reconnect();
           session = await this.pool.acquire(this.options.timeoutMs);
         }

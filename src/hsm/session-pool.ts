@@ -74,9 +74,16 @@ export class SessionPool {
     }
   }
 
-  /** Forgets idle sessions (the token was reset); sessions in use are replaced as they fail. */
-  drainIdle(): void {
+  /**
+   * Forgets idle sessions (all of them after a token reset, or those `dead` picks after one session
+   * was lost, since a failover takes every session at once); sessions in use are replaced as they fail.
+   */
+  drainIdle(dead: (s: Buffer) => boolean = () => true): void {
     for (const s of this.idle.splice(0)) {
+      if (!dead(s)) {
+        this.idle.push(s);
+        continue;
+      }
       try {
         this.closeOne(s);
       } catch {
