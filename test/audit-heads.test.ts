@@ -2,13 +2,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { generateKeyPairSync, sign as cryptoSign, X509Certificate } from 'node:crypto';
+import { constants, generateKeyPairSync, privateEncrypt, sign as cryptoSign, X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit, auditEntryHash, verifyAuditChain } from '../src/audit/chain.js';
 import { auditHeadStatement, signAuditHead, verifyAuditLog } from '../src/audit/heads.js';
 import { loadConfig } from '../src/config.js';
 import { listAuditHeads } from '../src/store/audit.js';
 import type { DigestSigner } from '../src/hsm/types.js';
+import { digestInfo } from '../src/hsm/signature-encoding.js';
 import { selfSignCertificate } from '../src/pki/certificates.js';
 import { getPkiKey, putPkiKey } from '../src/store/pki.js';
 import { addClient, bearer, call } from './support/api-client.js';
@@ -177,16 +178,17 @@ describe('signed chain heads', () => {
     // root key, so they self-certify): only a certificate kept outside the database catches it.
     const pinned = path.join(scratch, 'pinned-audit.crt');
     writeFileSync(pinned, new X509Certificate(auditKey().certificate).toString());
-    const forger = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const forger = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const forgerSigner: DigestSigner = {
-      algorithm: 'EC-P256',
+      algorithm: 'RSA-2048',
       spki: new Uint8Array(forger.publicKey.export({ type: 'spki', format: 'der' })),
-      signDigest: async (_hash, digest) => new Uint8Array(cryptoSign(null, digest, { key: forger.privateKey, dsaEncoding: 'der' })),
+      // PKCS#1 v1.5 over a precomputed digest, as an HSM's CKM_RSA_PKCS does
+      signDigest: async (hash, digest) => new Uint8Array(privateEncrypt({ key: forger.privateKey, padding: constants.RSA_PKCS1_PADDING }, digestInfo(hash, digest))),
     };
     const selfCert = await selfSignCertificate({ signer: forgerSigner, subject: { commonName: 'OneSeal Audit Log Signer' }, notBefore: new Date(), notAfter: new Date(Date.now() + 86_400_000) });
     await putPkiKey(db(), { ...(await getPkiKey(db(), 'audit'))!, certificate: selfCert });
     for (const h of await listAuditHeads(db())) {
-      const sig = cryptoSign('sha256', auditHeadStatement(h), { key: forger.privateKey, dsaEncoding: 'der' });
+      const sig = cryptoSign('sha256', auditHeadStatement(h), forger.privateKey);
       await db()('audit_heads').where({ seq: h.seq }).update({ signature: sig.toString('base64') });
     }
     expect((await stack.cli(['audit', 'verify'])).code).toBe(0);

@@ -5,11 +5,14 @@ import { describe, expect, it } from 'vitest';
 import type { KeyAlgorithm } from '../src/hsm/types.js';
 import { addSignatureTimestamp, buildSignedData, certificatesOf, signatureValueOf } from '../src/signing/cms.js';
 import { run, type TestPki, writeTemp, useTestPki } from './signing-fixtures.js';
+import type { TestToken } from './support/token.js';
 
 let pki: TestPki;
+let token: TestToken;
 
-useTestPki((p) => {
+useTestPki((p, t) => {
   pki = p;
+  token = t;
 });
 
 function signedAttributes(cms: Uint8Array): pkijs.Attribute[] {
@@ -77,6 +80,20 @@ describe('buildSignedData', () => {
     await expect(
       buildSignedData({ signer: a.key, certificate: b.cert, chain: [], contentDigest: Buffer.alloc(32) }),
     ).rejects.toMatchObject({ code: 'certificate-key-mismatch' });
+  });
+
+  it.each(['EC-P256', 'RSA-2048'] as const)('refuses a signature the HSM made with another key (%s, as a stale handle would)', async (algorithm) => {
+    const a = await pki.seal(algorithm);
+    const b = await token.hsm.generateKeyPair({ label: `other-${algorithm}`, algorithm });
+    // a's certificate and public key, but the token signs with b's private key
+    const confused = { algorithm, spki: a.key.spki, signDigest: b.signDigest.bind(b) };
+    const contentDigest = createHash('sha256').update('x').digest();
+    await expect(buildSignedData({ signer: confused, certificate: a.cert, chain: a.chain, contentDigest })).rejects.toMatchObject({
+      code: 'signature-check-failed',
+      kind: 'unavailable',
+    });
+    // the same key pair on both sides passes
+    await expect(buildSignedData({ signer: a.key, certificate: a.cert, chain: a.chain, contentDigest })).resolves.toBeInstanceOf(Buffer);
   });
 });
 

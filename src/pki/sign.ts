@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createPublicKey, verify } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { OneSealError } from '../errors.js';
@@ -70,8 +70,21 @@ export function signatureAlgorithmIdentifier(signer: DigestSigner): pkijs.Algori
 /**
  * Signs DER "to-be-signed" bytes (a TBSCertificate, TBSCertList, ResponseData or CMS signed attributes):
  * the digest is computed here and only the digest goes to the signer, so the key never has to leave the HSM.
+ *
+ * The signer's answer is verified with its public key before anyone sees it: a signature by another
+ * key (an object handle that went stale with a token reset and now names a different key) or a
+ * corrupted one would otherwise go out as a stamp, certificate or response no validator accepts.
  */
 export async function signTbs(signer: DigestSigner, tbs: Uint8Array): Promise<Uint8Array> {
   const hash = signerHash(signer);
-  return signer.signDigest(hash, digest(hash, tbs));
+  const signature = await signer.signDigest(hash, digest(hash, tbs));
+  const key = createPublicKey({ key: Buffer.from(signer.spki), format: 'der', type: 'spki' });
+  // RSA signers answer PKCS#1 v1.5 (node's default padding), EC signers DER (hsm/types.ts)
+  if (verify(NODE_HASH[hash], tbs, { key, dsaEncoding: 'der' }, signature)) return signature;
+  throw new OneSealError(
+    'signature-check-failed',
+    'unavailable',
+    "The HSM returned a signature that does not verify with the signing key's public key, so nothing was signed. Retry shortly; if it persists, check the HSM and the key behind the seal.",
+    { retryAfter: 5, extra: { component: 'hsm' } },
+  );
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { OneSealError } from '../errors.js';
 import type { DigestSigner, HashAlgorithm } from '../hsm/types.js';
 import { DIGEST_LENGTH } from '../hsm/signature-encoding.js';
-import { HASH_OIDS, signatureAlgorithmIdentifier, signerHash } from '../pki/sign.js';
+import { HASH_OIDS, signatureAlgorithmIdentifier, signerHash, signTbs } from '../pki/sign.js';
 import {
   TAG,
   children,
@@ -122,8 +122,7 @@ export async function buildSignedData(input: SignedDataInput): Promise<Buffer> {
   ];
   // The signature covers the attributes encoded as a SET (tag 0x31), not as the [0] they are stored under.
   const signedAttrs = setOf(attrs);
-  const attrsDigest = createHash(nodeHash(hash)).update(signedAttrs).digest();
-  const signature = await input.signer.signDigest(hash, attrsDigest);
+  const signature = await signTbs(input.signer, signedAttrs);
   signedAttrs[0] = TAG.CTX0;
 
   const signerInfo = sequence(
