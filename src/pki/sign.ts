@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, verify } from 'node:crypto';
+import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { OneSealError } from '../errors.js';
@@ -67,6 +67,15 @@ export function signatureAlgorithmIdentifier(signer: DigestSigner): pkijs.Algori
     : new pkijs.AlgorithmIdentifier({ algorithmId: scheme.oid });
 }
 
+/** Importing a key costs several times its verification; the HSM hands out one spki array per key. */
+const publicKeys = new WeakMap<Uint8Array, KeyObject>();
+
+function publicKeyOf(signer: DigestSigner): KeyObject {
+  let key = publicKeys.get(signer.spki);
+  if (!key) publicKeys.set(signer.spki, (key = createPublicKey({ key: Buffer.from(signer.spki), format: 'der', type: 'spki' })));
+  return key;
+}
+
 /**
  * Signs DER "to-be-signed" bytes (a TBSCertificate, TBSCertList, ResponseData or CMS signed attributes):
  * the digest is computed here and only the digest goes to the signer, so the key never has to leave the HSM.
@@ -78,7 +87,7 @@ export function signatureAlgorithmIdentifier(signer: DigestSigner): pkijs.Algori
 export async function signTbs(signer: DigestSigner, tbs: Uint8Array): Promise<Uint8Array> {
   const hash = signerHash(signer);
   const signature = await signer.signDigest(hash, digest(hash, tbs));
-  const key = createPublicKey({ key: Buffer.from(signer.spki), format: 'der', type: 'spki' });
+  const key = publicKeyOf(signer);
   // RSA signers answer PKCS#1 v1.5 (node's default padding), EC signers DER (hsm/types.ts)
   if (verify(NODE_HASH[hash], tbs, { key, dsaEncoding: 'der' }, signature)) return signature;
   throw new OneSealError(
