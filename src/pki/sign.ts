@@ -18,6 +18,9 @@ const NODE_HASH: Record<HashAlgorithm | 'SHA-1', string> = {
   'SHA-512': 'sha512',
 };
 
+/** Node's name for a hash algorithm. */
+export const nodeHash = (hash: HashAlgorithm | 'SHA-1'): string => NODE_HASH[hash];
+
 export function digest(hash: HashAlgorithm | 'SHA-1', data: Uint8Array): Uint8Array {
   return new Uint8Array(createHash(NODE_HASH[hash]).update(data).digest());
 }

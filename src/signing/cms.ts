@@ -33,9 +33,6 @@ const OID = {
   signatureTimeStampToken: oid('1.2.840.113549.1.9.16.2.14'),
 };
 
-/** Node's name for a hash algorithm. */
-export const nodeHash = (hash: HashAlgorithm): string => hash.replace('-', '').toLowerCase();
-
 /** Digest AlgorithmIdentifier without parameters (RFC 5754 §2: absent is the preferred form). */
 const digestAlgorithmId = (hash: HashAlgorithm): Buffer => sequence(oid(HASH_OIDS[hash]));
 
