@@ -3,11 +3,12 @@
  * Whoever can write the database can rewrite the log and re-hash it consistently; they cannot sign,
  * so a signed head pins every entry up to its seq.
  */
-import { createHash, verify, X509Certificate } from 'node:crypto';
+import { verify, X509Certificate } from 'node:crypto';
 import type { Knex } from 'knex';
 import { OneSealError } from '../errors.js';
 import type { DigestSigner } from '../hsm/types.js';
 import { assertSignerOwns, toCertificate } from '../pki/der.js';
+import { signTbs } from '../pki/sign.js';
 import {
   auditRowsAfter,
   getAuditTip,
@@ -70,8 +71,8 @@ export async function signAuditHead(
   }
   if (check.lastSeq === 0) return undefined;
   const unsigned = { seq: check.lastSeq, hash: check.lastHash, signedAt: now.toISOString() };
-  const digest = createHash('sha256').update(auditHeadStatement(unsigned)).digest();
-  const signature = Buffer.from(await deps.signer.signDigest('SHA-256', digest)).toString('base64');
+  // SHA-256 whatever the key: that is what verifiers of heads (signatureValid below) compute
+  const signature = Buffer.from(await signTbs(deps.signer, auditHeadStatement(unsigned), 'SHA-256')).toString('base64');
   const head: AuditHeadRecord = { ...unsigned, signature, keyRole: AUDIT_HEAD_KEY_ROLE };
   if (await insertAuditHead(deps.db, head)) return { head, created: true };
   // Another signer (a second instance) signed the same tip a moment earlier; its head stands.

@@ -82,13 +82,13 @@ function publicKeyOf(signer: DigestSigner): KeyObject {
 /**
  * Signs DER "to-be-signed" bytes (a TBSCertificate, TBSCertList, ResponseData or CMS signed attributes):
  * the digest is computed here and only the digest goes to the signer, so the key never has to leave the HSM.
+ * `hash` defaults to the one paired with the key; a format that fixes its own (audit heads) passes it.
  *
  * The signer's answer is verified with its public key before anyone sees it: a signature by another
  * key (an object handle that went stale with a token reset and now names a different key) or a
  * corrupted one would otherwise go out as a stamp, certificate or response no validator accepts.
  */
-export async function signTbs(signer: DigestSigner, tbs: Uint8Array): Promise<Uint8Array> {
-  const hash = signerHash(signer);
+export async function signTbs(signer: DigestSigner, tbs: Uint8Array, hash = signerHash(signer)): Promise<Uint8Array> {
   const signature = await signer.signDigest(hash, digest(hash, tbs));
   const key = publicKeyOf(signer);
   // RSA signers answer PKCS#1 v1.5 (node's default padding), EC signers DER (hsm/types.ts)
