@@ -77,7 +77,14 @@ describe('EU DSS corpus (EXPECTED.tsv)', () => {
     expect(main.coversWholeDocument).toBe(false);
     expect(main.level).toBe('B-LTA');
     expect(main.modifications.length).toBeGreaterThan(0);
-    expect(new Set(main.modifications.map((m) => m.kind))).toEqual(new Set(main.modifications.map((m) => m.kind).filter((k) => k === 'ltv' || k === 'metadata' || k === 'signatures')));
+    // Only LTV data and document time-stamps came after it (the last time-stamper also set the form's
+    // default appearance, a form-filling change), and the report says so in words.
+    expect(main.modifications.every((m) => m.permitted)).toBe(true);
+    expect(new Set(main.modifications.map((m) => m.kind))).toEqual(new Set(['validation-data', 'doc-timestamp', 'form-resources']));
+    expect(main.modifications.filter((m) => m.kind !== 'form-resources').every((m) => m.level === 'lta-updates')).toBe(true);
+    expect(main.coverage).toMatchObject({ revision: main.revision, revisions: lta.revisions, laterLevel: 'form-filling' });
+    expect(main.coverage!.message.en).toMatch(new RegExp(`^covers revision ${main.revision! + 1} of ${lta.revisions}; revision ${main.revision! + 2} adds validation data only`));
+    expect(main.coverage!.message.zh).toContain(`覆盖第 ${main.revision! + 1} 个修订版本（共 ${lta.revisions} 个）`);
     expect(lta.signatures.filter((s) => s.kind === 'doc-timestamp').every((s) => s.timestamp?.intact)).toBe(true);
   });
 });

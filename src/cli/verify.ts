@@ -3,17 +3,17 @@ import { loadConfig } from '../config.js';
 import { pemToDer } from '../pki/der.js';
 import { ownVerifyOptions } from '../pki/verification.js';
 import { openStore } from '../store/db.js';
-import { verifyPdf } from '../verify/index.js';
+import { verifyPdf, type Verdict } from '../verify/index.js';
 import { textReport } from '../verify/text-report.js';
 import { printResult, UsageError, type Command } from './command.js';
 
-/** Exit codes the issue fixes: 0 valid, 1 invalid, 3 indeterminate (2 is usage and I/O). */
-const EXIT = { valid: 0, invalid: 1, indeterminate: 3 } as const;
+/** 0 valid; 1 invalid, or not sealed (no seal signature, time-stamps at most); 3 indeterminate; 2 is usage and I/O. */
+const EXIT: Record<Verdict, number> = { valid: 0, invalid: 1, 'not-sealed': 1, indeterminate: 3 };
 
 export const verify: Command = {
   name: 'verify',
   usage: 'FILE [--trust PEM]… [--json]',
-  summary: 'verify a PDF\'s signatures: exit 0 valid, 1 invalid, 3 indeterminate',
+  summary: "verify a PDF's seal signatures: exit 0 valid, 1 invalid or not sealed, 3 indeterminate",
   positionals: 1,
   options: { trust: { type: 'string', multiple: true } },
   async run(ctx) {

@@ -1,13 +1,26 @@
 /**
- * Which later changes a signature permits: DocMDP P1/P2/P3 for certification signatures, FieldMDP
- * locks, and for plain approval signatures the PAdES baseline (LTV data, more signatures, form
- * filling, annotations that do not cover anything). "Allowed" additions that overlay existing
- * annotations or signature appearances are rejected (evil annotation / sneaky signature attacks).
+ * Which later changes a signature permits. A policy composes small rules: revision rules explain
+ * what each incremental update changed (src/verify/diff/rules), permission rules decide, for one
+ * signature, whether each of those changes is one it allows — DocMDP P1/P2/P3 for certification
+ * signatures, FieldMDP locks, and for approval signatures the PAdES baseline (LTV data, signatures,
+ * form filling, annotations that cover nothing). Overlays are refused whatever the level allows
+ * (evil annotation and sneaky signature attacks).
+ *
+ * A policy is plain code: a caller (a worker thread included) passes STANDARD_POLICY, STRICT_POLICY
+ * or its own composition to verifyPdf.
  */
 import { PdfDict, PdfName, PdfString, type PdfValue } from '../pdf/objects.js';
 import type { PdfReader } from '../pdf/reader.js';
-import { rectsOverlap, type ChangeKind, type Modification, type Rect } from './diff.js';
-import { detail, reason, type Reason } from './reasons.js';
+import type { RevisionRule } from './diff/context.js';
+import { levelRank, type Change, type ModificationLevel, type Placement, type Rect } from './diff/levels.js';
+import { rectsOverlap } from './diff/objects.js';
+import { catalogRule } from './diff/rules/catalog.js';
+import { dssRule } from './diff/rules/dss.js';
+import { formRule } from './diff/rules/form.js';
+import { documentInfoRule, xmpRule } from './diff/rules/metadata.js';
+import { pagesRule } from './diff/rules/pages.js';
+import { structureTreeRule } from './diff/rules/structure-tree.js';
+import type { Bilingual } from './reasons.js';
 
 export interface FieldLock {
   action: 'All' | 'Include' | 'Exclude';
@@ -18,6 +31,28 @@ export interface Permissions {
   /** DocMDP level when this is a certification signature. */
   docMdp?: 1 | 2 | 3;
   locks: FieldLock[];
+}
+
+/** What the signed revision shows, for overlap checks. */
+export interface SignedView {
+  /** Visible annotations and widgets per page. */
+  annotations(page: number): Rect[];
+  /** Boxes of the visible text per page. */
+  text(page: number): Rect[];
+}
+
+/** Visible additions already judged for this signature, so later ones cannot stack on them. */
+export interface JudgeState {
+  added: Placement[];
+}
+
+/** Why a change is not permitted for this signature, or undefined when this rule has no objection. */
+export type PermissionRule = (change: Change, perms: Permissions, view: SignedView, state: JudgeState) => Bilingual | undefined;
+
+export interface DiffPolicy {
+  /** Explain each revision; order matters (the form rule tells the page rule about new widgets). */
+  revisionRules: readonly RevisionRule[];
+  permissionRules: readonly PermissionRule[];
 }
 
 function names(reader: PdfReader, v: PdfValue | undefined): string[] {
@@ -59,56 +94,93 @@ export function readPermissions(reader: PdfReader, sigDict: PdfDict, field?: Pdf
   return out;
 }
 
-function allowedKinds(p: Permissions): Set<ChangeKind> {
-  const kinds = new Set<ChangeKind>(['metadata', 'ltv']);
-  if (p.docMdp === 1) return kinds;
-  kinds.add('signatures');
-  kinds.add('form-fill');
-  if (p.docMdp === undefined || p.docMdp === 3) kinds.add('annotations');
-  return kinds;
+/** The highest level a signature permits. */
+export function ceiling(p: Permissions): ModificationLevel {
+  if (p.docMdp === 1) return 'lta-updates';
+  if (p.docMdp === 2) return 'form-filling';
+  return 'annotations';
 }
+
+const CEILING_WORDS: Record<ModificationLevel, Bilingual> = {
+  none: { zh: '', en: '' },
+  'lta-updates': { zh: '认证签名（DocMDP P1）不允许任何修改', en: 'the certification signature (DocMDP P1) allows no changes' },
+  'form-filling': { zh: '认证签名（DocMDP P2）只允许填写表单和签名', en: 'the certification signature (DocMDP P2) allows form filling and signing only' },
+  annotations: { zh: '签名不允许这种修改', en: 'no signature allows this change' },
+  other: { zh: '', en: '' },
+};
+
+export const withinLevel: PermissionRule = (change, perms) => {
+  const max = ceiling(perms);
+  if (levelRank(change.level) <= levelRank(max)) return undefined;
+  return change.level === 'other' ? CEILING_WORDS.annotations : CEILING_WORDS[max];
+};
 
 function isLocked(locks: FieldLock[], field: string): boolean {
   return locks.some((l) => (l.action === 'All' ? true : l.action === 'Include' ? l.fields.includes(field) : !l.fields.includes(field)));
 }
 
+export const fieldLocks: PermissionRule = (change, perms) => {
+  if (change.fieldName === undefined || change.validWhenLocked || !isLocked(perms.locks, change.fieldName)) return undefined;
+  return { zh: `字段“${change.fieldName}”已被签名锁定（FieldMDP）`, en: `the field "${change.fieldName}" is locked by the signature (FieldMDP)` };
+};
+
 /**
- * Judges the modifications made after a signature. `existingRects` are the annotations present in
- * the signed revision, per page; a new annotation or signature appearance over one of them is an
- * overlay, whatever the permissions say. `textRects(page)` gives the signed revision's text: a new
- * annotation over it hides or changes what was signed (evil annotation attack). New signature
- * appearances may sit on text — seals are stamped over the signatory's name — but not on other
- * signatures or annotations.
+ * Visible additions may not cover what the signed revision shows as annotations or widgets, nor
+ * each other; annotations (and appearances no signature of their revision vouches for) may not
+ * cover signed text either. A seal signed in its own revision may sit on text — seals are stamped
+ * over the signatory's name — except on a certified document, where that is the sneaky signature
+ * attack.
  */
-export function judgeModifications(
-  mods: Modification[],
-  perms: Permissions,
-  existingRects: Map<number, Rect[]>,
-  textRects: (page: number) => Rect[],
-): Reason[] {
-  const allowed = allowedKinds(perms);
-  const problems: string[] = [];
-  const added: { page: number; rect: Rect }[] = [];
-  for (const m of mods) {
-    if (!allowed.has(m.kind)) {
-      problems.push(`revision ${m.revision}: ${m.details}`);
-      continue;
-    }
-    if (m.kind === 'form-fill' && m.fieldName !== undefined && isLocked(perms.locks, m.fieldName)) {
-      problems.push(`revision ${m.revision}: locked field "${m.fieldName}" changed`);
-      continue;
-    }
-    if ((m.kind === 'annotations' || m.kind === 'signatures') && m.rect && m.page !== undefined) {
-      const over = (existingRects.get(m.page) ?? []).some((r) => rectsOverlap(r, m.rect!)) || added.some((a) => a.page === m.page && rectsOverlap(a.rect, m.rect!));
-      if (over) problems.push(`revision ${m.revision}: ${m.details}, overlapping an existing annotation or signature`);
-      else if (m.kind === 'annotations' && textRects(m.page).some((r) => rectsOverlap(r, m.rect!))) {
-        problems.push(`revision ${m.revision}: ${m.details}, covering signed text`);
-      }
-      added.push({ page: m.page, rect: m.rect });
-    }
+export const noOverlays: PermissionRule = (change, perms, view, state) => {
+  let problem: Bilingual | undefined;
+  const seal = change.kind === 'signature' && change.signature?.covered === true && perms.docMdp === undefined;
+  for (const p of change.placements ?? []) {
+    const coversAnnotation = view.annotations(p.page).some((r) => rectsOverlap(r, p.rect)) || state.added.some((a) => a.page === p.page && rectsOverlap(a.rect, p.rect));
+    if (coversAnnotation) problem ??= { zh: '它盖住了已签的注释、表单域或签名', en: 'it covers a signed annotation, form field or signature' };
+    else if (!seal && view.text(p.page).some((r) => rectsOverlap(r, p.rect))) problem ??= { zh: '它盖住了已签的文字', en: 'it covers signed text' };
+    state.added.push(p);
   }
-  if (problems.length === 0) return [];
-  const shown = problems.slice(0, 5).join('; ') + (problems.length > 5 ? `; … (${problems.length} in all)` : '');
-  const level = perms.docMdp ? ` (DocMDP P${perms.docMdp})` : '';
-  return [reason('MODIFIED_AFTER_SIGNING', detail(`不允许的修改${level}：${shown}`, `Not permitted${level}: ${shown}.`))];
+  return problem;
+};
+
+/** pyHanko's rule: a certified document may gain invisible signatures, or signatures in fields the certifier prepared, only. */
+export const noNewVisibleSignatureAfterCertification: PermissionRule = (change, perms) => {
+  if (perms.docMdp === undefined || change.kind !== 'signature' || !change.signature?.newField || !change.signature.visible) return undefined;
+  return { zh: '认证文档之后只允许不可见的签名或签入预置的签名域', en: 'after a certification signature only invisible signatures or signatures in prepared fields are allowed' };
+};
+
+export const REVISION_RULES: readonly RevisionRule[] = [catalogRule, documentInfoRule, xmpRule, dssRule, formRule, pagesRule, structureTreeRule];
+
+/**
+ * The default. After a certification signature a new visible seal is accepted when the signature
+ * of its own revision signs it and it covers neither signed text nor annotations.
+ */
+export const STANDARD_POLICY: DiffPolicy = {
+  revisionRules: REVISION_RULES,
+  permissionRules: [withinLevel, fieldLocks, noOverlays],
+};
+
+/** pyHanko's stricter reading: no new visible signature field at all after a certification signature. */
+export const STRICT_POLICY: DiffPolicy = {
+  revisionRules: REVISION_RULES,
+  permissionRules: [withinLevel, fieldLocks, noNewVisibleSignatureAfterCertification, noOverlays],
+};
+
+export interface JudgedChange {
+  change: Change;
+  /** Why it is not permitted; undefined when it is. */
+  refusal?: Bilingual;
+}
+
+/** Judges every later change for one signature, in revision order. */
+export function judgeChanges(changes: readonly Change[], perms: Permissions, view: SignedView, policy: DiffPolicy): JudgedChange[] {
+  const state: JudgeState = { added: [] };
+  return changes.map((change) => {
+    let refusal: Bilingual | undefined;
+    for (const rule of policy.permissionRules) {
+      const r = rule(change, perms, view, state);
+      refusal ??= r;
+    }
+    return { change, refusal };
+  });
 }

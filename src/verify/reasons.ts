@@ -10,6 +10,8 @@ export type ReasonCode =
   | 'DIGEST_MISMATCH'
   | 'SIGNATURE_INVALID'
   | 'SIGNER_CERT_MISMATCH'
+  | 'SIGNER_NOT_SEAL'
+  | 'SIGNER_KEY_USAGE'
   | 'CERT_REVOKED'
   | 'CERT_EXPIRED'
   | 'NO_TRUST_ANCHOR'
@@ -36,6 +38,7 @@ export const FATAL: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
   'DIGEST_MISMATCH',
   'SIGNATURE_INVALID',
   'SIGNER_CERT_MISMATCH',
+  'SIGNER_NOT_SEAL',
   'CERT_REVOKED',
   'TIMESTAMP_MISMATCH',
   'MODIFIED_AFTER_SIGNING',
@@ -77,6 +80,14 @@ const BASE: Record<ReasonCode, Bilingual> = {
   SIGNER_CERT_MISMATCH: {
     zh: '签名者证书缺失，或与签名中绑定的证书不一致。',
     en: 'The signer certificate is missing or is not the one the signature binds to.',
+  },
+  SIGNER_NOT_SEAL: {
+    zh: '签名者证书是时间戳服务或 OCSP 服务的证书，不是印章证书：这不是签章。',
+    en: 'The signer certificate belongs to a time-stamping or OCSP service, not to a seal: this is not a seal signature.',
+  },
+  SIGNER_KEY_USAGE: {
+    zh: '签名者证书不是用于签署文档的终端证书（它是 CA 证书，或其密钥用途不含数字签名和不可否认），无法确认这是签章。',
+    en: 'The signer certificate is not an end-entity certificate for signing documents (it is a CA certificate, or its key usage has neither digitalSignature nor nonRepudiation), so this cannot be confirmed as a seal.',
   },
   CERT_REVOKED: {
     zh: '签名者证书在签名时间之前已被吊销。',

@@ -1,10 +1,17 @@
 /**
- * The verification report: one entry per signature and a document verdict that is the worst of them.
+ * The verification report: one entry per signature or document time-stamp, and a document verdict.
+ * A document is valid only when at least one seal signature validates and every entry does;
+ * document time-stamps prove when bytes existed, never that anyone approved them.
  */
-import type { ChangeKind } from './diff.js';
+import type { ChangeKind, ModificationLevel } from './diff/levels.js';
 import { FATAL, type Bilingual, type Reason, type ReasonCode } from './reasons.js';
 
-export type Verdict = 'valid' | 'invalid' | 'indeterminate';
+/**
+ * valid · invalid (broken, tampered, or changed after signing in a way not permitted) ·
+ * indeterminate (intact, but trust or revocation could not be established) ·
+ * not-sealed (no seal signature at all: unsigned, or document time-stamps only).
+ */
+export type Verdict = 'valid' | 'invalid' | 'indeterminate' | 'not-sealed';
 
 export interface SignerSummary {
   subject: string;
@@ -16,12 +23,37 @@ export interface SignerSummary {
   creditCode?: string;
 }
 
+export interface ModificationReport {
+  /** 0-based index of the revision that made the change. */
+  revision: number;
+  level: ModificationLevel;
+  kind: ChangeKind;
+  /** What changed, in words ("revision 2 changed the appearance of …"). */
+  message: Bilingual;
+  /** Whether this signature permits it (its DocMDP level, FieldMDP locks, overlay rules). */
+  permitted: boolean;
+  /** Why not, when it is not permitted. */
+  refusal?: Bilingual;
+}
+
+export interface Coverage {
+  /** 0-based index of the revision whose end the signature covers, and how many revisions the file has. */
+  revision: number;
+  revisions: number;
+  /** The highest level of what came after ('none' when the signature covers the whole document). */
+  laterLevel: ModificationLevel;
+  /** "covers revision 1 of 2; revision 2 adds validation data only". */
+  message: Bilingual;
+}
+
 export interface SignatureReport {
   fieldName: string;
+  /** A signature (a seal when its certificate is a signing certificate) or a document time-stamp. */
   kind: 'signature' | 'doc-timestamp';
   subFilter?: string;
   verdict: Verdict;
   reasons: Reason[];
+  /** Who signed: for signatures only. A document time-stamp names its TSA under `timestamp.tsa`, never here. */
   signer?: SignerSummary;
   /** The signing time the signer claims (/M or the signing-time attribute); not proof of anything. */
   signingTime?: string;
@@ -32,12 +64,14 @@ export interface SignatureReport {
   /** The revision (0-based) whose end the signature covers. */
   revision?: number;
   coversWholeDocument: boolean;
-  modifications: { revision: number; kind: ChangeKind; details: string }[];
+  coverage?: Coverage;
+  /** Everything later revisions changed, each judged for this signature. */
+  modifications: ModificationReport[];
   docMdp?: 1 | 2 | 3;
 }
 
 export interface Finding {
-  code: ReasonCode | 'SIGNATURE_REMOVED' | 'SHARED_SIGNATURE' | 'TRAILING_DATA' | 'DAMAGED_XREF';
+  code: ReasonCode | 'SIGNATURE_REMOVED' | 'SHARED_SIGNATURE' | 'TRAILING_DATA' | 'DAMAGED_XREF' | 'NO_SEAL_SIGNATURE';
   message: Bilingual;
 }
 
@@ -46,6 +80,8 @@ export interface Report {
   signatures: SignatureReport[];
   findings: Finding[];
   revisions: number;
+  /** Seal signatures among `signatures` (document time-stamps and TSA-made signatures are not seals). */
+  seals: number;
 }
 
 export function verdictOf(reasons: Reason[]): Verdict {
@@ -53,17 +89,20 @@ export function verdictOf(reasons: Reason[]): Verdict {
   return reasons.length > 0 ? 'indeterminate' : 'valid';
 }
 
-const RANK: Record<Verdict, number> = { valid: 0, indeterminate: 1, invalid: 2 };
+/** A seal signature: a CMS signature whose signer is not a time-stamping or OCSP service. */
+export const isSeal = (s: SignatureReport): boolean => s.kind === 'signature' && !s.reasons.some((r) => r.code === 'SIGNER_NOT_SEAL');
+
+const RANK: Record<Verdict, number> = { valid: 0, indeterminate: 1, 'not-sealed': 2, invalid: 3 };
 
 /** Findings that make a document invalid whatever its signatures say. */
-const FATAL_FINDINGS = new Set<Finding['code']>(['NOT_SIGNED', 'SIGNATURE_REMOVED', 'SHARED_SIGNATURE']);
+const FATAL_FINDINGS = new Set<Finding['code']>(['SIGNATURE_REMOVED', 'SHARED_SIGNATURE']);
 
 /**
- * The worst verdict of the signatures. A document without signatures is invalid (it proves nothing),
- * as is one where a signature was removed or one signature value is shown by several fields (a
- * second field can display a signature where its signer never put it).
+ * Invalid when a signature was removed, one signature value is shown by several fields, or any entry
+ * is invalid; not sealed when no seal signature exists; otherwise the worst entry.
  */
 export function documentVerdict(signatures: SignatureReport[], findings: Finding[]): Verdict {
-  if (signatures.length === 0 || findings.some((f) => FATAL_FINDINGS.has(f.code))) return 'invalid';
+  if (findings.some((f) => FATAL_FINDINGS.has(f.code)) || signatures.some((s) => s.verdict === 'invalid')) return 'invalid';
+  if (!signatures.some(isSeal)) return 'not-sealed';
   return signatures.map((s) => s.verdict).reduce((a, b) => (RANK[b] > RANK[a] ? b : a), 'valid');
 }
