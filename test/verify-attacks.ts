@@ -66,14 +66,14 @@ function setByteRange(pdf: Uint8Array, values: (number | string)[]): Uint8Array 
 }
 
 /** Appends one incremental update made by `edit`. */
-function update(pdf: Uint8Array, edit: (reader: PdfReader, writer: IncrementalWriter) => void): Uint8Array {
+export function update(pdf: Uint8Array, edit: (reader: PdfReader, writer: IncrementalWriter) => void): Uint8Array {
   const reader = PdfReader.load(pdf);
   const writer = new IncrementalWriter(reader);
   edit(reader, writer);
   return Buffer.concat([pdf, writer.build().tail]);
 }
 
-function firstPage(reader: PdfReader): { ref: PdfRef; dict: PdfDict } {
+export function firstPage(reader: PdfReader): { ref: PdfRef; dict: PdfDict } {
   const p = reader.pages()[0];
   if (!p) throw new Error('the PDF has no pages');
   return { ref: p.ref, dict: p.dict };
