@@ -55,12 +55,12 @@ export async function signRevision(pdf: Uint8Array, seal: Seal, edit: (reader: P
 }
 
 /** Appends an update that is only a cross-reference section and a trailer: no object at all. */
-function appendXrefOnly(pdf: Uint8Array, entries: Map<number, number>, trailer: Record<string, string> = {}): Buffer {
+export function appendXrefOnly(pdf: Uint8Array, entries: Map<number, number>, trailer: Record<string, string> = {}, generation = 0): Buffer {
   const reader = PdfReader.load(pdf);
   const last = reader.revisions.at(-1)!;
   const start = pdf.length + 1;
   let xref = 'xref\n0 1\n0000000000 65535 f \n';
-  for (const [num, offset] of entries) xref += `${num} 1\n${String(offset).padStart(10, '0')} 00000 n \n`;
+  for (const [num, offset] of entries) xref += `${num} 1\n${String(offset).padStart(10, '0')} ${String(generation).padStart(5, '0')} n \n`;
   const root = trailer.Root ?? `${(reader.trailer.get('Root') as PdfRef).num} 0 R`;
   const info = reader.trailer.get('Info');
   const fields = { Size: String(reader.size), Root: root, ...(info instanceof PdfRef ? { Info: `${info.num} 0 R` } : {}), Prev: String(last.startxref) };
