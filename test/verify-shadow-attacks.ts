@@ -40,17 +40,35 @@ const appearance = (ops: string, w = 150, h = 60): PdfStream =>
 
 const PAID = 'q 1 1 1 rg 0 0 150 60 re f 0 0.6 0 rg 10 10 130 40 re f Q';
 
-/** An incremental revision signed by `seal`, whose objects `edit` writes (it gets the new signature dictionary). */
-export async function signRevision(pdf: Uint8Array, seal: Seal, edit: (reader: PdfReader, writer: IncrementalWriter, sigRef: PdfRef) => void): Promise<Buffer> {
+/** What goes into a signature dictionary's /Contents: a CMS by a seal, a time-stamp token, anything a test needs. */
+export interface ContentsMaker {
+  /** The signature dictionary, with placeholders (signatureDict or docTimeStampDict with this size). */
+  dict: PdfDict;
+  hash: 'sha256' | 'sha384';
+  /** The DER for /Contents, given the digest of the byte range. */
+  contents(digest: Buffer): Promise<Uint8Array>;
+}
+
+/** A CMS signature by `seal` (by a TSA's or OCSP responder's key, too: `seal` is any key with its certificate). */
+export function cmsBy(seal: Seal): ContentsMaker {
+  const contentsSize = signatureContentsSize({ algorithm: seal.key.algorithm, certificate: seal.cert, chain: seal.chain });
+  return {
+    dict: signatureDict({ contentsSize, signingTime: new Date() }),
+    hash: seal.key.algorithm === 'EC-P384' ? 'sha384' : 'sha256',
+    contents: (digest) => buildSignedData({ signer: seal.key, certificate: seal.cert, chain: seal.chain, contentDigest: digest }),
+  };
+}
+
+/** An incremental revision whose /Contents `maker` fills, with objects `edit` writes (it gets the new signature dictionary). */
+export async function signRevision(pdf: Uint8Array, maker: ContentsMaker, edit: (reader: PdfReader, writer: IncrementalWriter, sigRef: PdfRef) => void): Promise<Buffer> {
   const reader = PdfReader.load(pdf);
   const writer = new IncrementalWriter(reader);
-  const contentsSize = signatureContentsSize({ algorithm: seal.key.algorithm, certificate: seal.cert, chain: seal.chain });
-  const sigRef = writer.add(signatureDict({ contentsSize, signingTime: new Date() }));
+  const sigRef = writer.add(maker.dict);
   edit(reader, writer, sigRef);
   const { tail, objectOffsets } = writer.build();
   const slot = prepareSlot(tail, objectOffsets.get(sigRef.num)!, pdf.length);
-  const hash = updateWithTail(createHash(seal.key.algorithm === 'EC-P384' ? 'sha384' : 'sha256').update(pdf), tail, slot);
-  fillContents(tail, slot, await buildSignedData({ signer: seal.key, certificate: seal.cert, chain: seal.chain, contentDigest: hash.digest() }));
+  const hash = updateWithTail(createHash(maker.hash).update(pdf), tail, slot);
+  fillContents(tail, slot, await maker.contents(hash.digest()));
   return Buffer.concat([pdf, tail]);
 }
 
@@ -238,7 +256,7 @@ export const SHADOW_ATTACKS: RevisionBuilder[] = [
 /** The prepared field "Approval" signed by `seal` in a later revision, its appearance written by `rewrite`. */
 function signApproval(rewrite: (reader: PdfReader, w: IncrementalWriter, widget: { ref: PdfRef; dict: PdfDict }) => PdfDict): RevisionBuilder['make'] {
   return (pdf, seal) =>
-    signRevision(pdf, seal, (reader, w, sigRef) => {
+    signRevision(pdf, cmsBy(seal), (reader, w, sigRef) => {
       const widget = widgetOf(reader, 'Approval');
       w.update(widget.ref, rewrite(reader, w, widget).set('V', sigRef));
     });
