@@ -1,12 +1,32 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import * as pkijs from 'pkijs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueLicence, licenceDeps } from '../src/licences/service.js';
+import { timestampRequestFor } from '../src/pki/tsa.js';
+import { getLicencePdf } from '../src/store/licences.js';
+import { docTimeStampDict } from '../src/signing/signature-dict.js';
+import { SAMPLE_DATA } from './licences-samples.js';
+import { makePdf } from './support/pdfs.js';
 import { fixture, openStack, OTHER_SIGNER_PDF, type Stack } from './support/stamp-stack.js';
+import { invisibleSignatureField, signRevision } from './verify-shadow-attacks.js';
+import { makeIndependentSigner } from './verify-victims.js';
 
 let stack: Stack;
 let signedPath: string;
 let signed: Buffer;
 let tamperedPath: string;
+/** A plain PDF whose only "signature" is a document time-stamp from this server's public TSA. */
+let stampedOnly: Buffer;
+let stampedOnlyPath: string;
+
+/** What anyone can do without a key: ask POST /pki/tsa for a token over some bytes. */
+async function tokenFromPublicTsa(digest: Uint8Array): Promise<Uint8Array> {
+  const res = await fetch(`${stack.server.url}/pki/tsa`, { method: 'POST', headers: { 'Content-Type': 'application/timestamp-query' }, body: timestampRequestFor({ digest }) });
+  expect(res.status).toBe(200);
+  const reply = pkijs.TimeStampResp.fromBER(new Uint8Array(await res.arrayBuffer()));
+  return new Uint8Array(reply.timeStampToken!.toSchema().toBER());
+}
 
 beforeAll(async () => {
   stack = await openStack({ ONESEAL_MAX_UPLOAD_MB: '1' });
@@ -24,6 +44,9 @@ beforeAll(async () => {
   tampered[at + 20] ^= 0x01;
   tamperedPath = path.join(stack.dir, 'tampered.pdf');
   writeFileSync(tamperedPath, tampered);
+  stampedOnly = await signRevision(await makePdf(), { dict: docTimeStampDict(16_384), hash: 'sha256', contents: tokenFromPublicTsa }, invisibleSignatureField('Stamp'));
+  stampedOnlyPath = path.join(stack.dir, 'stamped-only.pdf');
+  writeFileSync(stampedOnlyPath, stampedOnly);
 });
 afterAll(async () => {
   await stack?.close();
@@ -68,6 +91,40 @@ describe('oneseal verify', () => {
     expect(JSON.parse(out).signatures[0].reasons.map((r: { code: string }) => r.code)).toContain('NO_TRUST_ANCHOR');
   });
 
+  it("exits 1 NOT SEALED for a document whose only signature is a time-stamp from OneSeal's own public TSA, naming no signer", async () => {
+    const json = await stack.cli(['verify', stampedOnlyPath, '--json']);
+    expect(json.code).toBe(1);
+    const report = JSON.parse(json.out);
+    expect(report).toMatchObject({ verdict: 'not-sealed', seals: 0 });
+    expect(report.findings.map((f: { code: string }) => f.code)).toEqual(['NO_SEAL_SIGNATURE']);
+    expect(report.signatures).toHaveLength(1);
+    expect(report.signatures[0]).toMatchObject({ kind: 'doc-timestamp', verdict: 'valid' });
+    expect(report.signatures[0].signer).toBeUndefined();
+    expect(report.signatures[0].timestamp.tsa).toContain('OneSeal Time-Stamping Authority');
+    const text = await stack.cli(['verify', stampedOnlyPath]);
+    expect(text.code).toBe(1);
+    expect(text.out).toContain('未签章 NOT SEALED');
+    expect(text.out).not.toContain('有效 VALID');
+    expect(text.out).not.toMatch(/签章人: OneSeal Time-Stamping Authority/);
+    expect(text.out).toContain('NO_SEAL_SIGNATURE');
+  });
+
+  it('escapes control characters from certificates and documents in text and JSON output', async () => {
+    const evil = 'Seal\u001b[2J\u001b[31m\u009b31m\u202eLAVNI\n有效 VALID';
+    const forged = path.join(stack.dir, 'evil-name.pdf');
+    writeFileSync(forged, await makeIndependentSigner(evil).sign(Buffer.from(await makePdf())));
+    for (const args of [[], ['--json']]) {
+      const { out } = await stack.cli(['verify', forged, ...args]);
+      expect(out).toContain('Seal');
+      expect(out).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+      if (args.length === 0) {
+        expect(out).toContain('Seal\\u{1b}[2J\\u{1b}[31m\\u{9b}31m\\u{202e}LAVNI\\u{a}有效 VALID');
+        // The name cannot start a line of its own: no forged verdict line.
+        expect(out.split('\n').filter((l) => l.includes('VALID'))).toEqual([expect.stringContaining('signer 签章人: Seal')]);
+      } else expect(JSON.parse(out).signatures[0].signer.commonName).toBe(evil);
+    }
+  });
+
   it('exits 2 for a file that is not a PDF, and for a missing file', async () => {
     const junk = path.join(stack.dir, 'junk.pdf');
     writeFileSync(junk, 'not a pdf at all');
@@ -96,6 +153,18 @@ describe('POST /v1/verifications', () => {
     expect(html).toContain('行政审批专用章');
   });
 
+  it('answers not-sealed for time-stamps only, in JSON and on the readable page, never naming the TSA as signer', async () => {
+    const report = await json(await post(stampedOnly, { 'Content-Type': 'application/pdf' }));
+    expect(report).toMatchObject({ verdict: 'not-sealed', seals: 0 });
+    expect(report.signatures[0].signer).toBeUndefined();
+    const page = await post(stampedOnly, { 'Content-Type': 'application/pdf', Accept: 'text/html' });
+    const html = await page.text();
+    expect(html).toContain('<h1 class="not-sealed">未签章 · not sealed</h1>');
+    expect(html).toContain('0 个签章 seal signature(s) · 1 个文档时间戳 document time-stamp(s)');
+    expect(html).not.toMatch(/签章人: OneSeal Time-Stamping Authority/);
+    expect(html).not.toContain('class="valid"');
+  });
+
   it('reports a tampered copy as invalid', async () => {
     const res = await post(readFileSync(tamperedPath), { 'Content-Type': 'application/pdf' });
     expect((await json(res)).verdict).toBe('invalid');
@@ -121,5 +190,25 @@ describe('POST /v1/verifications', () => {
     const limited = burst.find((r) => r.status === 429)!;
     expect(limited.headers.get('content-type')).toContain('application/problem+json');
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+});
+
+describe('POST /v/{id}/check', () => {
+  it('tells a time-stamped file without a seal apart from the licence: not genuine, no seal, no TSA named', async () => {
+    const licence = await issueLicence(licenceDeps(stack.services), { type: 'business-licence', data: SAMPLE_DATA['business-licence'] }, 'test');
+    const check = async (file: Buffer, lang: string): Promise<string> => {
+      const form = new FormData();
+      form.append('file', new Blob([file], { type: 'application/pdf' }), 'licence.pdf');
+      const res = await fetch(`${stack.server.url}/v/${licence.id}/check?lang=${lang}`, { method: 'POST', body: form });
+      expect(res.status).toBe(200);
+      return res.text();
+    };
+    for (const [lang, noSeal] of [['zh', '文件没有电子签章（时间戳只证明时间，不是签章）'], ['en', 'The file carries no electronic seal (a time-stamp proves a time, it is not a seal)']] as const) {
+      const page = await check(stampedOnly, lang);
+      expect(page).toContain(noSeal);
+      expect(page).not.toContain('OneSeal Time-Stamping Authority');
+    }
+    const genuine = await check((await getLicencePdf(stack.services.store.db, licence.id))!, 'en');
+    expect(genuine).toContain('Electronic seal signature verifies');
   });
 });

@@ -5,9 +5,7 @@
  * key is no seal either, and no report names a TSA as a signer.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PdfDict, PdfRef, PdfString, name, type PdfValue } from '../src/pdf/objects.js';
-import type { PdfReader } from '../src/pdf/reader.js';
-import type { IncrementalWriter } from '../src/pdf/writer.js';
+import { PdfDict, name } from '../src/pdf/objects.js';
 import { issueCertificate } from '../src/pki/certificates.js';
 import { createTimeStampToken } from '../src/pki/tsa.js';
 import { contentsPlaceholder, byteRangePlaceholder } from '../src/signing/placeholder.js';
@@ -18,7 +16,7 @@ import { textReport } from '../src/verify/text-report.js';
 import { makeTestPki, type TestPki } from './signing-fixtures.js';
 import { makePdf } from './support/pdfs.js';
 import { openTestHsm, type TestToken } from './support/token.js';
-import { cmsBy, signRevision, type ContentsMaker, type Seal } from './verify-shadow-attacks.js';
+import { cmsBy, invisibleSignatureField, signRevision, type ContentsMaker, type Seal } from './verify-shadow-attacks.js';
 
 let token: TestToken;
 let pki: TestPki;
@@ -32,22 +30,6 @@ afterAll(async () => {
 });
 
 const trusted = () => ({ trustAnchors: [pki.root.cert], ownCa: { revocationLookup: () => ({ status: 'good' as const }) } });
-
-/** Puts the new signature dictionary into a new invisible signature field on page 1. */
-function invisibleField(fieldName: string) {
-  return (reader: PdfReader, w: IncrementalWriter, sigRef: PdfRef): void => {
-    const page = reader.pages()[0]!;
-    const field = w.add(
-      new PdfDict({ Type: name('Annot'), Subtype: name('Widget'), FT: name('Sig'), T: PdfString.text(fieldName), V: sigRef, Rect: [0, 0, 0, 0], F: 132, P: page.ref }),
-    );
-    const catalog = reader.catalog().clone();
-    const form = reader.resolve(catalog.get('AcroForm'));
-    const fields = form instanceof PdfDict ? (reader.resolve(form.get('Fields')) as PdfValue[]) : [];
-    w.update(reader.trailer.get('Root') as PdfRef, catalog.set('AcroForm', new PdfDict({ Fields: [...fields, field], SigFlags: 3 })));
-    const annots = reader.resolve(page.dict.get('Annots'));
-    w.update(page.ref, page.dict.clone().set('Annots', [...(Array.isArray(annots) ? annots : []), field]));
-  };
-}
 
 /** A token from the test TSA over the byte range, in a dictionary of the given /Type and /SubFilter. */
 function timestampAs(type: 'DocTimeStamp' | 'Sig', subFilter: string): ContentsMaker {
@@ -73,7 +55,7 @@ describe('time-stamps are not seals', () => {
     ['a /Type /Sig dictionary with /SubFilter /ETSI.RFC3161', 'Sig', 'ETSI.RFC3161'],
     ['a /Type /DocTimeStamp dictionary with another /SubFilter', 'DocTimeStamp', 'adbe.pkcs7.detached'],
   ] as const)('%s alone: NOT SEALED, never valid, the TSA never a signer', async (_label, type, subFilter) => {
-    const pdf = await signRevision(await makePdf(), timestampAs(type, subFilter), invisibleField('Stamp'));
+    const pdf = await signRevision(await makePdf(), timestampAs(type, subFilter), invisibleSignatureField('Stamp'));
     const r = await verifyPdf(pdf, trusted());
     expect(r.verdict).toBe('not-sealed');
     expect(r.seals).toBe(0);
@@ -89,8 +71,8 @@ describe('time-stamps are not seals', () => {
   });
 
   it('two time-stamps are still not sealed', async () => {
-    const once = await signRevision(await makePdf(), timestampAs('DocTimeStamp', 'ETSI.RFC3161'), invisibleField('Stamp1'));
-    const twice = await signRevision(once, timestampAs('DocTimeStamp', 'ETSI.RFC3161'), invisibleField('Stamp2'));
+    const once = await signRevision(await makePdf(), timestampAs('DocTimeStamp', 'ETSI.RFC3161'), invisibleSignatureField('Stamp1'));
+    const twice = await signRevision(once, timestampAs('DocTimeStamp', 'ETSI.RFC3161'), invisibleSignatureField('Stamp2'));
     const r = await verifyPdf(twice, trusted());
     expect(r.verdict).toBe('not-sealed');
     expect(r.signatures.map((s) => [s.kind, s.verdict])).toEqual([
@@ -101,7 +83,7 @@ describe('time-stamps are not seals', () => {
 
   it('a time-stamp token put where a CMS signature belongs (adbe.pkcs7.detached) is invalid and names no signer', async () => {
     const maker = timestampAs('Sig', 'adbe.pkcs7.detached');
-    const pdf = await signRevision(await makePdf(), maker, invisibleField('Fake'));
+    const pdf = await signRevision(await makePdf(), maker, invisibleSignatureField('Fake'));
     const r = await verifyPdf(pdf, trusted());
     expect(r.verdict).toBe('invalid');
     const codes = r.signatures[0]!.reasons.map((x) => x.code);
@@ -112,7 +94,7 @@ describe('time-stamps are not seals', () => {
   });
 
   it('a real CMS signature over the document made with the TSA key is no seal: invalid, SIGNER_NOT_SEAL', async () => {
-    const pdf = await signRevision(await makePdf(), cmsBy(tsaSeal()), invisibleField('ByTheTsa'));
+    const pdf = await signRevision(await makePdf(), cmsBy(tsaSeal()), invisibleSignatureField('ByTheTsa'));
     const r = await verifyPdf(pdf, trusted());
     const s = r.signatures[0]!;
     expect(s.reasons.map((x) => x.code)).toEqual(['SIGNER_NOT_SEAL']);
@@ -133,14 +115,14 @@ describe('time-stamps are not seals', () => {
       subject: { country: 'CN', organization: 'OneSeal Test', commonName: 'OneSeal Test OCSP' },
       profile: 'ocsp',
     });
-    const pdf = await signRevision(await makePdf(), cmsBy({ key, cert, chain: [pki.root.cert] }), invisibleField('ByTheResponder'));
+    const pdf = await signRevision(await makePdf(), cmsBy({ key, cert, chain: [pki.root.cert] }), invisibleSignatureField('ByTheResponder'));
     const r = await verifyPdf(pdf, trusted());
     expect(r.signatures[0]!.reasons.map((x) => x.code)).toEqual(['SIGNER_NOT_SEAL']);
     expect(r.verdict).toBe('invalid');
   });
 
   it('a CA certificate signing a document cannot be confirmed as a seal: never valid (SIGNER_KEY_USAGE)', async () => {
-    const pdf = await signRevision(await makePdf(), cmsBy({ key: pki.intermediate.key, cert: pki.intermediate.cert, chain: [pki.root.cert] }), invisibleField('ByTheCa'));
+    const pdf = await signRevision(await makePdf(), cmsBy({ key: pki.intermediate.key, cert: pki.intermediate.cert, chain: [pki.root.cert] }), invisibleSignatureField('ByTheCa'));
     const r = await verifyPdf(pdf, trusted());
     expect(r.signatures[0]!.reasons.map((x) => x.code)).toContain('SIGNER_KEY_USAGE');
     expect(r.verdict).toBe('indeterminate');
@@ -149,7 +131,7 @@ describe('time-stamps are not seals', () => {
   it('a seal signature with a document time-stamp after it is sealed and valid; the time-stamp proves its time', async () => {
     const seal = await pki.seal('EC-P256');
     const signed = await signPdf(await makePdf(), { signer: seal.key, certificate: seal.cert, chain: seal.chain, signingTime: new Date(), level: 'B-B' });
-    const pdf = await signRevision(signed.pdf, timestampAs('DocTimeStamp', 'ETSI.RFC3161'), invisibleField('Stamp'));
+    const pdf = await signRevision(signed.pdf, timestampAs('DocTimeStamp', 'ETSI.RFC3161'), invisibleSignatureField('Stamp'));
     const r = await verifyPdf(pdf, trusted());
     expect(r.verdict).toBe('valid');
     expect(r.seals).toBe(1);
@@ -167,7 +149,7 @@ describe('time-stamps are not seals', () => {
         createTimeStampToken({ messageImprint: { hashAlgorithm: 'SHA-256', hash: digest }, certReq: true, tsa: { cert: seal.cert, chain: seal.chain, signer: seal.key }, genTime: new Date(Date.now() - 3600_000) }),
     };
     const signed = await signPdf(await makePdf(), { signer: seal.key, certificate: seal.cert, chain: seal.chain, signingTime: new Date(), level: 'B-B' });
-    const r = await verifyPdf(await signRevision(signed.pdf, stamper, invisibleField('Stamp')), trusted());
+    const r = await verifyPdf(await signRevision(signed.pdf, stamper, invisibleSignatureField('Stamp')), trusted());
     expect(r.signatures[0]!.provenTime).toBeUndefined();
   });
 });

@@ -72,6 +72,22 @@ export async function signRevision(pdf: Uint8Array, maker: ContentsMaker, edit: 
   return Buffer.concat([pdf, tail]);
 }
 
+/** Puts the new signature dictionary into a new invisible signature field on page 1. */
+export function invisibleSignatureField(fieldName: string) {
+  return (reader: PdfReader, w: IncrementalWriter, sigRef: PdfRef): void => {
+    const page = reader.pages()[0]!;
+    const field = w.add(
+      new PdfDict({ Type: name('Annot'), Subtype: name('Widget'), FT: name('Sig'), T: PdfString.text(fieldName), V: sigRef, Rect: [0, 0, 0, 0], F: 132, P: page.ref }),
+    );
+    const catalog = reader.catalog().clone();
+    const form = reader.resolve(catalog.get('AcroForm'));
+    const fields = form instanceof PdfDict ? (reader.resolve(form.get('Fields')) as PdfValue[]) : [];
+    w.update(reader.trailer.get('Root') as PdfRef, catalog.set('AcroForm', new PdfDict({ Fields: [...fields, field], SigFlags: 3 })));
+    const annots = reader.resolve(page.dict.get('Annots'));
+    w.update(page.ref, page.dict.clone().set('Annots', [...(Array.isArray(annots) ? annots : []), field]));
+  };
+}
+
 /** Appends an update that is only a cross-reference section and a trailer: no object at all. */
 export function appendXrefOnly(pdf: Uint8Array, entries: Map<number, number>, trailer: Record<string, string> = {}, generation = 0): Buffer {
   const reader = PdfReader.load(pdf);

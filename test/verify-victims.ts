@@ -207,7 +207,7 @@ function forgeKeys(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.p
   return { privateKey: key, publicKey: forge.pki.setRsaPublicKey(key.n, key.e) };
 }
 
-export function makeIndependentSigner(): IndependentSigner {
+export function makeIndependentSigner(commonName = 'Independent Contract Seal'): IndependentSigner {
   const now = Date.now();
   const rootKeys = forgeKeys();
   const leafKeys = forgeKeys();
@@ -236,7 +236,7 @@ export function makeIndependentSigner(): IndependentSigner {
   leaf.setSubject([
     { name: 'countryName', value: 'CN' },
     { name: 'organizationName', value: 'Independent Test Signer' },
-    { name: 'commonName', value: 'Independent Contract Seal' },
+    { name: 'commonName', value: commonName, valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.asn1.Class },
   ]);
   leaf.setIssuer(rootName);
   leaf.setExtensions([

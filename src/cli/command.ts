@@ -1,4 +1,5 @@
 import type { ParseArgsConfig } from 'node:util';
+import { printableJson, printableLines } from '../printable.js';
 
 /** Where a command writes: injectable so tests run commands in-process. */
 export interface CliIo {
@@ -33,6 +34,7 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** Output may carry names from certificates and documents: no control character of theirs reaches the terminal. */
 export function printResult(ctx: CommandContext, json: unknown, text: string): void {
-  ctx.io.out(ctx.json ? JSON.stringify(json, null, 2) : text);
+  ctx.io.out(ctx.json ? printableJson(json) : printableLines(text));
 }

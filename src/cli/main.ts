@@ -9,6 +9,7 @@ import { auditVerify } from './audit-verify.js';
 import { clientAdd } from './client-add.js';
 import { clientList } from './client-list.js';
 import { clientRevoke } from './client-revoke.js';
+import { printableLines } from '../printable.js';
 import { UsageError, type CliIo, type Command } from './command.js';
 import { init } from './init.js';
 import { licenceChange } from './licence-change.js';
@@ -109,7 +110,8 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     return await command.run({ values: parsed.values, positionals: parsed.positionals, json, io });
   } catch (e) {
     const exit = exitCodeOf(e);
-    const message = e instanceof Error ? e.message : String(e);
+    // Messages can quote a document or certificate (a field name, a subject): never raw control characters.
+    const message = printableLines(e instanceof Error ? e.message : String(e));
     if (json) {
       const code = e instanceof OneSealError ? e.code : e instanceof UsageError ? 'usage' : 'error';
       io.err(JSON.stringify({ error: { code, message } }));

@@ -98,6 +98,7 @@ const T = {
     sigValid: '电子签章验证通过',
     sigInvalid: '电子签章验证未通过',
     sigIndeterminate: '电子签章无法确认',
+    sigNotSealed: '文件没有电子签章（时间戳只证明时间，不是签章）',
     unreadable: '不是可读取的 PDF 文件',
     back: '返回证照信息',
     uploadFailed: '未能核对文件',
@@ -146,6 +147,7 @@ const T = {
     sigValid: 'Electronic seal signature verifies',
     sigInvalid: 'Electronic seal signature does not verify',
     sigIndeterminate: 'Electronic seal signature could not be confirmed',
+    sigNotSealed: 'The file carries no electronic seal (a time-stamp proves a time, it is not a seal)',
     unreadable: 'Not a readable PDF file',
     back: 'Back to the licence',
     uploadFailed: 'The file could not be checked',
@@ -245,7 +247,7 @@ export function checkResultPage(s: PublicLicenceStatus, check: CopyCheck, lang: 
   const headline = check.genuine ? (current ? t.genuine : `${t.genuineNotCurrent}${lang === 'en' ? ' ' : ''}${t.status[s.status]}`) : t.notGenuine;
   const cls = check.genuine ? (current ? 'valid' : s.status) : 'revoked';
   const mark = check.genuine ? '✓' : '✕';
-  const sig = check.verdict === 'valid' ? t.sigValid : check.verdict === 'invalid' ? t.sigInvalid : check.verdict === 'unreadable' ? t.unreadable : t.sigIndeterminate;
+  const sig = { valid: t.sigValid, invalid: t.sigInvalid, unreadable: t.unreadable, indeterminate: t.sigIndeterminate, 'not-sealed': t.sigNotSealed }[check.verdict];
   const item = (ok: boolean, text: string): string => `<li><span class="${ok ? 'ok' : 'bad'}">${ok ? '✓' : '✕'}</span><span>${esc(text)}</span></li>`;
   const body = `<section class="card status ${cls}" aria-live="polite">
 <div class="mark" aria-hidden="true">${mark}</div>
