@@ -19,15 +19,9 @@ describe.each([['EU DSS pdf-signed-original.pdf', corpusFile('eu-dss-pades/valid
     expect(allCodes(r)).toEqual(['NO_TRUST_ANCHOR']);
   });
 
+  // A builder that does not apply to the file throws, and the test fails with it.
   it.each(ATTACKS.map((a) => [`${a.family}: ${a.name}`, a] as const))('%s → invalid', async (_name, attack) => {
-    let attacked: Uint8Array;
-    try {
-      attacked = attack.make(original);
-    } catch (e) {
-      // An attack that does not apply to this file (e.g. no visible widget) is skipped, loudly.
-      if (e instanceof Error && /has no visible widget/.test(e.message)) return console.log(`skipped: ${attack.name}: ${e.message}`);
-      throw e;
-    }
+    const attacked = attack.make(original);
     expect(Buffer.compare(Buffer.from(attacked), original)).not.toBe(0);
     const r = await verifyPdf(attacked);
     expect(r.verdict).toBe('invalid');

@@ -182,6 +182,35 @@ describe('OneSeal-signed PDFs', () => {
     expect((await verifyPdf(comment.make(p3), lookup)).verdict).toBe('valid');
   });
 
+  it("OneSeal's outputs at every level, alone, stacked three deep and on a certified document, stay valid", async () => {
+    const lookup = { ...trusted(), ownCa: { revocationLookup: (): RevocationStatus => ({ status: 'good' }) } };
+    for (const level of ['B-B', 'B-T', 'B-LT', 'B-LTA'] as const) {
+      const r = await verifyPdf((await signPdf(await makePdf(), await options(level))).pdf, lookup);
+      expect(r.verdict, level).toBe('valid');
+      expect(r.signatures[0]!.level).toBe(level);
+    }
+    // Three seals, each visible in its own spot, the last at B-LTA: every one valid, each earlier one covering an earlier revision.
+    const one = await signPdf(await makePdf(), await options('B-LT'));
+    const two = await signPdf(one.pdf, await options('B-T', { appearance: { page: 0, rect: [250, 100, 370, 220], xobject: redSquare } }));
+    const three = await signPdf(two.pdf, await options('B-LTA', { appearance: { page: 1, rect: [100, 100, 220, 220], xobject: redSquare } }));
+    const stacked = await verifyPdf(three.pdf, lookup);
+    expect(stacked.signatures.map((s) => [s.kind, s.verdict])).toEqual([
+      ['signature', 'valid'],
+      ['signature', 'valid'],
+      ['signature', 'valid'],
+      ['doc-timestamp', 'valid'],
+    ]);
+    expect(stacked.verdict).toBe('valid');
+    expect(stacked.seals).toBe(3);
+    expect(stacked.signatures[0]!.modifications.every((m) => m.permitted)).toBe(true);
+    // Certified P2, then a visible approval seal beside the text and long-term data: still valid.
+    const certified = await signPdf(await makePdf(), await options('B-LT', { certify: 2 }));
+    const approved = await signPdf(certified.pdf, await options('B-LTA', { appearance: { page: 0, rect: [300, 300, 420, 420], xobject: redSquare } }));
+    const r = await verifyPdf(approved.pdf, lookup);
+    expect(r.verdict, JSON.stringify(r.signatures.map((s) => s.reasons))).toBe('valid');
+    expect(r.signatures[0]!.docMdp).toBe(2);
+  });
+
   it('every generated attack makes a OneSeal signature invalid', async () => {
     const signed = await signPdf(await makePdf(), await options('B-T'));
     const lookup = { ownCa: { revocationLookup: (): RevocationStatus => ({ status: 'good' }) } };
