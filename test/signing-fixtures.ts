@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import type { Hsm, HsmKey } from '../src/hsm/hsm.js';
 import type { KeyAlgorithm } from '../src/hsm/types.js';
-import { issueCertificate, selfSignCertificate } from '../src/pki/certificates.js';
+import { issueCertificate, selfSignCertificate, type CertificateProfile } from '../src/pki/certificates.js';
+import type { NameFields } from '../src/pki/names.js';
 import { createCrl } from '../src/pki/crl.js';
 import { derToPem } from '../src/pki/der.js';
 import { ocspResponseForCertificate } from '../src/pki/ocsp.js';
@@ -26,6 +27,8 @@ export interface TestPki {
   rootPem: string;
   nssDir: string;
   seal(algorithm: KeyAlgorithm): Promise<{ key: HsmKey; cert: Uint8Array; chain: Uint8Array[] }>;
+  /** A new EC-P256 key on the token and a certificate of this profile for it from the intermediate CA, valid for a day. */
+  issue(label: string, profile: CertificateProfile, subject: NameFields): Promise<{ key: HsmKey; cert: Uint8Array; chain: Uint8Array[] }>;
   /** Removes the temp directory (PDFs, signatures, NSS database written by the tests). */
   dispose(): void;
   tsa: { cert: Uint8Array; key: HsmKey };
@@ -167,6 +170,12 @@ export async function makeTestPki(hsm: Hsm): Promise<TestPki> {
         seals.set(algorithm, s);
       }
       return s;
+    },
+    async issue(label, profile, subject) {
+      const key = await hsm.generateKeyPair({ label, algorithm: 'EC-P256' });
+      const at = Date.now();
+      const cert = await issueCertificate({ notBefore: new Date(at - 3600_000), notAfter: new Date(at + 24 * 3600_000), issuer: { cert: intCert, signer: intKey }, subjectSpki: key.spki, subject, profile });
+      return { key, cert, chain: [intCert, rootCert] };
     },
   };
 }

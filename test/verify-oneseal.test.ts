@@ -6,7 +6,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PdfDict, PdfStream, name } from '../src/pdf/objects.js';
 import type { AppearanceSource } from '../src/signing/field.js';
-import { issueCertificate } from '../src/pki/certificates.js';
 import { signPdf, type SignPdfOptions } from '../src/signing/sign-pdf.js';
 import { verifyPdf, type Report, type RevocationStatus } from '../src/verify/index.js';
 import { makePdf, makeTestPki, type TestPki } from './signing-fixtures.js';
@@ -74,16 +73,7 @@ describe('OneSeal-signed PDFs', () => {
   });
 
   it("reports the seal holder's unified social credit code from organizationIdentifier", async () => {
-    const key = await token.hsm.generateKeyPair({ label: 'verify-uscc', algorithm: 'EC-P256' });
-    const now = Date.now();
-    const cert = await issueCertificate({
-      notBefore: new Date(now - 3600_000),
-      notAfter: new Date(now + 24 * 3600_000),
-      issuer: { cert: pki.intermediate.cert, signer: pki.intermediate.key },
-      subjectSpki: key.spki,
-      subject: { country: 'CN', organization: '测试单位', commonName: '合同专用章', organizationIdentifier: 'NTRCN-91110000802100433B' },
-      profile: 'seal',
-    });
+    const { key, cert } = await pki.issue('verify-uscc', 'seal', { country: 'CN', organization: '测试单位', commonName: '合同专用章', organizationIdentifier: 'NTRCN-91110000802100433B' });
     const signed = await signPdf(await makePdf(), { ...(await options('B-T')), signer: key, certificate: cert });
     const r = await verifyPdf(signed.pdf, { ...trusted(), ownCa: { revocationLookup: () => ({ status: 'good' }) } });
     expect(r.verdict).toBe('valid');

@@ -5,31 +5,26 @@
  * page 1 reaches redefined at random — are never valid.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PdfDict, PdfRef, PdfStream, PdfString, name, type PdfValue } from '../src/pdf/objects.js';
 import { PdfReader } from '../src/pdf/reader.js';
 import { signPdf } from '../src/signing/sign-pdf.js';
 import { verifyPdf } from '../src/verify/index.js';
-import { makeTestPki, type TestPki } from './signing-fixtures.js';
-import { openTestHsm, type TestToken } from './support/token.js';
+import { useTestPki, type TestPki } from './signing-fixtures.js';
 import { firstPage, update } from './verify-attacks.js';
 import { SHADOW_ATTACKS, type Seal } from './verify-shadow-attacks.js';
 import { buildVictim, fieldOf, widgetOf } from './verify-victims.js';
 
-let token: TestToken;
 let pki: TestPki;
 let seal: Seal;
 let signed: Buffer;
 
+useTestPki((p) => {
+  pki = p;
+});
 beforeAll(async () => {
-  token = await openTestHsm();
-  pki = await makeTestPki(token.hsm);
   seal = await pki.seal('EC-P256');
   signed = (await signPdf(await buildVictim(), { signer: seal.key, certificate: seal.cert, chain: seal.chain, signingTime: new Date(), level: 'B-T', timestamper: pki.timestamper, fieldName: 'Seal' })).pdf;
-});
-afterAll(async () => {
-  pki?.dispose();
-  await token?.close();
 });
 
 const trust = () => ({ trustAnchors: [pki.root.cert], ownCa: { revocationLookup: () => ({ status: 'good' as const }) } });

@@ -4,29 +4,21 @@
  * time-stamps is NOT SEALED, however it labels them. A CMS made with a TSA's or OCSP responder's
  * key is no seal either, and no report names a TSA as a signer.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PdfDict, name } from '../src/pdf/objects.js';
-import { issueCertificate } from '../src/pki/certificates.js';
 import { createTimeStampToken } from '../src/pki/tsa.js';
 import { contentsPlaceholder, byteRangePlaceholder } from '../src/signing/placeholder.js';
 import { docTimeStampDict } from '../src/signing/signature-dict.js';
 import { signPdf } from '../src/signing/sign-pdf.js';
 import { verifyPdf, type Report } from '../src/verify/index.js';
 import { textReport } from '../src/verify/text-report.js';
-import { makeTestPki, type TestPki } from './signing-fixtures.js';
+import { useTestPki, type TestPki } from './signing-fixtures.js';
 import { makePdf } from './support/pdfs.js';
-import { openTestHsm, type TestToken } from './support/token.js';
 import { cmsBy, invisibleSignatureField, signRevision, type ContentsMaker, type Seal } from './verify-shadow-attacks.js';
 
-let token: TestToken;
 let pki: TestPki;
-beforeAll(async () => {
-  token = await openTestHsm();
-  pki = await makeTestPki(token.hsm);
-});
-afterAll(async () => {
-  pki?.dispose();
-  await token?.close();
+useTestPki((p) => {
+  pki = p;
 });
 
 const trusted = () => ({ trustAnchors: [pki.root.cert], ownCa: { revocationLookup: () => ({ status: 'good' as const }) } });
@@ -105,17 +97,8 @@ describe('time-stamps are not seals', () => {
   });
 
   it('a CMS signature made with an OCSP-signing certificate is no seal either', async () => {
-    const key = await token.hsm.generateKeyPair({ label: 'ocsp-as-seal', algorithm: 'EC-P256' });
-    const now = Date.now();
-    const cert = await issueCertificate({
-      notBefore: new Date(now - 3600_000),
-      notAfter: new Date(now + 24 * 3600_000),
-      issuer: { cert: pki.root.cert, signer: pki.root.key },
-      subjectSpki: key.spki,
-      subject: { country: 'CN', organization: 'OneSeal Test', commonName: 'OneSeal Test OCSP' },
-      profile: 'ocsp',
-    });
-    const pdf = await signRevision(await makePdf(), cmsBy({ key, cert, chain: [pki.root.cert] }), invisibleSignatureField('ByTheResponder'));
+    const responder = await pki.issue('ocsp-as-seal', 'ocsp', { country: 'CN', organization: 'OneSeal Test', commonName: 'OneSeal Test OCSP' });
+    const pdf = await signRevision(await makePdf(), cmsBy(responder), invisibleSignatureField('ByTheResponder'));
     const r = await verifyPdf(pdf, trusted());
     expect(r.signatures[0]!.reasons.map((x) => x.code)).toEqual(['SIGNER_NOT_SEAL']);
     expect(r.verdict).toBe('invalid');

@@ -10,29 +10,24 @@ import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signPdf } from '../src/signing/sign-pdf.js';
 import { verifyPdf, type Report, type VerifyOptions } from '../src/verify/index.js';
-import { makeTestPki, type TestPki } from './signing-fixtures.js';
+import { useTestPki, type TestPki } from './signing-fixtures.js';
 import { scratchDir } from './support/pdfs.js';
-import { openTestHsm, type TestToken } from './support/token.js';
 import { PERMITTED_UPDATES, SHADOW_ATTACKS, SNEAKY_UPDATES, type RevisionBuilder, type Seal } from './verify-shadow-attacks.js';
 import { buildVictim, makeIndependentSigner, type IndependentSigner, type VictimOptions } from './verify-victims.js';
 
-let token: TestToken;
 let pki: TestPki;
 let independent: IndependentSigner;
 let attacker: Seal;
 const scratch = scratchDir();
 
+useTestPki((p) => {
+  pki = p;
+});
 beforeAll(async () => {
-  token = await openTestHsm();
-  pki = await makeTestPki(token.hsm);
   independent = makeIndependentSigner();
   attacker = await pki.seal('EC-P256');
 });
-afterAll(async () => {
-  scratch.cleanup();
-  pki?.dispose();
-  await token?.close();
-});
+afterAll(() => scratch.cleanup());
 
 interface Base {
   name: string;

@@ -3,11 +3,11 @@
  * objects were used, and the facts rules share. Rules record changes (with their level and words)
  * and approve the objects those changes consist of; the ledger turns the rest into "other".
  */
-import { PdfDict, PdfRef, PdfStream, type PdfValue } from '../../pdf/objects.js';
+import { PdfDict, PdfRef, type PdfValue } from '../../pdf/objects.js';
 import type { PdfReader } from '../../pdf/reader.js';
 import type { Change } from './levels.js';
 import type { Ledger } from './ledger.js';
-import { resolveSafe, valuesEqual } from './objects.js';
+import { reachedObjects, resolveSafe, valuesEqual } from './objects.js';
 import { rootRef, type PathStep, type Usage, type UsageIndex } from './usages.js';
 import { inRevision } from './words.js';
 import type { Bilingual } from '../reasons.js';
@@ -120,20 +120,6 @@ export function replaced(ctx: RevisionContext, before: Located, after: Located):
 }
 
 /** The rewritten or new objects a value reaches in the new revision (bounded): named together when refused. */
-export function touchedUnder(ctx: RevisionContext, v: PdfValue | undefined, limit = 256): number[] {
-  const out: number[] = [];
-  const seen = new Set<number>();
-  const stack: (PdfValue | undefined)[] = [v];
-  while (stack.length > 0 && seen.size < limit) {
-    const x = stack.pop();
-    if (x instanceof PdfRef) {
-      if (seen.has(x.num)) continue;
-      seen.add(x.num);
-      if (ctx.ledger.isTouched(x.num)) out.push(x.num);
-      stack.push(resolveSafe(ctx.cur, x));
-    } else if (Array.isArray(x)) stack.push(...x);
-    else if (x instanceof PdfDict) stack.push(...x.map.values());
-    else if (x instanceof PdfStream) stack.push(...x.dict.map.values());
-  }
-  return out;
+export function touchedUnder(ctx: RevisionContext, v: PdfValue | undefined): number[] {
+  return reachedObjects(ctx.cur, v, { limit: 256 }).filter((n) => ctx.ledger.isTouched(n));
 }

@@ -7,9 +7,9 @@
  * from was approved ("at" a usage) or when a rule compared its whole value key by key ("compared").
  * A new object is explained by a rule that claims it, or forgiven when nothing reaches it.
  */
-import { PdfDict, PdfRef, PdfStream, type PdfValue } from '../../pdf/objects.js';
+import { PdfRef, type PdfValue } from '../../pdf/objects.js';
 import type { PdfReader, Revision } from '../../pdf/reader.js';
-import { objectState, sameState, valueOf, type ObjectState } from './objects.js';
+import { objectState, reachedObjects, sameState, type ObjectState } from './objects.js';
 import { usageKey, type Usage, type UsageIndex } from './usages.js';
 
 export type Approval = Usage | 'compared';
@@ -27,8 +27,8 @@ export interface LedgerEntry {
   approved: boolean;
 }
 
-/** Nesting of values a claim walks into; deeper values are not claimed (and so stay unexplained). */
-const MAX_CLAIM_DEPTH = 64;
+/** New objects one claim takes; beyond that they stay unexplained. */
+const MAX_CLAIMED = 100_000;
 
 export class Ledger {
   private readonly entries = new Map<number, LedgerEntry>();
@@ -94,23 +94,7 @@ export class Ledger {
    * what it is made of. Existing objects met on the way are left to their own approvals.
    */
   claim(v: PdfValue | undefined): void {
-    const stack: { v: PdfValue | undefined; depth: number }[] = [{ v, depth: 0 }];
-    const seen = new Set<number>();
-    while (stack.length > 0) {
-      const { v: x, depth } = stack.pop()!;
-      if (depth > MAX_CLAIM_DEPTH) continue;
-      if (x instanceof PdfRef) {
-        const e = this.entries.get(x.num);
-        if (!e || e.status !== 'new' || seen.has(x.num)) continue;
-        seen.add(x.num);
-        e.approved = true;
-        stack.push({ v: valueOf(e.cur), depth: depth + 1 });
-      } else if (Array.isArray(x)) {
-        for (const item of x) stack.push({ v: item, depth: depth + 1 });
-      } else if (x instanceof PdfDict || x instanceof PdfStream) {
-        for (const [, item] of (x instanceof PdfStream ? x.dict : x).entries()) stack.push({ v: item, depth: depth + 1 });
-      }
-    }
+    for (const num of reachedObjects(this.cur, v, { limit: MAX_CLAIMED, enter: (n) => this.entries.get(n)?.status === 'new' })) this.entries.get(num)!.approved = true;
   }
 
   /**

@@ -26,7 +26,6 @@ export function objectState(reader: PdfReader, num: number): ObjectState {
   }
 }
 
-export const valueOf = (s: ObjectState): PdfValue | undefined => (s.kind === 'value' ? s.value : undefined);
 
 /** Same object as far as any reader can tell: same state, generation and value. */
 export function sameState(a: ObjectState, b: ObjectState): boolean {
@@ -126,4 +125,28 @@ export function sameContent(oldReader: PdfReader, a: PdfValue | undefined, curRe
     return true;
   };
   return eq(a, b, 0);
+}
+
+/**
+ * The objects `v` reaches through references, each once, depth first: not through the keys in
+ * `skip`, and into an object only when `enter` says so. At most `limit` objects.
+ */
+export function reachedObjects(reader: PdfReader, v: PdfValue | undefined, o: { limit: number; skip?: ReadonlySet<string>; enter?: (num: number) => boolean }): number[] {
+  const out: number[] = [];
+  const seen = new Set<number>();
+  const stack: (PdfValue | undefined)[] = [v];
+  while (stack.length > 0 && out.length < o.limit) {
+    const x = stack.pop();
+    if (x instanceof PdfRef) {
+      if (seen.has(x.num)) continue;
+      seen.add(x.num);
+      if (o.enter && !o.enter(x.num)) continue;
+      out.push(x.num);
+      stack.push(resolveSafe(reader, x));
+    } else if (Array.isArray(x)) stack.push(...x);
+    else if (x instanceof PdfDict || x instanceof PdfStream) {
+      for (const [k, item] of (x instanceof PdfStream ? x.dict : x).entries()) if (!o.skip?.has(k)) stack.push(item);
+    }
+  }
+  return out;
 }

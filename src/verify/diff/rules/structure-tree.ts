@@ -4,32 +4,17 @@
  * change at the form-filling level; the tree's references out of itself (/Pg pages, /Obj
  * annotations, /Stm content streams) are not followed, so nothing a page shows is approved here.
  */
-import { PdfDict, PdfRef, PdfStream, type PdfValue } from '../../../pdf/objects.js';
+import type { PdfValue } from '../../../pdf/objects.js';
 import type { PdfReader } from '../../../pdf/reader.js';
 import { catalogAt, replaced, type RevisionContext, type RevisionRule } from '../context.js';
-import { resolveSafe } from '../objects.js';
+import { reachedObjects } from '../objects.js';
 import { say } from '../words.js';
 
 /** Keys that leave the structure tree for content. */
 const OUTWARD = new Set(['Pg', 'Obj', 'Stm', 'StmOwn']);
 const MAX_NODES = 200_000;
 
-function treeObjects(reader: PdfReader, root: PdfValue | undefined): Set<number> {
-  const out = new Set<number>();
-  const stack: (PdfValue | undefined)[] = [root];
-  while (stack.length > 0 && out.size < MAX_NODES) {
-    const v = stack.pop();
-    if (v instanceof PdfRef) {
-      if (out.has(v.num)) continue;
-      out.add(v.num);
-      stack.push(resolveSafe(reader, v));
-    } else if (Array.isArray(v)) stack.push(...v);
-    else if (v instanceof PdfDict || v instanceof PdfStream) {
-      for (const [k, x] of (v instanceof PdfStream ? v.dict : v).entries()) if (!OUTWARD.has(k)) stack.push(x);
-    }
-  }
-  return out;
-}
+const treeObjects = (reader: PdfReader, root: PdfValue | undefined): Set<number> => new Set(reachedObjects(reader, root, { limit: MAX_NODES, skip: OUTWARD }));
 
 export const structureTreeRule: RevisionRule = (ctx: RevisionContext) => {
   const oldTree = catalogAt(ctx, 'old').child('StructTreeRoot');
