@@ -193,6 +193,10 @@ describe('OneSeal-signed PDFs', () => {
     expect(stacked.verdict).toBe('valid');
     expect(stacked.seals).toBe(3);
     expect(stacked.signatures[0]!.modifications.every((m) => m.permitted)).toBe(true);
+    // Certified "no changes" (P1) at B-LTA: its own validation data and document time-stamp are permitted.
+    const locked = await verifyPdf((await signPdf(await makePdf(), await options('B-LTA', { certify: 1 }))).pdf, lookup);
+    expect(locked.verdict, JSON.stringify(locked.signatures.map((s) => s.modifications))).toBe('valid');
+    expect(locked.signatures[0]!.modifications.map((m) => m.level)).toEqual(['lta-updates', 'lta-updates']);
     // Certified P2, then a visible approval seal beside the text and long-term data: still valid.
     const certified = await signPdf(await makePdf(), await options('B-LT', { certify: 2 }));
     const approved = await signPdf(certified.pdf, await options('B-LTA', { appearance: { page: 0, rect: [300, 300, 420, 420], xobject: redSquare } }));

@@ -24,7 +24,8 @@ export function signatureLines(s: SignatureReport, index: number): string[] {
     if (s.timestamp) lines.push(`   time 时间: ${s.timestamp.genTime}${s.timestamp.tsa ? `; time-stamping authority 时间戳机构: ${printable(s.timestamp.tsa)}` : ''}`);
   } else {
     const who = s.signer ? printable(s.signer.commonName ?? s.signer.subject) : 'unknown 未知';
-    lines.push(`${index + 1}. seal signature 签章 "${printable(s.fieldName)}": ${verdict}`);
+    const what = s.reasons.some((r) => r.code === 'SIGNER_NOT_SEAL') ? 'signature, not a seal 签名，不是签章' : 'seal signature 签章';
+    lines.push(`${index + 1}. ${what} "${printable(s.fieldName)}": ${verdict}`);
     lines.push(`   signer 签章人: ${who}${s.signer?.creditCode ? ` (${s.signer.creditCode})` : ''}`);
     if (s.signingTime) lines.push(`   claimed time 声明时间: ${s.signingTime}`);
     if (s.provenTime) lines.push(`   proven time 时间戳证明: ${s.provenTime}${s.timestamp?.tsa ? ` (${printable(s.timestamp.tsa)})` : ''}`);

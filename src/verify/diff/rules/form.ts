@@ -14,7 +14,7 @@ import { PdfDict, PdfRef } from '../../../pdf/objects.js';
 import { catalogAt, refNum, refuse, touchedUnder, type Located, type RevisionContext, type RevisionRule } from '../context.js';
 import type { Change, ChangeKind, ModificationLevel } from '../levels.js';
 import { changedKeys, nameOf, resolveSafe, sameContent, valuesEqual, visibleRect } from '../objects.js';
-import { fieldWords, say } from '../words.js';
+import { fieldWords, onPage, say } from '../words.js';
 import { listFields, type FormField } from './fields.js';
 import { asList, listProblem } from './lists.js';
 
@@ -126,10 +126,8 @@ const pageOf = (ctx: RevisionContext, f: FormField): number | undefined => {
   return undefined;
 };
 
-const onPageOf = (page: number | undefined): { zh: string; en: string } => (page === undefined ? say('', '') : say(`第 ${page + 1} 页上`, ` on page ${page + 1}`));
-
 function appearanceWithoutValue(ctx: RevisionContext, f: FormField, page: number | undefined, signed: boolean): void {
-  const where = onPageOf(page);
+  const where = onPage(page);
   const name = fieldWords(f.name);
   const objects = [refNum(f.at.raw), ...f.widgets.flatMap((w) => [refNum(w.raw), ...touchedUnder(ctx, w.dict?.get('AP'))])];
   refuse(
@@ -182,7 +180,7 @@ function judgeExistingField(ctx: RevisionContext, o: FormField, f: FormField): v
   }
   if (!valueChanged && fieldKeys.length === 0 && widgetKeys.length === 0) return;
   approveField(ctx, f);
-  const where = onPageOf(page);
+  const where = onPage(page);
   if (valueChanged) {
     const v = f.at.child('V');
     ctx.ledger.approveRef(v.raw, v.place);
