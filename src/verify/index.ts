@@ -3,33 +3,24 @@
  * no shared mutable state between calls), so it runs as well in a worker thread: trust anchors and
  * OneSeal's own revocation records come from the caller.
  *
- * Each signature goes through three steps — integrity (examine.ts), modifications after it under
- * the policy (modifications.ts), trust at the proven time (signer-trust.ts) — and the document
- * verdict needs at least one seal signature (report.ts).
+ * Each signature is examined for integrity (examine.ts), then judged as an embedded signature —
+ * proven time, trust at that time, the changes after it under the policy (embedded-signature.ts) —
+ * and the document verdict needs at least one seal signature (report.ts).
  */
 import type * as pkijs from 'pkijs';
 import { OneSealError, PdfError } from '../errors.js';
-import { PdfString, type PdfDict } from '../pdf/objects.js';
 import { PdfReader } from '../pdf/reader.js';
-import { serialHex } from '../pki/der.js';
-import { formatName, parseName } from '../pki/names.js';
-import { creditCodeError } from '../standards/credit-code.js';
 import { certificateFromDer } from './certs.js';
-import { OID, attributeValues, signingTimeOf } from './cms.js';
 import { RevisionDiff } from './diff/revision-diff.js';
-import { readDss, type DssMaterial } from './dss.js';
+import { readDss } from './dss.js';
+import { reportSignature, type DocumentContext } from './embedded-signature.js';
 import { examineSignature, isIntact, unprocessable, type Examined } from './examine.js';
-import { judgeModifications } from './modifications.js';
-import { STANDARD_POLICY, readPermissions, type DiffPolicy } from './policy.js';
-import { INTEGRITY, detail, reason, type Reason } from './reasons.js';
-import { documentVerdict, isSeal, verdictOf, type Finding, type Report, type SignatureReport, type SignerSummary } from './report.js';
+import { STANDARD_POLICY, type DiffPolicy } from './policy.js';
+import { detail, reason } from './reasons.js';
+import { documentVerdict, isSeal, type Finding, type Report, type SignatureReport } from './report.js';
 import type { RevocationLookup } from './revocation.js';
-import { isTimeStampingCertificate } from './seal-certificate.js';
 import { findSignatures, signatureFields } from './signatures.js';
-import { trustReasons } from './signer-trust.js';
 import { overlappingGaps } from './structure.js';
-import type { TimestampCheck } from './timestamp.js';
-import { buildChain, type SignatureChecks } from './trust.js';
 
 export type { Report, SignatureReport, Verdict, Finding, SignerSummary, ModificationReport, Coverage } from './report.js';
 export type { Reason, ReasonCode } from './reasons.js';
@@ -37,6 +28,7 @@ export type { RevocationLookup, RevocationStatus } from './revocation.js';
 export type { DiffPolicy } from './policy.js';
 export type { ModificationLevel, ChangeKind } from './diff/levels.js';
 export { STANDARD_POLICY, STRICT_POLICY } from './policy.js';
+export { parsePdfDate } from './embedded-signature.js';
 
 export interface VerifyOptions {
   /** DER certificates of the roots to trust (OneSeal's own roots, plus any `--trust` adds). */
@@ -61,30 +53,6 @@ function parseDerList(list: Uint8Array[] | undefined): pkijs.Certificate[] {
     }
   }
   return out;
-}
-
-/** PDF date "D:YYYYMMDDHHmmSSOHH'mm'" → ISO 8601; undefined when unreadable. */
-export function parsePdfDate(v: unknown): Date | undefined {
-  if (!(v instanceof PdfString)) return undefined;
-  const m = /^(?:D:)?(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?([Zz+-])?(\d{2})?'?(\d{2})?/.exec(v.decodeText().trim());
-  if (!m) return undefined;
-  const [, y, mo = '01', d = '01', h = '00', mi = '00', s = '00', sign, oh = '00', om = '00'] = m;
-  let t = Date.UTC(+y!, +mo - 1, +d, +h, +mi, +s);
-  if (sign === '+' || sign === '-') t -= (sign === '+' ? 1 : -1) * (+oh * 60 + +om) * 60_000;
-  return Number.isNaN(t) ? undefined : new Date(t);
-}
-
-function signerOf(cert: pkijs.Certificate): SignerSummary {
-  const s = parseName(cert.subject);
-  // ETSI EN 319 412-1 "NTRCN-<code>": the unified social credit code, as OneSeal's CA writes it.
-  const code = /^NTRCN-(.{18})$/.exec(s.organizationIdentifier ?? '')?.[1];
-  return {
-    subject: formatName(cert.subject),
-    commonName: s.commonName,
-    organisation: s.organization,
-    serial: serialHex(cert),
-    creditCode: code !== undefined && creditCodeError(code) === undefined ? code : undefined,
-  };
 }
 
 function trailingData(reader: PdfReader): boolean {
@@ -154,78 +122,24 @@ export async function verifyPdf(bytes: Uint8Array, options: VerifyOptions = {}):
     const r = ex.structure.signedRevision!;
     signedAt.set(r, (signedAt.get(r) ?? new Set()).add(ex.found.fieldName));
   }
-  const diff = new RevisionDiff(reader, policy.revisionRules, (r) => signedAt.get(r) ?? new Set());
-  const fields = new Map(signatureFields(reader).map((f) => [f.fieldName, f.dict]));
-  const checks: SignatureChecks = new Map();
-  const docTimestamps = examined.filter((e) => e.docTimestamp && e.docTimestamp.reasons.length === 0 && e.structure.signedRevision !== undefined);
-  const provesTime = (t: TimestampCheck): boolean =>
-    t.reasons.length === 0 &&
-    t.genTime !== undefined &&
-    t.tsaCert !== undefined &&
-    isTimeStampingCertificate(t.tsaCert) &&
-    buildChain(t.tsaCert, [...dss.certs, ...extra, ...(t.token?.certificates ?? [])], anchors, t.genTime, checks).reasons.length === 0;
-
+  const doc: DocumentContext = {
+    reader,
+    dss,
+    anchors,
+    extra,
+    now,
+    policy,
+    trailing,
+    lookup: options.ownCa?.revocationLookup,
+    diff: new RevisionDiff(reader, policy.revisionRules, (r) => signedAt.get(r) ?? new Set()),
+    fields: new Map(signatureFields(reader).map((f) => [f.fieldName, f.dict])),
+    checks: new Map(),
+    docTimestamps: examined.filter((e) => e.docTimestamp && e.docTimestamp.reasons.length === 0 && e.structure.signedRevision !== undefined),
+  };
   const reports: SignatureReport[] = [];
   for (const ex of examined) {
     await yieldToEventLoop();
-    const { found, structure, cms } = ex;
-    const reasons: Reason[] = [...ex.reasons];
-    const revision = structure.signedRevision;
-
-    // Time: the earliest time a trusted, intact time-stamp proves.
-    const stamps = found.kind === 'doc-timestamp' ? (ex.docTimestamp ? [ex.docTimestamp] : []) : ex.sigTimestamps;
-    const laterDocTs = docTimestamps.filter((d) => d !== ex && revision !== undefined && d.structure.signedRevision! > revision).map((d) => d.docTimestamp!);
-    const proven = [...stamps, ...laterDocTs].filter(provesTime).map((t) => t.genTime!);
-    const provenTime = proven.length > 0 ? new Date(Math.min(...proven.map((d) => d.getTime()))) : undefined;
-
-    // Trust and revocation, only once the signature itself holds.
-    if (ex.signerCert && !reasons.some((r) => INTEGRITY.has(r.code))) {
-      reasons.push(
-        ...(await trustReasons(ex.signerCert, {
-          pool: [...(cms?.certificates ?? []), ...dss.certs, ...extra],
-          anchors,
-          provenTime,
-          now,
-          cms,
-          dss,
-          lookup: options.ownCa?.revocationLookup,
-          checks,
-        })),
-      );
-    }
-
-    // Changes after signing.
-    let judged: ReturnType<typeof judgeModifications> | undefined;
-    let docMdp: 1 | 2 | 3 | undefined;
-    if (revision !== undefined) {
-      await yieldToEventLoop();
-      const perms = readPermissions(reader, found.dict, fields.get(found.fieldName));
-      docMdp = perms.docMdp;
-      judged = judgeModifications(reader, diff, revision, perms, policy);
-      reasons.push(...judged.reasons);
-    }
-    if (trailing && !reasons.some((r) => r.code === 'MODIFIED_AFTER_SIGNING')) {
-      reasons.push(reason('MODIFIED_AFTER_SIGNING', detail('文件末尾附加了未被签名覆盖的数据。', 'Data was appended after the last revision.')));
-    }
-
-    const isSignature = found.kind === 'signature';
-    reports.push({
-      fieldName: found.fieldName,
-      kind: found.kind,
-      subFilter: found.subFilter,
-      verdict: verdictOf(reasons),
-      reasons,
-      signer: isSignature && ex.signerCert && !reasons.some((r) => r.code === 'SIGNER_NOT_SEAL') ? signerOf(ex.signerCert) : undefined,
-      signingTime: (parsePdfDate(found.dict.get('M')) ?? (cms ? signingTimeOf(cms) : undefined))?.toISOString(),
-      provenTime: provenTime?.toISOString(),
-      timestamp: timestampSummary(stamps),
-      level: isSignature && cms ? levelOf(ex, reader, dss, laterDocTs.length > 0, docTimestamps, revision) : null,
-      revision,
-      coversWholeDocument: structure.layout !== undefined && structure.layout.end === reader.bytes.length,
-      coverage: judged?.coverage,
-      modifications: judged?.modifications ?? [],
-      docMdp,
-    });
+    reports.push(await reportSignature(ex, doc));
   }
   if (reports.length > 0 && !reports.some(isSeal)) {
     findings.push({
@@ -237,29 +151,4 @@ export async function verifyPdf(bytes: Uint8Array, options: VerifyOptions = {}):
     });
   }
   return { verdict: documentVerdict(reports, findings), signatures: reports, findings, revisions: reader.revisions.length, seals: reports.filter(isSeal).length };
-}
-
-function levelOf(ex: Examined, reader: PdfReader, dss: DssMaterial, laterDocTimestamp: boolean, docTimestamps: Examined[], revision: number | undefined): SignatureReport['level'] {
-  const t = ex.sigTimestamps.some((s) => s.reasons.length === 0) || laterDocTimestamp;
-  const lt = dss.present || attributeValues(ex.cms!.signedAttrs, OID.adbeRevocationInfoArchival).length > 0;
-  const lta = docTimestamps.some((d) => d.structure.signedRevision! > (revision ?? Infinity) && dssAt(reader, d.structure.signedRevision!));
-  if (!t) return 'B-B';
-  if (!lt) return 'B-T';
-  return lta ? 'B-LTA' : 'B-LT';
-}
-
-/** The first intact time-stamp (else the first one) as the report shows it. */
-function timestampSummary(stamps: TimestampCheck[]): SignatureReport['timestamp'] {
-  const shown = stamps.find((t) => t.reasons.length === 0 && t.genTime) ?? stamps.find((t) => t.genTime);
-  if (!shown) return undefined;
-  return { genTime: shown.genTime!.toISOString(), tsa: shown.tsaCert ? formatName(shown.tsaCert.subject) : undefined, intact: shown.reasons.length === 0 };
-}
-
-function dssAt(reader: PdfReader, revision: number): boolean {
-  try {
-    return (reader.atRevision(revision).catalog() as PdfDict).has('DSS');
-  } catch (e) {
-    if (e instanceof PdfError && e.code === 'invalid-pdf') return false;
-    throw e;
-  }
 }
