@@ -4,6 +4,7 @@
  * fail to help, never make a signature look better.
  */
 import type * as pkijs from 'pkijs';
+import { PdfError } from '../errors.js';
 import { PdfDict, PdfStream, type PdfValue } from '../pdf/objects.js';
 import type { PdfReader } from '../pdf/reader.js';
 import { parseCrl, parseOcsp, type RevocationEvidence } from './revocation.js';
@@ -27,8 +28,9 @@ function streams(reader: PdfReader, v: PdfValue | undefined, out: Uint8Array[]):
     try {
       const s = reader.resolve(item);
       if (s instanceof PdfStream) out.push(reader.decodeStream(s));
-    } catch {
-      /* skipped: see module comment */
+    } catch (e) {
+      // Damaged or over a limit: skipped (see module comment); anything else is a bug.
+      if (!(e instanceof PdfError)) throw e;
     }
   }
 }
@@ -50,7 +52,8 @@ export function readDss(reader: PdfReader): DssMaterial {
   let dss: PdfValue | undefined;
   try {
     dss = reader.resolve(reader.catalog().get('DSS'));
-  } catch {
+  } catch (e) {
+    if (!(e instanceof PdfError)) throw e;
     return out;
   }
   if (!(dss instanceof PdfDict)) return out;

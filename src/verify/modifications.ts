@@ -94,13 +94,14 @@ const KIND_WORDS: Record<ChangeKind, Bilingual> = {
   'form-resources': { zh: '表单资源', en: 'form resources' },
   'structure-tree': { zh: '结构标签', en: 'tags' },
   annotation: { zh: '注释', en: 'annotations' },
-  unexplained: { zh: '无法解释的修改', en: 'changes no rule explains' },
+  unexplained: { zh: '没有任何规则允许的修改', en: 'changes no rule allows' },
 };
 
 /** What one later revision did, in a few words. */
 function revisionSummary(r: number, changes: Change[]): Bilingual {
   const kinds = [...new Set(changes.map((c) => c.kind))];
   if (kinds.length === 0) return { zh: `修订 ${r + 1} 没有改变任何内容`, en: `revision ${r + 1} changes nothing` };
+  if (kinds.includes('unexplained')) return { zh: `修订 ${r + 1} 做了没有任何规则允许的修改`, en: `revision ${r + 1} makes changes no rule allows` };
   if (kinds.every((k) => k === 'validation-data' || k === 'metadata') && kinds.includes('validation-data')) {
     return { zh: `修订 ${r + 1} 仅添加了验证数据`, en: `revision ${r + 1} adds validation data only` };
   }
