@@ -197,6 +197,9 @@ describe('OneSeal-signed PDFs', () => {
     const locked = await verifyPdf((await signPdf(await makePdf(), await options('B-LTA', { certify: 1 }))).pdf, lookup);
     expect(locked.verdict, JSON.stringify(locked.signatures.map((s) => s.modifications))).toBe('valid');
     expect(locked.signatures[0]!.modifications.map((m) => m.level)).toEqual(['lta-updates', 'lta-updates']);
+    // OneSeal does not make what its verifier refuses: no new seal over a certified document's text.
+    const p2 = await signPdf(await makePdf(), await options('B-T', { certify: 2 }));
+    await expect(signPdf(p2.pdf, await options('B-T', { appearance: { page: 0, rect: [40, 770, 160, 830], xobject: redSquare } }))).rejects.toMatchObject({ code: 'certified-text-covered', kind: 'conflict' });
     // Certified P2, then a visible approval seal beside the text and long-term data: still valid.
     const certified = await signPdf(await makePdf(), await options('B-LT', { certify: 2 }));
     const approved = await signPdf(certified.pdf, await options('B-LTA', { appearance: { page: 0, rect: [300, 300, 420, 420], xobject: redSquare } }));

@@ -339,6 +339,20 @@ export function extractGlyphs(src: TextSource, pageIndex: number): TextGlyph[] {
   return page ? new TextInterpreter(src).page(page) : [];
 }
 
+export type Corners = [number, number, number, number];
+
+/** The [x1 y1 x2 y2] boxes of the visible (non-blank, non-empty) glyphs a page shows. */
+export function glyphBoxes(src: TextSource, pageIndex: number): Corners[] {
+  return extractGlyphs(src, pageIndex)
+    .filter((g) => g.text.trim() !== '' && g.width > 0 && g.height > 0)
+    .map((g): Corners => [g.x, g.y, g.x + g.width, g.y + g.height]);
+}
+
+/** Two [x1 y1 x2 y2] boxes share area (touching borders do not). */
+export function boxesOverlap(a: Corners, b: Corners): boolean {
+  return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
+}
+
 /**
  * Text compared for matching: compatibility forms folded (full-width "（" matches "(", CJK radicals
  * match their ideographs) and whitespace dropped, because PDF producers split, space and position

@@ -4,6 +4,7 @@ import type { DigestSigner } from '../hsm/types.js';
 import { PdfDict, type PdfRef } from '../pdf/objects.js';
 import { PdfReader, type PdfLimits } from '../pdf/reader.js';
 import { IncrementalWriter } from '../pdf/writer.js';
+import { boxesOverlap, glyphBoxes } from '../pdf/text.js';
 import { nodeHash, signerHash } from '../pki/sign.js';
 import { addSignatureTimestamp, buildSignedData, certificatesOf, signatureValueOf, timestampImprint } from './cms.js';
 import { addDss, vriKey, type ValidationData } from './dss.js';
@@ -138,12 +139,29 @@ async function stamp(timestamper: Timestamper, digest: Uint8Array): Promise<Uint
   return token;
 }
 
+/**
+ * On a certified document a new seal may not cover its text: that is how a "sneaky signature"
+ * changes what was certified, and verifiers (OneSeal's included) reject the certification for it.
+ * A field the certifier prepared keeps its place; beside the text, or invisibly, a seal is fine.
+ */
+function refuseSealOverCertifiedText(reader: PdfReader, appearances: (VisibleAppearance | undefined)[]): void {
+  for (const a of appearances) {
+    if (!a || !glyphBoxes(reader, a.page).some((box) => boxesOverlap(box, a.rect))) continue;
+    throw new OneSealError(
+      'certified-text-covered',
+      'conflict',
+      `The document is certified: a new seal on page ${a.page + 1} may not cover its text (it would break the certification). Place it beside the text, or sign invisibly.`,
+    );
+  }
+}
+
 /** Revision 1: field, widget and signature dictionary; then the CMS over its byte range. */
 async function signatureRevision(reader: PdfReader, o: SignPdfOptions, inputHash: Hash): Promise<SignatureRevision> {
   if (docMdpPermission(reader) === 1) {
     throw new OneSealError('document-certified-no-changes', 'conflict', 'The document is certified with "no changes allowed"; it cannot be signed again.');
   }
   const form = readForm(reader);
+  if (docMdpPermission(reader) !== undefined) refuseSealOverCertifiedText(reader, [...(o.existingField ? [] : [o.appearance]), ...(o.extraAppearances ?? [])]);
   if (o.certify && form.signatureFields.some((f) => f.signed)) {
     throw new OneSealError('certify-signed-document', 'conflict', 'Only the first signature of a document can certify it, and this document is already signed.');
   }

@@ -5,7 +5,7 @@
  */
 import { PdfError } from '../errors.js';
 import type { PdfReader } from '../pdf/reader.js';
-import { extractGlyphs } from '../pdf/text.js';
+import { glyphBoxes } from '../pdf/text.js';
 import { highestLevel, type Change, type ChangeKind, type Rect } from './diff/levels.js';
 import type { RevisionDiff } from './diff/revision-diff.js';
 import { judgeChanges, type DiffPolicy, type JudgedChange, type Permissions, type SignedView } from './policy.js';
@@ -60,9 +60,7 @@ function textRects(reader: PdfReader, revision: number, page: number): Rect[] {
   let rects = cache.get(key);
   if (!rects) {
     try {
-      rects = extractGlyphs(reader.atRevision(revision), page)
-        .filter((g) => g.text.trim() !== '' && g.width > 0 && g.height > 0)
-        .map((g): Rect => [g.x, g.y, g.x + g.width, g.y + g.height]);
+      rects = glyphBoxes(reader.atRevision(revision), page);
     } catch (e) {
       if (!(e instanceof PdfError)) throw e;
       rects = [];

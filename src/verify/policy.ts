@@ -13,7 +13,7 @@ import { PdfDict, PdfName, PdfString, type PdfValue } from '../pdf/objects.js';
 import type { PdfReader } from '../pdf/reader.js';
 import type { RevisionRule } from './diff/context.js';
 import { levelRank, type Change, type ModificationLevel, type Placement, type Rect } from './diff/levels.js';
-import { rectsOverlap } from './diff/objects.js';
+import { boxesOverlap } from '../pdf/text.js';
 import { catalogRule } from './diff/rules/catalog.js';
 import { dssRule } from './diff/rules/dss.js';
 import { formRule } from './diff/rules/form.js';
@@ -135,9 +135,9 @@ export const noOverlays: PermissionRule = (change, perms, view, state) => {
   let problem: Bilingual | undefined;
   const seal = change.kind === 'signature' && change.signature?.covered === true && perms.docMdp === undefined;
   for (const p of change.placements ?? []) {
-    const coversAnnotation = view.annotations(p.page).some((r) => rectsOverlap(r, p.rect)) || state.added.some((a) => a.page === p.page && rectsOverlap(a.rect, p.rect));
+    const coversAnnotation = view.annotations(p.page).some((r) => boxesOverlap(r, p.rect)) || state.added.some((a) => a.page === p.page && boxesOverlap(a.rect, p.rect));
     if (coversAnnotation) problem ??= { zh: '它盖住了已签的注释、表单域或签名', en: 'it covers a signed annotation, form field or signature' };
-    else if (!seal && view.text(p.page).some((r) => rectsOverlap(r, p.rect))) problem ??= { zh: '它盖住了已签的文字', en: 'it covers signed text' };
+    else if (!seal && view.text(p.page).some((r) => boxesOverlap(r, p.rect))) problem ??= { zh: '它盖住了已签的文字', en: 'it covers signed text' };
     state.added.push(p);
   }
   return problem;

@@ -137,7 +137,9 @@ export const registerStampRoutes: ServiceRouteRegistrar = (router, { services, o
           },
           ...commonProblems,
           404: problemResponse('The seal does not exist (the problem names it), or the document has no such signature field.'),
-          409: problemResponse('A request with this Idempotency-Key is still running; retry with the same key.'),
+          409: problemResponse(
+            'A request with this Idempotency-Key is still running (retry with the same key); or the document is certified and does not allow this seal (no changes allowed, or the seal would cover its text: place it beside the text or sign invisibly).',
+          ),
           422: problemResponse('The document cannot be stamped (broken or encrypted PDF, anchor text not found, page out of range), or the Idempotency-Key was used for a different request.'),
         },
       },

@@ -96,10 +96,6 @@ export function visibleRect(reader: PdfReader, d: PdfDict): Rect | undefined {
   return r && r[2] - r[0] > 0 && r[3] - r[1] > 0 ? r : undefined;
 }
 
-export function rectsOverlap(a: Rect, b: Rect): boolean {
-  return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
-}
-
 /**
  * Equality of what two values show, following references in each revision: an appearance whose
  * stream was rewritten in place has changed although its reference did not. Gives up (false) past
