@@ -283,6 +283,20 @@ describe('revision rules, one scenario each', () => {
     for (const c of changes) expect(c.message.zh).toMatch(/^修订 2 /);
   });
 
+  it('a comment with a closed pop-up note: only the comment shows, so only it is placed', () => {
+    const changes = changesOf(
+      update(signedRevision(), (r, w) => {
+        const note = w.add(new PdfDict({ Type: name('Annot'), Subtype: name('Text'), Rect: [560, 10, 580, 30] }));
+        const popup = w.add(new PdfDict({ Type: name('Annot'), Subtype: name('Popup'), Rect: [60, 690, 300, 760], Parent: note, Open: false }));
+        w.update(ref(3), obj(r, 3).set('Annots', [ref(7), ref(8), ref(10), note, popup]));
+      }),
+    );
+    expect(changes.map((c) => [c.level, c.message.en, c.placements])).toEqual([
+      ['annotations', 'revision 2 added a comment on page 1', [{ page: 0, rect: [560, 10, 580, 30] }]],
+      ['annotations', 'revision 2 added a pop-up note on page 1', []],
+    ]);
+  });
+
   it('the drawn XObject listed again at its own offset with another generation number is a different object', () => {
     const pdf = signedRevision();
     const entry = PdfReader.load(pdf).xrefEntry(9);

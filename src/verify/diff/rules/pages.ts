@@ -145,14 +145,15 @@ function judgeNewAnnotation(ctx: RevisionContext, index: number, num: number, at
   if (!d || entry?.status !== 'new') {
     return refuse(ctx, say(`把一个已有对象作为注释放到了第 ${p} 页上`, `placed an existing object on page ${p} as an annotation`), [num]);
   }
-  const rect = visibleRect(ctx.cur, d);
+  const subtype = nameOf(resolveSafe(ctx.cur, d.get('Subtype')));
+  // A closed pop-up note shows nothing until someone opens it.
+  const rect = subtype === 'Popup' && resolveSafe(ctx.cur, d.get('Open')) !== true ? undefined : visibleRect(ctx.cur, d);
   const placements = rect ? [{ page: index, rect }] : [];
   const widgetOf = ctx.widgetChanges.get(num);
   if (widgetOf) {
     widgetOf.placements!.push(...placements);
     return ctx.ledger.claim(at.raw);
   }
-  const subtype = nameOf(resolveSafe(ctx.cur, d.get('Subtype')));
   if (subtype === 'Widget') {
     if (!ctx.formWidgets.has(num)) refuse(ctx, say(`在第 ${p} 页上添加了一个不属于任何新签名域的表单控件`, `added a form widget on page ${p} that belongs to no new signature field`), [num]);
     return ctx.ledger.claim(at.raw);
