@@ -26,9 +26,10 @@ export function stampForm(documents: { data: Uint8Array; filename: string }[], f
   return form;
 }
 
-/** `oneseal client add … --json` in-process; returns the new client's id and key. */
-export async function addClient(stack: Stack, name: string, seals: string[], admin = false): Promise<{ id: string; key: string }> {
-  const r = await stack.cli(['client', 'add', '--name', name, ...(seals.length ? ['--seals', seals.join(',')] : []), ...(admin ? ['--admin'] : []), '--json']);
+/** `oneseal client add … --break-glass --json` in-process (the PIN holder sets the stack up); returns the new client's id and key. */
+export async function addClient(stack: Stack, name: string, seals: string[], grants: { scopes?: string[]; licenceTypes?: string[] } = {}): Promise<{ id: string; key: string }> {
+  const r = await stack.cli(['client', 'add', '--name', name, ...(seals.length ? ['--seals', seals.join(',')] : []),
+    ...(grants.scopes ? ['--scopes', grants.scopes.join(',')] : []), ...(grants.licenceTypes ? ['--licence-types', grants.licenceTypes.join(',')] : []), '--break-glass', '--json']);
   if (r.code !== 0) throw new Error(`client add failed: ${r.err}`);
   return JSON.parse(r.out) as { id: string; key: string };
 }
