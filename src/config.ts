@@ -84,8 +84,11 @@ export interface Config {
   /** How often the server signs the audit chain head when it moved: bounds how much of the log is only hash-protected. */
   auditHeadIntervalMs: number;
   logLevel: LogLevel;
-  /** People's sessions: idle time-out and absolute lifetime; whether a TOTP code is required at login. */
-  sessions: { idleMs: number; maxMs: number; requireTotp: boolean };
+  /**
+   * People's sessions: idle time-out and absolute lifetime; whether a TOTP code is required at login;
+   * logins per minute from one client address (each costs a scrypt; names also lock after 5 failures).
+   */
+  sessions: { idleMs: number; maxMs: number; requireTotp: boolean; loginsPerMinute: number };
   /**
    * Where `oneseal login` keeps the CLI's session (mode 0600): under the user's config directory, one
    * file per database, so two deployments on one machine never share a session.
@@ -122,6 +125,7 @@ const FILE_KEYS = {
   sessionIdleMinutes: 'ONESEAL_SESSION_IDLE_MINUTES',
   sessionMaxHours: 'ONESEAL_SESSION_MAX_HOURS',
   requireTotp: 'ONESEAL_REQUIRE_TOTP',
+  loginsPerMinute: 'ONESEAL_LOGINS_PER_MINUTE',
   sessionFile: 'ONESEAL_SESSION_FILE',
   orgName: 'ONESEAL_ORG_NAME',
   orgCreditCode: 'ONESEAL_ORG_CREDIT_CODE',
@@ -145,6 +149,7 @@ const DEFAULTS = {
   auditHeadIntervalMinutes: 10,
   sessionIdleMinutes: 30,
   sessionMaxHours: 12,
+  loginsPerMinute: 30,
   logLevel: 'info' as LogLevel,
   orgName: '某某区行政审批局',
   // A made-up code with a correct GB 32100 check character.
@@ -319,7 +324,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const uploadRaw = get('maxUploadMb');
   const maxUploadMb = uploadRaw === undefined ? DEFAULTS.maxUploadMb : parseInteger(uploadRaw, field('maxUploadMb'), 1, 1024, errors);
 
-  const optionalInt = (key: 'hsmTimeoutSeconds' | 'rateLimitPerSecond' | 'rateLimitBurst' | 'requestTimeoutSeconds' | 'auditHeadIntervalMinutes' | 'sessionIdleMinutes' | 'sessionMaxHours', max: number): number | undefined => {
+  const optionalInt = (key: 'hsmTimeoutSeconds' | 'rateLimitPerSecond' | 'rateLimitBurst' | 'requestTimeoutSeconds' | 'auditHeadIntervalMinutes' | 'sessionIdleMinutes' | 'sessionMaxHours' | 'loginsPerMinute', max: number): number | undefined => {
     const raw = get(key);
     return raw === undefined ? DEFAULTS[key] : parseInteger(raw, field(key), 1, max, errors);
   };
@@ -330,6 +335,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const auditHeadIntervalMinutes = optionalInt('auditHeadIntervalMinutes', 24 * 60);
   const sessionIdleMinutes = optionalInt('sessionIdleMinutes', 24 * 60);
   const sessionMaxHours = optionalInt('sessionMaxHours', 7 * 24);
+  const loginsPerMinute = optionalInt('loginsPerMinute', 1_000_000);
   if (sessionIdleMinutes !== undefined && sessionMaxHours !== undefined && sessionIdleMinutes > sessionMaxHours * 60) {
     errors.push({ field: field('sessionIdleMinutes'), message: `the idle time-out (${sessionIdleMinutes} min) cannot be longer than the session lifetime (${sessionMaxHours} h)` });
   }
@@ -362,7 +368,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   if (errors.length > 0 || port === undefined || publicUrl === undefined || database === undefined || pin === undefined
     || poolSize === undefined || hsmTimeoutSeconds === undefined || maxUploadMb === undefined || ratePerSecond === undefined || rateBurst === undefined
-    || requestTimeoutSeconds === undefined || auditHeadIntervalMinutes === undefined || sessionIdleMinutes === undefined || sessionMaxHours === undefined) {
+    || requestTimeoutSeconds === undefined || auditHeadIntervalMinutes === undefined || sessionIdleMinutes === undefined || sessionMaxHours === undefined || loginsPerMinute === undefined) {
     throw invalidConfig(errors);
   }
 
@@ -392,7 +398,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutMs: requestTimeoutSeconds * 1000,
     auditHeadIntervalMs: auditHeadIntervalMinutes * 60 * 1000,
     logLevel,
-    sessions: { idleMs: sessionIdleMinutes * 60 * 1000, maxMs: sessionMaxHours * 3600 * 1000, requireTotp },
+    sessions: { idleMs: sessionIdleMinutes * 60 * 1000, maxMs: sessionMaxHours * 3600 * 1000, requireTotp, loginsPerMinute },
     cliSessionFile: get('sessionFile') ?? defaultSessionFile(env, database),
     breakGlassAllowed: breakGlass === '1',
     seal: { orgName, orgCreditCode, sealName },

@@ -11,11 +11,10 @@ import { readJson } from '../body.js';
 import { problemResponse } from '../openapi.js';
 import { RateLimiter } from '../rate-limit.js';
 
-/** Per client address: scrypt makes each login cost ~50 ms of CPU, so strangers get few of them. */
-const LOGIN_RATE = { perSecond: 1, burst: 10 };
-
 export const registerSessionRoutes: ServiceRouteRegistrar = (router, { services, openapi }) => {
-  const addresses = new RateLimiter(LOGIN_RATE);
+  // Per client address: scrypt makes each login cost tens of milliseconds of CPU, so strangers get few of them.
+  const { loginsPerMinute } = services.config.sessions;
+  const addresses = new RateLimiter({ perSecond: loginsPerMinute / 60, burst: loginsPerMinute });
   const auth = authenticate(services);
 
   router.post('/v1/sessions', async (ctx) => {
