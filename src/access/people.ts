@@ -7,7 +7,9 @@
  * password is set by the proposer (shown to them once, only its hash is stored with the proposal) and
  * the TOTP secret is made when the approver carries the change out (shown to the approver once): the
  * new person gets one factor from each. Each person row remembers who besides the person learnt each
- * factor, and a reset that would hand both to the same person is refused.
+ * factor, and a reset through a second person that would hand both to the same person is refused.
+ * (Where two-person control does not apply, one seal-admin may do all of it: they could add a person
+ * of their own anyway.)
  */
 import { randomUUID } from 'node:crypto';
 import { appendAudit } from '../audit/chain.js';
@@ -154,7 +156,9 @@ const addPerson: ChangeHandler<AddParams> = {
       await insertPerson(trx, person);
       await appendAudit(trx, { actor: run.label, action: 'person.add', subject: person.name, details: { id: person.id, roles: person.roles, ...run.auditDetails } });
     });
-    return { id: person.id, name: person.name, roles: person.roles, ...totp.shown };
+    // password: the slot a generated password takes when the change runs at once (the proposer's, so it
+    // is not known here), keeping the order {id, name, roles, password, totpSecret, otpauthUrl}.
+    return { id: person.id, name: person.name, roles: person.roles, password: undefined, ...totp.shown };
   },
   publicParams: ({ name, roles }) => ({ name, roles }),
 };
@@ -231,23 +235,26 @@ function assertFactorsSplit(person: PersonRecord, learner: string, factor: 'pass
 
 const resetPassword: ChangeHandler<ResetPasswordParams> = {
   action: 'person.reset-password',
-  async prepare(deps, input, actor) {
+  async prepare(deps, input) {
     const o = asObject(input);
     const errors: FieldError[] = [];
     checkFields(o, ['name', 'password'], errors);
     const name = nameOf(o, errors);
     const password = await passwordOf(o, errors);
     if (errors.length) throw invalid(errors);
-    assertFactorsSplit(await requirePerson(deps.store.db, name), actorIdentity(actor), 'password');
+    await requirePerson(deps.store.db, name);
     return { params: { name, passwordHash: password.hash }, subject: name, sealId: null, ...(password.generated ? { disclosed: { password: password.generated } } : {}) };
   },
   needsSecondPerson: peopleNeedSecondPerson,
+  async checkProposer(deps, params, proposer) {
+    assertFactorsSplit(await requirePerson(deps.store.db, params.name), actorIdentity(proposer), 'password');
+  },
   async execute(deps, params, run) {
     return deps.store.db.transaction(async (trx) => {
       await run.beforeChange(trx);
       const person = await requirePerson(trx, params.name);
       // The proposer chose or saw the new password: they are who knows it.
-      assertFactorsSplit(person, run.proposerIdentity, 'password');
+      if (run.proposalId) assertFactorsSplit(person, run.proposerIdentity, 'password');
       const now = nowIso();
       await updatePerson(trx, person.id, { passwordHash: params.passwordHash, passwordKnownBy: knower(run.proposerIdentity, person) });
       const ended = await endSessionsOf(trx, person.id, now);
@@ -275,7 +282,7 @@ const resetTotp: ChangeHandler<NameParams> = {
       const person = await requirePerson(trx, params.name);
       // Whoever carries it out sees the new secret.
       const learner = actorIdentity(run.actor);
-      assertFactorsSplit(person, learner, 'TOTP secret');
+      if (run.proposalId) assertFactorsSplit(person, learner, 'TOTP secret');
       await updatePerson(trx, person.id, { totpSecret: totp.sealed, totpLastStep: 0, totpKnownBy: knower(learner, person) });
       const ended = await endSessionsOf(trx, person.id, nowIso());
       await appendAudit(trx, { actor: run.label, action: 'person.reset-totp', subject: person.name, details: { sessionsEnded: ended, ...run.auditDetails } });

@@ -54,7 +54,7 @@ export interface Execution {
   proposerLabel: string;
   /** The proposal being executed, when there is one. */
   proposalId: string | null;
-  /** Call inside the change's transaction before writing: marks the proposal executed (exactly once). */
+  /** Call inside the change's transaction before writing: marks the proposal executed (exactly once). No-op when it runs at once. */
   beforeChange(trx: Knex.Transaction): Promise<void>;
   /** Merged into the change's audit entry. */
   auditDetails: Record<string, unknown>;
@@ -66,6 +66,8 @@ export interface ChangeHandler<P extends object = object> {
   prepare(deps: GovernedDeps, input: unknown, actor: Actor): Promise<Prepared<P>>;
   /** Outside production: whether the change needs a second person (e.g. the seal is under two-person control). */
   needsSecondPerson(deps: GovernedDeps, params: P): Promise<boolean>;
+  /** Where a second person must approve: refuses a proposer who must not ask for this (checked before it is stored). */
+  checkProposer?(deps: GovernedDeps, params: P, proposer: Actor): Promise<void>;
   /** Refuses an executor who must not carry this change out (checked before an approval is recorded). */
   checkExecutor?(deps: GovernedDeps, params: P, proposerIdentity: string, executor: Actor): Promise<void>;
   /** Carries the change out; returns what the executor is shown (secrets such as a new key included, once). */
@@ -129,11 +131,12 @@ export async function requestChange(deps: GovernedDeps, actor: Actor, action: Ch
       auditDetails: {},
       ...(options.onStep ? { onStep: options.onStep } : {}),
     });
-    return { executed: true, result: { ...prepared.disclosed, ...result } };
+    return { executed: true, result: { ...result, ...prepared.disclosed } };
   }
   if (actor.kind !== 'person') {
     throw new OneSealError('not-allowed', 'forbidden', `${label} cannot propose changes: only people can, and a second person approves them.`);
   }
+  await handler.checkProposer?.(deps, prepared.params, actor);
   const unsealed = {
     id: randomUUID(),
     action,
