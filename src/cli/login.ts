@@ -23,9 +23,12 @@ export const loginCommand: Command = {
     if (typeof file === 'string') password = (await readFile(file, 'utf8')).replace(/\r?\n$/, '');
     else if (ctx.io.prompt) password = await ctx.io.prompt('password: ', { secret: true });
     else throw new UsageError('no terminal to ask for the password: give --password-file FILE');
-    let otp = typeof ctx.values.otp === 'string' ? ctx.values.otp : undefined;
-    if (otp === undefined && ctx.io.prompt) otp = (await ctx.io.prompt('one-time code (authenticator app): ', { secret: false })).trim() || undefined;
     const config = loadConfig(ctx.io.env);
+    let otp = typeof ctx.values.otp === 'string' ? ctx.values.otp : undefined;
+    // Asked for at the terminal when the password was, or when it is required (a script passes --otp).
+    if (otp === undefined && ctx.io.prompt && (typeof file !== 'string' || config.sessions.requireTotp)) {
+      otp = (await ctx.io.prompt('one-time code (authenticator app): ', { secret: false })).trim() || undefined;
+    }
     const services = await openServices(config);
     try {
       const session = await login(services, { name, password, ...(otp !== undefined ? { otp } : {}) }, 'cli');
