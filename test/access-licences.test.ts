@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_DATA } from './licences-samples.js';
-import { addClient, bearer, call, type Reply } from './support/api-client.js';
+import { addClient, call, callAs, type Reply } from './support/api-client.js';
 import { personWithSession } from './support/people.js';
 import { openStack, type Stack } from './support/stamp-stack.js';
 
@@ -34,13 +34,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-function send(who: { key: string }, method: string, path: string, body?: unknown): Promise<Reply> {
-  return call(`${stack.server.url}${path}`, {
-    method,
-    headers: bearer(who.key, body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-}
+const send = (who: { key: string }, method: string, path: string, body?: unknown): Promise<Reply> => callAs(stack.server.url, who, method, path, body);
 
 const problem = (r: Reply) => ({ status: r.status, type: r.json<{ type: string }>().type.split('/').pop(), detail: r.json<{ detail: string }>().detail });
 

@@ -12,7 +12,7 @@ import { requestChange } from '../src/access/two-person.js';
 import { performRotation } from '../src/seals/rotation.js';
 import { createSeal } from '../src/seals/service.js';
 import { SAMPLE_DATA } from './licences-samples.js';
-import { addClient, bearer, call, type Reply } from './support/api-client.js';
+import { addClient, bearer, call, callAs, type Reply } from './support/api-client.js';
 import { makePdf } from './support/pdfs.js';
 import { personWithSession } from './support/people.js';
 import { openStack, type Stack } from './support/stamp-stack.js';
@@ -60,13 +60,7 @@ afterAll(async () => {
 
 const url = (p: string) => `${stack.server.url}${p}`;
 
-function send(key: string, method: string, path: string, body?: unknown): Promise<Reply> {
-  return call(url(path), {
-    method,
-    headers: bearer(key, body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-}
+const send = (key: string, method: string, path: string, body?: unknown): Promise<Reply> => callAs(stack.server.url, { key }, method, path, body);
 
 async function stamp(key: string): Promise<Reply> {
   return call(url('/v1/stamps?seal=approval&invisible=true&level=B-B'), { method: 'POST', headers: bearer(key, { 'Content-Type': 'application/pdf' }), body: await makePdf({ pages: 1 }) });

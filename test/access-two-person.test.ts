@@ -11,7 +11,7 @@ import { requestChange } from '../src/access/two-person.js';
 import { runDueRotations } from '../src/seals/scheduler.js';
 import { createSeal } from '../src/seals/service.js';
 import { activeSealVersion, incrementSignatureCount, listSealVersions } from '../src/store/seals.js';
-import { addClient, bearer, call, type Reply } from './support/api-client.js';
+import { addClient, callAs, type Reply } from './support/api-client.js';
 import { addPerson, cliLogin, loginToken, personWithSession, type TestPerson } from './support/people.js';
 import { openStack, type Stack } from './support/stamp-stack.js';
 
@@ -36,13 +36,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-function as(who: { key: string }, method: string, path: string, body?: unknown): Promise<Reply> {
-  return call(`${stack.server.url}${path}`, {
-    method,
-    headers: bearer(who.key, body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-}
+const as = (who: { key: string }, method: string, path: string, body?: unknown): Promise<Reply> => callAs(stack.server.url, who, method, path, body);
 
 async function propose(who: { key: string }, method: string, path: string, body?: unknown): Promise<string> {
   const r = await as(who, method, path, body);

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SEAL_ID } from '../src/init.js';
 import { getSealVersion } from '../src/store/seals.js';
-import { addClient, bearer, call, type Reply } from './support/api-client.js';
+import { addClient, call, callAs, type Reply } from './support/api-client.js';
 import { makePdf } from './support/pdfs.js';
 import { personWithSession } from './support/people.js';
 import { openStack, type Stack } from './support/stamp-stack.js';
@@ -29,13 +29,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-function as(who: { key: string }, method: string, path: string, body?: unknown): Promise<Reply> {
-  return call(`${base}${path}`, {
-    method,
-    headers: bearer(who.key, body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-}
+const as = (who: { key: string }, method: string, path: string, body?: unknown): Promise<Reply> => callAs(base, who, method, path, body);
 
 interface VersionJson {
   version: number;

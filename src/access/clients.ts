@@ -16,6 +16,7 @@ import { anySealUnderTwoPersonControl, getSeal } from '../store/seals.js';
 import { actorLabel, type Actor } from './actors.js';
 import { generateApiKey, hashApiKey, isLegacyKeyHash } from './api-keys.js';
 import { authorize, SCOPES } from './policy.js';
+import { invalidRequest, readRequest } from './request-fields.js';
 import type { ChangeHandler, GovernedDeps } from './two-person.js';
 
 /** Licences are issued with the default seal, so a licences scope is a use of that seal. */
@@ -51,15 +52,7 @@ interface Grants {
   licenceTypes: string[];
 }
 
-function invalid(fields: FieldError[]): OneSealError {
-  return new OneSealError('invalid-client-request', 'unprocessable',
-    `The request has ${fields.length === 1 ? 'a problem' : `${fields.length} problems`}: ${fields.map((f) => `${f.field} ${f.message}`).join('; ')}.`, { fields });
-}
-
-function asObject(input: unknown): Record<string, unknown> {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw invalid([{ field: '(body)', message: 'must be a JSON object' }]);
-  return input as Record<string, unknown>;
-}
+const CODE = 'invalid-client-request';
 
 function stringList(o: Record<string, unknown>, field: string, errors: FieldError[]): string[] {
   const v = o[field];
@@ -71,19 +64,20 @@ function stringList(o: Record<string, unknown>, field: string, errors: FieldErro
   return [...new Set(v.map((x: string) => x.trim()))];
 }
 
-async function grantsOf(db: Db, o: Record<string, unknown>, errors: FieldError[]): Promise<Grants> {
+function grantsOf(o: Record<string, unknown>, errors: FieldError[]): Grants {
   const seals = stringList(o, 'seals', errors);
   const scopes = stringList(o, 'scopes', errors);
   const types = stringList(o, 'licenceTypes', errors);
   for (const s of scopes) if (!SCOPES.includes(s as Scope)) errors.push({ field: 'scopes', message: `"${s}" is not a scope (${SCOPES.join(', ')})` });
-  for (const s of seals) if (!(await getSeal(db, s))) errors.push({ field: 'seals', message: `there is no seal "${s}"` });
   const known = knownLicenceTypes();
   for (const t of types) if (!known.includes(t)) errors.push({ field: 'licenceTypes', message: `"${t}" is not a licence type (${known.join(', ')})` });
   return { seals, scopes: scopes as Scope[], licenceTypes: types };
 }
 
-function checkFields(o: Record<string, unknown>, allowed: readonly string[], errors: FieldError[]): void {
-  for (const key of Object.keys(o)) if (!allowed.includes(key)) errors.push({ field: key, message: 'is not a field of this request' });
+async function checkSealsExist(db: Db, seals: readonly string[]): Promise<void> {
+  const missing: FieldError[] = [];
+  for (const s of seals) if (!(await getSeal(db, s))) missing.push({ field: 'seals', message: `there is no seal "${s}"` });
+  if (missing.length) throw invalidRequest(CODE, missing);
 }
 
 /** A client that could not do anything with its scopes is a mistake worth refusing. */
@@ -104,7 +98,7 @@ function clientNotFound(ref: string): OneSealError {
 
 /** A client by id or by name. */
 export async function requireClientRecord(db: Db, ref: unknown): Promise<ApiClientRecord> {
-  if (typeof ref !== 'string' || ref.trim() === '') throw invalid([{ field: 'client', message: 'name the client (its name or id)' }]);
+  if (typeof ref !== 'string' || ref.trim() === '') throw invalidRequest(CODE, [{ field: 'client', message: 'name the client (its name or id)' }]);
   const found = (UUID.test(ref) ? await getClient(db, ref) : undefined) ?? (await findClientByName(db, ref.trim()));
   if (!found) throw clientNotFound(ref);
   return found;
@@ -119,16 +113,16 @@ type CreateParams = Grants & { name: string };
 const createClient: ChangeHandler<CreateParams> = {
   action: 'client.create',
   async prepare(deps, input) {
-    const o = asObject(input);
-    const errors: FieldError[] = [];
-    checkFields(o, ['name', 'seals', 'scopes', 'licenceTypes'], errors);
-    const name = typeof o.name === 'string' ? o.name.trim() : '';
-    if (!name || name.length > 100) errors.push({ field: 'name', message: 'must be 1 to 100 characters' });
-    const grants = await grantsOf(deps.store.db, o, errors);
-    if (grants.scopes.length === 0 && o.scopes === undefined) grants.scopes = ['stamps'];
-    if (grants.scopes.length === 0) errors.push({ field: 'scopes', message: `give at least one of ${SCOPES.join(', ')}` });
-    checkUsable(grants, errors);
-    if (errors.length) throw invalid(errors);
+    const { name, ...grants } = readRequest(CODE, input, ['name', 'seals', 'scopes', 'licenceTypes'], (o, errors) => {
+      const name = typeof o.name === 'string' ? o.name.trim() : '';
+      if (!name || name.length > 100) errors.push({ field: 'name', message: 'must be 1 to 100 characters' });
+      const grants = grantsOf(o, errors);
+      if (grants.scopes.length === 0 && o.scopes === undefined) grants.scopes = ['stamps'];
+      if (grants.scopes.length === 0) errors.push({ field: 'scopes', message: `give at least one of ${SCOPES.join(', ')}` });
+      checkUsable(grants, errors);
+      return { name, ...grants };
+    });
+    await checkSealsExist(deps.store.db, grants.seals);
     if (await findClientByName(deps.store.db, name)) throw new OneSealError('client-exists', 'conflict', `A system client named "${name}" exists already; client names are unique.`);
     return { params: { name, ...grants }, subject: name, sealId: null };
   },
@@ -168,15 +162,13 @@ function merged(c: ApiClientRecord, g: Grants, add: boolean): Grants {
 }
 
 async function grantRequest(db: Db, input: unknown): Promise<{ client: ApiClientRecord; grants: Grants }> {
-  const o = asObject(input);
-  const errors: FieldError[] = [];
-  checkFields(o, ['client', 'seals', 'scopes', 'licenceTypes'], errors);
-  const grants = await grantsOf(db, o, errors);
-  if (errors.length) throw invalid(errors);
-  if (grants.seals.length + grants.scopes.length + grants.licenceTypes.length === 0) {
-    throw invalid([{ field: '(body)', message: 'name seals, scopes or licence types' }]);
-  }
-  const client = await requireClientRecord(db, o.client);
+  const { ref, ...grants } = readRequest(CODE, input, ['client', 'seals', 'scopes', 'licenceTypes'], (o, errors) => {
+    const g = grantsOf(o, errors);
+    if (g.seals.length + g.scopes.length + g.licenceTypes.length === 0) errors.push({ field: '(body)', message: 'name seals, scopes or licence types' });
+    return { ref: o.client, ...g };
+  });
+  await checkSealsExist(db, grants.seals);
+  const client = await requireClientRecord(db, ref);
   requireActive(client);
   return { client, grants };
 }
@@ -187,7 +179,7 @@ const grantClient: ChangeHandler<GrantParams> = {
     const { client, grants } = await grantRequest(deps.store.db, input);
     const errors: FieldError[] = [];
     checkUsable(merged(client, grants, true), errors);
-    if (errors.length) throw invalid(errors);
+    if (errors.length) throw invalidRequest(CODE, errors);
     return { params: { clientId: client.id, name: client.name, ...grants }, subject: client.name, sealId: null };
   },
   async needsSecondPerson(deps, params) {
@@ -215,8 +207,8 @@ type KeyParams = { clientId: string; name: string };
 const rotateClientKey: ChangeHandler<KeyParams> = {
   action: 'client.rotate-key',
   async prepare(deps, input) {
-    const o = asObject(input);
-    const client = await requireClientRecord(deps.store.db, o.client);
+    const ref = readRequest(CODE, input, ['client'], (o) => o.client);
+    const client = await requireClientRecord(deps.store.db, ref);
     requireActive(client);
     return { params: { clientId: client.id, name: client.name }, subject: client.name, sealId: null };
   },

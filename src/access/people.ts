@@ -14,6 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendAudit } from '../audit/chain.js';
 import { OneSealError, type FieldError } from '../errors.js';
+import { readRequest } from './request-fields.js';
 import { nowIso } from '../store/codec.js';
 import type { Db } from '../store/db.js';
 import {
@@ -48,15 +49,7 @@ export function personView(p: PersonRecord) {
   };
 }
 
-function invalid(fields: FieldError[]): OneSealError {
-  return new OneSealError('invalid-person-request', 'unprocessable',
-    `The request has ${fields.length === 1 ? 'a problem' : `${fields.length} problems`}: ${fields.map((f) => `${f.field} ${f.message}`).join('; ')}.`, { fields });
-}
-
-function asObject(input: unknown): Record<string, unknown> {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw invalid([{ field: '(body)', message: 'must be a JSON object' }]);
-  return input as Record<string, unknown>;
-}
+const CODE = 'invalid-person-request';
 
 function nameOf(o: Record<string, unknown>, errors: FieldError[]): string {
   const name = o.name;
@@ -76,10 +69,6 @@ function rolesOf(o: Record<string, unknown>, errors: FieldError[]): Role[] {
   return [...new Set(roles as Role[])];
 }
 
-function checkFields(o: Record<string, unknown>, allowed: readonly string[], errors: FieldError[]): void {
-  for (const key of Object.keys(o)) if (!allowed.includes(key)) errors.push({ field: key, message: 'is not a field of this request' });
-}
-
 function personNotFound(name: string): OneSealError {
   return new OneSealError('person-not-found', 'not-found', `There is no person "${name}"; \`oneseal user list\` shows them.`);
 }
@@ -90,19 +79,22 @@ export async function requirePerson(db: Db, name: string): Promise<PersonRecord>
   return p;
 }
 
-/** A chosen password (checked), or a generated one to be shown once. */
-async function passwordOf(o: Record<string, unknown>, errors: FieldError[]): Promise<{ hash: string; generated?: string }> {
-  if (o.password === undefined) {
-    const generated = generatePassword();
-    return { hash: await hashPassword(generated), generated };
-  }
+/** A chosen password (checked) or undefined to generate one; see hashedPassword. */
+function passwordOf(o: Record<string, unknown>, errors: FieldError[]): string | undefined {
+  if (o.password === undefined) return undefined;
   const problem = typeof o.password === 'string' ? passwordProblem(o.password) : 'must be a string';
-  if (problem) {
-    errors.push({ field: 'password', message: problem });
-    return { hash: '' };
-  }
-  return { hash: await hashPassword(o.password as string) };
+  if (problem) errors.push({ field: 'password', message: problem });
+  return o.password as string;
 }
+
+/** The hash to store, and the password to show once when it was generated. */
+async function hashedPassword(chosen: string | undefined): Promise<{ hash: string; disclosed?: { password: string } }> {
+  const password = chosen ?? generatePassword();
+  return { hash: await hashPassword(password), ...(chosen === undefined ? { disclosed: { password } } : {}) };
+}
+
+const nameAndRoles = (input: unknown) => readRequest(CODE, input, ['name', 'roles'], (o, errors) => ({ name: nameOf(o, errors), roles: rolesOf(o, errors) }));
+const nameOnly = (input: unknown) => readRequest(CODE, input, ['name'], (o, errors) => nameOf(o, errors));
 
 /** Who besides the person learns a factor: nobody when it is the person themselves. */
 function knower(identity: string, person: Pick<PersonRecord, 'id'> | undefined): string | null {
@@ -122,15 +114,11 @@ type AddParams = { name: string; roles: Role[]; passwordHash: string };
 const addPerson: ChangeHandler<AddParams> = {
   action: 'person.add',
   async prepare(deps, input): Promise<Prepared<AddParams>> {
-    const o = asObject(input);
-    const errors: FieldError[] = [];
-    checkFields(o, ['name', 'roles', 'password'], errors);
-    const name = nameOf(o, errors);
-    const roles = rolesOf(o, errors);
-    const password = await passwordOf(o, errors);
-    if (errors.length) throw invalid(errors);
+    const { name, roles, chosen } = readRequest(CODE, input, ['name', 'roles', 'password'], (o, errors) =>
+      ({ name: nameOf(o, errors), roles: rolesOf(o, errors), chosen: passwordOf(o, errors) }));
     if (await findPersonByName(deps.store.db, name)) throw new OneSealError('person-exists', 'conflict', `A person named "${name}" exists already.`);
-    return { params: { name, roles, passwordHash: password.hash }, subject: name, sealId: null, ...(password.generated ? { disclosed: { password: password.generated } } : {}) };
+    const password = await hashedPassword(chosen);
+    return { params: { name, roles, passwordHash: password.hash }, subject: name, sealId: null, ...(password.disclosed ? { disclosed: password.disclosed } : {}) };
   },
   needsSecondPerson: peopleNeedSecondPerson,
   async execute(deps, params, run) {
@@ -168,12 +156,7 @@ type GrantParams = { name: string; roles: Role[] };
 const grantRoles: ChangeHandler<GrantParams> = {
   action: 'person.grant',
   async prepare(deps, input) {
-    const o = asObject(input);
-    const errors: FieldError[] = [];
-    checkFields(o, ['name', 'roles'], errors);
-    const name = nameOf(o, errors);
-    const roles = rolesOf(o, errors);
-    if (errors.length) throw invalid(errors);
+    const { name, roles } = nameAndRoles(input);
     const person = await requirePerson(deps.store.db, name);
     const added = roles.filter((r) => !person.roles.includes(r));
     if (added.length === 0) throw new OneSealError('nothing-to-change', 'conflict', `${name} has ${roles.join(', ')} already.`);
@@ -194,19 +177,10 @@ const grantRoles: ChangeHandler<GrantParams> = {
 
 type NameParams = { name: string };
 
-function nameRequest(input: unknown): string {
-  const o = asObject(input);
-  const errors: FieldError[] = [];
-  checkFields(o, ['name'], errors);
-  const name = nameOf(o, errors);
-  if (errors.length) throw invalid(errors);
-  return name;
-}
-
 const enablePerson: ChangeHandler<NameParams> = {
   action: 'person.enable',
   async prepare(deps, input) {
-    const person = await requirePerson(deps.store.db, nameRequest(input));
+    const person = await requirePerson(deps.store.db, nameOnly(input));
     if (!person.disabledAt) throw new OneSealError('nothing-to-change', 'conflict', `${person.name} is not disabled.`);
     return { params: { name: person.name }, subject: person.name, sealId: null };
   },
@@ -236,14 +210,10 @@ function assertFactorsSplit(person: PersonRecord, learner: string, factor: 'pass
 const resetPassword: ChangeHandler<ResetPasswordParams> = {
   action: 'person.reset-password',
   async prepare(deps, input) {
-    const o = asObject(input);
-    const errors: FieldError[] = [];
-    checkFields(o, ['name', 'password'], errors);
-    const name = nameOf(o, errors);
-    const password = await passwordOf(o, errors);
-    if (errors.length) throw invalid(errors);
+    const { name, chosen } = readRequest(CODE, input, ['name', 'password'], (o, errors) => ({ name: nameOf(o, errors), chosen: passwordOf(o, errors) }));
     await requirePerson(deps.store.db, name);
-    return { params: { name, passwordHash: password.hash }, subject: name, sealId: null, ...(password.generated ? { disclosed: { password: password.generated } } : {}) };
+    const password = await hashedPassword(chosen);
+    return { params: { name, passwordHash: password.hash }, subject: name, sealId: null, ...(password.disclosed ? { disclosed: password.disclosed } : {}) };
   },
   needsSecondPerson: peopleNeedSecondPerson,
   async checkProposer(deps, params, proposer) {
@@ -268,7 +238,7 @@ const resetPassword: ChangeHandler<ResetPasswordParams> = {
 const resetTotp: ChangeHandler<NameParams> = {
   action: 'person.reset-totp',
   async prepare(deps, input) {
-    const person = await requirePerson(deps.store.db, nameRequest(input));
+    const person = await requirePerson(deps.store.db, nameOnly(input));
     return { params: { name: person.name }, subject: person.name, sealId: null };
   },
   needsSecondPerson: peopleNeedSecondPerson,
@@ -296,12 +266,7 @@ export const PERSON_CHANGES = { 'person.add': addPerson, 'person.grant': grantRo
 /** Takes roles away: at once (it only narrows what someone may do). */
 export async function ungrantRoles(deps: Pick<GovernedDeps, 'store'>, actor: Actor, input: unknown): Promise<ReturnType<typeof personView>> {
   authorize(actor, 'person.ungrant');
-  const o = asObject(input);
-  const errors: FieldError[] = [];
-  checkFields(o, ['name', 'roles'], errors);
-  const name = nameOf(o, errors);
-  const roles = rolesOf(o, errors);
-  if (errors.length) throw invalid(errors);
+  const { name, roles } = nameAndRoles(input);
   return deps.store.db.transaction(async (trx) => {
     const person = await requirePerson(trx, name);
     const kept = person.roles.filter((r) => !roles.includes(r));
@@ -314,7 +279,7 @@ export async function ungrantRoles(deps: Pick<GovernedDeps, 'store'>, actor: Act
 /** Disables a person at once and ends their sessions; their proposals can no longer be approved. */
 export async function disablePerson(deps: Pick<GovernedDeps, 'store'>, actor: Actor, input: unknown): Promise<ReturnType<typeof personView>> {
   authorize(actor, 'person.disable');
-  const name = nameRequest(input);
+  const name = nameOnly(input);
   return deps.store.db.transaction(async (trx) => {
     const person = await requirePerson(trx, name);
     if (person.disabledAt) return personView(person);

@@ -18,6 +18,15 @@ export function bearer(key: string, extra: Record<string, string> = {}): Record<
   return { Authorization: `Bearer ${key}`, ...extra };
 }
 
+/** A request with `who`'s bearer token (API key or session token) and, when given, a JSON body. */
+export function callAs(base: string, who: { key: string }, method: string, path: string, body?: unknown): Promise<Reply> {
+  return call(`${base}${path}`, {
+    method,
+    headers: bearer(who.key, body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
+
 /** A form with the PDF(s) as `document` file parts and the options as fields. */
 export function stampForm(documents: { data: Uint8Array; filename: string }[], fields: Record<string, string>): FormData {
   const form = new FormData();

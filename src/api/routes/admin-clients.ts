@@ -2,19 +2,13 @@
  * System clients for seal-admins (auditors read): add one (its API key is shown once, to whoever
  * carries the change out), grant and take away seals, scopes and licence types, rotate its key, revoke it.
  */
-import type { Context } from 'koa';
 import { readClients, revokeClient, ungrantClient } from '../../access/clients.js';
 import { requestChange } from '../../access/two-person.js';
 import type { ServiceRouteRegistrar } from '../app.js';
 import { authenticate, requireActor } from '../auth.js';
-import { readJson } from '../body.js';
+import { readJsonObject } from '../body.js';
 import { ADMIN_PROBLEMS, changeResponses, sendChange } from '../change-response.js';
 import { problemResponse } from '../openapi.js';
-
-async function body(ctx: Context): Promise<Record<string, unknown>> {
-  const b = await readJson(ctx, 64 * 1024);
-  return typeof b === 'object' && b !== null && !Array.isArray(b) ? (b as Record<string, unknown>) : { '(body)': b };
-}
 
 export const registerAdminClientRoutes: ServiceRouteRegistrar = (router, { services, openapi }) => {
   const auth = authenticate(services);
@@ -24,18 +18,18 @@ export const registerAdminClientRoutes: ServiceRouteRegistrar = (router, { servi
   });
 
   router.post('/v1/admin/clients', auth, async (ctx) => {
-    const outcome = await requestChange(services, requireActor(ctx), 'client.create', await body(ctx));
+    const outcome = await requestChange(services, requireActor(ctx), 'client.create', await readJsonObject(ctx, 64 * 1024));
     sendChange(ctx, outcome, { created: `/v1/admin/clients/${outcome.executed ? String(outcome.result.id) : ''}`, resultOnly: true });
   });
 
   router.post('/v1/admin/clients/:ref/grant', auth, async (ctx) => {
     const actor = requireActor(ctx);
-    sendChange(ctx, await requestChange(services, actor, 'client.grant', { ...(await body(ctx)), client: ctx.params.ref }), { resultOnly: true });
+    sendChange(ctx, await requestChange(services, actor, 'client.grant', { ...(await readJsonObject(ctx, 64 * 1024)), client: ctx.params.ref }), { resultOnly: true });
   });
 
   router.post('/v1/admin/clients/:ref/ungrant', auth, async (ctx) => {
     const actor = requireActor(ctx);
-    ctx.body = await ungrantClient(services, actor, { ...(await body(ctx)), client: ctx.params.ref });
+    ctx.body = await ungrantClient(services, actor, { ...(await readJsonObject(ctx, 64 * 1024)), client: ctx.params.ref });
   });
 
   router.post('/v1/admin/clients/:ref/rotate-key', auth, async (ctx) => {

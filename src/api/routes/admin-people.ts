@@ -3,21 +3,14 @@
  * enable, reset a password or a TOTP secret. Credentials appear in an answer once: a password to
  * whoever proposed it, a TOTP secret to whoever carried the change out.
  */
-import type { Context } from 'koa';
 import { disablePerson, readPeople, ungrantRoles } from '../../access/people.js';
 import { ROLES } from '../../access/policy.js';
 import { requestChange, type ChangeAction } from '../../access/two-person.js';
 import type { ServiceRouteRegistrar } from '../app.js';
 import { authenticate, requireActor } from '../auth.js';
-import { readJson } from '../body.js';
+import { readJsonObject } from '../body.js';
 import { ADMIN_PROBLEMS, changeResponses, sendChange } from '../change-response.js';
 import { problemResponse } from '../openapi.js';
-
-async function body(ctx: Context): Promise<Record<string, unknown>> {
-  if (!ctx.get('Content-Type') && !Number(ctx.get('Content-Length'))) return {};
-  const b = await readJson(ctx, 16 * 1024);
-  return typeof b === 'object' && b !== null && !Array.isArray(b) ? (b as Record<string, unknown>) : { '(body)': b };
-}
 
 export const registerAdminPeopleRoutes: ServiceRouteRegistrar = (router, { services, openapi }) => {
   const auth = authenticate(services);
@@ -27,7 +20,7 @@ export const registerAdminPeopleRoutes: ServiceRouteRegistrar = (router, { servi
   });
 
   router.post('/v1/admin/people', auth, async (ctx) => {
-    const outcome = await requestChange(services, requireActor(ctx), 'person.add', await body(ctx));
+    const outcome = await requestChange(services, requireActor(ctx), 'person.add', await readJsonObject(ctx, 16 * 1024, { optional: true }));
     sendChange(ctx, outcome, { created: `/v1/admin/people/${outcome.executed ? String(outcome.result.name) : ''}`, resultOnly: true });
   });
 
@@ -35,13 +28,13 @@ export const registerAdminPeopleRoutes: ServiceRouteRegistrar = (router, { servi
   for (const [verb, action] of changes) {
     router.post(`/v1/admin/people/:name/${verb}`, auth, async (ctx) => {
       const actor = requireActor(ctx);
-      sendChange(ctx, await requestChange(services, actor, action, { ...(await body(ctx)), name: ctx.params.name }), { resultOnly: true });
+      sendChange(ctx, await requestChange(services, actor, action, { ...(await readJsonObject(ctx, 16 * 1024, { optional: true })), name: ctx.params.name }), { resultOnly: true });
     });
   }
 
   router.post('/v1/admin/people/:name/ungrant', auth, async (ctx) => {
     const actor = requireActor(ctx);
-    ctx.body = await ungrantRoles(services, actor, { ...(await body(ctx)), name: ctx.params.name });
+    ctx.body = await ungrantRoles(services, actor, { ...(await readJsonObject(ctx, 16 * 1024, { optional: true })), name: ctx.params.name });
   });
 
   router.post('/v1/admin/people/:name/disable', auth, async (ctx) => {

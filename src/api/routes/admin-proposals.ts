@@ -8,7 +8,7 @@ import { OneSealError } from '../../errors.js';
 import type { ProposalStatus } from '../../store/approvals.js';
 import type { ServiceRouteRegistrar } from '../app.js';
 import { authenticate, requireActor } from '../auth.js';
-import { readJson } from '../body.js';
+import { readJsonObject } from '../body.js';
 import { ADMIN_PROBLEMS } from '../change-response.js';
 import { problemResponse } from '../openapi.js';
 
@@ -31,9 +31,8 @@ export const registerAdminProposalRoutes: ServiceRouteRegistrar = (router, { ser
 
   router.post('/v1/admin/proposals/:id/approve', auth, async (ctx) => {
     const actor = requireActor(ctx);
-    const body = ctx.get('Content-Type') ? ((await readJson(ctx, 16 * 1024)) as { digest?: unknown } | null) : null;
-    const digest = body && typeof body === 'object' && typeof body.digest === 'string' ? body.digest : undefined;
-    const { proposal, result } = await approveProposal(services, actor, ctx.params.id!, digest === undefined ? {} : { digest });
+    const { digest } = await readJsonObject(ctx, 16 * 1024, { optional: true });
+    const { proposal, result } = await approveProposal(services, actor, ctx.params.id!, digest === undefined ? {} : { digest: String(digest) });
     ctx.body = { proposal: proposalView(proposal), result };
   });
 

@@ -3,7 +3,6 @@
  * keys, set rotation policies and switch two-person control, each through src/access/two-person.ts
  * (carried out at once, or proposed for a second seal-admin). Auditors may read.
  */
-import type { Context } from 'koa';
 import { authorize } from '../../access/policy.js';
 import { requestChange } from '../../access/two-person.js';
 import { requireSeal } from '../../seals/lifecycle.js';
@@ -12,17 +11,12 @@ import { sealDetail, sealView } from '../../seals/views.js';
 import { listSeals, listSealVersions } from '../../store/seals.js';
 import type { ServiceRouteRegistrar } from '../app.js';
 import { authenticate, requireActor } from '../auth.js';
-import { readJson } from '../body.js';
+import { readJson, readJsonObject } from '../body.js';
 import { ADMIN_PROBLEMS, changeResponses, sendChange } from '../change-response.js';
 import { problemResponse, type OpenApiRegistry } from '../openapi.js';
 
 /** Seal requests are small; an image appearance (a scanned seal PNG) is the largest part. */
 const JSON_LIMIT = 2 * 1024 * 1024;
-
-async function jsonObject(ctx: Context): Promise<Record<string, unknown>> {
-  const body = await readJson(ctx, JSON_LIMIT);
-  return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : { '(body)': body };
-}
 
 export const registerAdminSealRoutes: ServiceRouteRegistrar = (router, { services, openapi }) => {
   const auth = authenticate(services);
@@ -52,7 +46,7 @@ export const registerAdminSealRoutes: ServiceRouteRegistrar = (router, { service
   router.post('/v1/admin/seals/:id/versions/:version/revoke', auth, async (ctx) => {
     const actor = requireActor(ctx);
     const version = parseVersionNumber(ctx.params.version);
-    const body = await jsonObject(ctx);
+    const body = await readJsonObject(ctx, JSON_LIMIT);
     sendChange(ctx, await requestChange(services, actor, 'seal.revoke', { ...body, sealId: ctx.params.id!, version }));
   });
 
@@ -64,14 +58,14 @@ export const registerAdminSealRoutes: ServiceRouteRegistrar = (router, { service
 
   router.put('/v1/admin/seals/:id/rotation-policy', auth, async (ctx) => {
     const actor = requireActor(ctx);
-    const body = await jsonObject(ctx);
+    const body = await readJsonObject(ctx, JSON_LIMIT);
     const input = 'rotationPolicy' in body ? { sealId: ctx.params.id!, policy: body.rotationPolicy } : { sealId: ctx.params.id! };
     sendChange(ctx, await requestChange(services, actor, 'seal.rotation-policy', input), { resultOnly: true });
   });
 
   router.put('/v1/admin/seals/:id/two-person-control', auth, async (ctx) => {
     const actor = requireActor(ctx);
-    const body = await jsonObject(ctx);
+    const body = await readJsonObject(ctx, JSON_LIMIT);
     sendChange(ctx, await requestChange(services, actor, 'seal.two-person', { sealId: ctx.params.id!, on: body.twoPersonControl }), { resultOnly: true });
   });
 
