@@ -11,7 +11,7 @@ import { DEFAULT_SEAL_ID } from '../init.js';
 import { LicenceTypeRegistry } from '../licences/registry.js';
 import { nowIso } from '../store/codec.js';
 import type { Db } from '../store/db.js';
-import { findClientByName, getClient, insertClient, listClients, updateClient, type ApiClientRecord, type Scope } from '../store/clients.js';
+import { findClientByName, getClient, insertClient, listClients, lockClient, updateClient, type ApiClientRecord, type Scope } from '../store/clients.js';
 import { anySealUnderTwoPersonControl, getSeal } from '../store/seals.js';
 import { actorLabel, type Actor } from './actors.js';
 import { generateApiKey, hashApiKey, isLegacyKeyHash } from './api-keys.js';
@@ -104,6 +104,13 @@ export async function requireClientRecord(db: Db, ref: unknown): Promise<ApiClie
   return found;
 }
 
+/** A client inside a change's transaction: its row locked first (see lockClient). */
+async function lockedClient(trx: Db, id: string): Promise<ApiClientRecord> {
+  const c = await lockClient(trx, id);
+  if (!c) throw clientNotFound(id);
+  return c;
+}
+
 function requireActive(c: ApiClientRecord): void {
   if (c.revokedAt) throw new OneSealError('client-revoked', 'conflict', `Client "${c.name}" was revoked at ${c.revokedAt}; add a new client instead.`);
 }
@@ -142,8 +149,7 @@ const createClient: ChangeHandler<CreateParams> = {
     };
     await deps.store.db.transaction(async (trx) => {
       await run.beforeChange(trx);
-      if (await findClientByName(trx, record.name)) throw new OneSealError('client-exists', 'conflict', `A system client named "${record.name}" exists already.`);
-      await insertClient(trx, record);
+      if (!(await insertClient(trx, record))) throw new OneSealError('client-exists', 'conflict', `A system client named "${record.name}" exists already.`);
       await appendAudit(trx, {
         actor: run.label, action: 'client.create', subject: record.id,
         details: { name: record.name, seals: record.seals, scopes: record.scopes, licenceTypes: record.licenceTypes, ...run.auditDetails },
@@ -189,7 +195,7 @@ const grantClient: ChangeHandler<GrantParams> = {
   async execute(deps, params, run) {
     return deps.store.db.transaction(async (trx) => {
       await run.beforeChange(trx);
-      const client = await requireClientRecord(trx, params.clientId);
+      const client = await lockedClient(trx, params.clientId);
       requireActive(client);
       const after = merged(client, params, true);
       await updateClient(trx, client.id, after);
@@ -219,7 +225,7 @@ const rotateClientKey: ChangeHandler<KeyParams> = {
     const { key, keyId } = generateApiKey();
     return deps.store.db.transaction(async (trx) => {
       await run.beforeChange(trx);
-      const client = await requireClientRecord(trx, params.clientId);
+      const client = await lockedClient(trx, params.clientId);
       requireActive(client);
       // Same client, grants and history (its stamps keep pointing at it); only the key changes.
       await updateClient(trx, client.id, { keyPrefix: keyId, keyHash: hashApiKey(deps.secrets, key) });
@@ -234,22 +240,24 @@ export const CLIENT_CHANGES = { 'client.create': createClient, 'client.grant': g
 /** Takes seals, scopes or licence types away: at once (it only narrows what the client may do). */
 export async function ungrantClient(deps: Pick<GovernedDeps, 'store'>, actor: Actor, input: unknown): Promise<ClientView> {
   authorize(actor, 'client.ungrant');
-  const { client, grants } = await grantRequest(deps.store.db, input);
-  const after = merged(client, grants, false);
-  await deps.store.db.transaction(async (trx) => {
+  const { client: found, grants } = await grantRequest(deps.store.db, input);
+  return deps.store.db.transaction(async (trx) => {
+    const client = await lockedClient(trx, found.id);
+    const after = merged(client, grants, false);
     await updateClient(trx, client.id, after);
     await appendAudit(trx, {
       actor: actorLabel(actor), action: 'client.ungrant', subject: client.id,
       details: { name: client.name, removed: { seals: grants.seals, scopes: grants.scopes, licenceTypes: grants.licenceTypes }, ...after },
     });
+    return clientView({ ...client, ...after });
   });
-  return clientView({ ...client, ...after });
 }
 
 export async function revokeClient(deps: Pick<GovernedDeps, 'store'>, actor: Actor, ref: string): Promise<ClientView> {
   authorize(actor, 'client.revoke');
+  const found = await requireClientRecord(deps.store.db, ref);
   return deps.store.db.transaction(async (trx) => {
-    const client = await requireClientRecord(trx, ref);
+    const client = await lockedClient(trx, found.id);
     if (client.revokedAt) return clientView(client);
     const revokedAt = nowIso();
     await updateClient(trx, client.id, { revokedAt });

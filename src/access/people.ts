@@ -22,6 +22,7 @@ import {
   findPersonByName,
   insertPerson,
   listPeople,
+  lockPersonByName,
   updatePerson,
   type PersonRecord,
   type Role,
@@ -76,6 +77,13 @@ function personNotFound(name: string): OneSealError {
 export async function requirePerson(db: Db, name: string): Promise<PersonRecord> {
   const p = typeof name === 'string' && PERSON_NAME.test(name) ? await findPersonByName(db, name) : undefined;
   if (!p) throw personNotFound(String(name));
+  return p;
+}
+
+/** requirePerson inside a change's transaction: the row is locked first (see lockPersonByName). */
+async function lockedPerson(trx: Db, name: string): Promise<PersonRecord> {
+  const p = await lockPersonByName(trx, name);
+  if (!p) throw personNotFound(name);
   return p;
 }
 
@@ -140,8 +148,7 @@ const addPerson: ChangeHandler<AddParams> = {
     };
     await deps.store.db.transaction(async (trx) => {
       await run.beforeChange(trx);
-      if (await findPersonByName(trx, params.name)) throw new OneSealError('person-exists', 'conflict', `A person named "${params.name}" exists already.`);
-      await insertPerson(trx, person);
+      if (!(await insertPerson(trx, person))) throw new OneSealError('person-exists', 'conflict', `A person named "${params.name}" exists already.`);
       await appendAudit(trx, { actor: run.label, action: 'person.add', subject: person.name, details: { id: person.id, roles: person.roles, ...run.auditDetails } });
     });
     // password: the slot a generated password takes when the change runs at once (the proposer's, so it
@@ -166,7 +173,7 @@ const grantRoles: ChangeHandler<GrantParams> = {
   async execute(deps, params, run) {
     return deps.store.db.transaction(async (trx) => {
       await run.beforeChange(trx);
-      const person = await requirePerson(trx, params.name);
+      const person = await lockedPerson(trx, params.name);
       const roles = [...new Set([...person.roles, ...params.roles])];
       await updatePerson(trx, person.id, { roles });
       await appendAudit(trx, { actor: run.label, action: 'person.grant', subject: person.name, details: { added: params.roles, roles, ...run.auditDetails } });
@@ -188,7 +195,7 @@ const enablePerson: ChangeHandler<NameParams> = {
   async execute(deps, params, run) {
     return deps.store.db.transaction(async (trx) => {
       await run.beforeChange(trx);
-      const person = await requirePerson(trx, params.name);
+      const person = await lockedPerson(trx, params.name);
       await updatePerson(trx, person.id, { disabledAt: null });
       await appendAudit(trx, { actor: run.label, action: 'person.enable', subject: person.name, details: { ...run.auditDetails } });
       return personView({ ...person, disabledAt: null });
@@ -222,7 +229,7 @@ const resetPassword: ChangeHandler<ResetPasswordParams> = {
   async execute(deps, params, run) {
     return deps.store.db.transaction(async (trx) => {
       await run.beforeChange(trx);
-      const person = await requirePerson(trx, params.name);
+      const person = await lockedPerson(trx, params.name);
       // The proposer chose or saw the new password: they are who knows it.
       if (run.proposalId) assertFactorsSplit(person, run.proposerIdentity, 'password');
       const now = nowIso();
@@ -249,7 +256,7 @@ const resetTotp: ChangeHandler<NameParams> = {
     const totp = newTotp(deps, params.name);
     await deps.store.db.transaction(async (trx) => {
       await run.beforeChange(trx);
-      const person = await requirePerson(trx, params.name);
+      const person = await lockedPerson(trx, params.name);
       // Whoever carries it out sees the new secret.
       const learner = actorIdentity(run.actor);
       if (run.proposalId) assertFactorsSplit(person, learner, 'TOTP secret');
@@ -268,7 +275,7 @@ export async function ungrantRoles(deps: Pick<GovernedDeps, 'store'>, actor: Act
   authorize(actor, 'person.ungrant');
   const { name, roles } = nameAndRoles(input);
   return deps.store.db.transaction(async (trx) => {
-    const person = await requirePerson(trx, name);
+    const person = await lockedPerson(trx, name);
     const kept = person.roles.filter((r) => !roles.includes(r));
     await updatePerson(trx, person.id, { roles: kept });
     await appendAudit(trx, { actor: actorLabel(actor), action: 'person.ungrant', subject: name, details: { removed: roles.filter((r) => person.roles.includes(r)), roles: kept } });
@@ -281,7 +288,7 @@ export async function disablePerson(deps: Pick<GovernedDeps, 'store'>, actor: Ac
   authorize(actor, 'person.disable');
   const name = nameOnly(input);
   return deps.store.db.transaction(async (trx) => {
-    const person = await requirePerson(trx, name);
+    const person = await lockedPerson(trx, name);
     if (person.disabledAt) return personView(person);
     const disabledAt = nowIso();
     await updatePerson(trx, person.id, { disabledAt });

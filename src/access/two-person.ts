@@ -254,11 +254,11 @@ export async function rejectProposal(deps: Pick<GovernedDeps, 'store'>, actor: A
   authorize(actor, 'proposal.reject');
   const label = actorLabel(actor);
   return deps.store.db.transaction(async (trx) => {
+    // The conditional update first: a write, and the decision, in one step.
+    const rejected = await transitionProposal(trx, proposalId, 'pending', { status: 'rejected', rejectedBy: label, rejectedAt: new Date().toISOString() });
     const p = await getProposal(trx, proposalId);
     if (!p) throw proposalNotFound(proposalId);
-    if (!(await transitionProposal(trx, proposalId, 'pending', { status: 'rejected', rejectedBy: label, rejectedAt: new Date().toISOString() }))) {
-      throw new OneSealError('proposal-closed', 'conflict', `Proposal ${proposalId} is ${p.status}; only a pending proposal can be rejected.`);
-    }
+    if (!rejected) throw new OneSealError('proposal-closed', 'conflict', `Proposal ${proposalId} is ${p.status}; only a pending proposal can be rejected.`);
     await appendAudit(trx, { actor: label, action: 'proposal.reject', subject: p.subject, details: { proposalId, action: p.action } });
     return (await getProposal(trx, proposalId))!;
   });

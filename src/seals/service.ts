@@ -100,7 +100,6 @@ export async function createSeal(
   const material = await newVersionMaterial(deps, seal, 1);
   return deps.store.db.transaction(async (trx) => {
     await change.beforeChange?.(trx);
-    if (await getSeal(trx, seal.id)) throw new OneSealError('seal-exists', 'conflict', `A seal with id "${seal.id}" already exists.`);
     const record = await insertSeal(trx, seal);
     await recordIssuedCertificate(trx, material.certificate);
     const version = await insertSealVersion(trx, { sealId: seal.id, version: 1, status: 'active', ...material.fields });

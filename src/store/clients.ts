@@ -31,8 +31,15 @@ const clients = mapper<ApiClientRecord>({
   revokedAt: ['revoked_at', nullable(text)],
 });
 
-export async function insertClient(db: Db, client: ApiClientRecord): Promise<void> {
-  await db('api_clients').insert(clients.toRow(client));
+/** False when a client with that name exists (the insert, a write, can start a transaction safely). */
+export async function insertClient(db: Db, client: ApiClientRecord): Promise<boolean> {
+  return (await db('api_clients').insert(clients.toRow(client)).onConflict('name').ignore().returning('id')).length > 0;
+}
+
+/** Locks a client's row for the rest of the transaction by writing it (as lockPersonByName), then reads it. */
+export async function lockClient(trx: Db, id: string): Promise<ApiClientRecord | undefined> {
+  await trx('api_clients').where({ id }).update({ name: trx.raw('??', ['name']) });
+  return getClient(trx, id);
 }
 
 export async function getClient(db: Db, id: string): Promise<ApiClientRecord | undefined> {

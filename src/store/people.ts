@@ -38,8 +38,19 @@ const people = mapper<PersonRecord>({
   updatedAt: ['updated_at', text],
 });
 
-export async function insertPerson(db: Db, person: PersonRecord): Promise<void> {
-  await db('people').insert(people.toRow(person));
+/** False when a person with that name exists (the insert, a write, is the transaction's first statement). */
+export async function insertPerson(db: Db, person: PersonRecord): Promise<boolean> {
+  return (await db('people').insert(people.toRow(person)).onConflict('name').ignore().returning('id')).length > 0;
+}
+
+/**
+ * Locks a person's row for the rest of the transaction by writing it (updated_at), then reads it: on
+ * SQLite a transaction that reads first and writes later can fail with SQLITE_BUSY when another
+ * connection wrote in between; on PostgreSQL the row lock serialises two changes to one person.
+ */
+export async function lockPersonByName(trx: Db, name: string): Promise<PersonRecord | undefined> {
+  await trx('people').where({ name }).update({ updated_at: nowIso() });
+  return findPersonByName(trx, name);
 }
 
 export async function getPerson(db: Db, id: string): Promise<PersonRecord | undefined> {
