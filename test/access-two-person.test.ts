@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PersonActor } from '../src/access/actors.js';
 import { requestChange } from '../src/access/two-person.js';
+import { performRotation } from '../src/seals/rotation.js';
 import { runDueRotations } from '../src/seals/scheduler.js';
 import { createSeal } from '../src/seals/service.js';
 import { activeSealVersion, incrementSignatureCount, listSealVersions } from '../src/store/seals.js';
@@ -118,6 +119,22 @@ describe('one person alone cannot', () => {
     expect([retried.status, problemType(retried)]).toEqual([409, 'proposal-tampered']);
     expect(await versions('guarded')).toBe(before);
     expect((await db()('seal_versions').where({ seal_id: 'guarded' }).whereNotNull('revoked_at')).length).toBe(0);
+  });
+
+  it('get a proposal altered after its approval carried out on a retry', async () => {
+    await createSeal(stack.services, { id: 'retry', ...ORG, isTest: true, twoPersonControl: true }, 'break-glass:setup');
+    await performRotation(stack.services, 'retry', 'break-glass:setup');
+    const id = await propose(alice, 'POST', '/v1/admin/seals/retry/versions/1/revoke', { reason: 'superseded' });
+    // The version is revoked another way meanwhile: the approval is recorded, its execution fails.
+    await requestChange(stack.services, { kind: 'break-glass', osUser: 'setup' }, 'seal.revoke', { sealId: 'retry', version: 1, reason: 'superseded' });
+    const failed = await as(bob, 'POST', `/v1/admin/proposals/${id}/approve`);
+    expect([failed.status, problemType(failed)]).toEqual([409, 'seal-version-revoked']);
+    expect((await db()('proposals').where({ id }).first()).status).toBe('approved');
+    // Now someone points the approved proposal at the active version; a retry must not revoke it.
+    await db()('proposals').where({ id }).update({ params: JSON.stringify({ sealId: 'retry', version: 2, reason: 'superseded' }) });
+    const retried = await as(carol, 'POST', `/v1/admin/proposals/${id}/approve`);
+    expect([retried.status, problemType(retried)]).toEqual([409, 'proposal-tampered']);
+    expect((await db()('seal_versions').where({ seal_id: 'retry', version: 2 }).first()).revoked_at).toBeNull();
   });
 
   it('approve something other than what was reviewed', async () => {

@@ -1,5 +1,6 @@
 /**
- * Seals and versions as administrators see them (admin API responses and `oneseal seal --json`): one shape for both, certificates as PEM, key material never.
+ * Seals and versions as administrators see them (admin API responses and `oneseal seal --json`): one
+ * shape for both, certificates as PEM, key material never.
  */
 import { derToPem } from '../pki/der.js';
 import { listSealVersions, type SealRecord, type SealVersionRecord } from '../store/seals.js';
