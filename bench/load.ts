@@ -16,11 +16,11 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { closeAgents, freePort, send, startServerProcess, type RawRequest } from './http-client.js';
-import { createApiClient } from '../src/api/clients.js';
+import { requestChange } from '../src/access/two-person.js';
 import { loadConfig } from '../src/config.js';
 import { DEFAULT_SEAL_ID, initialise } from '../src/init.js';
 import { findPackageRoot } from '../src/package-root.js';
-import { openStore } from '../src/store/db.js';
+import { openServices } from '../src/services.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -232,9 +232,10 @@ async function main(): Promise<void> {
   const config = loadConfig({ ...process.env, ...env });
   console.error('load: preparing a token, CA and seal…');
   await initialise(config, () => {});
-  const store = await openStore(config);
-  const { key } = await createApiClient(store.db, { name: 'load', seals: [DEFAULT_SEAL_ID], isAdmin: false }, 'bench');
-  await store.close();
+  const services = await openServices(config);
+  const added = await requestChange(services, { kind: 'break-glass', osUser: 'load' }, 'client.create', { name: 'load', seals: [DEFAULT_SEAL_ID] });
+  const key = String(added.executed && added.result.key);
+  await services.close();
 
   let server: ChildProcess | undefined;
   try {

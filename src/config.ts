@@ -5,7 +5,9 @@
  * ONESEAL_CONFIG_FILE (same keys in camelCase), built-in development defaults.
  * Every bad value is reported at once, so a person fixes the whole file in one pass.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
 import { OneSealError, type FieldError } from './errors.js';
@@ -82,6 +84,18 @@ export interface Config {
   /** How often the server signs the audit chain head when it moved: bounds how much of the log is only hash-protected. */
   auditHeadIntervalMs: number;
   logLevel: LogLevel;
+  /**
+   * People's sessions: idle time-out and absolute lifetime; whether a TOTP code is required at login;
+   * logins per minute from one client address (each costs a scrypt; names also lock after 5 failures).
+   */
+  sessions: { idleMs: number; maxMs: number; requireTotp: boolean; loginsPerMinute: number };
+  /**
+   * Where `oneseal login` keeps the CLI's session (mode 0600): under the user's config directory, one
+   * file per database, so two deployments on one machine never share a session.
+   */
+  cliSessionFile: string;
+  /** ONESEAL_BREAK_GLASS=1: production accepts `--break-glass` CLI commands (the PIN holder acting outside the policy). */
+  breakGlassAllowed: boolean;
   seal: { orgName: string; orgCreditCode: string; sealName: string };
   /** The development root certificate shipped in the repo; production must not run on it. */
   devRootCertPath: string;
@@ -108,13 +122,18 @@ const FILE_KEYS = {
   requestTimeoutSeconds: 'ONESEAL_REQUEST_TIMEOUT_SECONDS',
   auditHeadIntervalMinutes: 'ONESEAL_AUDIT_HEAD_INTERVAL_MINUTES',
   logLevel: 'ONESEAL_LOG_LEVEL',
+  sessionIdleMinutes: 'ONESEAL_SESSION_IDLE_MINUTES',
+  sessionMaxHours: 'ONESEAL_SESSION_MAX_HOURS',
+  requireTotp: 'ONESEAL_REQUIRE_TOTP',
+  loginsPerMinute: 'ONESEAL_LOGINS_PER_MINUTE',
+  sessionFile: 'ONESEAL_SESSION_FILE',
   orgName: 'ONESEAL_ORG_NAME',
   orgCreditCode: 'ONESEAL_ORG_CREDIT_CODE',
   sealName: 'ONESEAL_SEAL_NAME',
 } as const;
 type FileKey = keyof typeof FILE_KEYS;
 /** Keys whose relative paths are taken relative to the config file rather than the working directory. */
-const PATH_KEYS: ReadonlySet<FileKey> = new Set(['dataDir', 'pinFile', 'pkcs11Module']);
+const PATH_KEYS: ReadonlySet<FileKey> = new Set(['dataDir', 'pinFile', 'pkcs11Module', 'sessionFile']);
 
 const DEFAULTS = {
   host: '127.0.0.1',
@@ -128,6 +147,9 @@ const DEFAULTS = {
   rateLimitBurst: 40,
   requestTimeoutSeconds: 60,
   auditHeadIntervalMinutes: 10,
+  sessionIdleMinutes: 30,
+  sessionMaxHours: 12,
+  loginsPerMinute: 30,
   logLevel: 'info' as LogLevel,
   orgName: '某某区行政审批局',
   // A made-up code with a correct GB 32100 check character.
@@ -302,7 +324,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const uploadRaw = get('maxUploadMb');
   const maxUploadMb = uploadRaw === undefined ? DEFAULTS.maxUploadMb : parseInteger(uploadRaw, field('maxUploadMb'), 1, 1024, errors);
 
-  const optionalInt = (key: 'hsmTimeoutSeconds' | 'rateLimitPerSecond' | 'rateLimitBurst' | 'requestTimeoutSeconds' | 'auditHeadIntervalMinutes', max: number): number | undefined => {
+  const optionalInt = (key: 'hsmTimeoutSeconds' | 'rateLimitPerSecond' | 'rateLimitBurst' | 'requestTimeoutSeconds' | 'auditHeadIntervalMinutes' | 'sessionIdleMinutes' | 'sessionMaxHours' | 'loginsPerMinute', max: number): number | undefined => {
     const raw = get(key);
     return raw === undefined ? DEFAULTS[key] : parseInteger(raw, field(key), 1, max, errors);
   };
@@ -311,6 +333,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const rateBurst = optionalInt('rateLimitBurst', 100_000);
   const requestTimeoutSeconds = optionalInt('requestTimeoutSeconds', 3600);
   const auditHeadIntervalMinutes = optionalInt('auditHeadIntervalMinutes', 24 * 60);
+  const sessionIdleMinutes = optionalInt('sessionIdleMinutes', 24 * 60);
+  const sessionMaxHours = optionalInt('sessionMaxHours', 7 * 24);
+  const loginsPerMinute = optionalInt('loginsPerMinute', 1_000_000);
+  if (sessionIdleMinutes !== undefined && sessionMaxHours !== undefined && sessionIdleMinutes > sessionMaxHours * 60) {
+    errors.push({ field: field('sessionIdleMinutes'), message: `the idle time-out (${sessionIdleMinutes} min) cannot be longer than the session lifetime (${sessionMaxHours} h)` });
+  }
+  const requireTotpRaw = get('requireTotp');
+  let requireTotp = production;
+  if (requireTotpRaw !== undefined) {
+    if (!/^(true|false|1|0)$/.test(requireTotpRaw)) errors.push({ field: field('requireTotp'), message: `must be true or false, got "${requireTotpRaw}"` });
+    else requireTotp = requireTotpRaw === 'true' || requireTotpRaw === '1';
+    if (production && !requireTotp) errors.push({ field: field('requireTotp'), message: 'production always requires a TOTP code at login; it cannot be switched off' });
+  }
+  const breakGlass = env.ONESEAL_BREAK_GLASS;
+  if (breakGlass !== undefined && breakGlass !== '' && breakGlass !== '1' && breakGlass !== '0') {
+    errors.push({ field: 'ONESEAL_BREAK_GLASS', message: `must be 1 (allow --break-glass in production) or 0, got "${breakGlass}"` });
+  }
 
   const logLevel = (get('logLevel') ?? DEFAULTS.logLevel) as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
@@ -329,7 +368,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   if (errors.length > 0 || port === undefined || publicUrl === undefined || database === undefined || pin === undefined
     || poolSize === undefined || hsmTimeoutSeconds === undefined || maxUploadMb === undefined || ratePerSecond === undefined || rateBurst === undefined
-    || requestTimeoutSeconds === undefined || auditHeadIntervalMinutes === undefined) {
+    || requestTimeoutSeconds === undefined || auditHeadIntervalMinutes === undefined || sessionIdleMinutes === undefined || sessionMaxHours === undefined || loginsPerMinute === undefined) {
     throw invalidConfig(errors);
   }
 
@@ -359,6 +398,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutMs: requestTimeoutSeconds * 1000,
     auditHeadIntervalMs: auditHeadIntervalMinutes * 60 * 1000,
     logLevel,
+    sessions: { idleMs: sessionIdleMinutes * 60 * 1000, maxMs: sessionMaxHours * 3600 * 1000, requireTotp, loginsPerMinute },
+    cliSessionFile: get('sessionFile') ?? defaultSessionFile(env, database),
+    breakGlassAllowed: breakGlass === '1',
     seal: { orgName, orgCreditCode, sealName },
     devRootCertPath: path.join(packageRoot, 'keys-dev', 'root-ca.crt.pem'),
     ...(configFile ? { configFile } : {}),
@@ -368,6 +410,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (problems.length) throw invalidConfig(problems);
   }
   return config;
+}
+
+/** ~/.config/oneseal/session-<database>.json (XDG_CONFIG_HOME honoured), named after the database it belongs to. */
+function defaultSessionFile(env: NodeJS.ProcessEnv, database: DatabaseConfig): string {
+  const configHome = env.XDG_CONFIG_HOME || path.join(env.HOME || homedir(), '.config');
+  const where = database.client === 'sqlite3' ? database.filename : `${database.url.reveal()}#${database.schema ?? ''}`;
+  return path.join(configHome, 'oneseal', `session-${createHash('sha256').update(where).digest('hex').slice(0, 16)}.json`);
 }
 
 function invalidConfig(errors: FieldError[]): OneSealError {

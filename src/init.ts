@@ -3,6 +3,7 @@
  * (so running it again is cheap): the SoftHSM dev token, the database schema, the certification
  * authority's keys and certificates, and the default seal.
  */
+import { ensureAccessSecret } from './access/secrets.js';
 import { assertProductionSafe, type Config } from './config.js';
 import { ensureSoftHsmToken } from './hsm/dev-token.js';
 import { ensureAuthority } from './pki/authority.js';
@@ -27,6 +28,7 @@ export async function initialise(config: Config, report: (change: string) => voi
       });
       for (const role of created) report(`created the ${role} key in the HSM and its certificate`);
       assertProductionSafe(config, { usingDevRoot: authority.usingDevRoot });
+      if (await ensureAccessSecret(hsm)) report('created the server secret in the HSM (API keys, sessions and proposals are checked with it)');
       if (!(await getSeal(store.db, DEFAULT_SEAL_ID))) {
         await createSeal(
           { store, hsm, authority },

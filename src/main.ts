@@ -60,6 +60,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
           logger.info({ sealId: r.sealId, reason: r.reason, version: r.rotation.version.version, retiredVersion: r.rotation.retired?.version ?? null }, 'seal rotated by policy');
         }
         for (const f of run.failed) logger.error({ sealId: f.sealId, err: f.error }, 'policy rotation failed');
+        for (const u of run.unapproved) logger.warn({ sealId: u.sealId, reason: u.reason }, 'rotation due but its policy is not approved: not rotated');
       },
       onError: (err) => logger.error({ err }, 'rotation policy check failed'),
     });

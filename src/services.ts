@@ -2,6 +2,7 @@
  * Opens what every entry point (server, CLI commands, init) works with: the HSM, the database and
  * the certification authority, in that order, and closes them again.
  */
+import { openAccessSecrets, type AccessSecrets } from './access/secrets.js';
 import { assertProductionSafe, type Config } from './config.js';
 import { selectSoftHsmStore } from './hsm/dev-token.js';
 import { Hsm } from './hsm/hsm.js';
@@ -17,6 +18,8 @@ export interface Services {
   hsm: Hsm;
   store: Store;
   authority: Authority;
+  /** Keys derived from the server secret in the HSM: API-key and session MACs, proposal seals, TOTP encryption. */
+  secrets: AccessSecrets;
   /** Stamps with the seals' HSM keys, OneSeal's own TSA and its own revocation data. */
   stamper: Stamper;
   /** What GET /metrics shows. */
@@ -47,6 +50,7 @@ export async function openServices(config: Config): Promise<Services> {
     store = await openStore(config);
     const authority = await loadAuthority({ db: store.db, hsm, publicUrl: config.publicUrl });
     assertProductionSafe(config, { usingDevRoot: authority.usingDevRoot });
+    const secrets = await openAccessSecrets(hsm);
     const opened = store;
     const pki = { store: opened, authority };
     const stamper = new Stamper({
@@ -63,6 +67,7 @@ export async function openServices(config: Config): Promise<Services> {
       hsm,
       store: opened,
       authority,
+      secrets,
       stamper,
       metrics,
       async close() {

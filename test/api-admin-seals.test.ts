@@ -2,13 +2,15 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SEAL_ID } from '../src/init.js';
 import { getSealVersion } from '../src/store/seals.js';
-import { addClient, bearer, call, type Reply } from './support/api-client.js';
+import { addClient, call, callAs, type Reply } from './support/api-client.js';
 import { makePdf } from './support/pdfs.js';
+import { personWithSession } from './support/people.js';
 import { openStack, type Stack } from './support/stamp-stack.js';
 import { pdfsig } from './support/validators.js';
 
 let stack: Stack;
 let base: string;
+/** Two people holding seal-admin, each with a session token (a bearer like an API key). */
 let adminA: { id: string; key: string };
 let adminB: { id: string; key: string };
 let stamper: { id: string; key: string };
@@ -19,21 +21,15 @@ const ORG = { organisation: '测试合同单位', creditCode: '91350100M000100Y4
 beforeAll(async () => {
   stack = await openStack();
   base = stack.server.url;
-  adminA = await addClient(stack, 'admin-a', [], true);
-  adminB = await addClient(stack, 'admin-b', [], true);
+  adminA = await personWithSession(stack, 'alice', ['seal-admin']);
+  adminB = await personWithSession(stack, 'bob', ['seal-admin']);
   stamper = await addClient(stack, 'stamper', [DEFAULT_SEAL_ID]);
 });
 afterAll(async () => {
   await stack?.close();
 });
 
-function as(who: { key: string }, method: string, path: string, body?: unknown): Promise<Reply> {
-  return call(`${base}${path}`, {
-    method,
-    headers: bearer(who.key, body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-}
+const as = (who: { key: string }, method: string, path: string, body?: unknown): Promise<Reply> => callAs(base, who, method, path, body);
 
 interface VersionJson {
   version: number;
@@ -59,7 +55,7 @@ async function seal(id: string): Promise<SealJson> {
 }
 
 describe('admin seal routes: access', () => {
-  it('answers 401 without a key and 403 for a client that is not an administrator', async () => {
+  it('answers 401 without a credential and 403 for a system client, naming the missing scope', async () => {
     const anonymous = await call(`${base}/v1/admin/seals`);
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer/);
@@ -72,7 +68,8 @@ describe('admin seal routes: access', () => {
     ] as const) {
       const r = await as(stamper, method, path);
       expect(r.status, `${method} ${path}`).toBe(403);
-      expect(r.json().type).toMatch(/admin-required$/);
+      expect(r.json().type).toMatch(/scope-required$/);
+      expect(r.json<{ detail: string }>().detail).toMatch(/client:stamper may not/);
     }
     // The refused rotation changed nothing.
     expect((await seal(DEFAULT_SEAL_ID)).activeVersion).toBe(1);
@@ -159,13 +156,22 @@ describe('admin seal routes: lifecycle without two-person control', () => {
 });
 
 describe('admin seal routes: two-person control', () => {
-  it('keeps a rotation pending (202) until a second administrator approves it (200)', async () => {
-    expect((await as(adminA, 'POST', '/v1/admin/seals', { id: 'guarded', ...ORG, twoPersonControl: true })).status).toBe(201);
+  it('creates a seal under two-person control only when a second seal-admin approves it', async () => {
+    const proposed = await as(adminA, 'POST', '/v1/admin/seals', { id: 'guarded', ...ORG, twoPersonControl: true });
+    expect(proposed.status).toBe(202);
+    const { proposal } = proposed.json<{ proposal: { id: string; action: string } }>();
+    expect(proposal.action).toBe('seal.create');
+    expect((await as(adminA, 'GET', '/v1/admin/seals/guarded')).status).toBe(404);
+    const approved = await as(adminB, 'POST', `/v1/admin/proposals/${proposal.id}/approve`);
+    expect(approved.status).toBe(200);
+    expect(approved.json()).toMatchObject({ result: { id: 'guarded', twoPersonControl: true, activeVersion: 1 } });
+  });
 
+  it('keeps a rotation pending (202) until a second seal-admin approves it (200)', async () => {
     const proposed = await as(adminA, 'POST', '/v1/admin/seals/guarded/rotate');
     expect(proposed.status).toBe(202);
     const { proposal } = proposed.json<{ executed: false; proposal: { id: string; status: string; proposedBy: string } }>();
-    expect(proposal).toMatchObject({ status: 'pending', proposedBy: adminA.id });
+    expect(proposal).toMatchObject({ status: 'pending', proposedBy: 'person:alice' });
     expect(proposed.headers.get('location')).toBe(`/v1/admin/proposals/${proposal.id}`);
     expect((await seal('guarded')).activeVersion).toBe(1);
 
@@ -181,16 +187,16 @@ describe('admin seal routes: two-person control', () => {
     const approved = await as(adminB, 'POST', `/v1/admin/proposals/${proposal.id}/approve`);
     expect(approved.status).toBe(200);
     expect(approved.json()).toMatchObject({
-      proposal: { id: proposal.id, status: 'executed', approvedBy: adminB.id },
+      proposal: { id: proposal.id, status: 'executed', approvedBy: 'person:bob' },
       result: { action: 'rotate', version: { version: 2, status: 'active' } },
     });
     expect((await seal('guarded')).activeVersion).toBe(2);
     expect((await as(adminB, 'POST', `/v1/admin/proposals/${proposal.id}/approve`)).status).toBe(409);
 
-    // The audit log names both administrators for the rotation.
+    // The audit log names both people for the rotation.
     const entry = await stack.services.store.db('audit_log').where({ action: 'seal.rotate', subject: 'guarded' }).first();
-    expect(entry.actor).toBe(adminB.id);
-    expect(JSON.parse(entry.details)).toMatchObject({ proposalId: proposal.id, proposedBy: adminA.id });
+    expect(entry.actor).toBe('person:bob');
+    expect(JSON.parse(entry.details)).toMatchObject({ proposalId: proposal.id, proposedBy: 'person:alice', approvedBy: 'person:bob' });
   });
 
   it('does not run a rejected proposal', async () => {
@@ -199,14 +205,14 @@ describe('admin seal routes: two-person control', () => {
     const id = proposed.json<{ proposal: { id: string } }>().proposal.id;
     const rejected = await as(adminB, 'POST', `/v1/admin/proposals/${id}/reject`);
     expect(rejected.status).toBe(200);
-    expect(rejected.json()).toMatchObject({ proposal: { status: 'rejected', rejectedBy: adminB.id } });
+    expect(rejected.json()).toMatchObject({ proposal: { status: 'rejected', rejectedBy: 'person:bob' } });
     expect((await as(adminB, 'POST', `/v1/admin/proposals/${id}/approve`)).status).toBe(409);
     const v1 = (await seal('guarded')).versions.find((v) => v.version === 1)!;
     expect(v1.status).toBe('retired');
     expect(await stack.services.hsm.findKey(v1.keyId)).toBeDefined();
   });
 
-  it('documents the admin operations in OpenAPI with bearer security', async () => {
+  it('documents the admin and session operations in OpenAPI with bearer security', async () => {
     const doc = (await call(`${base}/openapi.json`)).json<{ paths: Record<string, Record<string, { security?: unknown[] }>> }>();
     for (const [p, m] of [
       ['/v1/admin/seals', 'post'],
@@ -219,6 +225,14 @@ describe('admin seal routes: two-person control', () => {
       ['/v1/admin/proposals', 'get'],
       ['/v1/admin/proposals/{id}/approve', 'post'],
       ['/v1/admin/proposals/{id}/reject', 'post'],
+      ['/v1/admin/seals/{id}/two-person-control', 'put'],
+      ['/v1/admin/clients', 'post'],
+      ['/v1/admin/clients/{ref}/grant', 'post'],
+      ['/v1/admin/clients/{ref}/rotate-key', 'post'],
+      ['/v1/admin/people', 'post'],
+      ['/v1/admin/people/{name}/reset-totp', 'post'],
+      ['/v1/admin/audit/entries', 'get'],
+      ['/v1/sessions/current', 'delete'],
     ] as const) {
       expect(doc.paths[p]?.[m]?.security, `${m} ${p}`).toEqual([{ bearer: [] }]);
     }

@@ -1,8 +1,9 @@
 /**
  * Authentication, seal grants and limits of the stamp API over real HTTP: 401, 403, 413, 429 as
- * problem+json, keys stored only as scrypt hashes, the seals listing with its certificates.
+ * problem+json, keys stored only as HMACs under the server secret, the seals listing with its certificates.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PDFDocument } from '@cantoo/pdf-lib';
@@ -12,6 +13,7 @@ import { withTimeout } from '../src/api/stamp-input.js';
 import { OneSealError } from '../src/errors.js';
 import { createSeal } from '../src/seals/service.js';
 import { addClient, bearer, call, stampForm } from './support/api-client.js';
+import { personWithSession } from './support/people.js';
 import { openStack, type Stack } from './support/stamp-stack.js';
 
 let stack: Stack;
@@ -20,7 +22,7 @@ const url = (p: string) => `${stack.server.url}${p}`;
 
 beforeAll(async () => {
   stack = await openStack({ ONESEAL_RATE_LIMIT_PER_SECOND: '2', ONESEAL_RATE_LIMIT_BURST: '10', ONESEAL_MAX_UPLOAD_MB: '1' });
-  await createSeal(stack.services, { id: 'contracts', organisation: '某某区行政审批局', creditCode: '11110105MB0123456F', name: '合同专用章', isTest: true }, 'test');
+  await createSeal(stack.services, { id: 'contracts', organisation: '某某区行政审批局', creditCode: '11110105MB0123456F', name: '合同专用章', isTest: true }, 'break-glass:test');
   const doc = await PDFDocument.create();
   doc.addPage([595, 842]);
   pdf = await doc.save();
@@ -40,9 +42,9 @@ describe('API keys', () => {
   it('answers 401 with a Bearer challenge when there is no key, a malformed one or a wrong one', async () => {
     const { key } = await addClient(stack, 'keys', ['approval']);
     const none = await call(url('/v1/seals'));
-    expectProblem(none, 401, /Authorization: Bearer <key>/);
+    expectProblem(none, 401, /Authorization: Bearer <token>/);
     expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
-    expectProblem(await call(url('/v1/seals'), { headers: { Authorization: `Basic ${key}` } }), 401, /must be "Bearer <key>"/);
+    expectProblem(await call(url('/v1/seals'), { headers: { Authorization: `Basic ${key}` } }), 401, /must be "Bearer <token>"/);
     expectProblem(await call(url('/v1/seals'), { headers: bearer('os_0123456789abcdef.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA') }), 401, /not valid/);
     // The right key id with another secret: found by prefix, refused by the hash.
     const forged = `${key.slice(0, key.indexOf('.') + 1)}${'B'.repeat(43)}`;
@@ -50,11 +52,14 @@ describe('API keys', () => {
     expect((await call(url('/v1/seals'), { headers: bearer(key) })).status).toBe(200);
   });
 
-  it('stores only a salted scrypt hash of the key', async () => {
+  it('stores only an HMAC of the key under the server secret', async () => {
     const { id, key } = await addClient(stack, 'hash-check', ['approval']);
     const row = await stack.services.store.db('api_clients').where({ id }).first();
     const secret = key.slice(key.indexOf('.') + 1);
-    expect(row.key_hash).toMatch(/^scrypt\$16384\$8\$1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/);
+    expect(row.key_hash).toMatch(/^hmac-sha256\$[A-Za-z0-9_-]{43}$/);
+    expect(row.key_hash).toBe(`hmac-sha256$${stack.services.secrets.mac('api-key', key)}`);
+    // A plain (unkeyed) SHA-256 of the key is not what is stored: the database alone cannot check a guess.
+    expect(row.key_hash).not.toContain(createHash('sha256').update(key).digest('base64url'));
     expect(JSON.stringify(row)).not.toContain(secret);
     expect(key.startsWith(`os_${row.key_prefix}.`)).toBe(true);
   });
@@ -70,7 +75,7 @@ describe('seal grants', () => {
     expectProblem(await call(url('/v1/seals/secret-seal'), { headers: bearer(key) }), 403, /"secret-seal"/);
   });
 
-  it('lists the seals a client may use with the current certificate, all of them for an admin', async () => {
+  it('lists the seals a client may use with the current certificate, all of them for a person and the verify scope', async () => {
     const { key } = await addClient(stack, 'lister', ['approval']);
     const r = await call(url('/v1/seals'), { headers: bearer(key) });
     const { seals } = r.json<{ seals: { id: string; currentVersion: { version: number; certSerial: string; certificate: string } }[] }>();
@@ -80,9 +85,15 @@ describe('seal grants', () => {
     const one = await call(url('/v1/seals/approval'), { headers: bearer(key) });
     expect(one.json()).toMatchObject({ id: 'approval', currentVersion: { version: seals[0]!.currentVersion.version } });
 
-    const admin = await addClient(stack, 'admin', [], true);
-    const all = (await call(url('/v1/seals'), { headers: bearer(admin.key) })).json<{ seals: { id: string }[] }>();
+    const operator = await personWithSession(stack, 'olga', ['operator']);
+    const all = (await call(url('/v1/seals'), { headers: bearer(operator.key) })).json<{ seals: { id: string }[] }>();
     expect(all.seals.map((s) => s.id).sort()).toEqual(['approval', 'contracts']);
+    const relyingParty = await addClient(stack, 'relying party', [], { scopes: ['verify'] });
+    const pinned = (await call(url('/v1/seals'), { headers: bearer(relyingParty.key) })).json<{ seals: { id: string }[] }>();
+    expect(pinned.seals.map((s) => s.id).sort()).toEqual(['approval', 'contracts']);
+    // It may read every seal's certificate, not stamp with any.
+    expectProblem(await call(url('/v1/stamps'), { method: 'POST', headers: bearer(relyingParty.key), body: stampForm([{ data: pdf, filename: 'a.pdf' }], { seal: 'approval', page: '1', x: '100', y: '100' }) }),
+      403, /needs the scope stamps/);
   });
 });
 

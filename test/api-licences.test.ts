@@ -9,11 +9,10 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateApiKey, hashApiKey } from '../src/api/api-keys.js';
 import { verifyAuditChain } from '../src/audit/chain.js';
-import { insertClient } from '../src/store/clients.js';
 import { verifyPdf } from '../src/verify/index.js';
 import { SAMPLE_DATA } from './licences-samples.js';
+import { addClient } from './support/api-client.js';
 import { openStack, type Stack } from './support/stamp-stack.js';
 import { pdfsig } from './support/validators.js';
 
@@ -28,20 +27,12 @@ const DATA: Record<string, Record<string, string>> = {
   'residence-permit': { ...SAMPLE_DATA['residence-permit']!, validTo: '2099-01-09' },
 };
 
-async function addClient(id: string, seals: string[]): Promise<string> {
-  const { key, keyId } = generateApiKey();
-  await insertClient(stack.services.store.db, {
-    id, name: id, keyPrefix: keyId, keyHash: await hashApiKey(key), seals, isAdmin: false, createdAt: new Date().toISOString(), revokedAt: null,
-  });
-  return key;
-}
-
 beforeAll(async () => {
   // Its public URL is its own address: pdfsig's online OCSP check reaches OneSeal's responder.
   stack = await openStack();
   base = stack.server.url;
-  issuerKey = await addClient('registry-office', ['approval']);
-  otherKey = await addClient('elsewhere', []);
+  issuerKey = (await addClient(stack, 'registry-office', [], { scopes: ['licences'], licenceTypes: Object.keys(DATA) })).key;
+  otherKey = (await addClient(stack, 'elsewhere', ['approval'])).key;
 }, 120_000);
 afterAll(async () => {
   await stack?.close();
@@ -160,9 +151,11 @@ describe('validation', () => {
     expect(await bad('no-such-licence', {})).toMatchObject({ status: 422, fields: ['type'] });
   });
 
-  it('needs an API key granted the issuing seal', async () => {
+  it('needs a key with the licences scope', async () => {
     expect((await call('POST', '/v1/licences', { type: 'business-licence', data: SAMPLE_DATA['business-licence'] }, null)).status).toBe(401);
-    expect((await call('POST', '/v1/licences', { type: 'business-licence', data: SAMPLE_DATA['business-licence'] }, otherKey)).status).toBe(403);
+    const refused = await call('POST', '/v1/licences', { type: 'business-licence', data: SAMPLE_DATA['business-licence'] }, otherKey);
+    expect(refused.status).toBe(403);
+    expect((await json(refused)).detail).toMatch(/needs the scope licences/);
   });
 });
 

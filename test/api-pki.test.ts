@@ -3,8 +3,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SEAL_ID } from '../src/init.js';
-import { revokeSealVersion } from '../src/seals/lifecycle.js';
-import { rotateSeal } from '../src/seals/rotation.js';
+import { performRevocation } from '../src/seals/lifecycle.js';
+import { performRotation } from '../src/seals/rotation.js';
 import { getSealVersion } from '../src/store/seals.js';
 import { DEV_ROOT_CERT_PATH as DEV_ROOT_PEM } from '../src/pki/dev-root.js';
 import { derToPem } from '../src/pki/der.js';
@@ -103,10 +103,10 @@ describe('public PKI endpoints', () => {
 
   it('reports a revoked version as revoked, with reason and time, by POST, GET and in the CRL', async () => {
     const deps = stack.services;
-    await rotateSeal(deps, DEFAULT_SEAL_ID, 'test');
+    await performRotation(deps, DEFAULT_SEAL_ID, 'test');
     // Back-dated (allowed for keyCompromise) to the certificate's start, so the time shown is ours, not "now".
     const revokedAt = new Date((await getSealVersion(deps.store.db, DEFAULT_SEAL_ID, 1))!.notBefore!);
-    await revokeSealVersion(deps, DEFAULT_SEAL_ID, 1, { reason: 'keyCompromise', revokedAt, actor: 'test' });
+    await performRevocation(deps, DEFAULT_SEAL_ID, 1, { reason: 'keyCompromise', revokedAt, actor: 'test' });
     const v1 = await sealPem(1);
     const v2 = await sealPem(2);
 

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FormDataParser } from '../src/api/form-data.js';
 import { idempotent } from '../src/stamping/idempotency.js';
 import { activeSealVersion } from '../src/store/seals.js';
+import { personWithSession } from './support/people.js';
 import { addClient, bearer, call, countRows, stampForm } from './support/api-client.js';
 import { PDFDocument, StandardFonts } from '@cantoo/pdf-lib';
 import { openStack, type Stack } from './support/stamp-stack.js';
@@ -123,13 +124,12 @@ describe('POST /v1/stamps', () => {
     expect(anchor.json<{ detail: string }>().detail).toContain('"盖章" was not found');
   });
 
-  it('answers 404 naming an unknown seal (for a client that may use every seal)', async () => {
-    const admin = await addClient(stack, 'ops', [], true);
+  it('answers 403 naming an unknown seal, as for one not granted (grants do not reveal which seals exist)', async () => {
     const r = await call(url('/v1/stamps?seal=no-such-seal&page=1&x=10&y=10'), {
-      method: 'POST', headers: bearer(admin.key, { 'Content-Type': 'application/pdf' }), body: pdf,
+      method: 'POST', headers: bearer(key, { 'Content-Type': 'application/pdf' }), body: pdf,
     });
-    expect(r.status).toBe(404);
-    expect(r.json<{ detail: string }>().detail).toContain('"no-such-seal"');
+    expect(r.status).toBe(403);
+    expect(r.json<{ detail: string }>().detail).toContain('may not use seal "no-such-seal"');
   });
 
   it('answers 415 for a body that is neither multipart nor PDF', async () => {
@@ -137,15 +137,18 @@ describe('POST /v1/stamps', () => {
     expect(r.status).toBe(415);
   });
 
-  it('keeps stamps private to their client (administrators see all)', async () => {
+  it('keeps stamps private to their client (auditors read every record, but no document)', async () => {
     const r = await call(url('/v1/stamps?seal=approval&invisible=true&level=B-B'), { method: 'POST', headers: bearer(key, { 'Content-Type': 'application/pdf' }), body: pdf });
     const other = await addClient(stack, 'other system', ['approval']);
     const id = r.headers.get('stamp-id')!;
     expect((await call(url(`/v1/stamps/${id}`), { headers: bearer(other.key) })).status).toBe(404);
     expect((await call(url(`/v1/stamps/${id}/pdf`), { headers: bearer(other.key) })).status).toBe(404);
-    const admin = await addClient(stack, 'auditor', [], true);
-    const seen = await call(url(`/v1/stamps/${id}`), { headers: bearer(admin.key) });
+    const auditor = await personWithSession(stack, 'audrey', ['auditor']);
+    const seen = await call(url(`/v1/stamps/${id}`), { headers: bearer(auditor.key) });
     expect(seen.json()).toMatchObject({ id, client: { id: clientId } });
+    const pdfRefused = await call(url(`/v1/stamps/${id}/pdf`), { headers: bearer(auditor.key) });
+    expect(pdfRefused.status).toBe(403);
+    expect(pdfRefused.json<{ detail: string }>().detail).toMatch(/person:audrey may not download a stamped PDF/);
   });
 });
 

@@ -12,6 +12,7 @@ import type { DigestSigner } from '../src/hsm/types.js';
 import { digestInfo } from '../src/hsm/signature-encoding.js';
 import { selfSignCertificate } from '../src/pki/certificates.js';
 import { getPkiKey, putPkiKey } from '../src/store/pki.js';
+import { personWithSession } from './support/people.js';
 import { addClient, bearer, call } from './support/api-client.js';
 import { openStack, type Stack } from './support/stamp-stack.js';
 
@@ -119,15 +120,15 @@ describe('signed chain heads', () => {
     expect((await stack.cli(['audit', 'verify'])).out).toContain(`${heads.length} signed heads verified, latest signed entry ${head.seq}`);
   });
 
-  it('POST /v1/admin/audit/heads signs for administrators only', async () => {
-    const admin = await addClient(stack, 'audit-admin', [], true);
+  it('POST /v1/admin/audit/heads signs for people with a role that may (here an auditor), never for a stamping client', async () => {
+    const admin = await personWithSession(stack, 'audrey', ['auditor']);
     const other = await addClient(stack, 'audit-stamper', ['approval']);
     const url = `${stack.server.url}/v1/admin/audit/heads`;
     const created = await call(url, { method: 'POST', headers: bearer(admin.key) });
     expect(created.status).toBe(201);
     const body = created.json<{ signed: boolean; head: { seq: number } }>();
     expect(body.signed).toBe(true);
-    // Adding the clients appended audit entries; the new head covers them.
+    // Adding the person and the client appended audit entries; the new head covers them.
     expect(body.head.seq).toBe(Number((await db()('audit_tip').where({ id: 1 }).first()).seq));
     const unchanged = await call(url, { method: 'POST', headers: bearer(admin.key) });
     expect(unchanged.status).toBe(200);

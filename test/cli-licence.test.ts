@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_DATA } from './licences-samples.js';
 import { repoRoot } from './support/pdfs.js';
+import { addPerson, cliLogin } from './support/people.js';
 import { openStack, type Stack } from './support/stamp-stack.js';
 import { pdfsig } from './support/validators.js';
 
@@ -17,6 +18,8 @@ let dataFile: string;
 
 beforeAll(async () => {
   stack = await openStack();
+  // The licence commands act as the logged-in licence officer.
+  await cliLogin(stack, await addPerson(stack, 'lin', ['licence-officer']));
   // The README's example data.
   dataFile = path.join(repoRoot, 'fixtures', 'licences', 'business-licence.json');
 });
@@ -47,6 +50,8 @@ describe('oneseal licence', () => {
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain(issued.id);
     expect(r.out).toMatch(/status\s+valid/);
+    const entry = await stack.services.store.db('audit_log').where({ action: 'licence.issue', subject: issued.id }).first();
+    expect(entry.actor).toBe('person:lin');
     expect(r.out).toContain('北京星河数字科技有限公司');
   });
 

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import { DEV_ROOT_CERT_PATH } from '../src/pki/dev-root.js';
 import { openServices } from '../src/services.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'oneseal-cli-seal-'));
-const env = { ONESEAL_DATA_DIR: path.join(dir, 'data'), ONESEAL_LOG_LEVEL: 'silent' };
+const env = { ONESEAL_DATA_DIR: path.join(dir, 'data'), ONESEAL_LOG_LEVEL: 'silent', ONESEAL_SESSION_FILE: path.join(dir, 'session.json') };
 const ORG = ['--organisation', '测试合同单位', '--credit-code', '91350100M000100Y43', '--name', '合同专用章'];
 
 async function run(...argv: string[]) {
@@ -32,9 +32,20 @@ interface SealJson {
   versions: { version: number; status: string; keyId: string; certSerial: string; revocationReason: string | null }[];
 }
 
+/** Logs the CLI in as one of the seal-admins the PIN holder added. */
+async function loginAs(name: 'alice' | 'bob'): Promise<void> {
+  const r = await run('login', '--name', name, '--password-file', path.join(dir, `${name}.password`));
+  expect(r.code, r.err).toBe(0);
+}
+
 beforeAll(async () => {
   delete process.env.SOFTHSM2_CONF; // the data dir's own token store, as `npm run setup` uses
   expect((await run('init')).code).toBe(0);
+  for (const name of ['alice', 'bob']) {
+    const added = await json<{ password: string }>('user', 'add', '--name', name, '--roles', 'seal-admin', '--break-glass');
+    writeFileSync(path.join(dir, `${name}.password`), added.password, { mode: 0o600 });
+  }
+  await loginAs('alice');
 });
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
@@ -57,7 +68,7 @@ describe('oneseal seal', () => {
     expect(problem.error.message).toMatch(/creditCode check character is wrong/);
     expect(problem.error.message).toMatch(/keyAlgorithm/);
 
-    const created = await json<SealJson & { certificate: string }>('seal', 'create', '--id', 'contracts', ...ORG, '--algorithm', 'EC-P256', '--after-signatures', '5000', '--actor', 'alice');
+    const created = await json<SealJson & { certificate: string }>('seal', 'create', '--id', 'contracts', ...ORG, '--algorithm', 'EC-P256', '--after-signatures', '5000');
     expect(created).toMatchObject({ id: 'contracts', activeVersion: 1, keyAlgorithm: 'EC-P256', rotationPolicy: { afterSignatures: 5000 } });
     expect(execFileSync('openssl', ['verify', '-CAfile', DEV_ROOT_CERT_PATH], { input: created.certificate, encoding: 'utf8' })).toMatch(/OK/);
 
@@ -101,28 +112,62 @@ describe('oneseal seal', () => {
     }
   });
 
-  it('under two-person control, proposes and runs only when a different --actor approves', async () => {
-    await json('seal', 'create', '--id', 'guarded', ...ORG, '--two-person', '--actor', 'alice');
-    const proposed = await json<{ executed: boolean; proposal: { id: string; proposedBy: string } }>('seal', 'rotate', 'guarded', '--actor', 'alice');
-    expect(proposed).toMatchObject({ executed: false, proposal: { proposedBy: 'alice' } });
+  it('has no --actor any more: a made-up name is a usage error, not an identity', async () => {
+    const r = await run('seal', 'rotate', 'contracts', '--actor', 'bob');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/Unknown option '--actor'/);
+  });
+
+  it('under two-person control, two people rotate through the CLI; one alone cannot', async () => {
+    const createProposal = await json<{ executed: boolean; proposal: { id: string } }>('seal', 'create', '--id', 'guarded', ...ORG, '--two-person');
+    expect(createProposal.executed).toBe(false);
+    await loginAs('bob');
+    expect((await run('seal', 'approve', createProposal.proposal.id)).code).toBe(0);
+    await loginAs('alice');
+
+    const proposed = await json<{ executed: boolean; proposal: { id: string; proposedBy: string } }>('seal', 'rotate', 'guarded');
+    expect(proposed).toMatchObject({ executed: false, proposal: { proposedBy: 'person:alice' } });
     const id = proposed.proposal.id;
     expect((await json<SealJson>('seal', 'show', 'guarded')).activeVersion).toBe(1);
     expect((await run('seal', 'proposals', '--status', 'pending')).out).toContain(id);
 
-    const own = await run('seal', 'approve', id, '--actor', 'alice');
+    const own = await run('seal', 'approve', id);
     expect(own.code).toBe(1);
-    expect(own.err).toMatch(/alice proposed this rotate .* cannot approve it/);
+    expect(own.err).toMatch(/person:alice proposed this seal.rotate of guarded and cannot approve it too/);
+    // Logging in again is still alice.
+    await loginAs('alice');
+    expect((await run('seal', 'approve', id)).code).toBe(1);
+    // The PIN holder has no approval path: --break-glass is not an option of approve.
+    expect((await run('seal', 'approve', id, '--break-glass')).code).toBe(2);
     expect((await json<SealJson>('seal', 'show', 'guarded')).activeVersion).toBe(1);
 
-    const approved = await run('seal', 'approve', id, '--actor', 'bob', '--json');
+    await loginAs('bob');
+    const approved = await run('seal', 'approve', id, '--json');
     expect(approved.code, approved.err).toBe(0);
     expect(approved.err).toMatch(/switching the active version/);
-    expect(JSON.parse(approved.out)).toMatchObject({ proposal: { status: 'executed', approvedBy: 'bob' }, result: { version: { version: 2 } } });
+    expect(JSON.parse(approved.out)).toMatchObject({ proposal: { status: 'executed', approvedBy: 'person:bob' }, result: { version: { version: 2 } } });
     expect((await json<SealJson>('seal', 'show', 'guarded')).activeVersion).toBe(2);
 
-    const withdrawn = await json<{ proposal: { id: string } }>('seal', 'destroy-key', 'guarded', '1', '--actor', 'alice');
-    expect((await run('seal', 'reject', withdrawn.proposal.id, '--actor', 'alice')).code).toBe(0);
+    await loginAs('alice');
+    const withdrawn = await json<{ proposal: { id: string } }>('seal', 'destroy-key', 'guarded', '1');
+    expect((await run('seal', 'reject', withdrawn.proposal.id)).code).toBe(0);
     const listed = await json<{ proposals: { id: string; status: string }[] }>('seal', 'proposals', '--seal', 'guarded');
-    expect(listed.proposals.map((p) => [p.id, p.status])).toEqual([[id, 'executed'], [withdrawn.proposal.id, 'rejected']]);
+    expect(listed.proposals.map((p) => [p.id, p.status])).toEqual([[createProposal.proposal.id, 'executed'], [id, 'executed'], [withdrawn.proposal.id, 'rejected']]);
+  });
+
+  it('without a login, acts only with --break-glass, which is audited as the PIN holder and runs at once', async () => {
+    expect((await run('logout')).code).toBe(0);
+    const refused = await run('seal', 'rotate', 'guarded');
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/Log in first: oneseal login --name NAME/);
+    const glass = await json<{ executed: boolean; result: { version: { version: number } } }>('seal', 'rotate', 'guarded', '--break-glass');
+    expect(glass).toMatchObject({ executed: true, result: { version: { version: 3 } } });
+    const services = await openServices(loadConfig(env));
+    try {
+      const entry = await services.store.db('audit_log').where({ action: 'seal.rotate', subject: 'guarded' }).orderBy('seq', 'desc').first();
+      expect(entry.actor).toMatch(/^break-glass:/);
+    } finally {
+      await services.close();
+    }
   });
 });

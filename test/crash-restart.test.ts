@@ -36,7 +36,7 @@ describe('crash and restart in the middle of stamping', () => {
     // only what an operator would set: no SOFTHSM2_CONF from this process, the data dir's own token store
     env = { PATH: process.env.PATH, HOME: process.env.HOME, ONESEAL_DATA_DIR: dir, ONESEAL_PORT: '0', ONESEAL_LOG_LEVEL: 'warn', ONESEAL_REQUEST_TIMEOUT_SECONDS: '20' };
     oneseal(['init']);
-    ({ key } = JSON.parse(oneseal(['client', 'add', '--name', 'crash-test', '--seals', 'approval', '--json'])) as { key: string });
+    ({ key } = JSON.parse(oneseal(['client', 'add', '--name', 'crash-test', '--seals', 'approval', '--break-glass', '--json'])) as { key: string });
   }, 180_000);
   afterAll(() => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');

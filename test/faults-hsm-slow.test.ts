@@ -51,7 +51,7 @@ describe('a slow HSM under a running server', () => {
     slow = buildSlowHsm(dir);
     baseEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ONESEAL_DATA_DIR: dir, ONESEAL_PORT: '0', ONESEAL_LOG_LEVEL: 'warn' };
     runOneseal(baseEnv, ['init']);
-    ({ key } = JSON.parse(runOneseal(baseEnv, ['client', 'add', '--name', 'slow-hsm', '--seals', 'approval', '--json'])) as { key: string });
+    ({ key } = JSON.parse(runOneseal(baseEnv, ['client', 'add', '--name', 'slow-hsm', '--seals', 'approval', '--break-glass', '--json'])) as { key: string });
   }, 180_000);
   afterAll(async () => {
     slow?.setDelay(0);

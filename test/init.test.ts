@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACCESS_SECRET_LABEL, openAccessSecrets } from '../src/access/secrets.js';
 import { loadConfig } from '../src/config.js';
 import { initialise } from '../src/init.js';
 import { derToPem } from '../src/pki/der.js';
@@ -42,6 +43,21 @@ describe('oneseal init', () => {
     // a second process would open the token afresh; here the same module is already initialised
     await initialise(config, (c) => changes.push(c));
     expect(changes).toEqual([]);
+  });
+
+  it('creates the server secret once, as a sensitive, non-extractable HMAC key the services can use', async () => {
+    expect(firstRun.join('\n')).toMatch(/created the server secret in the HSM/);
+    const ids = await services.hsm.findSecretKeysByLabel(ACCESS_SECRET_LABEL);
+    expect(ids).toHaveLength(1);
+    expect(await services.hsm.secretKeyProtection(ids[0]!)).toEqual({ sensitive: true, extractable: false, valueReadable: false });
+    // The same key gives the same MACs after a restart (keys and sessions survive it).
+    const again = await openAccessSecrets(services.hsm);
+    expect(again.mac('api-key', 'os_x.y')).toBe(services.secrets.mac('api-key', 'os_x.y'));
+    // pkcs11-tool sees it as a secret key and cannot read its value either.
+    const listed = execFileSync('pkcs11-tool', ['--module', config.hsm.modulePath, '--token-label', config.hsm.tokenLabel, '--login', '--pin', config.hsm.pin.reveal(),
+      '--list-objects', '--type', 'secrkey'], { encoding: 'utf8', env: { ...process.env, SOFTHSM2_CONF: config.hsm.softhsmConfPath } });
+    expect(listed).toContain(ACCESS_SECRET_LABEL);
+    expect(listed).toMatch(/never extractable|sensitive/i);
   });
 
   it('keeps the imported root key in the HSM as non-extractable', async () => {

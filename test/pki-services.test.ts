@@ -9,8 +9,8 @@ import { DEFAULT_SEAL_ID, initialise } from '../src/init.js';
 import { derToPem } from '../src/pki/der.js';
 import { DEV_ROOT_CERT_PATH } from '../src/pki/dev-root.js';
 import { answerOcsp, answerTsa, currentCrl, localTimestamper, ownRevocationSource } from '../src/pki/services.js';
-import { revokeSealVersion } from '../src/seals/lifecycle.js';
-import { rotateSeal } from '../src/seals/rotation.js';
+import { performRevocation } from '../src/seals/lifecycle.js';
+import { performRotation } from '../src/seals/rotation.js';
 import type { SealDeps } from '../src/seals/service.js';
 import { openServices, type Services } from '../src/services.js';
 import { getSealVersion } from '../src/store/seals.js';
@@ -41,8 +41,8 @@ beforeAll(async () => {
   await initialise(config, () => undefined);
   services = await openServices(config);
   deps = { store: services.store, hsm: services.hsm, authority: services.authority };
-  await rotateSeal(deps, DEFAULT_SEAL_ID, 'cli:alice');
-  const revoked = await revokeSealVersion(deps, DEFAULT_SEAL_ID, 1, { reason: 'superseded', actor: 'cli:alice' });
+  await performRotation(deps, DEFAULT_SEAL_ID, 'cli:alice');
+  const revoked = await performRevocation(deps, DEFAULT_SEAL_ID, 1, { reason: 'superseded', actor: 'cli:alice' });
   v1Serial = revoked.certSerial!;
   revokedAt = revoked.revokedAt!;
   const v2 = (await getSealVersion(services.store.db, DEFAULT_SEAL_ID, 2))!;
@@ -111,14 +111,14 @@ describe('CRL', () => {
     const aged = await currentCrl(deps, new Date(first.thisUpdate.getTime() + 3600_000));
     expect(aged.crlNumber).toBe(first.crlNumber + 1);
 
-    const v2 = await revokeSealVersion(deps, DEFAULT_SEAL_ID, 2, { reason: 'cessationOfOperation', actor: 'cli:alice' });
+    const v2 = await performRevocation(deps, DEFAULT_SEAL_ID, 2, { reason: 'cessationOfOperation', actor: 'cli:alice' });
     const after = await currentCrl(deps);
     expect(after.crlNumber).toBe(aged.crlNumber + 1);
     const text = ok(['crl', '-inform', 'DER', '-in', file('root2.crl', after.der), '-noout', '-text']);
     expect(text).toContain(`Serial Number: ${v1Serial.toUpperCase()}`);
     expect(text).toContain(`Serial Number: ${v2.certSerial!.toUpperCase()}`);
     expect(text).toContain('Cessation Of Operation');
-    await rotateSeal(deps, DEFAULT_SEAL_ID, 'cli:alice');
+    await performRotation(deps, DEFAULT_SEAL_ID, 'cli:alice');
   });
 });
 

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SEAL_ID } from '../src/init.js';
 import { derToPem, integerHex } from '../src/pki/der.js';
 import { listSealVersions } from '../src/store/seals.js';
+import { personWithSession } from './support/people.js';
 import { addClient, bearer, call, type Reply } from './support/api-client.js';
 import { makePdf } from './support/pdfs.js';
 import { openStack, type Stack } from './support/stamp-stack.js';
@@ -39,7 +40,7 @@ beforeAll(async () => {
     { logger, rotationIntervalMs: 200 },
   );
   base = stack.server.url;
-  admin = await addClient(stack, 'ops', [], true);
+  admin = await personWithSession(stack, 'ops', ['seal-admin']);
   client = await addClient(stack, 'approvals', [DEFAULT_SEAL_ID]);
 }, 60_000);
 afterAll(async () => {
@@ -214,6 +215,6 @@ describe('rotation under load', () => {
     const active = (await listSealVersions(stack.services.store.db, DEFAULT_SEAL_ID)).filter((v) => v.status === 'active');
     expect(active.map((v) => v.version)).toEqual([7]);
     const entry = await stack.services.store.db('audit_log').where({ action: 'seal.rotate', subject: DEFAULT_SEAL_ID }).orderBy('seq', 'desc').first();
-    expect(entry.actor).toBe('system:scheduler');
+    expect(entry.actor).toBe('system:scheduler (policy approved by person:ops)');
   }, 30_000);
 });

@@ -7,11 +7,12 @@ import { verifyAuditChain } from '../src/audit/chain.js';
 import { loadConfig } from '../src/config.js';
 import { OneSealError } from '../src/errors.js';
 import { DEFAULT_SEAL_ID, initialise } from '../src/init.js';
-import { approve, propose, reject } from '../src/seals/approvals.js';
-import { destroySealVersionKey, revokeSealVersion } from '../src/seals/lifecycle.js';
-import { rotateSeal } from '../src/seals/rotation.js';
-import { ROTATION_LEASE, runDueRotations, setRotationPolicy, startRotationScheduler, type RotationRun } from '../src/seals/scheduler.js';
-import { createSeal, signingMaterial, type SealDeps } from '../src/seals/service.js';
+import type { PersonActor } from '../src/access/actors.js';
+import { approveProposal, rejectProposal, requestChange, type ChangeOutcome } from '../src/access/two-person.js';
+import { performKeyDestruction, performRevocation } from '../src/seals/lifecycle.js';
+import { performRotation } from '../src/seals/rotation.js';
+import { ROTATION_LEASE, runDueRotations, startRotationScheduler, type RotationRun } from '../src/seals/scheduler.js';
+import { createSeal, signingMaterial, type GovernedDeps } from '../src/seals/service.js';
 import { openServices, type Services } from '../src/services.js';
 import { knexConfig } from '../src/store/db.js';
 import { getProposal } from '../src/store/approvals.js';
@@ -23,7 +24,9 @@ import { pgTestDatabase, PG_URL, probePostgres } from './support/databases.js';
 const dataDir = mkdtempSync(join(tmpdir(), 'oneseal-lifecycle-'));
 const config = loadConfig({ ONESEAL_DATA_DIR: dataDir, ONESEAL_LOG_LEVEL: 'silent' });
 let services: Services;
-let deps: SealDeps;
+let deps: GovernedDeps;
+/** seal-admins, added by the PIN holder; actors as a logged-in session would give them. */
+const people: Record<'alice' | 'bob' | 'carol', PersonActor> = {} as never;
 
 const ORG = { organisation: '测试单位', creditCode: '91350100M000100Y43', name: '合同专用章', keyAlgorithm: 'EC-P256' as const };
 
@@ -46,8 +49,17 @@ beforeAll(async () => {
   delete process.env.SOFTHSM2_CONF; // the data dir's own token, as `npm run setup` makes it
   await initialise(config, () => undefined);
   services = await openServices(config);
-  deps = { store: services.store, hsm: services.hsm, authority: services.authority };
+  deps = services;
+  for (const name of ['alice', 'bob', 'carol'] as const) {
+    const added = await requestChange(services, { kind: 'break-glass', osUser: 'setup' }, 'person.add', { name, roles: ['seal-admin'] });
+    people[name] = { kind: 'person', id: String(added.executed && added.result.id), name, roles: ['seal-admin'], sessionId: `test-${name}` };
+  }
 });
+
+const proposalOf = (o: ChangeOutcome) => {
+  expect(o.executed).toBe(false);
+  return (o as Extract<ChangeOutcome, { executed: false }>).proposal;
+};
 afterAll(async () => {
   await services?.close();
   rmSync(dataDir, { recursive: true, force: true });
@@ -58,7 +70,7 @@ describe('rotation', () => {
     const inFlight = await signingMaterial(deps, DEFAULT_SEAL_ID);
     expect(inFlight.version.version).toBe(1);
 
-    const { version, retired } = await rotateSeal(deps, DEFAULT_SEAL_ID, 'cli:alice');
+    const { version, retired } = await performRotation(deps, DEFAULT_SEAL_ID, 'person:alice');
     expect(version.version).toBe(2);
     expect(version.status).toBe('active');
     expect(retired?.version).toBe(1);
@@ -82,7 +94,7 @@ describe('rotation', () => {
   });
 
   it('keeps exactly one active version when two rotations race', async () => {
-    const results = await Promise.allSettled([rotateSeal(deps, DEFAULT_SEAL_ID, 'cli:a'), rotateSeal(deps, DEFAULT_SEAL_ID, 'cli:b')]);
+    const results = await Promise.allSettled([performRotation(deps, DEFAULT_SEAL_ID, 'person:a'), performRotation(deps, DEFAULT_SEAL_ID, 'person:b')]);
     const versions = await listSealVersions(services.store.db, DEFAULT_SEAL_ID);
     expect(versions.filter((v) => v.status === 'active')).toHaveLength(1);
     // Whichever lost either ran after the winner (a second rotation) or was refused; never two actives.
@@ -94,23 +106,23 @@ describe('rotation', () => {
 
 describe('revocation and key destruction', () => {
   it('revokes a superseded version with its reason and time', async () => {
-    const v = await revokeSealVersion(deps, DEFAULT_SEAL_ID, 1, { reason: 'superseded', actor: 'cli:alice' });
+    const v = await performRevocation(deps, DEFAULT_SEAL_ID, 1, { reason: 'superseded', actor: 'person:alice' });
     expect(v.status).toBe('revoked');
     const stored = await getSealVersion(services.store.db, DEFAULT_SEAL_ID, 1);
     expect(stored?.revocationReason).toBe('superseded');
     const issued = await getIssuedCertificate(services.store.db, stored!.certSerial!);
     expect(issued).toMatchObject({ status: 'revoked', reason: 'superseded', revokedAt: stored!.revokedAt });
-    await expectError(revokeSealVersion(deps, DEFAULT_SEAL_ID, 1, { reason: 'keyCompromise', actor: 'cli:alice' }), 'seal-version-revoked', 'conflict');
+    await expectError(performRevocation(deps, DEFAULT_SEAL_ID, 1, { reason: 'keyCompromise', actor: 'person:alice' }), 'seal-version-revoked', 'conflict');
   });
 
   it('refuses reasons it does not support and back-dating except for key compromise', async () => {
-    await expectError(revokeSealVersion(deps, DEFAULT_SEAL_ID, 2, { reason: 'certificateHold', actor: 'x' }), 'invalid-revocation-reason', 'unprocessable');
+    await expectError(performRevocation(deps, DEFAULT_SEAL_ID, 2, { reason: 'certificateHold', actor: 'x' }), 'invalid-revocation-reason', 'unprocessable');
     await expectError(
-      revokeSealVersion(deps, DEFAULT_SEAL_ID, 2, { reason: 'superseded', revokedAt: new Date(Date.now() - 3600_000), actor: 'x' }),
+      performRevocation(deps, DEFAULT_SEAL_ID, 2, { reason: 'superseded', revokedAt: new Date(Date.now() - 3600_000), actor: 'x' }),
       'invalid-revocation-time',
     );
     await expectError(
-      revokeSealVersion(deps, DEFAULT_SEAL_ID, 2, { reason: 'keyCompromise', revokedAt: new Date(Date.now() + 3600_000), actor: 'x' }),
+      performRevocation(deps, DEFAULT_SEAL_ID, 2, { reason: 'keyCompromise', revokedAt: new Date(Date.now() + 3600_000), actor: 'x' }),
       'invalid-revocation-time',
     );
     expect((await getSealVersion(services.store.db, DEFAULT_SEAL_ID, 2))?.status).not.toBe('revoked');
@@ -119,13 +131,13 @@ describe('revocation and key destruction', () => {
   it('revoking the active version for key compromise (back-dated) stops stamping until a rotation', async () => {
     const active = (await signingMaterial(deps, DEFAULT_SEAL_ID)).version;
     const compromisedAt = new Date(active.notBefore!); // in the past, and not before the certificate's validity
-    await revokeSealVersion(deps, DEFAULT_SEAL_ID, active.version, { reason: 'keyCompromise', revokedAt: compromisedAt, actor: 'cli:alice' });
+    await performRevocation(deps, DEFAULT_SEAL_ID, active.version, { reason: 'keyCompromise', revokedAt: compromisedAt, actor: 'person:alice' });
     const issued = await getIssuedCertificate(services.store.db, active.certSerial!);
     expect(issued).toMatchObject({ status: 'revoked', reason: 'keyCompromise', revokedAt: compromisedAt.toISOString() });
     const e = await expectError(signingMaterial(deps, DEFAULT_SEAL_ID), 'seal-not-active', 'conflict');
     expect(e.message).toMatch(/rotate/);
 
-    const { version, retired } = await rotateSeal(deps, DEFAULT_SEAL_ID, 'cli:alice');
+    const { version, retired } = await performRotation(deps, DEFAULT_SEAL_ID, 'person:alice');
     expect(retired).toBeUndefined();
     expect((await signingMaterial(deps, DEFAULT_SEAL_ID)).version.version).toBe(version.version);
   });
@@ -133,7 +145,7 @@ describe('revocation and key destruction', () => {
   it('destroys a revoked version\'s key in the HSM and keeps its certificate and revocation', async () => {
     const before = (await getSealVersion(services.store.db, DEFAULT_SEAL_ID, 1))!;
     expect(await services.hsm.findKey(before.keyId)).toBeDefined();
-    const v = await destroySealVersionKey(deps, DEFAULT_SEAL_ID, 1, 'cli:alice');
+    const v = await performKeyDestruction(deps, DEFAULT_SEAL_ID, 1, 'person:alice');
     expect(v.status).toBe('destroyed');
     expect(await services.hsm.findKey(before.keyId)).toBeUndefined();
     const after = (await getSealVersion(services.store.db, DEFAULT_SEAL_ID, 1))!;
@@ -141,74 +153,75 @@ describe('revocation and key destruction', () => {
     expect(after.destroyedAt).not.toBeNull();
     expect(after.certificate).toEqual(before.certificate);
     expect((await getIssuedCertificate(services.store.db, before.certSerial!))?.status).toBe('revoked');
-    await expectError(destroySealVersionKey(deps, DEFAULT_SEAL_ID, 1, 'cli:alice'), 'seal-key-destroyed', 'conflict');
+    await expectError(performKeyDestruction(deps, DEFAULT_SEAL_ID, 1, 'person:alice'), 'seal-key-destroyed', 'conflict');
   });
 
   it('refuses to destroy the key that is signing', async () => {
     const active = (await signingMaterial(deps, DEFAULT_SEAL_ID)).version;
-    await expectError(destroySealVersionKey(deps, DEFAULT_SEAL_ID, active.version, 'cli:alice'), 'seal-version-in-use', 'conflict');
+    await expectError(performKeyDestruction(deps, DEFAULT_SEAL_ID, active.version, 'person:alice'), 'seal-version-in-use', 'conflict');
     expect(await services.hsm.findKey(active.keyId)).toBeDefined();
   });
 });
 
 describe('two-person control', () => {
   beforeAll(async () => {
-    await createSeal(deps, { id: 'dual', ...ORG, twoPersonControl: true }, 'cli:setup');
+    await createSeal(deps, { id: 'dual', ...ORG, twoPersonControl: true }, 'person:setup');
   });
 
-  it('refuses direct changes', async () => {
-    await expectError(rotateSeal(deps, 'dual', 'cli:alice'), 'two-person-control', 'forbidden');
-    await expectError(revokeSealVersion(deps, 'dual', 1, { reason: 'superseded', actor: 'cli:alice' }), 'two-person-control', 'forbidden');
-    expect(await listSealVersions(services.store.db, 'dual')).toHaveLength(1);
+  it('turns a change on a seal under two-person control into a proposal that changes nothing yet', async () => {
+    const p = proposalOf(await requestChange(deps, people.alice, 'seal.revoke', { sealId: 'dual', version: 1, reason: 'superseded' }));
+    expect(p).toMatchObject({ status: 'pending', proposedBy: 'person:alice', proposedById: people.alice.id });
+    expect((await getSealVersion(services.store.db, 'dual', 1))?.status).toBe('active');
+    await rejectProposal(deps, people.alice, p.id);
   });
 
   it('runs a proposal only when a second person approves it', async () => {
-    const outcome = await propose(deps, 'rotate', { sealId: 'dual' }, 'cli:alice');
-    expect(outcome.executed).toBe(false);
-    const id = outcome.proposal!.id;
+    const id = proposalOf(await requestChange(deps, people.alice, 'seal.rotate', { sealId: 'dual' })).id;
     expect((await getProposal(services.store.db, id))?.status).toBe('pending');
     expect(await listSealVersions(services.store.db, 'dual')).toHaveLength(1);
 
-    const e = await expectError(approve(deps, id, 'cli:alice'), 'same-person-approval', 'forbidden');
-    expect(e.message).toMatch(/different administrator/);
+    const e = await expectError(approveProposal(deps, people.alice, id), 'same-person-approval', 'forbidden');
+    expect(e.message).toMatch(/different seal-admin/);
+    // Another session of the same person is the same person.
+    await expectError(approveProposal(deps, { ...people.alice, sessionId: 'another-session' }, id), 'same-person-approval', 'forbidden');
     expect((await getProposal(services.store.db, id))?.status).toBe('pending');
     expect(await listSealVersions(services.store.db, 'dual')).toHaveLength(1);
 
-    const { proposal, result } = await approve(deps, id, 'cli:bob');
-    expect(proposal).toMatchObject({ status: 'executed', proposedBy: 'cli:alice', approvedBy: 'cli:bob' });
-    expect(result.action === 'rotate' && result.rotation.version.version).toBe(2);
+    const { proposal, result } = await approveProposal(deps, people.bob, id);
+    expect(proposal).toMatchObject({ status: 'executed', proposedBy: 'person:alice', approvedBy: 'person:bob' });
+    expect(result).toMatchObject({ action: 'rotate', version: { version: 2 } });
     expect((await signingMaterial(deps, 'dual')).version.version).toBe(2);
-    await expectError(approve(deps, id, 'cli:carol'), 'proposal-closed', 'conflict');
+    await expectError(approveProposal(deps, people.carol, id), 'proposal-closed', 'conflict');
     expect(await listSealVersions(services.store.db, 'dual')).toHaveLength(2);
   });
 
   it('revokes and destroys through proposals; a rejected proposal never runs', async () => {
-    const revoke = await propose(deps, 'revoke', { sealId: 'dual', version: 1, reason: 'superseded' }, 'cli:alice');
+    const revoke = proposalOf(await requestChange(deps, people.alice, 'seal.revoke', { sealId: 'dual', version: 1, reason: 'superseded' }));
     expect((await getSealVersion(services.store.db, 'dual', 1))?.status).toBe('retired');
-    await approve(deps, revoke.proposal!.id, 'cli:bob');
+    await approveProposal(deps, people.bob, revoke.id);
     expect((await getSealVersion(services.store.db, 'dual', 1))?.status).toBe('revoked');
 
-    const destroy = await propose(deps, 'destroy-key', { sealId: 'dual', version: 1 }, 'cli:alice');
-    const rejected = await reject(deps, destroy.proposal!.id, 'cli:carol');
-    expect(rejected).toMatchObject({ status: 'rejected', rejectedBy: 'cli:carol' });
-    await expectError(approve(deps, destroy.proposal!.id, 'cli:bob'), 'proposal-closed');
+    const destroy = proposalOf(await requestChange(deps, people.alice, 'seal.destroy-key', { sealId: 'dual', version: 1 }));
+    const rejected = await rejectProposal(deps, people.carol, destroy.id);
+    expect(rejected).toMatchObject({ status: 'rejected', rejectedBy: 'person:carol' });
+    await expectError(approveProposal(deps, people.bob, destroy.id), 'proposal-closed');
     const v1 = (await getSealVersion(services.store.db, 'dual', 1))!;
     expect(await services.hsm.findKey(v1.keyId)).toBeDefined();
 
-    const again = await propose(deps, 'destroy-key', { sealId: 'dual', version: 1 }, 'cli:bob');
-    await approve(deps, again.proposal!.id, 'cli:alice');
+    const again = proposalOf(await requestChange(deps, people.bob, 'seal.destroy-key', { sealId: 'dual', version: 1 }));
+    await approveProposal(deps, people.alice, again.id);
     expect(await services.hsm.findKey(v1.keyId)).toBeUndefined();
   });
 
   it('refuses a proposal that could never run', async () => {
-    await expectError(propose(deps, 'destroy-key', { sealId: 'dual', version: 2 }, 'cli:alice'), 'seal-version-in-use');
-    await expectError(propose(deps, 'revoke', { sealId: 'dual', version: 9, reason: 'superseded' }, 'cli:alice'), 'seal-version-not-found', 'not-found');
-    await expectError(propose(deps, 'rotate', { sealId: 'nope' }, 'cli:alice'), 'seal-not-found', 'not-found');
+    await expectError(requestChange(deps, people.alice, 'seal.destroy-key', { sealId: 'dual', version: 2 }), 'seal-version-in-use');
+    await expectError(requestChange(deps, people.alice, 'seal.revoke', { sealId: 'dual', version: 9, reason: 'superseded' }), 'seal-version-not-found', 'not-found');
+    await expectError(requestChange(deps, people.alice, 'seal.rotate', { sealId: 'nope' }), 'seal-not-found', 'not-found');
   });
 
   it('runs requests at once on a seal without two-person control', async () => {
     const before = (await signingMaterial(deps, DEFAULT_SEAL_ID)).version.version;
-    const outcome = await propose(deps, 'rotate', { sealId: DEFAULT_SEAL_ID }, 'cli:alice');
+    const outcome = await requestChange(deps, people.alice, 'seal.rotate', { sealId: DEFAULT_SEAL_ID });
     expect(outcome.executed).toBe(true);
     expect((await signingMaterial(deps, DEFAULT_SEAL_ID)).version.version).toBe(before + 1);
   });
@@ -216,16 +229,17 @@ describe('two-person control', () => {
 
 describe('scheduled rotation', () => {
   beforeAll(async () => {
-    await createSeal(deps, { id: 'sched', ...ORG }, 'cli:setup');
+    await createSeal(deps, { id: 'sched', ...ORG }, 'person:setup');
   });
+  const setPolicy = (d: GovernedDeps, sealId: string, policy: unknown) => requestChange(d, people.alice, 'seal.rotation-policy', { sealId, policy });
 
   it('validates the policy', async () => {
-    await expectError(setRotationPolicy(deps, 'sched', { everyDays: -1 }, 'cli:alice'), 'invalid-rotation-policy', 'unprocessable');
-    await expectError(setRotationPolicy(deps, 'sched', { weekly: true }, 'cli:alice'), 'invalid-rotation-policy');
+    await expectError(setPolicy(deps, 'sched', { everyDays: -1 }), 'invalid-rotation-policy', 'unprocessable');
+    await expectError(setPolicy(deps, 'sched', { weekly: true }), 'invalid-rotation-policy');
   });
 
   it('rotates a seal once when two instances run the schedule at the same time', async () => {
-    await setRotationPolicy(deps, 'sched', { afterSignatures: 2 }, 'cli:alice');
+    await setPolicy(deps, 'sched', { afterSignatures: 2 });
     const active = (await signingMaterial(deps, 'sched')).version;
     const now = new Date();
     expect((await runDueRotations(deps, now)).rotated).toHaveLength(0);
@@ -235,7 +249,7 @@ describe('scheduled rotation', () => {
     // A second instance: its own connection to the same database file.
     const other = knex(knexConfig(config.database));
     try {
-      const otherDeps: SealDeps = { ...deps, store: { db: other, close: () => other.destroy() } };
+      const otherDeps: GovernedDeps = { ...deps, store: { db: other, close: () => other.destroy() } };
       const runs = await Promise.all([runDueRotations(deps, now), runDueRotations(otherDeps, now)]);
       const rotations = runs.flatMap((r) => r.rotated);
       expect(rotations.map((r) => r.sealId)).toEqual(['sched']);
@@ -249,10 +263,10 @@ describe('scheduled rotation', () => {
   });
 
   it('does nothing while another instance holds the lease, and takes over an expired one', async () => {
-    await setRotationPolicy(deps, 'sched', { everyDays: 30 }, 'cli:alice');
+    await setPolicy(deps, 'sched', { everyDays: 30 });
     const later = new Date(Date.now() + 31 * 24 * 3600_000);
     expect(await acquireLease(services.store.db, ROTATION_LEASE, 'other-instance', later, 60_000)).toBe(true);
-    expect(await runDueRotations(deps, later)).toEqual({ ran: false, rotated: [], failed: [] });
+    expect(await runDueRotations(deps, later)).toEqual({ ran: false, rotated: [], failed: [], unapproved: [] });
     expect(await listSealVersions(services.store.db, 'sched')).toHaveLength(2);
 
     const afterExpiry = new Date(later.getTime() + 60_000);
@@ -263,7 +277,7 @@ describe('scheduled rotation', () => {
   });
 
   it('the scheduler rotates due seals on its timer and stops', async () => {
-    await setRotationPolicy(deps, 'sched', { afterSignatures: 1 }, 'cli:alice');
+    await setPolicy(deps, 'sched', { afterSignatures: 1 });
     const active = (await signingMaterial(deps, 'sched')).version;
     await incrementSignatureCount(services.store.db, active.id);
     let stop: (() => Promise<void>) | undefined;
@@ -283,11 +297,14 @@ describe.skipIf(!pg.ok)(`on PostgreSQL${pg.ok ? '' : ` (skipped: ${pg.reason})`}
   const schema = db.database.client === 'pg' ? db.database.schema! : '';
   const pgConfig = loadConfig({ ONESEAL_DATA_DIR: dataDir, ONESEAL_LOG_LEVEL: 'silent', ONESEAL_DATABASE_URL: `${PG_URL}?schema=${schema}` });
   let pgServices: Services;
-  let pgDeps: SealDeps;
+  let pgAlice: PersonActor;
+  let pgDeps: GovernedDeps;
   beforeAll(async () => {
     await initialise(pgConfig, () => undefined);
     pgServices = await openServices(pgConfig);
-    pgDeps = { store: pgServices.store, hsm: pgServices.hsm, authority: pgServices.authority };
+    pgDeps = pgServices;
+    const added = await requestChange(pgServices, { kind: 'break-glass', osUser: 'setup' }, 'person.add', { name: 'alice', roles: ['seal-admin'] });
+    pgAlice = { kind: 'person', id: String(added.executed && added.result.id), name: 'alice', roles: ['seal-admin'], sessionId: 'pg' };
   });
   afterAll(async () => {
     await pgServices?.close();
@@ -295,7 +312,7 @@ describe.skipIf(!pg.ok)(`on PostgreSQL${pg.ok ? '' : ` (skipped: ${pg.reason})`}
   });
 
   it('two racing rotations leave one active version', async () => {
-    const results = await Promise.allSettled([rotateSeal(pgDeps, DEFAULT_SEAL_ID, 'cli:a'), rotateSeal(pgDeps, DEFAULT_SEAL_ID, 'cli:b')]);
+    const results = await Promise.allSettled([performRotation(pgDeps, DEFAULT_SEAL_ID, 'person:a'), performRotation(pgDeps, DEFAULT_SEAL_ID, 'person:b')]);
     const versions = await listSealVersions(pgServices.store.db, DEFAULT_SEAL_ID);
     expect(versions.filter((v) => v.status === 'active')).toHaveLength(1);
     expect(versions).toHaveLength(1 + results.filter((r) => r.status === 'fulfilled').length);
@@ -303,7 +320,7 @@ describe.skipIf(!pg.ok)(`on PostgreSQL${pg.ok ? '' : ` (skipped: ${pg.reason})`}
   });
 
   it('concurrent scheduled runs rotate once', async () => {
-    await setRotationPolicy(pgDeps, DEFAULT_SEAL_ID, { afterSignatures: 1 }, 'cli:alice');
+    await requestChange(pgServices, pgAlice, 'seal.rotation-policy', { sealId: DEFAULT_SEAL_ID, policy: { afterSignatures: 1 } });
     const active = (await signingMaterial(pgDeps, DEFAULT_SEAL_ID)).version;
     await incrementSignatureCount(pgServices.store.db, active.id);
     const now = new Date();
@@ -318,11 +335,13 @@ describe.skipIf(!pg.ok)(`on PostgreSQL${pg.ok ? '' : ` (skipped: ${pg.reason})`}
 describe('audit', () => {
   it('recorded every step and the chain verifies', async () => {
     const actions = await auditActions();
-    for (const a of ['seal.rotate', 'seal.revoke', 'seal.destroy-key', 'proposal.create', 'proposal.approve', 'proposal.reject', 'seal.rotation-policy']) {
+    for (const a of ['seal.rotate', 'seal.revoke', 'seal.destroy-key', 'proposal.create', 'proposal.approve', 'proposal.reject', 'seal.rotation-policy', 'person.add']) {
       expect(actions).toContain(a);
     }
-    const rotateByScheduler = await services.store.db('audit_log').where({ action: 'seal.rotate', actor: 'system:scheduler' });
+    const rotateByScheduler = await services.store.db('audit_log').where({ action: 'seal.rotate' }).andWhere('actor', 'like', 'system:scheduler%');
     expect(rotateByScheduler.length).toBe(3);
+    // The scheduler names who approved the policy it carried out.
+    expect(new Set(rotateByScheduler.map((r: { actor: string }) => r.actor))).toEqual(new Set(['system:scheduler (policy approved by person:alice)']));
     expect(await verifyAuditChain(services.store.db)).toMatchObject({ ok: true });
   });
 });

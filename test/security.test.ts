@@ -1,7 +1,8 @@
 /**
- * A full server with a known PIN and real API keys, driven through a realistic session (stamps,
- * replays, bad requests, refused credentials, an admin call), with every log line captured at debug
- * level: the PIN, the API keys and private key PEM never appear. Plus the HTTP hardening on every
+ * A full server with a known PIN, a real API key and a person's session, driven through a realistic
+ * session (stamps, replays, bad requests, refused credentials, a login, an admin call), with every log
+ * line captured at debug level: the PIN, the API key, the password, the TOTP secret, the session token
+ * and private key PEM never appear. Plus the HTTP hardening on every
  * route the API documents: security headers, CORS closed, unknown and oversized bodies refused,
  * admin routes closed to other clients.
  */
@@ -25,14 +26,17 @@ describe('secrets stay out of the logs; the HTTP surface is closed', () => {
   let server: RunningServer;
   let url: string;
   const logs: string[] = [];
+  /** The client's API key and the seal-admin's session token. */
   const keys: Record<'client' | 'admin', string> = { client: '', admin: '' };
+  let person: { password: string; totpSecret: string };
   let env: Record<string, string>;
 
-  async function addClient(name: string, extra: string[]): Promise<string> {
+  /** `oneseal … --break-glass --json` as the PIN holder setting the server up. */
+  async function breakGlass(argv: string[]): Promise<Record<string, string>> {
     const out: string[] = [];
-    const code = await cli(['client', 'add', '--name', name, ...extra, '--json'], { out: (t) => out.push(t), err: (t) => logs.push(t), env });
-    if (code !== 0) throw new Error(`client add failed: ${logs.at(-1)}`);
-    return (JSON.parse(out.join('')) as { key: string }).key;
+    const code = await cli([...argv, '--break-glass', '--json'], { out: (t) => out.push(t), err: (t) => logs.push(t), env });
+    if (code !== 0) throw new Error(`${argv.join(' ')} failed: ${logs.at(-1)}`);
+    return JSON.parse(out.join('')) as Record<string, string>;
   }
 
   beforeAll(async () => {
@@ -43,8 +47,10 @@ describe('secrets stay out of the logs; the HTTP surface is closed', () => {
     await initialise(config, (change) => logs.push(change));
     server = await startServer(config, { logger: createLogger(config, { write: (line: string) => void logs.push(line) }) });
     url = server.url;
-    keys.client = await addClient('security-client', ['--seals', 'approval']);
-    keys.admin = await addClient('security-admin', ['--admin']);
+    keys.client = (await breakGlass(['client', 'add', '--name', 'security-client', '--seals', 'approval'])).key!;
+    person = (await breakGlass(['user', 'add', '--name', 'sec-admin', '--roles', 'seal-admin'])) as unknown as typeof person;
+    const login = await fetch(`${url}/v1/sessions`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'sec-admin', password: person.password }) });
+    keys.admin = ((await login.json()) as { token: string }).token;
   }, 120_000);
   afterAll(async () => {
     await server?.close();
@@ -71,13 +77,13 @@ describe('secrets stay out of the logs; the HTTP surface is closed', () => {
     expect((await fetch(`${url}/metrics`)).status).toBe(200);
   }, 120_000);
 
-  it('refuses admin routes to a client without admin rights (403, naming the client)', async () => {
+  it('refuses admin routes to a system client (403, naming the client and the missing scope)', async () => {
     for (const [method, route] of [['GET', '/v1/admin/seals'], ['POST', '/v1/admin/seals'], ['GET', `/v1/admin/proposals/${UUID}`]] as const) {
       const res = await fetch(`${url}${route}`, { method, headers: auth(keys.client, { 'Content-Type': 'application/json' }), ...(method === 'POST' ? { body: '{}' } : {}) });
       expect(res.status, `${method} ${route}`).toBe(403);
       const problem = (await res.json()) as { type: string; detail: string };
-      expect(problem.type).toBe(`${PROBLEM_BASE}admin-required`);
-      expect(problem.detail).toContain('"security-client"');
+      expect(problem.type).toBe(`${PROBLEM_BASE}scope-required`);
+      expect(problem.detail).toContain('client:security-client may not');
     }
   });
 
@@ -150,17 +156,17 @@ describe('secrets stay out of the logs; the HTTP surface is closed', () => {
   });
 
   // Last: it reads everything the tests above made the server log.
-  it('never logged the PIN, an API key or a private key', () => {
+  it('never logged the PIN, an API key, a password, a TOTP secret, a session token or a private key', () => {
     const all = logs.join('\n');
     const requestLines = logs.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; requestId?: string });
     // the capture works: every request above was logged, with its request id
     expect(requestLines.filter((l) => l.msg === 'request' && l.requestId).length).toBeGreaterThan(60);
     expect(all).not.toContain(PIN);
-    for (const key of Object.values(keys)) {
-      expect(key).toMatch(/^os_[0-9a-f]{16}\./);
-      expect(all).not.toContain(key);
-      expect(all).not.toContain(key.split('.')[1]); // the secret part alone
-    }
+    expect(keys.client).toMatch(/^os_[0-9a-f]{16}\./);
+    expect(all).not.toContain(keys.client);
+    expect(all).not.toContain(keys.client.split('.')[1]); // the secret part alone
+    expect(keys.admin).toMatch(/^oss_/);
+    for (const secret of [keys.admin, keys.admin.slice(4), person.password, person.totpSecret]) expect(all).not.toContain(secret);
     expect(all).not.toContain('PRIVATE KEY');
     const devRootKey = readFileSync(path.join(repoRoot, 'keys-dev/root-ca.key.pem'), 'utf8').split('\n').filter((l) => l && !l.startsWith('-----'));
     for (const line of devRootKey.slice(0, 3)) expect(all).not.toContain(line);

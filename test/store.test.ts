@@ -95,10 +95,10 @@ for (const backend of backends) {
 
     it('finds clients by key prefix and keeps stamp idempotency keys unique per client', async () => {
       await insertClient(store.db, {
-        id: 'c1', name: 'window 1', keyPrefix: 'os_abc', keyHash: 'h', seals: ['approval'], isAdmin: false,
+        id: 'c1', name: 'window 1', keyPrefix: 'os_abc', keyHash: 'h', seals: ['approval'], scopes: ['stamps'], licenceTypes: [],
         createdAt: new Date().toISOString(), revokedAt: null,
       });
-      expect(await findClientByPrefix(store.db, 'os_abc')).toMatchObject({ id: 'c1', seals: ['approval'], isAdmin: false });
+      expect(await findClientByPrefix(store.db, 'os_abc')).toMatchObject({ id: 'c1', seals: ['approval'], scopes: ['stamps'], licenceTypes: [] });
       await updateClient(store.db, 'c1', { revokedAt: '2026-01-01T00:00:00.000Z' });
       expect((await findClientByPrefix(store.db, 'os_abc'))!.revokedAt).toBe('2026-01-01T00:00:00.000Z');
 

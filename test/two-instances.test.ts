@@ -10,6 +10,7 @@ import { DEFAULT_SEAL_ID } from '../src/init.js';
 import { startServer, type RunningServer } from '../src/main.js';
 import { runDueRotations } from '../src/seals/scheduler.js';
 import { listSealVersions } from '../src/store/seals.js';
+import { personWithSession } from './support/people.js';
 import { addClient, bearer, call, countRows, type Reply } from './support/api-client.js';
 import { PG_URL, pgTestDatabase, probePostgres, type TestDatabase } from './support/databases.js';
 import { makePdf } from './support/pdfs.js';
@@ -36,7 +37,7 @@ describe.skipIf(!probe.ok)(`two instances on one PostgreSQL schema${probe.ok ? '
     // A is a whole stack (init, token, CA); B is a second server over A's data dir (token store) and schema.
     a = await openStack({ ONESEAL_DATABASE_URL: url.href, ...limits });
     b = await startServer(loadConfig({ ...a.env, ONESEAL_PORT: '0' }));
-    admin = await addClient(a, 'ops', [], true);
+    admin = await personWithSession(a, 'ops', ['seal-admin']);
     client = await addClient(a, 'approvals', [DEFAULT_SEAL_ID]);
     pdf = await makePdf({ pages: 1 });
   }, 120_000);
@@ -127,7 +128,7 @@ describe.skipIf(!probe.ok)(`two instances on one PostgreSQL schema${probe.ok ? '
     expect(runs.flatMap((r) => r.failed)).toEqual([]);
     expect(runs.flatMap((r) => r.rotated).map((r) => r.sealId)).toEqual([DEFAULT_SEAL_ID]);
     expect((await listSealVersions(a.services.store.db, DEFAULT_SEAL_ID)).length).toBe(versions + 1);
-    const audit = await a.services.store.db('audit_log').where({ action: 'seal.rotate', actor: 'system:scheduler' }).count({ n: '*' });
+    const audit = await a.services.store.db('audit_log').where({ action: 'seal.rotate', actor: 'system:scheduler (policy approved by person:ops)' }).count({ n: '*' });
     expect(Number((audit[0] as { n: number | string }).n)).toBe(1);
 
     // The new version has no signature yet: not due, so another round on both rotates nothing.

@@ -11,7 +11,11 @@ import { problemMiddleware } from './problem.js';
 import { registerHealthRoutes, type CheckResult } from './routes/health.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
 import { registerPkiRoutes } from './routes/pki.js';
+import { registerAdminClientRoutes } from './routes/admin-clients.js';
+import { registerAdminPeopleRoutes } from './routes/admin-people.js';
+import { registerAdminProposalRoutes } from './routes/admin-proposals.js';
 import { registerAdminSealRoutes } from './routes/admin-seals.js';
+import { registerSessionRoutes } from './routes/sessions.js';
 import { registerLicenceRoutes } from './routes/licences.js';
 import { registerVerifyPageRoutes } from './routes/verify-page.js';
 import { registerStampRoutes } from './routes/stamps.js';
@@ -42,7 +46,8 @@ export type ServiceRouteRegistrar = (
 ) => void;
 
 const ROUTES: readonly RouteRegistrar[] = [registerHealthRoutes];
-const SERVICE_ROUTES: readonly ServiceRouteRegistrar[] = [registerMetricsRoutes, registerPkiRoutes, registerAdminSealRoutes, registerLicenceRoutes, registerVerifyPageRoutes,
+const SERVICE_ROUTES: readonly ServiceRouteRegistrar[] = [registerMetricsRoutes, registerPkiRoutes, registerSessionRoutes, registerAdminSealRoutes, registerAdminProposalRoutes,
+  registerAdminClientRoutes, registerAdminPeopleRoutes, registerLicenceRoutes, registerVerifyPageRoutes,
   registerStampRoutes, registerStampBatchRoutes, registerSealReadRoutes, registerDocsRoutes, registerVerificationRoutes, registerAuditHeadRoutes];
 
 export function createApp(deps: AppDeps): Koa {

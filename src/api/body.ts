@@ -48,3 +48,13 @@ export async function readJson(ctx: Context, limit: number): Promise<unknown> {
     throw new OneSealError('invalid-json', 'bad-request', `The body is not valid JSON: ${(e as Error).message}`);
   }
 }
+
+/** A JSON object body; `optional`: no body at all reads as {} (e.g. an approval without a digest). */
+export async function readJsonObject(ctx: Context, limit: number, options: { optional?: boolean } = {}): Promise<Record<string, unknown>> {
+  if (options.optional && !ctx.get('Content-Type') && !Number(ctx.get('Content-Length'))) return {};
+  const body = await readJson(ctx, limit);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new OneSealError('invalid-json', 'bad-request', 'The body must be a JSON object.');
+  }
+  return body as Record<string, unknown>;
+}

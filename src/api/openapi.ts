@@ -28,7 +28,7 @@ export class OpenApiRegistry {
       paths: this.paths,
       components: {
         schemas: { Problem: PROBLEM_SCHEMA, ...this.schemas },
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key from `oneseal client add`' } },
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A person\'s session token (POST /v1/sessions) or a system client\'s API key (`oneseal client add`); what each may do is the policy table in src/access/policy.ts' } },
       },
     };
   }

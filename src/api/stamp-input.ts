@@ -8,7 +8,9 @@ import { withDeadline } from '../deadline.js';
 import { OneSealError } from '../errors.js';
 import type { Services } from '../services.js';
 import { getSeal } from '../store/seals.js';
-import { requireClient, requireSealAccess } from './auth.js';
+import type { ClientActor } from '../access/actors.js';
+import { authorize, authorizeSeal } from '../access/policy.js';
+import { requireActor } from './auth.js';
 import { readBody } from './body.js';
 import { readFormData } from './form-data.js';
 import { IDEMPOTENCY_KEY } from '../stamping/idempotency.js';
@@ -71,7 +73,7 @@ export async function readStampInput(ctx: Context, services: Services, opts: { m
 /** 403 for a seal the client was not granted (without saying whether it exists), 404 for an unknown one. */
 export async function checkSeals(ctx: Context, services: Services, sealIds: Iterable<string>): Promise<void> {
   for (const sealId of new Set(sealIds)) {
-    requireSealAccess(ctx, sealId);
+    authorizeSeal(requireActor(ctx), 'stamp.create', sealId);
     if (!(await getSeal(services.store.db, sealId))) {
       throw new OneSealError('seal-not-found', 'not-found', `There is no seal "${sealId}"; GET /v1/seals lists the seals you may use.`,
         { fields: [{ field: 'seal', message: `no seal "${sealId}"` }] });
@@ -79,10 +81,17 @@ export async function checkSeals(ctx: Context, services: Services, sealIds: Iter
   }
 }
 
-/** The only seal granted to a non-admin client, used when a request names none. */
+/** The stamping client (the policy allows stamping to the stamps scope only). */
+export function requireStamper(ctx: Context): ClientActor {
+  const actor = requireActor(ctx);
+  authorize(actor, 'stamp.create');
+  return actor as ClientActor;
+}
+
+/** The only seal granted to the client, used when a request names none. */
 export function defaultSeal(ctx: Context): string | undefined {
-  const client = requireClient(ctx);
-  return !client.isAdmin && client.seals.length === 1 ? client.seals[0] : undefined;
+  const client = requireStamper(ctx);
+  return client.seals.length === 1 ? client.seals[0] : undefined;
 }
 
 /** The request's Idempotency-Key, if any; a repeat waits for the first request up to the request time-out. */

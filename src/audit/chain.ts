@@ -20,7 +20,7 @@ import { canonicalJson } from './canonical-json.js';
 export const GENESIS_HASH = '0'.repeat(64);
 
 export interface AuditEvent {
-  /** Who: an API client id, 'cli:<user>', 'system'. */
+  /** Who (src/access/actors.ts): 'person:NAME', 'client:NAME', 'break-glass:OSUSER', 'system:…', or 'anonymous' for a failed login. */
   actor: string;
   /** What, as a dotted verb: 'seal.create', 'stamp.create', 'client.revoke'. */
   action: string;

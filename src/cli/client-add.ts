@@ -1,28 +1,24 @@
-import { createApiClient } from '../api/clients.js';
-import { loadConfig } from '../config.js';
-import { openStore } from '../store/db.js';
-import { printResult, UsageError, type Command } from './command.js';
-import { osUser } from './stamp.js';
+/**
+ * `oneseal client add --name NAME --seals S1[,S2] [--scopes stamps,licences,verify] [--licence-types T1,…]`:
+ * a system client; carried out at once it prints its API key once ({id, key, …} with --json).
+ */
+import { requestChange } from '../access/two-person.js';
+import { ACTING_OPTIONS, ACTING_USAGE, actAs, listFlag, printChange } from './acting.js';
+import { UsageError, type Command } from './command.js';
 
 export const clientAdd: Command = {
   name: 'client add',
-  summary: 'create an API client and print its key (shown only this once)',
-  usage: '--name NAME --seals SEAL[,SEAL…] [--admin] ',
-  options: { name: { type: 'string' }, seals: { type: 'string' }, admin: { type: 'boolean' } },
+  summary: 'add a system client and print its API key (shown only this once)',
+  usage: `--name NAME [--seals SEAL[,SEAL…]] [--scopes stamps,licences,verify] [--licence-types TYPE[,TYPE…]] ${ACTING_USAGE}`,
+  options: { name: { type: 'string' }, seals: { type: 'string' }, scopes: { type: 'string' }, 'licence-types': { type: 'string' }, ...ACTING_OPTIONS },
   async run(ctx) {
-    const { name, seals, admin } = ctx.values;
+    const { name } = ctx.values;
     if (typeof name !== 'string') throw new UsageError('give the client a name: --name NAME');
-    const sealIds = typeof seals === 'string' ? seals.split(',').map((s) => s.trim()).filter(Boolean) : [];
-    if (sealIds.length === 0 && !admin) throw new UsageError('grant at least one seal with --seals SEAL[,SEAL…] (or make an --admin client)');
-    const store = await openStore(loadConfig(ctx.io.env));
-    try {
-      const client = await createApiClient(store.db, { name, seals: sealIds, isAdmin: admin === true }, `cli:${osUser()}`);
-      printResult(ctx, { id: client.id, key: client.key, name: client.name, seals: client.seals, isAdmin: client.isAdmin },
-        `created client ${client.id} (${client.name}${client.isAdmin ? ', admin' : ''}; seals: ${client.seals.join(', ') || 'none'})\n`
-        + `API key (shown only now; store it safely):\n${client.key}`);
-      return 0;
-    } finally {
-      await store.close();
-    }
+    const scopes = listFlag(ctx, 'scopes');
+    const request = { name, seals: listFlag(ctx, 'seals') ?? [], licenceTypes: listFlag(ctx, 'licence-types') ?? [], ...(scopes ? { scopes } : {}) };
+    return actAs(ctx, async (services, actor) =>
+      printChange(ctx, await requestChange(services, actor, 'client.create', request),
+        (r) => `added client ${String(r.id)} (${String(r.name)}; scopes ${(r.scopes as string[]).join(', ')}; seals ${(r.seals as string[]).join(', ') || '-'}${(r.licenceTypes as string[]).length ? `; licence types ${(r.licenceTypes as string[]).join(', ')}` : ''})`,
+        { flat: true }));
   },
 };

@@ -1,20 +1,18 @@
-import { listApiClients } from '../api/clients.js';
-import { loadConfig } from '../config.js';
-import { openStore } from '../store/db.js';
+import { readClients } from '../access/clients.js';
+import { ACTING_OPTIONS, ACTING_USAGE, actAs } from './acting.js';
 import { printResult, type Command } from './command.js';
 
 export const clientList: Command = {
   name: 'client list',
-  summary: 'list API clients (never their keys)',
+  summary: 'list system clients with their scopes and grants (never their keys)',
+  usage: ACTING_USAGE,
+  options: ACTING_OPTIONS,
   async run(ctx) {
-    const store = await openStore(loadConfig(ctx.io.env));
-    try {
-      const clients = await listApiClients(store.db);
-      printResult(ctx, { clients }, clients.length === 0 ? 'no API clients' : clients.map((c) =>
-        `${c.id}  ${c.name}${c.isAdmin ? ' [admin]' : ''}  seals: ${c.seals.join(',') || '-'}  ${c.revokedAt ? `REVOKED ${c.revokedAt}` : `since ${c.createdAt}`}`).join('\n'));
+    return actAs(ctx, async (services, actor) => {
+      const clients = await readClients(services, actor);
+      printResult(ctx, { clients }, clients.length === 0 ? 'no system clients' : clients.map((c) =>
+        `${c.id}  ${c.name}  scopes: ${c.scopes.join(',')}  seals: ${c.seals.join(',') || '-'}${c.licenceTypes.length ? `  licence types: ${c.licenceTypes.join(',')}` : ''}  ${c.revokedAt ? `REVOKED ${c.revokedAt}` : `since ${c.createdAt}`}`).join('\n'));
       return 0;
-    } finally {
-      await store.close();
-    }
+    });
   },
 };

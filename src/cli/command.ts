@@ -6,6 +6,8 @@ export interface CliIo {
   out(text: string): void;
   err(text: string): void;
   env: NodeJS.ProcessEnv;
+  /** Asks a person at a terminal (a secret is not echoed); absent when nobody can answer (tests, pipes). */
+  prompt?(question: string, options: { secret: boolean }): Promise<string>;
 }
 
 export interface CommandContext {

@@ -1,35 +1,33 @@
 /**
  * `oneseal licence change ID --data FILE.json -o OUT.pdf`: issues the next version of a licence with
- * new field values (same serial, new identifier) and marks the old one superseded, exactly as
- * POST /v1/licences/{id}/versions does.
+ * new field values (same serial, new identifier) and marks the old one superseded, as the logged-in
+ * licence officer, exactly as POST /v1/licences/{id}/versions does.
  */
-import { loadConfig } from '../config.js';
-import { changeLicence, licenceDeps } from '../licences/service.js';
-import { openServices } from '../services.js';
+import { actorLabel } from '../access/actors.js';
+import { authorizeLicence } from '../access/policy.js';
+import { changeLicence, licenceDeps, requireLicence } from '../licences/service.js';
+import { ACTING_OPTIONS, ACTING_USAGE, actAs } from './acting.js';
 import { printResult, UsageError, type Command } from './command.js';
 import { readLicenceData, requireOutput, writeLicence } from './licence-files.js';
-import { osUser } from './stamp.js';
 
 export const licenceChange: Command = {
   name: 'licence change',
   summary: 'issue the next version of a licence with new field values; the old version becomes superseded',
-  usage: 'ID --data FILE.json -o OUT.pdf ',
+  usage: `ID --data FILE.json -o OUT.pdf ${ACTING_USAGE}`,
   positionals: 1,
-  options: { data: { type: 'string' }, output: { type: 'string', short: 'o' } },
+  options: { data: { type: 'string' }, output: { type: 'string', short: 'o' }, ...ACTING_OPTIONS },
   async run(ctx) {
     const [id] = ctx.positionals;
     if (!id) throw new UsageError('name the licence: oneseal licence change ID --data FILE.json -o OUT.pdf');
     const data = await readLicenceData(ctx.values.data);
     const output = requireOutput(ctx.values.output);
-    const services = await openServices(loadConfig(ctx.io.env));
-    try {
+    return actAs(ctx, async (services, actor) => {
       const deps = licenceDeps(services);
-      const record = await changeLicence(deps, id, data, `cli:${osUser()}`);
+      authorizeLicence(actor, 'licence.change', await requireLicence(deps.db, id));
+      const record = await changeLicence(deps, id, data, actorLabel(actor));
       const view = await writeLicence(deps, record, output);
       printResult(ctx, view, `issued ${record.id}, version ${record.version} of ${record.serial}, superseding ${id} → ${output}\nverify at ${view.verifyUrl}`);
       return 0;
-    } finally {
-      await services.close();
-    }
+    });
   },
 };

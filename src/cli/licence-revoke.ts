@@ -1,27 +1,25 @@
-import { loadConfig } from '../config.js';
-import { licenceView, revokeLicence } from '../licences/service.js';
-import { openStore } from '../store/db.js';
+import { actorLabel } from '../access/actors.js';
+import { authorizeLicence } from '../access/policy.js';
+import { licenceView, requireLicence, revokeLicence } from '../licences/service.js';
+import { ACTING_OPTIONS, ACTING_USAGE, actAs } from './acting.js';
 import { printResult, UsageError, type Command } from './command.js';
-import { osUser } from './stamp.js';
 
 export const licenceRevoke: Command = {
   name: 'licence revoke',
   summary: 'revoke a licence; the reason is shown on its public page',
-  usage: 'ID --reason TEXT ',
+  usage: `ID --reason TEXT ${ACTING_USAGE}`,
   positionals: 1,
-  options: { reason: { type: 'string' } },
+  options: { reason: { type: 'string' }, ...ACTING_OPTIONS },
   async run(ctx) {
     const [id] = ctx.positionals;
     if (!id) throw new UsageError('name the licence: oneseal licence revoke ID --reason TEXT');
-    if (typeof ctx.values.reason !== 'string') throw new UsageError('give the reason with --reason TEXT');
-    const config = loadConfig(ctx.io.env);
-    const store = await openStore(config);
-    try {
-      const record = await revokeLicence({ db: store.db }, id, ctx.values.reason, `cli:${osUser()}`);
-      printResult(ctx, licenceView(config.publicUrl, record), `revoked ${record.id} at ${record.revokedAt}: ${record.revocationReason}`);
+    const { reason } = ctx.values;
+    if (typeof reason !== 'string') throw new UsageError('give the reason with --reason TEXT');
+    return actAs(ctx, async (services, actor) => {
+      authorizeLicence(actor, 'licence.revoke', await requireLicence(services.store.db, id));
+      const record = await revokeLicence({ db: services.store.db }, id, reason, actorLabel(actor));
+      printResult(ctx, licenceView(services.config.publicUrl, record), `revoked ${record.id} at ${record.revokedAt}: ${record.revocationReason}`);
       return 0;
-    } finally {
-      await store.close();
-    }
+    });
   },
 };

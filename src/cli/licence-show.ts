@@ -1,28 +1,34 @@
-import { loadConfig } from '../config.js';
+import { authorizeLicence, seesPersonalData } from '../access/policy.js';
+import { publicHolder } from '../licences/masking.js';
 import { LicenceTypeRegistry } from '../licences/registry.js';
 import { verificationUrl } from '../licences/render.js';
-import { chinaDate, effectiveStatus, licenceView, requireLicence } from '../licences/service.js';
-import { openStore } from '../store/db.js';
+import { chinaDate, effectiveStatus, licenceView, maskedLicenceView, requireLicence } from '../licences/service.js';
+import { ACTING_OPTIONS, ACTING_USAGE, actAs } from './acting.js';
 import { printResult, UsageError, type Command } from './command.js';
 
 export const licenceShow: Command = {
   name: 'licence show',
   summary: 'show a licence record and its current status (valid, superseded, revoked, expired)',
-  usage: 'ID ',
+  usage: `ID ${ACTING_USAGE}`,
   positionals: 1,
+  options: ACTING_OPTIONS,
   async run(ctx) {
     const [id] = ctx.positionals;
     if (!id) throw new UsageError('name the licence: oneseal licence show ID');
-    const config = loadConfig(ctx.io.env);
-    const store = await openStore(config);
-    try {
-      const record = await requireLicence(store.db, id);
-      const type = LicenceTypeRegistry.load().get(record.typeId);
+    return actAs(ctx, async (services, actor) => {
+      const { config } = services;
+      const record = await requireLicence(services.store.db, id);
+      authorizeLicence(actor, 'licence.read', record);
+      const registry = LicenceTypeRegistry.load();
+      const type = registry.get(record.typeId);
+      // Without licence.personal-data the holder is shown as the public page shows them.
+      const personal = seesPersonalData(actor, record);
+      const holder = personal ? { name: record.holderName, id: record.holderId } : publicHolder(type, { name: record.holderName, id: record.holderId });
       const lines = [
         `${record.id}`,
         `  type       ${type.title.zh} (${type.id}), version ${record.version}`,
         `  status     ${effectiveStatus(record, chinaDate(new Date()))}`,
-        `  holder     ${record.holderName} ${record.holderId}`,
+        `  holder     ${holder.name} ${holder.id}`,
         `  issuer     ${record.issuerName} ${record.issuerCode}`,
         `  valid      ${record.validFrom} – ${record.validTo}`,
         `  issued     ${record.issuedAt} by ${record.issuedBy}; seal ${record.sealId} v${record.sealVersion} (certificate ${record.certSerial})`,
@@ -32,10 +38,8 @@ export const licenceShow: Command = {
         ...(record.revokedAt ? [`  revoked    ${record.revokedAt}: ${record.revocationReason}`] : []),
         `  verify at  ${verificationUrl(config.publicUrl, record.id)}`,
       ];
-      printResult(ctx, licenceView(config.publicUrl, record), lines.join('\n'));
+      printResult(ctx, personal ? licenceView(config.publicUrl, record) : maskedLicenceView(registry, config.publicUrl, record), lines.join('\n'));
       return 0;
-    } finally {
-      await store.close();
-    }
+    });
   },
 };

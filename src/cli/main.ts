@@ -7,28 +7,48 @@ import { OneSealError } from '../errors.js';
 import { auditSignHead } from './audit-sign-head.js';
 import { auditVerify } from './audit-verify.js';
 import { clientAdd } from './client-add.js';
+import { clientGrant } from './client-grant.js';
 import { clientList } from './client-list.js';
 import { clientRevoke } from './client-revoke.js';
 import { printableLines } from '../printable.js';
+import { clientRotateKey } from './client-rotate-key.js';
+import { clientUngrant } from './client-ungrant.js';
 import { UsageError, type CliIo, type Command } from './command.js';
+import { promptAtTerminal } from './prompt.js';
 import { init } from './init.js';
 import { licenceChange } from './licence-change.js';
 import { licenceIssue } from './licence-issue.js';
 import { licenceRevoke } from './licence-revoke.js';
 import { licenceShow } from './licence-show.js';
+import { loginCommand } from './login.js';
+import { logoutCommand } from './logout.js';
 import { pkiCrl } from './pki-crl.js';
 import { pkiRoots } from './pki-roots.js';
 import { SEAL_COMMANDS } from './seal.js';
+import { sealPolicy } from './seal-policy.js';
+import { sealTwoPerson } from './seal-two-person.js';
 import { serve } from './serve.js';
 import { stamp } from './stamp.js';
+import { userAdd } from './user-add.js';
+import { userDisable } from './user-disable.js';
+import { userEnable } from './user-enable.js';
+import { userGrant } from './user-grant.js';
+import { userList } from './user-list.js';
+import { userResetPassword } from './user-reset-password.js';
+import { userResetTotp } from './user-reset-totp.js';
+import { userUngrant } from './user-ungrant.js';
 import { verify } from './verify.js';
+import { whoami } from './whoami.js';
 
-export const COMMANDS: readonly Command[] = [serve, init, pkiRoots, auditVerify, auditSignHead, stamp, verify, licenceIssue, licenceChange, licenceShow, licenceRevoke, clientAdd, clientList, clientRevoke, pkiCrl, ...SEAL_COMMANDS];
+export const COMMANDS: readonly Command[] = [serve, init, pkiRoots, auditVerify, auditSignHead, stamp, verify, loginCommand, logoutCommand, whoami,
+  licenceIssue, licenceChange, licenceShow, licenceRevoke, clientAdd, clientList, clientGrant, clientUngrant, clientRotateKey, clientRevoke,
+  userAdd, userList, userDisable, userEnable, userGrant, userUngrant, userResetPassword, userResetTotp, pkiCrl, ...SEAL_COMMANDS, sealPolicy, sealTwoPerson];
 
 const processIo: CliIo = {
   out: (text) => process.stdout.write(`${text}\n`),
   err: (text) => process.stderr.write(`${text}\n`),
   env: process.env,
+  ...(process.stdin.isTTY ? { prompt: promptAtTerminal } : {}),
 };
 
 function helpText(prefix = ''): string {

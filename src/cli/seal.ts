@@ -1,31 +1,18 @@
 /**
- * `oneseal seal …`: the seal key lifecycle on the local HSM and database, no server needed — the
- * same checks and two-person control as the admin API (src/api/routes/admin-seals.ts). The actor for
- * the audit log and for two-person control is --actor, by default cli:<os user>.
+ * `oneseal seal …`: the seal key lifecycle on the local HSM and database, no server needed, as the
+ * person logged in with `oneseal login` (or as break-glass) and through the same changes, policy and
+ * two-person control as the admin API (src/api/routes/admin-seals.ts, src/access/two-person.ts).
  */
 import { readFile } from 'node:fs/promises';
-import { loadConfig } from '../config.js';
-import { approve, propose, reject, type ActionResult, type ProposalOutcome } from '../seals/approvals.js';
+import { authorize } from '../access/policy.js';
+import { approveProposal, PROPOSAL_STATUSES, proposalView, readProposals, rejectProposal, requestChange } from '../access/two-person.js';
 import { requireSeal, type RotationStep } from '../seals/lifecycle.js';
-import { parseCreateSeal, parseRevokeRequest, parseVersionNumber } from '../seals/requests.js';
-import { setRotationPolicy } from '../seals/scheduler.js';
-import { createSeal } from '../seals/service.js';
-import { actionResultView, outcomeView, proposalView, sealDetail, sealView, type VersionView } from '../seals/views.js';
-import { openServices, type Services } from '../services.js';
-import { listProposals, type ProposalRecord, type ProposalStatus } from '../store/approvals.js';
-import { openStore, type Store } from '../store/db.js';
+import { parseVersionNumber } from '../seals/requests.js';
+import { sealDetail, sealView, type VersionView } from '../seals/views.js';
+import type { ProposalRecord, ProposalStatus } from '../store/approvals.js';
 import { listSeals, listSealVersions } from '../store/seals.js';
+import { ACTING_OPTIONS, ACTING_USAGE, actAs, printChange, secretLines } from './acting.js';
 import { printResult, UsageError, type Command, type CommandContext } from './command.js';
-import { osUser } from './stamp.js';
-
-const ACTOR_OPTION = { actor: { type: 'string' } } as const;
-
-function actorOf(ctx: CommandContext): string {
-  const given = ctx.values.actor;
-  if (given === undefined) return `cli:${osUser()}`;
-  if (typeof given !== 'string' || given.trim() === '') throw new UsageError('--actor needs a name');
-  return given.trim();
-}
 
 function str(ctx: CommandContext, key: string): string | undefined {
   const v = ctx.values[key];
@@ -33,34 +20,15 @@ function str(ctx: CommandContext, key: string): string | undefined {
 }
 
 /** A flag's number, left as the raw text when it is not one so the request check names the field. */
-function numberOr(ctx: CommandContext, key: string): number | string | undefined {
+export function numberOr(ctx: CommandContext, key: string): number | string | undefined {
   const v = str(ctx, key);
   return v === undefined || v.trim() === '' || Number.isNaN(Number(v)) ? v : Number(v);
 }
 
-function positional(ctx: CommandContext, index: number, usage: string): string {
+export function positional(ctx: CommandContext, index: number, usage: string): string {
   const v = ctx.positionals[index];
   if (!v) throw new UsageError(`usage: oneseal ${usage}`);
   return v;
-}
-
-async function withServices<T>(ctx: CommandContext, fn: (services: Services) => Promise<T>): Promise<T> {
-  const services = await openServices(loadConfig(ctx.io.env));
-  try {
-    return await fn(services);
-  } finally {
-    await services.close();
-  }
-}
-
-/** Reading needs only the database: no HSM login. */
-async function withStore<T>(ctx: CommandContext, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(loadConfig(ctx.io.env));
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
 }
 
 const STEP_TEXT: Record<RotationStep, string> = {
@@ -80,36 +48,33 @@ function versionLine(v: VersionView): string {
   return `  v${v.version}  ${v.status.padEnd(9)} ${v.algorithm.padEnd(8)} serial ${v.certSerial ?? '-'}  ${v.signatureCount} signatures  ${when}`;
 }
 
-function resultText(result: ActionResult): string {
-  const view = actionResultView(result);
-  switch (view.action) {
+/** One line for what a seal change did, from its result. */
+export function resultText(result: Record<string, unknown>): string {
+  const version = result.version as VersionView | undefined;
+  const retired = result.retired as VersionView | null | undefined;
+  switch (result.action) {
     case 'rotate':
-      return `version ${view.version.version} is active (certificate ${view.version.certSerial})${view.retired ? `; version ${view.retired.version} retired` : ''}`;
+      return `version ${version!.version} is active (certificate ${version!.certSerial})${retired ? `; version ${retired.version} retired` : ''}`;
     case 'revoke':
-      return `version ${view.version.version} revoked (${view.version.revocationReason}, ${view.version.revokedAt}); OCSP and the CRL report it from now on`;
+      return `version ${version!.version} revoked (${version!.revocationReason}, ${version!.revokedAt}); OCSP and the CRL report it from now on`;
     case 'destroy-key':
-      return `the key of version ${view.version.version} is destroyed on the HSM; documents it sealed still verify`;
+      return `the key of version ${version!.version} is destroyed on the HSM; documents it sealed still verify`;
+    default:
+      return typeof result.name === 'string' ? `${result.name}${typeof result.id === 'string' ? ` (${result.id})` : ''}` : 'done';
   }
 }
 
 function proposalLine(p: ProposalRecord): string {
-  const params = Object.entries(p.params).map(([k, v]) => `${k}=${String(v)}`).join(' ');
-  return `${p.id}  ${p.status.padEnd(8)} ${p.action} ${p.sealId}${params ? ` ${params}` : ''}  proposed by ${p.proposedBy} ${p.proposedAt}${p.approvedBy ? `, approved by ${p.approvedBy}` : ''}${p.rejectedBy ? `, rejected by ${p.rejectedBy}` : ''}`;
-}
-
-function printOutcome(ctx: CommandContext, outcome: ProposalOutcome, what: string): number {
-  const text = outcome.executed
-    ? `${what}: ${resultText(outcome.result)}`
-    : `${what} is proposed (seal under two-person control) as proposal ${outcome.proposal.id}.\nA different administrator must approve it: oneseal seal approve ${outcome.proposal.id}`;
-  printResult(ctx, outcomeView(outcome), text);
-  return 0;
+  const view = proposalView(p);
+  const params = Object.entries(view.params).filter(([k]) => k !== 'sealId').map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ');
+  return `${p.id}  ${p.status.padEnd(8)} ${p.action} ${p.subject}${params ? ` ${params}` : ''}  proposed by ${p.proposedBy} ${p.proposedAt}${p.approvedBy ? `, approved by ${p.approvedBy}` : ''}${p.rejectedBy ? `, rejected by ${p.rejectedBy}` : ''}`;
 }
 
 export const sealCreate: Command = {
   name: 'seal create',
-  summary: 'create a seal: its first HSM key and certificate',
+  summary: 'create a seal: its first HSM key and certificate (proposed where two-person control applies)',
   usage:
-    '--id ID --organisation NAME --credit-code CODE --name SEAL-NAME [--type TYPE] [--algorithm RSA-2048|RSA-3072|EC-P256|EC-P384] [--validity-days N] [--two-person] [--every-days N] [--after-signatures N] [--image SEAL.png] [--diameter-mm N] [--actor NAME] ',
+    `--id ID --organisation NAME --credit-code CODE --name SEAL-NAME [--type TYPE] [--algorithm RSA-2048|RSA-3072|EC-P256|EC-P384] [--validity-days N] [--two-person] [--every-days N] [--after-signatures N] [--image SEAL.png] [--diameter-mm N] ${ACTING_USAGE}`,
   options: {
     id: { type: 'string' },
     organisation: { type: 'string' },
@@ -123,7 +88,7 @@ export const sealCreate: Command = {
     'after-signatures': { type: 'string' },
     image: { type: 'string' },
     'diameter-mm': { type: 'string' },
-    ...ACTOR_OPTION,
+    ...ACTING_OPTIONS,
   },
   async run(ctx) {
     const image = str(ctx, 'image');
@@ -134,8 +99,8 @@ export const sealCreate: Command = {
     const appearance = image
       ? { kind: 'image', pngBase64: (await readFile(image)).toString('base64'), diameterMm }
       : diameterMm === undefined ? undefined : { kind: 'generated', diameterMm };
-    // The same check as the API's JSON body; an absent flag is an absent field.
-    const request = parseCreateSeal({
+    // The same request as the API's JSON body; an absent flag is an absent field.
+    const request = Object.fromEntries(Object.entries({
       id: str(ctx, 'id'),
       organisation: str(ctx, 'organisation'),
       creditCode: str(ctx, 'credit-code'),
@@ -146,27 +111,23 @@ export const sealCreate: Command = {
       twoPersonControl: ctx.values['two-person'] === true ? true : undefined,
       rotationPolicy: policy,
       appearance,
-    });
-    const actor = actorOf(ctx);
-    return withServices(ctx, async (services) => {
-      // Like the default seal `oneseal init` makes: outside production every seal is marked as a test seal in its certificate.
-      const { seal, version } = await createSeal(services, { ...request.seal, isTest: !services.config.production }, actor);
-      const stored = request.rotationPolicy ? await setRotationPolicy(services, seal.id, request.rotationPolicy, actor) : seal;
-      printResult(
-        ctx,
-        await sealDetail(services.store.db, stored),
-        `created seal ${seal.id} (${seal.organisation} ${seal.name}): version 1 active, ${version.algorithm}, certificate ${version.certSerial}${seal.twoPersonControl ? '; under two-person control' : ''}`,
-      );
-      return 0;
-    });
+    }).filter(([, v]) => v !== undefined));
+    return actAs(ctx, async (services, actor) =>
+      printChange(ctx, await requestChange(services, actor, 'seal.create', request), (seal) => {
+        const v = (seal.versions as VersionView[])[0]!;
+        return `created seal ${String(seal.id)} (${String(seal.organisation)} ${String(seal.name)}): version 1 active, ${v.algorithm}, certificate ${v.certSerial}${seal.twoPersonControl ? '; under two-person control' : ''}`;
+      }, { flat: true }));
   },
 };
 
 export const sealList: Command = {
   name: 'seal list',
   summary: 'list every seal with its active version',
+  usage: ACTING_USAGE,
+  options: ACTING_OPTIONS,
   async run(ctx) {
-    return withStore(ctx, async (store) => {
+    return actAs(ctx, async ({ store }, actor) => {
+      authorize(actor, 'seal.admin-read');
       const views = await Promise.all((await listSeals(store.db)).map(async (s) => sealView(s, await listSealVersions(store.db, s.id))));
       const lines = views.map(
         (s) => `${s.id.padEnd(20)} ${s.organisation} ${s.name}  active v${s.activeVersion ?? '-'} of ${s.versions.length}${s.twoPersonControl ? '  [two-person]' : ''}${s.isTest ? '  [test]' : ''}`,
@@ -180,19 +141,21 @@ export const sealList: Command = {
 export const sealShow: Command = {
   name: 'seal show',
   summary: 'show a seal: its versions, statuses and certificate serials',
-  usage: 'ID ',
+  usage: `ID ${ACTING_USAGE}`,
   positionals: 1,
+  options: ACTING_OPTIONS,
   async run(ctx) {
     const id = positional(ctx, 0, 'seal show ID');
-    return withStore(ctx, async (store) => {
-      const detail = await sealDetail(store.db, await requireSeal({ store }, id));
+    return actAs(ctx, async (services, actor) => {
+      authorize(actor, 'seal.admin-read');
+      const detail = await sealDetail(services.store.db, await requireSeal(services, id));
       const policy = detail.rotationPolicy as { everyDays?: number; afterSignatures?: number } | null;
       const lines = [
         `${detail.id}  ${detail.organisation} ${detail.name} (${detail.sealType})`,
         `  credit code   ${detail.creditCode}`,
         `  algorithm     ${detail.keyAlgorithm}, certificates for ${detail.certValidityDays} days`,
-        `  control       ${detail.twoPersonControl ? 'two-person (changes need a second administrator)' : 'single administrator'}`,
-        `  rotation      ${policy ? [policy.everyDays && `every ${policy.everyDays} days`, policy.afterSignatures && `after ${policy.afterSignatures} signatures`].filter(Boolean).join(' or ') : 'manual'}`,
+        `  control       ${detail.twoPersonControl || services.config.production ? 'two-person (changes need a second seal-admin)' : 'one person'}`,
+        `  rotation      ${policy ? [policy.everyDays && `every ${policy.everyDays} days`, policy.afterSignatures && `after ${policy.afterSignatures} signatures`].filter(Boolean).join(' or ') : 'manual'}${detail.rotationPolicyApprovedBy ? ` (approved by ${detail.rotationPolicyApprovedBy.join(', ')})` : ''}`,
         '  versions',
         ...detail.versions.map((v) => `  ${versionLine(v)}`),
       ];
@@ -205,65 +168,57 @@ export const sealShow: Command = {
 export const sealRotate: Command = {
   name: 'seal rotate',
   summary: 'new key and certificate become active; the old version retires (proposed under two-person control)',
-  usage: 'ID [--actor NAME] ',
+  usage: `ID ${ACTING_USAGE}`,
   positionals: 1,
-  options: ACTOR_OPTION,
+  options: ACTING_OPTIONS,
   async run(ctx) {
     const id = positional(ctx, 0, 'seal rotate ID');
-    const actor = actorOf(ctx);
-    return withServices(ctx, async (services) =>
-      printOutcome(ctx, await propose(services, 'rotate', { sealId: id }, actor, { onStep: progress(ctx, `rotating ${id}`) }), `rotation of ${id}`),
-    );
+    return actAs(ctx, async (services, actor) =>
+      printChange(ctx, await requestChange(services, actor, 'seal.rotate', { sealId: id }, { onStep: progress(ctx, `rotating ${id}`) }), (r) => `rotation of ${id}: ${resultText(r)}`));
   },
 };
 
 export const sealRevoke: Command = {
   name: 'seal revoke',
   summary: 'revoke a version’s certificate (OCSP and the CRL report it)',
-  usage: 'ID VERSION --reason keyCompromise|superseded|cessationOfOperation|… [--revoked-at ISO-TIME] [--actor NAME] ',
+  usage: `ID VERSION --reason keyCompromise|superseded|cessationOfOperation|… [--revoked-at ISO-TIME] ${ACTING_USAGE}`,
   positionals: 2,
-  options: { reason: { type: 'string' }, 'revoked-at': { type: 'string' }, ...ACTOR_OPTION },
+  options: { reason: { type: 'string' }, 'revoked-at': { type: 'string' }, ...ACTING_OPTIONS },
   async run(ctx) {
     const id = positional(ctx, 0, 'seal revoke ID VERSION --reason REASON');
     const version = parseVersionNumber(positional(ctx, 1, 'seal revoke ID VERSION --reason REASON'));
     if (str(ctx, 'reason') === undefined) throw new UsageError('say why: --reason keyCompromise, superseded, cessationOfOperation, affiliationChanged, …');
-    const body = parseRevokeRequest({ reason: str(ctx, 'reason'), ...(str(ctx, 'revoked-at') ? { revokedAt: str(ctx, 'revoked-at') } : {}) });
-    const actor = actorOf(ctx);
-    return withServices(ctx, async (services) =>
-      printOutcome(ctx, await propose(services, 'revoke', { sealId: id, version, ...body }, actor), `revocation of ${id} v${version}`),
-    );
+    const request = { sealId: id, version, reason: str(ctx, 'reason'), ...(str(ctx, 'revoked-at') ? { revokedAt: str(ctx, 'revoked-at') } : {}) };
+    return actAs(ctx, async (services, actor) =>
+      printChange(ctx, await requestChange(services, actor, 'seal.revoke', request), (r) => `revocation of ${id} v${version}: ${resultText(r)}`));
   },
 };
 
 export const sealDestroyKey: Command = {
   name: 'seal destroy-key',
   summary: 'delete a retired or revoked version’s private key from the HSM (documents keep verifying)',
-  usage: 'ID VERSION [--actor NAME] ',
+  usage: `ID VERSION ${ACTING_USAGE}`,
   positionals: 2,
-  options: ACTOR_OPTION,
+  options: ACTING_OPTIONS,
   async run(ctx) {
     const id = positional(ctx, 0, 'seal destroy-key ID VERSION');
     const version = parseVersionNumber(positional(ctx, 1, 'seal destroy-key ID VERSION'));
-    const actor = actorOf(ctx);
-    return withServices(ctx, async (services) =>
-      printOutcome(ctx, await propose(services, 'destroy-key', { sealId: id, version }, actor), `key destruction of ${id} v${version}`),
-    );
+    return actAs(ctx, async (services, actor) =>
+      printChange(ctx, await requestChange(services, actor, 'seal.destroy-key', { sealId: id, version }), (r) => `key destruction of ${id} v${version}: ${resultText(r)}`));
   },
 };
 
-const STATUSES: readonly ProposalStatus[] = ['pending', 'approved', 'rejected', 'executed'];
-
 export const sealProposals: Command = {
   name: 'seal proposals',
-  summary: 'list two-person-control proposals',
-  usage: '[--status pending|approved|rejected|executed] [--seal ID] ',
-  options: { status: { type: 'string' }, seal: { type: 'string' } },
+  summary: 'list two-person-control proposals of every kind (seals, clients, people)',
+  usage: `[--status pending|approved|rejected|executed] [--seal ID] ${ACTING_USAGE}`,
+  options: { status: { type: 'string' }, seal: { type: 'string' }, ...ACTING_OPTIONS },
   async run(ctx) {
     const status = str(ctx, 'status');
-    if (status !== undefined && !STATUSES.includes(status as ProposalStatus)) throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
+    if (status !== undefined && !PROPOSAL_STATUSES.includes(status as ProposalStatus)) throw new UsageError(`--status must be one of ${PROPOSAL_STATUSES.join(', ')}`);
     const sealId = str(ctx, 'seal');
-    return withStore(ctx, async (store) => {
-      const proposals = await listProposals(store.db, { ...(status ? { status: status as ProposalStatus } : {}), ...(sealId ? { sealId } : {}) });
+    return actAs(ctx, async (services, actor) => {
+      const proposals = await readProposals(services, actor, { ...(status ? { status: status as ProposalStatus } : {}), ...(sealId ? { sealId } : {}) });
       printResult(ctx, { proposals: proposals.map(proposalView) }, proposals.map(proposalLine).join('\n') || 'no proposals');
       return 0;
     });
@@ -272,16 +227,18 @@ export const sealProposals: Command = {
 
 export const sealApprove: Command = {
   name: 'seal approve',
-  summary: 'approve and carry out a proposal (a different administrator from the proposer)',
-  usage: 'PROPOSAL-ID [--actor NAME] ',
+  summary: 'approve and carry out a proposal of any kind (a different seal-admin from the proposer)',
+  usage: `PROPOSAL-ID [--digest SHA256] `,
   positionals: 1,
-  options: ACTOR_OPTION,
+  options: { digest: { type: 'string' } },
   async run(ctx) {
     const id = positional(ctx, 0, 'seal approve PROPOSAL-ID');
-    const actor = actorOf(ctx);
-    return withServices(ctx, async (services) => {
-      const { proposal, result } = await approve(services, id, actor, { onStep: progress(ctx, `proposal ${id}`) });
-      printResult(ctx, { proposal: proposalView(proposal), result: actionResultView(result) }, `approved ${proposal.action} of ${proposal.sealId}: ${resultText(result)}`);
+    const digest = str(ctx, 'digest');
+    // No --break-glass: approving takes a second person; the PIN holder carries a change out directly instead.
+    return actAs(ctx, async (services, actor) => {
+      const { proposal, result } = await approveProposal(services, actor, id, { onStep: progress(ctx, `proposal ${id}`), ...(digest ? { digest } : {}) });
+      const text = [`approved ${proposal.action} of ${proposal.subject}: ${resultText(result)}`, ...secretLines(result)].join('\n');
+      printResult(ctx, { proposal: proposalView(proposal), result }, text);
       return 0;
     });
   },
@@ -290,15 +247,13 @@ export const sealApprove: Command = {
 export const sealReject: Command = {
   name: 'seal reject',
   summary: 'reject a pending proposal (the proposer may withdraw their own)',
-  usage: 'PROPOSAL-ID [--actor NAME] ',
+  usage: `PROPOSAL-ID `,
   positionals: 1,
-  options: ACTOR_OPTION,
   async run(ctx) {
     const id = positional(ctx, 0, 'seal reject PROPOSAL-ID');
-    const actor = actorOf(ctx);
-    return withStore(ctx, async (store) => {
-      const proposal = await reject({ store }, id, actor);
-      printResult(ctx, { proposal: proposalView(proposal) }, `rejected ${proposal.action} of ${proposal.sealId} (proposal ${proposal.id})`);
+    return actAs(ctx, async (services, actor) => {
+      const proposal = await rejectProposal(services, actor, id);
+      printResult(ctx, { proposal: proposalView(proposal) }, `rejected ${proposal.action} of ${proposal.subject} (proposal ${proposal.id})`);
       return 0;
     });
   },

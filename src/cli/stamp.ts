@@ -1,9 +1,11 @@
 /**
  * `oneseal stamp IN.pdf -o OUT.pdf …`: stamps and signs one document with the local HSM and
- * database (no server), and records the stamp in the audit log.
+ * database (no server), and records the stamp in the audit log. It signs with the HSM PIN, outside
+ * the policy, so it is a break-glass action by nature: audited as break-glass:<os user>, and refused in
+ * production unless ONESEAL_BREAK_GLASS=1 (approval systems stamp through the API with their key).
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { userInfo } from 'node:os';
+import { actorLabel } from '../access/actors.js';
 import { appendAudit } from '../audit/chain.js';
 import { loadConfig } from '../config.js';
 import { DEFAULT_SEAL_ID } from '../init.js';
@@ -11,6 +13,7 @@ import { openServices } from '../services.js';
 import type { PadesLevel } from '../signing/sign-pdf.js';
 import type { DocMdpPermission } from '../signing/signature-dict.js';
 import type { StampPlacement, StampRequest } from '../stamping/stamper.js';
+import { breakGlassActor } from './acting.js';
 import { printResult, UsageError, type Command, type CommandContext } from './command.js';
 
 const LEVELS: readonly PadesLevel[] = ['B-B', 'B-T', 'B-LT', 'B-LTA'];
@@ -76,18 +79,9 @@ function requestOf(ctx: CommandContext): StampRequest {
   };
 }
 
-/** The operating-system account, for the audit trail (containers may have no passwd entry). */
-export function osUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return `uid-${process.getuid?.() ?? 'unknown'}`;
-  }
-}
-
 export const stamp: Command = {
   name: 'stamp',
-  summary: 'stamp and sign a PDF with a seal, using the local HSM and database (no server needed)',
+  summary: 'stamp and sign a PDF with a seal, using the local HSM and database (no server needed; a break-glass action of the PIN holder)',
   usage:
     'IN.pdf -o OUT.pdf [--seal ID] [--page N --x MM --y MM | --anchor TEXT [--page N] | --field NAME] [--straddle] ' +
     '[--level B-B|B-T|B-LT|B-LTA] [--certify 1|2|3] [--reason TEXT] [--location TEXT] ',
@@ -114,7 +108,9 @@ export const stamp: Command = {
     const request = requestOf(ctx);
     const pdf = await readFile(input);
 
-    const services = await openServices(loadConfig(ctx.io.env));
+    const config = loadConfig(ctx.io.env);
+    const actor = actorLabel(breakGlassActor(config));
+    const services = await openServices(config);
     try {
       const result = await services.stamper.stamp(pdf, request);
       const record = {
@@ -132,7 +128,7 @@ export const stamp: Command = {
       };
       // Recorded before the file is written: the seal key has signed, whether or not the write succeeds.
       await services.store.db.transaction((trx) =>
-        appendAudit(trx, { actor: `cli:${osUser()}`, action: 'stamp.create', subject: result.seal.id, details: record }),
+        appendAudit(trx, { actor, action: 'stamp.create', subject: result.seal.id, details: record }),
       );
       // Written next to its final name and renamed, so a failed write never leaves half a document.
       const partial = `${output}.partial`;

@@ -7,6 +7,7 @@ import {
   generationTemplates,
   importTemplates,
   isRsa,
+  secretKeyTemplate,
   spkiFromAttributes,
 } from './key-templates.js';
 import { SessionPool } from './session-pool.js';
@@ -419,6 +420,64 @@ export class Hsm {
     });
     this.keys.set(id, handles);
     return this.keyOf(id, handles);
+  }
+
+  /** Generates a 256-bit HMAC secret on the token (sensitive, non-extractable); returns its CKA_ID. */
+  async generateSecretKey(spec: { label: string; id?: string }): Promise<string> {
+    const id = spec.id ?? randomBytes(16).toString('hex');
+    await this.withSession(`generating the secret key "${spec.label}"`, (s) => {
+      this.lib.C_GenerateKey(s, { mechanism: pkcs11.CKM_GENERIC_SECRET_KEY_GEN }, secretKeyTemplate(spec.label, Buffer.from(id, 'hex')));
+    });
+    return id;
+  }
+
+  /** The CKA_IDs of the secret keys with this label (normally one). */
+  async findSecretKeysByLabel(label: string): Promise<string[]> {
+    return this.withSession(`looking up secret keys labelled "${label}"`, (s) => {
+      const template = [
+        { type: pkcs11.CKA_CLASS, value: pkcs11.CKO_SECRET_KEY },
+        { type: pkcs11.CKA_LABEL, value: label },
+      ];
+      let found = this.findObjects(s, template);
+      // Like private keys, secret keys hide from a session whose login was lost.
+      if (found.length === 0 && this.recheckToken(s)) found = this.findObjects(s, template);
+      return found.map((h) => (this.lib.C_GetAttributeValue(s, h, [{ type: pkcs11.CKA_ID }])[0]!.value as Buffer).toString('hex'));
+    });
+  }
+
+  private secretKeyIn(session: Buffer, id: string): Buffer {
+    const template = [
+      { type: pkcs11.CKA_CLASS, value: pkcs11.CKO_SECRET_KEY },
+      { type: pkcs11.CKA_ID, value: Buffer.from(id, 'hex') },
+    ];
+    let [key] = this.findObjects(session, template, 1);
+    if (!key && this.recheckToken(session)) [key] = this.findObjects(session, template, 1);
+    if (!key) throw new HsmError('hsm-key-not-found', `The HSM token "${this.options.tokenLabel}" holds no secret key with id ${id}.`);
+    return key;
+  }
+
+  /** HMAC-SHA-256 of `data` with a secret key on the token (CKM_SHA256_HMAC). */
+  async hmacSha256(id: string, data: Uint8Array): Promise<Buffer> {
+    return this.withSession(`computing an HMAC with secret key ${id}`, (s) => {
+      const key = this.secretKeyIn(s, id);
+      this.lib.C_SignInit(s, { mechanism: pkcs11.CKM_SHA256_HMAC }, key);
+      return Buffer.from(this.lib.C_Sign(s, Buffer.from(data), Buffer.alloc(32)));
+    });
+  }
+
+  /** Whether a secret key's value is protected (sensitive, not extractable, not readable): for tests. */
+  async secretKeyProtection(id: string): Promise<{ sensitive: boolean; extractable: boolean; valueReadable: boolean }> {
+    return this.withSession(`reading attributes of secret key ${id}`, (s) => {
+      const key = this.secretKeyIn(s, id);
+      const [sens, extr] = this.lib.C_GetAttributeValue(s, key, [{ type: pkcs11.CKA_SENSITIVE }, { type: pkcs11.CKA_EXTRACTABLE }]);
+      let valueReadable = true;
+      try {
+        this.lib.C_GetAttributeValue(s, key, [{ type: pkcs11.CKA_VALUE }]);
+      } catch {
+        valueReadable = false;
+      }
+      return { sensitive: (sens!.value as Buffer)[0] === 1, extractable: (extr!.value as Buffer)[0] === 1, valueReadable };
+    });
   }
 
   async findKey(id: string): Promise<HsmKey | undefined> {

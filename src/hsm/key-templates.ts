@@ -37,6 +37,31 @@ function publicCommon(label: string, id: Buffer): pkcs11.Template {
   ];
 }
 
+/**
+ * A 256-bit generic secret for HMAC-SHA-256 (CKM_SHA256_HMAC): on the token, behind the PIN, never
+ * readable or exportable, usable only to compute MACs.
+ */
+export function secretKeyTemplate(label: string, id: Buffer): pkcs11.Template {
+  return [
+    { type: pkcs11.CKA_CLASS, value: pkcs11.CKO_SECRET_KEY },
+    { type: pkcs11.CKA_KEY_TYPE, value: pkcs11.CKK_GENERIC_SECRET },
+    { type: pkcs11.CKA_VALUE_LEN, value: 32 },
+    { type: pkcs11.CKA_TOKEN, value: true },
+    { type: pkcs11.CKA_PRIVATE, value: true },
+    { type: pkcs11.CKA_SENSITIVE, value: true },
+    { type: pkcs11.CKA_EXTRACTABLE, value: false },
+    { type: pkcs11.CKA_SIGN, value: true },
+    { type: pkcs11.CKA_VERIFY, value: true },
+    { type: pkcs11.CKA_ENCRYPT, value: false },
+    { type: pkcs11.CKA_DECRYPT, value: false },
+    { type: pkcs11.CKA_WRAP, value: false },
+    { type: pkcs11.CKA_UNWRAP, value: false },
+    { type: pkcs11.CKA_DERIVE, value: false },
+    { type: pkcs11.CKA_LABEL, value: label },
+    { type: pkcs11.CKA_ID, value: id },
+  ];
+}
+
 export function generationTemplates(algorithm: KeyAlgorithm, label: string, id: Buffer) {
   if (isRsa(algorithm)) {
     return {

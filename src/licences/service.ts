@@ -112,6 +112,8 @@ interface Production {
   serial: string;
   version: number;
   supersedes: LicenceRecord | null;
+  /** The system client the licence belongs to: its issuer, kept through later versions. */
+  ownerClientId: string | null;
 }
 
 /** Renders, seals and records one licence version (and the supersession of the previous one) in one transaction. */
@@ -155,6 +157,7 @@ async function produce(deps: LicenceDeps, p: Production, actor: string): Promise
     status: 'valid',
     issuedAt: now.toISOString(),
     issuedBy: actor,
+    ownerClientId: p.ownerClientId,
     supersedes: p.supersedes?.id ?? null,
     supersededBy: null,
     revokedAt: null,
@@ -177,13 +180,14 @@ async function produce(deps: LicenceDeps, p: Production, actor: string): Promise
   return record;
 }
 
-export async function issueLicence(deps: LicenceDeps, input: { type: unknown; data: unknown }, actor: string): Promise<LicenceRecord> {
+/** `actor` is the audit name of who issues; `ownerClientId` the system client it belongs to (null when a person issues). */
+export async function issueLicence(deps: LicenceDeps, input: { type: unknown; data: unknown }, actor: string, ownerClientId: string | null = null): Promise<LicenceRecord> {
   const type = typeOf(deps, input.type);
   assertValidLicenceData(type, input.data);
   const seal = await issuingSeal(deps);
   // A serial lost to a failed render or signature is a gap, never a duplicate.
   const serial = await deps.db.transaction((trx) => allocateLicenceSerial(trx, type.typeCode, seal.creditCode));
-  return produce(deps, { type, data: input.data, seal, serial: String(serial).padStart(8, '0'), version: 1, supersedes: null }, actor);
+  return produce(deps, { type, data: input.data, seal, serial: String(serial).padStart(8, '0'), version: 1, supersedes: null, ownerClientId }, actor);
 }
 
 function notCurrent(record: LicenceRecord, action: string): OneSealError {
@@ -207,7 +211,7 @@ export async function changeLicence(deps: LicenceDeps, id: string, data: unknown
     throw new OneSealError('licence-issuer-changed', 'conflict',
       `Licence ${id} was issued by ${old.issuerCode}, but seal "${seal.id}" now belongs to ${seal.creditCode}; issue a new licence instead.`);
   }
-  return produce(deps, { type, data, seal, serial: old.serial, version: old.version + 1, supersedes: old }, actor);
+  return produce(deps, { type, data, seal, serial: old.serial, version: old.version + 1, supersedes: old, ownerClientId: old.ownerClientId }, actor);
 }
 
 export async function revokeLicence(deps: Pick<LicenceDeps, 'db'>, id: string, reason: unknown, actor: string): Promise<LicenceRecord> {
@@ -228,7 +232,7 @@ export async function revokeLicence(deps: Pick<LicenceDeps, 'db'>, id: string, r
   return requireLicence(deps.db, id);
 }
 
-/** The full record, for clients allowed to issue licences. */
+/** The full record, for those allowed to see the holder's personal data (src/access/policy.ts); maskedLicenceView for others. */
 export function licenceView(publicUrl: string, r: LicenceRecord): Record<string, unknown> {
   return {
     id: r.id,
@@ -252,6 +256,12 @@ export function licenceView(publicUrl: string, r: LicenceRecord): Record<string,
     revocationReason: r.revocationReason,
     data: r.data,
   };
+}
+
+/** The record as it may be shown without personal data: the holder as the public page shows it, no field values. */
+export function maskedLicenceView(registry: LicenceTypeRegistry, publicUrl: string, r: LicenceRecord): Record<string, unknown> {
+  const { data: _data, ...rest } = licenceView(publicUrl, r);
+  return { ...rest, holder: publicHolder(registry.get(r.typeId), { name: r.holderName, id: r.holderId }), personalData: 'masked' };
 }
 
 /** What anyone may learn about a licence: no PDF, the holder masked when a person. */

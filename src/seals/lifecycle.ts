@@ -1,7 +1,8 @@
 /**
  * A seal version's life after it is created: active → retired (by rotation) → revoked → key destroyed.
  * Each change is one transaction that locks the seal first and records an audit entry with it.
- * Seals under two-person control refuse direct changes; those go through src/seals/approvals.ts.
+ * Who may ask for a change, and whether a second person must approve it, is decided before these run
+ * (src/seals/changes.ts through src/access/two-person.ts).
  */
 import type { Knex } from 'knex';
 import { sealChangedOnCommit } from './events.js';
@@ -49,16 +50,6 @@ export async function lockSeal(trx: Knex.Transaction, sealId: string): Promise<S
   const seal = await getSeal(trx, sealId);
   if (!seal) throw sealNotFound(sealId);
   return seal;
-}
-
-export function assertDirectChangeAllowed(seal: SealRecord, what: string): void {
-  if (seal.twoPersonControl) {
-    throw new OneSealError(
-      'two-person-control',
-      'forbidden',
-      `Seal "${seal.id}" is under two-person control: propose the ${what} and have a second administrator approve it.`,
-    );
-  }
 }
 
 export async function requireSeal(deps: Pick<SealDeps, 'store'>, sealId: string): Promise<SealRecord> {
@@ -110,11 +101,6 @@ export function checkRevocation(reason: string, revokedAt: Date | undefined, now
  * Revokes a version's certificate: OCSP and the CRL report it from then on. A revoked active version
  * leaves the seal without an active version, so stamping stops until someone rotates.
  */
-export async function revokeSealVersion(deps: SealDeps, sealId: string, version: number, options: RevokeOptions): Promise<SealVersionRecord> {
-  assertDirectChangeAllowed(await requireSeal(deps, sealId), `revocation of version ${version}`);
-  return performRevocation(deps, sealId, version, options);
-}
-
 export async function performRevocation(
   deps: SealDeps,
   sealId: string,
@@ -154,15 +140,6 @@ export async function performRevocation(
   });
 }
 
-/**
- * Deletes a version's private key from the HSM. The certificate and any revocation stay, so documents
- * sealed with it keep verifying. Only a version that no longer signs (retired or revoked) can lose its key.
- */
-export async function destroySealVersionKey(deps: SealDeps, sealId: string, version: number, actor: string): Promise<SealVersionRecord> {
-  assertDirectChangeAllowed(await requireSeal(deps, sealId), `key destruction of version ${version}`);
-  return performKeyDestruction(deps, sealId, version, actor);
-}
-
 /** Checks that a version's key may be destroyed (also used when the destruction is proposed). */
 export function checkDestroyable(v: SealVersionRecord): void {
   if (v.status === 'destroyed') {
@@ -177,6 +154,10 @@ export function checkDestroyable(v: SealVersionRecord): void {
   }
 }
 
+/**
+ * Deletes a version's private key from the HSM. The certificate and any revocation stay, so documents
+ * sealed with it keep verifying. Only a version that no longer signs (retired or revoked) can lose its key.
+ */
 export async function performKeyDestruction(
   deps: SealDeps,
   sealId: string,

@@ -8,7 +8,7 @@ import { OneSealError } from '../errors.js';
 import { recordIssuedCertificate } from '../pki/authority.js';
 import type { Db } from '../store/db.js';
 import { activeSealVersion, insertSealVersion, listSealVersions, updateSealVersion, type SealVersionRecord } from '../store/seals.js';
-import { assertDirectChangeAllowed, lockSeal, requireSeal, type ChangeOptions } from './lifecycle.js';
+import { lockSeal, requireSeal, type ChangeOptions } from './lifecycle.js';
 import { newVersionMaterial, type SealDeps } from './service.js';
 
 export interface RotationResult {
@@ -18,17 +18,12 @@ export interface RotationResult {
   retired?: SealVersionRecord;
 }
 
-export async function rotateSeal(deps: SealDeps, sealId: string, actor: string): Promise<RotationResult> {
-  assertDirectChangeAllowed(await requireSeal(deps, sealId), 'rotation');
-  return performRotation(deps, sealId, actor);
-}
-
 async function nextVersionNumber(db: Db, sealId: string): Promise<number> {
   const versions = await listSealVersions(db, sealId);
   return versions.reduce((max, v) => Math.max(max, v.version), 0) + 1;
 }
 
-/** Rotation without the two-person check: for approved proposals and the rotation policy. */
+/** Rotation itself; who may ask for it is decided before (src/seals/changes.ts, the scheduler). */
 export async function performRotation(deps: SealDeps, sealId: string, actor: string, change: ChangeOptions = {}): Promise<RotationResult> {
   const seal = await requireSeal(deps, sealId);
   const planned = await nextVersionNumber(deps.store.db, sealId);

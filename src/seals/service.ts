@@ -9,9 +9,13 @@ import type { KeyAlgorithm } from '../hsm/types.js';
 import { issueUnderRoot, recordIssuedCertificate, type Authority } from '../pki/authority.js';
 import { serialHex, toCertificate } from '../pki/der.js';
 import { organizationIdentifierForCreditCode } from '../pki/names.js';
+import type { AccessSecrets } from '../access/secrets.js';
+import type { ChangeOptions } from './lifecycle.js';
+import type { RotationPolicy } from './scheduler.js';
 import type { Store } from '../store/db.js';
 import {
   activeSealVersion,
+  type RotationPolicyApproval,
   getSeal,
   insertSeal,
   insertSealVersion,
@@ -34,10 +38,25 @@ export interface NewSealInput {
   appearance?: { kind: 'generated'; diameterMm?: number } | { kind: 'image'; pngBase64: string; diameterMm?: number };
 }
 
+/** A rotation policy set together with the seal, with its approval (src/seals/scheduler.ts). */
+export interface ApprovedRotationPolicy {
+  policy: RotationPolicy;
+  approval: RotationPolicyApproval;
+}
+
 export interface SealDeps {
   store: Store;
   hsm: Hsm;
   authority: Authority;
+}
+
+/**
+ * What governed changes and the scheduler need beyond the seals: the server secret (proposals and
+ * policy approvals are sealed with it) and whether this is production (always two-person control).
+ */
+export interface GovernedDeps extends SealDeps {
+  secrets: AccessSecrets;
+  config: { production: boolean };
 }
 
 /** What a stamp needs: the seal, the exact version it signs with, its HSM key and certificate chain. */
@@ -52,7 +71,12 @@ export interface SigningMaterial {
 
 const SEAL_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
-export async function createSeal(deps: SealDeps, input: NewSealInput, actor: string): Promise<{ seal: SealRecord; version: SealVersionRecord }> {
+export async function createSeal(
+  deps: SealDeps,
+  input: NewSealInput,
+  actor: string,
+  change: Pick<ChangeOptions, 'beforeChange' | 'auditDetails'> & { rotationPolicy?: ApprovedRotationPolicy } = {},
+): Promise<{ seal: SealRecord; version: SealVersionRecord }> {
   if (!SEAL_ID.test(input.id)) {
     throw new OneSealError('invalid-seal-id', 'unprocessable', `Seal id "${input.id}" must be lower-case letters, digits and dashes (up to 63).`);
   }
@@ -68,12 +92,14 @@ export async function createSeal(deps: SealDeps, input: NewSealInput, actor: str
     appearance: input.appearance ?? { kind: 'generated' },
     keyAlgorithm: input.keyAlgorithm ?? 'RSA-2048',
     certValidityDays: input.certValidityDays ?? 730,
-    rotationPolicy: null,
+    rotationPolicy: change.rotationPolicy?.policy ?? null,
+    rotationPolicyApproval: change.rotationPolicy?.approval ?? null,
     twoPersonControl: input.twoPersonControl ?? false,
     isTest: input.isTest ?? false,
   };
   const material = await newVersionMaterial(deps, seal, 1);
   return deps.store.db.transaction(async (trx) => {
+    await change.beforeChange?.(trx);
     const record = await insertSeal(trx, seal);
     await recordIssuedCertificate(trx, material.certificate);
     const version = await insertSealVersion(trx, { sealId: seal.id, version: 1, status: 'active', ...material.fields });
@@ -81,7 +107,10 @@ export async function createSeal(deps: SealDeps, input: NewSealInput, actor: str
       actor,
       action: 'seal.create',
       subject: seal.id,
-      details: { version: 1, keyId: material.fields.keyId, certSerial: material.fields.certSerial, algorithm: seal.keyAlgorithm },
+      details: {
+        version: 1, keyId: material.fields.keyId, certSerial: material.fields.certSerial, algorithm: seal.keyAlgorithm,
+        twoPersonControl: seal.twoPersonControl, rotationPolicy: seal.rotationPolicy, ...change.auditDetails,
+      },
     });
     return { seal: record, version };
   });

@@ -1,12 +1,10 @@
 /**
- * Seals, versions and proposals as administrators see them (admin API responses and `oneseal seal
- * --json`): one shape for both, certificates as PEM, key material never.
+ * Seals and versions as administrators see them (admin API responses and `oneseal seal --json`): one
+ * shape for both, certificates as PEM, key material never.
  */
 import { derToPem } from '../pki/der.js';
-import type { ProposalRecord } from '../store/approvals.js';
 import { listSealVersions, type SealRecord, type SealVersionRecord } from '../store/seals.js';
 import type { Db } from '../store/db.js';
-import type { ActionResult, ProposalOutcome } from './approvals.js';
 
 export function versionView(v: SealVersionRecord) {
   return {
@@ -48,6 +46,7 @@ export function sealView(seal: SealRecord, versions: SealVersionRecord[]) {
     certValidityDays: seal.certValidityDays,
     twoPersonControl: seal.twoPersonControl,
     rotationPolicy: seal.rotationPolicy ?? null,
+    rotationPolicyApprovedBy: seal.rotationPolicyApproval?.approvedBy ?? null,
     isTest: seal.isTest,
     appearance: appearanceSummary(seal.appearance),
     createdAt: seal.createdAt,
@@ -62,39 +61,4 @@ export async function sealDetail(db: Db, seal: SealRecord) {
   const versions = await listSealVersions(db, seal.id);
   const active = versions.find((v) => v.status === 'active');
   return { ...sealView(seal, versions), certificate: active?.certificate ? derToPem(active.certificate, 'CERTIFICATE') : null };
-}
-
-export function proposalView(p: ProposalRecord) {
-  return {
-    id: p.id,
-    sealId: p.sealId,
-    action: p.action,
-    params: p.params,
-    status: p.status,
-    proposedBy: p.proposedBy,
-    proposedAt: p.proposedAt,
-    approvedBy: p.approvedBy,
-    approvedAt: p.approvedAt,
-    rejectedBy: p.rejectedBy,
-    rejectedAt: p.rejectedAt,
-    executedAt: p.executedAt,
-  };
-}
-
-export function actionResultView(result: ActionResult) {
-  if (result.action === 'rotate') {
-    return {
-      action: result.action,
-      version: versionView(result.rotation.version),
-      retired: result.rotation.retired ? versionView(result.rotation.retired) : null,
-    };
-  }
-  return { action: result.action, version: versionView(result.version) };
-}
-
-/** What a lifecycle request did: carried out at once, or waiting for a second administrator. */
-export function outcomeView(outcome: ProposalOutcome) {
-  return outcome.executed
-    ? { executed: true as const, ...(outcome.proposal ? { proposal: proposalView(outcome.proposal) } : {}), result: actionResultView(outcome.result) }
-    : { executed: false as const, proposal: proposalView(outcome.proposal) };
 }

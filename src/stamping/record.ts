@@ -86,11 +86,11 @@ async function recordOne(trx: Knex.Transaction, actor: Actor, record: StampRecor
   await insertStamp(trx, record);
   await incrementSignatureCount(trx, versionId);
   await appendAudit(trx, {
-    actor: actor.id,
+    actor: `client:${actor.name}`,
     action: 'stamp.create',
     subject: record.id,
     details: {
-      client: actor.name,
+      clientId: actor.id,
       seal: record.sealId,
       sealVersion: record.sealVersion,
       certSerial: record.certSerial,
@@ -196,10 +196,10 @@ export async function stampBatchAndRecord(services: Services, actor: Actor, jobs
         await insertStampBatch(trx, batch);
         for (const [i, s] of stamps.entries()) await recordOne(trx, actor, s.record, results[i]!.seal.versionId);
         await appendAudit(trx, {
-          actor: actor.id,
+          actor: `client:${actor.name}`,
           action: 'stamp-batch.create',
           subject: batch.id,
-          details: { client: actor.name, caseNumber, stamps: stamps.map((s) => s.record.id) },
+          details: { clientId: actor.id, caseNumber, stamps: stamps.map((s) => s.record.id) },
         });
         await complete?.(trx, batch.id);
       }));

@@ -31,6 +31,8 @@ export interface LicenceRecord {
   status: StoredLicenceStatus;
   issuedAt: string;
   issuedBy: string;
+  /** The system client the licence belongs to (it issued the serial), or null when a person issued it. */
+  ownerClientId: string | null;
   supersedes: string | null;
   supersededBy: string | null;
   revokedAt: string | null;
@@ -60,6 +62,7 @@ const COLUMNS: Columns<LicenceRecord> = {
   status: ['status', text as Codec<StoredLicenceStatus>],
   issuedAt: ['issued_at', text],
   issuedBy: ['issued_by', text],
+  ownerClientId: ['owner_client_id', nullableText],
   supersedes: ['supersedes', nullableText],
   supersededBy: ['superseded_by', nullableText],
   revokedAt: ['revoked_at', nullableText],

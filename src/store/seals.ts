@@ -13,10 +13,23 @@ export interface SealRecord {
   keyAlgorithm: KeyAlgorithm;
   certValidityDays: number;
   rotationPolicy: unknown;
+  /** Who approved the rotation policy, sealed under the server secret; the scheduler runs only approved policies. */
+  rotationPolicyApproval: RotationPolicyApproval | null;
   twoPersonControl: boolean;
   isTest: boolean;
   createdAt: string;
   updatedAt: string;
+}
+
+export interface RotationPolicyApproval {
+  /** two-person: proposed and approved by two people; one-person: set where two-person control was off; break-glass: by the PIN holder. */
+  kind: 'two-person' | 'one-person' | 'break-glass';
+  /** Who set it (audit names): the proposer and the approver, or the one actor. */
+  approvedBy: string[];
+  proposalId: string | null;
+  approvedAt: string;
+  /** MAC over the seal id, the policy and the approvers (src/seals/scheduler.ts). */
+  mac: string;
 }
 
 export type SealVersionStatus = 'pending' | 'active' | 'retired' | 'revoked' | 'destroyed';
@@ -54,6 +67,7 @@ const seals = mapper<SealRecord>({
   keyAlgorithm: ['key_algorithm', text as Codec<KeyAlgorithm>],
   certValidityDays: ['cert_validity_days', int],
   rotationPolicy: ['rotation_policy', json()],
+  rotationPolicyApproval: ['rotation_policy_approval', nullable(json<RotationPolicyApproval>())],
   twoPersonControl: ['two_person_control', bool],
   isTest: ['is_test', bool],
   createdAt: ['created_at', text],
@@ -82,11 +96,11 @@ const versions = mapper<SealVersionRecord>({
   signatureCount: ['signature_count', int],
 });
 
-export type NewSeal = Omit<SealRecord, 'createdAt' | 'updatedAt'>;
+export type NewSeal = Omit<SealRecord, 'createdAt' | 'updatedAt' | 'rotationPolicyApproval'> & Partial<Pick<SealRecord, 'rotationPolicyApproval'>>;
 
 export async function insertSeal(db: Db, seal: NewSeal): Promise<SealRecord> {
   const now = nowIso();
-  const record: SealRecord = { ...seal, createdAt: now, updatedAt: now };
+  const record: SealRecord = { rotationPolicyApproval: null, ...seal, createdAt: now, updatedAt: now };
   await db('seals').insert(seals.toRow(record));
   return record;
 }
@@ -98,6 +112,13 @@ export async function getSeal(db: Db, id: string): Promise<SealRecord | undefine
 
 export async function listSeals(db: Db): Promise<SealRecord[]> {
   return (await db('seals').orderBy('id')).map(seals.fromRow);
+}
+
+/** Whether any seal (or any of `ids`) is under two-person control. */
+export async function anySealUnderTwoPersonControl(db: Db, ids?: readonly string[]): Promise<boolean> {
+  const q = db('seals').where({ two_person_control: true });
+  if (ids) q.whereIn('id', [...ids]);
+  return (await q.first('id')) !== undefined;
 }
 
 export async function updateSeal(db: Db, id: string, patch: Partial<Omit<SealRecord, 'id' | 'createdAt'>>): Promise<void> {

@@ -18,6 +18,15 @@ export function bearer(key: string, extra: Record<string, string> = {}): Record<
   return { Authorization: `Bearer ${key}`, ...extra };
 }
 
+/** A request with `who`'s bearer token (API key or session token) and, when given, a JSON body. */
+export function callAs(base: string, who: { key: string }, method: string, path: string, body?: unknown): Promise<Reply> {
+  return call(`${base}${path}`, {
+    method,
+    headers: bearer(who.key, body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
+
 /** A form with the PDF(s) as `document` file parts and the options as fields. */
 export function stampForm(documents: { data: Uint8Array; filename: string }[], fields: Record<string, string>): FormData {
   const form = new FormData();
@@ -26,9 +35,10 @@ export function stampForm(documents: { data: Uint8Array; filename: string }[], f
   return form;
 }
 
-/** `oneseal client add … --json` in-process; returns the new client's id and key. */
-export async function addClient(stack: Stack, name: string, seals: string[], admin = false): Promise<{ id: string; key: string }> {
-  const r = await stack.cli(['client', 'add', '--name', name, ...(seals.length ? ['--seals', seals.join(',')] : []), ...(admin ? ['--admin'] : []), '--json']);
+/** `oneseal client add … --break-glass --json` in-process (the PIN holder sets the stack up); returns the new client's id and key. */
+export async function addClient(stack: Stack, name: string, seals: string[], grants: { scopes?: string[]; licenceTypes?: string[] } = {}): Promise<{ id: string; key: string }> {
+  const r = await stack.cli(['client', 'add', '--name', name, ...(seals.length ? ['--seals', seals.join(',')] : []),
+    ...(grants.scopes ? ['--scopes', grants.scopes.join(',')] : []), ...(grants.licenceTypes ? ['--licence-types', grants.licenceTypes.join(',')] : []), '--break-glass', '--json']);
   if (r.code !== 0) throw new Error(`client add failed: ${r.err}`);
   return JSON.parse(r.out) as { id: string; key: string };
 }

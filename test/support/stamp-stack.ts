@@ -25,8 +25,8 @@ export interface Stack {
   services: Services;
   server: RunningServer;
   trust: TrustStore;
-  /** Runs `oneseal …` in-process against this data dir. */
-  cli(argv: string[]): Promise<{ code: number; out: string; err: string }>;
+  /** Runs `oneseal …` in-process against this data dir (as whoever `oneseal login` left in the stack's session file). */
+  cli(argv: string[], env?: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }>;
   close(): Promise<void>;
 }
 
@@ -60,6 +60,10 @@ export async function openStack(extraEnv: NodeJS.ProcessEnv = {}, serverOptions:
   const database = stackDatabase();
   const env = {
     ONESEAL_DATA_DIR: dir, ONESEAL_LOG_LEVEL: 'silent', ONESEAL_PORT: port, ONESEAL_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    // The CLI's session in the stack's own directory, never the user's config directory.
+    ONESEAL_SESSION_FILE: path.join(dir, 'cli-session.json'),
+    // Suites log many people in from 127.0.0.1; the per-address login limit has its own test.
+    ONESEAL_LOGINS_PER_MINUTE: '100000',
     ...database.env, ...extraEnv,
   };
   const config = loadConfig(env);
@@ -74,10 +78,10 @@ export async function openStack(extraEnv: NodeJS.ProcessEnv = {}, serverOptions:
     services,
     server,
     trust,
-    async cli(argv) {
+    async cli(argv, extraEnv = {}) {
       const out: string[] = [];
       const err: string[] = [];
-      const io: CliIo = { out: (t) => out.push(t), err: (t) => err.push(t), env };
+      const io: CliIo = { out: (t) => out.push(t), err: (t) => err.push(t), env: { ...env, ...extraEnv } };
       const code = await main(argv, io);
       return { code, out: out.join('\n'), err: err.join('\n') };
     },

@@ -1,111 +1,72 @@
 /**
- * Seal key lifecycle for administrators: create seals, rotate keys, revoke versions, destroy keys,
- * set rotation policies, and decide two-person-control proposals. The actor recorded in the audit
- * log (and compared for two-person control) is the authenticated client's id.
+ * Seal key lifecycle for people holding seal-admin: create seals, rotate keys, revoke versions, destroy
+ * keys, set rotation policies and switch two-person control, each through src/access/two-person.ts
+ * (carried out at once, or proposed for a second seal-admin). Auditors may read.
  */
-import type { Context, Middleware } from 'koa';
-import { approve, propose, reject, type ProposalOutcome } from '../../seals/approvals.js';
+import { authorize } from '../../access/policy.js';
+import { requestChange } from '../../access/two-person.js';
 import { requireSeal } from '../../seals/lifecycle.js';
-import { parseCreateSeal, parseRevokeRequest, parseVersionNumber } from '../../seals/requests.js';
-import { setRotationPolicy } from '../../seals/scheduler.js';
-import { createSeal } from '../../seals/service.js';
-import { actionResultView, outcomeView, proposalView, sealDetail, sealView } from '../../seals/views.js';
-import { OneSealError } from '../../errors.js';
-import { getProposal, listProposals, type ProposalStatus } from '../../store/approvals.js';
+import { parseVersionNumber } from '../../seals/requests.js';
+import { sealDetail, sealView } from '../../seals/views.js';
 import { listSeals, listSealVersions } from '../../store/seals.js';
 import type { ServiceRouteRegistrar } from '../app.js';
-import { authenticate, requireAdmin } from '../auth.js';
-import { readJson } from '../body.js';
+import { authenticate, requireActor } from '../auth.js';
+import { readJson, readJsonObject } from '../body.js';
+import { ADMIN_PROBLEMS, changeResponses, sendChange } from '../change-response.js';
 import { problemResponse, type OpenApiRegistry } from '../openapi.js';
 
 /** Seal requests are small; an image appearance (a scanned seal PNG) is the largest part. */
 const JSON_LIMIT = 2 * 1024 * 1024;
-const PROPOSAL_STATUSES: readonly ProposalStatus[] = ['pending', 'approved', 'rejected', 'executed'];
-
-const adminOnly: Middleware = async (ctx, next) => {
-  requireAdmin(ctx);
-  await next();
-};
-
-/** 200 with the result when it ran, 202 with the proposal when a second administrator must approve it. */
-function sendOutcome(ctx: Context, outcome: ProposalOutcome): void {
-  ctx.status = outcome.executed ? 200 : 202;
-  if (!outcome.executed) ctx.set('Location', `/v1/admin/proposals/${outcome.proposal.id}`);
-  ctx.body = outcomeView(outcome);
-}
 
 export const registerAdminSealRoutes: ServiceRouteRegistrar = (router, { services, openapi }) => {
-  const guard = [authenticate(services), adminOnly];
-  const actor = (ctx: Context) => requireAdmin(ctx).id;
+  const auth = authenticate(services);
 
-  router.post('/v1/admin/seals', ...guard, async (ctx) => {
-    const request = parseCreateSeal(await readJson(ctx, JSON_LIMIT));
-    const who = actor(ctx);
-    // Like the default seal `oneseal init` makes: outside production every seal is marked as a test seal in its certificate.
-    const { seal } = await createSeal(services, { ...request.seal, isTest: !services.config.production }, who);
-    const stored = request.rotationPolicy ? await setRotationPolicy(services, seal.id, request.rotationPolicy, who) : seal;
-    ctx.status = 201;
-    ctx.set('Location', `/v1/admin/seals/${seal.id}`);
-    ctx.body = await sealDetail(services.store.db, stored);
+  router.post('/v1/admin/seals', auth, async (ctx) => {
+    const outcome = await requestChange(services, requireActor(ctx), 'seal.create', await readJson(ctx, JSON_LIMIT));
+    const id = outcome.executed ? String(outcome.result.id) : '';
+    sendChange(ctx, outcome, { created: `/v1/admin/seals/${id}`, resultOnly: true });
   });
 
-  router.get('/v1/admin/seals', ...guard, async (ctx) => {
+  router.get('/v1/admin/seals', auth, async (ctx) => {
+    authorize(requireActor(ctx), 'seal.admin-read');
     const db = services.store.db;
     const seals = await listSeals(db);
     ctx.body = { seals: await Promise.all(seals.map(async (s) => sealView(s, await listSealVersions(db, s.id)))) };
   });
 
-  router.get('/v1/admin/seals/:id', ...guard, async (ctx) => {
+  router.get('/v1/admin/seals/:id', auth, async (ctx) => {
+    authorize(requireActor(ctx), 'seal.admin-read');
     ctx.body = await sealDetail(services.store.db, await requireSeal(services, ctx.params.id!));
   });
 
-  router.post('/v1/admin/seals/:id/rotate', ...guard, async (ctx) => {
-    sendOutcome(ctx, await propose(services, 'rotate', { sealId: ctx.params.id! }, actor(ctx)));
+  router.post('/v1/admin/seals/:id/rotate', auth, async (ctx) => {
+    sendChange(ctx, await requestChange(services, requireActor(ctx), 'seal.rotate', { sealId: ctx.params.id! }));
   });
 
-  router.post('/v1/admin/seals/:id/versions/:version/revoke', ...guard, async (ctx) => {
+  router.post('/v1/admin/seals/:id/versions/:version/revoke', auth, async (ctx) => {
+    const actor = requireActor(ctx);
     const version = parseVersionNumber(ctx.params.version);
-    const body = parseRevokeRequest(await readJson(ctx, JSON_LIMIT));
-    sendOutcome(ctx, await propose(services, 'revoke', { sealId: ctx.params.id!, version, ...body }, actor(ctx)));
+    const body = await readJsonObject(ctx, JSON_LIMIT);
+    sendChange(ctx, await requestChange(services, actor, 'seal.revoke', { ...body, sealId: ctx.params.id!, version }));
   });
 
-  router.post('/v1/admin/seals/:id/versions/:version/destroy-key', ...guard, async (ctx) => {
+  router.post('/v1/admin/seals/:id/versions/:version/destroy-key', auth, async (ctx) => {
+    const actor = requireActor(ctx);
     const version = parseVersionNumber(ctx.params.version);
-    sendOutcome(ctx, await propose(services, 'destroy-key', { sealId: ctx.params.id!, version }, actor(ctx)));
+    sendChange(ctx, await requestChange(services, actor, 'seal.destroy-key', { sealId: ctx.params.id!, version }));
   });
 
-  router.put('/v1/admin/seals/:id/rotation-policy', ...guard, async (ctx) => {
-    const body = (await readJson(ctx, JSON_LIMIT)) as { rotationPolicy?: unknown } | null;
-    if (typeof body !== 'object' || body === null || !('rotationPolicy' in body)) {
-      throw new OneSealError('invalid-rotation-policy', 'unprocessable', 'Send { "rotationPolicy": { "everyDays": 365, "afterSignatures": 100000 } }, or { "rotationPolicy": null } to remove it.');
-    }
-    const seal = await setRotationPolicy(services, ctx.params.id!, body.rotationPolicy, actor(ctx));
-    ctx.body = await sealDetail(services.store.db, seal);
+  router.put('/v1/admin/seals/:id/rotation-policy', auth, async (ctx) => {
+    const actor = requireActor(ctx);
+    const body = await readJsonObject(ctx, JSON_LIMIT);
+    const input = 'rotationPolicy' in body ? { sealId: ctx.params.id!, policy: body.rotationPolicy } : { sealId: ctx.params.id! };
+    sendChange(ctx, await requestChange(services, actor, 'seal.rotation-policy', input), { resultOnly: true });
   });
 
-  router.get('/v1/admin/proposals', ...guard, async (ctx) => {
-    const status = ctx.query.status;
-    if (status !== undefined && !PROPOSAL_STATUSES.includes(status as ProposalStatus)) {
-      throw new OneSealError('invalid-query', 'bad-request', `status must be one of ${PROPOSAL_STATUSES.join(', ')}.`);
-    }
-    const sealId = typeof ctx.query.seal === 'string' ? ctx.query.seal : undefined;
-    const proposals = await listProposals(services.store.db, { ...(status ? { status: status as ProposalStatus } : {}), ...(sealId ? { sealId } : {}) });
-    ctx.body = { proposals: proposals.map(proposalView) };
-  });
-
-  router.get('/v1/admin/proposals/:id', ...guard, async (ctx) => {
-    const p = await getProposal(services.store.db, ctx.params.id!);
-    if (!p) throw new OneSealError('proposal-not-found', 'not-found', `There is no proposal "${ctx.params.id}".`);
-    ctx.body = proposalView(p);
-  });
-
-  router.post('/v1/admin/proposals/:id/approve', ...guard, async (ctx) => {
-    const { proposal, result } = await approve(services, ctx.params.id!, actor(ctx));
-    ctx.body = { proposal: proposalView(proposal), result: actionResultView(result) };
-  });
-
-  router.post('/v1/admin/proposals/:id/reject', ...guard, async (ctx) => {
-    ctx.body = { proposal: proposalView(await reject(services, ctx.params.id!, actor(ctx))) };
+  router.put('/v1/admin/seals/:id/two-person-control', auth, async (ctx) => {
+    const actor = requireActor(ctx);
+    const body = await readJsonObject(ctx, JSON_LIMIT);
+    sendChange(ctx, await requestChange(services, actor, 'seal.two-person', { sealId: ctx.params.id!, on: body.twoPersonControl }), { resultOnly: true });
   });
 
   document(openapi);
@@ -115,15 +76,9 @@ const json = (schema: unknown, description: string) => ({ description, content: 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const sealIdParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'Seal id' };
 const versionParam = { name: 'version', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } };
-const proposalIdParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
-const common = {
-  401: problemResponse('No API key, or a wrong or revoked one.'),
-  403: problemResponse('The client is not an administrator (or, for approvals, proposed this change itself).'),
-};
+const common = ADMIN_PROBLEMS;
 const lifecycleResponses = {
-  200: json(ref('LifecycleOutcome'), 'Carried out (the seal is not under two-person control): `executed: true` and the result.'),
-  202: json(ref('LifecycleOutcome'), 'Proposed (two-person control): `executed: false` and the pending proposal; Location names it.'),
-  ...common,
+  ...changeResponses({ 200: json(ref('LifecycleOutcome'), 'Carried out (two-person control does not apply): `executed: true` and the result.') }),
   404: problemResponse('No such seal or version.'),
   409: problemResponse('The version’s state does not allow it (e.g. destroying the active key, revoking twice).'),
   422: problemResponse('Invalid reason or time; `errors` names the field.'),
@@ -172,6 +127,7 @@ function document(openapi: OpenApiRegistry): void {
         certValidityDays: { type: 'integer' },
         twoPersonControl: { type: 'boolean' },
         rotationPolicy: ref('RotationPolicy'),
+        rotationPolicyApprovedBy: { type: ['array', 'null'], items: { type: 'string' }, description: 'Who approved the rotation policy (the scheduler runs only approved policies)' },
         isTest: { type: 'boolean' },
         appearance: { type: 'object', properties: { kind: { enum: ['generated', 'image'] }, diameterMm: { type: 'number' } } },
         activeVersion: { type: ['integer', 'null'] },
@@ -201,23 +157,6 @@ function document(openapi: OpenApiRegistry): void {
         },
       },
     },
-    Proposal: {
-      type: 'object',
-      properties: {
-        id: { type: 'string', format: 'uuid' },
-        sealId: { type: 'string' },
-        action: { enum: ['rotate', 'revoke', 'destroy-key'] },
-        params: { type: 'object' },
-        status: { enum: PROPOSAL_STATUSES },
-        proposedBy: { type: 'string' },
-        proposedAt: { type: 'string', format: 'date-time' },
-        approvedBy: { type: ['string', 'null'] },
-        approvedAt: { type: ['string', 'null'], format: 'date-time' },
-        rejectedBy: { type: ['string', 'null'] },
-        rejectedAt: { type: ['string', 'null'], format: 'date-time' },
-        executedAt: { type: ['string', 'null'], format: 'date-time' },
-      },
-    },
     ActionResult: {
       type: 'object',
       properties: {
@@ -229,7 +168,7 @@ function document(openapi: OpenApiRegistry): void {
     LifecycleOutcome: {
       type: 'object',
       required: ['executed'],
-      properties: { executed: { type: 'boolean' }, proposal: ref('Proposal'), result: ref('ActionResult') },
+      properties: { executed: { type: 'boolean' }, result: ref('ActionResult') },
     },
   };
   openapi.add(
@@ -239,9 +178,9 @@ function document(openapi: OpenApiRegistry): void {
           operationId: 'createSeal',
           summary: 'Create a seal: its first HSM key and certificate',
           requestBody: { required: true, content: { 'application/json': { schema: ref('NewSeal') } } },
+          description: 'In production the seal is always under two-person control, and creating it is itself a proposal.',
           responses: {
-            201: json(ref('AdminSeal'), 'Created; Location names the seal.'),
-            ...common,
+            ...changeResponses({ 201: json(ref('AdminSeal'), 'Created; Location names the seal.') }),
             409: problemResponse('A seal with this id exists.'),
             422: problemResponse('Invalid fields (credit code check character, algorithm, …); `errors` lists each.'),
             503: problemResponse('The HSM or database is unavailable.'),
@@ -306,48 +245,21 @@ function document(openapi: OpenApiRegistry): void {
           summary: 'Rotate automatically every N days and/or after N signatures (null removes the policy)',
           parameters: [sealIdParam],
           requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['rotationPolicy'], properties: { rotationPolicy: ref('RotationPolicy') } } } } },
-          responses: { 200: json(ref('AdminSeal'), 'The seal with its new policy'), ...common, 404: problemResponse('No such seal.'), 422: problemResponse('Invalid policy.') },
+          description: 'The policy is stored with who approved it; the scheduler rotates only under an approved policy (two people where two-person control applies).',
+          responses: { ...changeResponses({ 200: json(ref('AdminSeal'), 'The seal with its new policy') }), 404: problemResponse('No such seal.'), 422: problemResponse('Invalid policy.') },
         }),
       },
-      '/v1/admin/proposals': {
-        get: op({
-          operationId: 'listProposals',
-          summary: 'Two-person-control proposals, oldest first',
-          parameters: [
-            { name: 'status', in: 'query', schema: { enum: PROPOSAL_STATUSES } },
-            { name: 'seal', in: 'query', schema: { type: 'string' } },
-          ],
-          responses: { 200: json({ type: 'object', properties: { proposals: { type: 'array', items: ref('Proposal') } } }, 'The proposals'), ...common },
-        }),
-      },
-      '/v1/admin/proposals/{id}': {
-        get: op({
-          operationId: 'getProposal',
-          summary: 'One proposal',
-          parameters: [proposalIdParam],
-          responses: { 200: json(ref('Proposal'), 'The proposal'), ...common, 404: problemResponse('No such proposal.') },
-        }),
-      },
-      '/v1/admin/proposals/{id}/approve': {
-        post: op({
-          operationId: 'approveProposal',
-          summary: 'Approve and carry out a proposal (a different administrator from the proposer)',
-          parameters: [proposalIdParam],
+      '/v1/admin/seals/{id}/two-person-control': {
+        put: op({
+          operationId: 'setTwoPersonControl',
+          summary: 'Switch two-person control on (at once) or off (proposed; refused in production, where it is always on)',
+          parameters: [sealIdParam],
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['twoPersonControl'], properties: { twoPersonControl: { type: 'boolean' } } } } } },
           responses: {
-            200: json({ type: 'object', properties: { proposal: ref('Proposal'), result: ref('ActionResult') } }, 'Approved and executed'),
-            ...common,
-            404: problemResponse('No such proposal.'),
-            409: problemResponse('Already rejected or executed, or the seal changed so it cannot run.'),
-            503: problemResponse('The HSM or database is unavailable; the proposal stays approved and approving again retries it.'),
+            ...changeResponses({ 200: json(ref('AdminSeal'), 'Switched') }),
+            404: problemResponse('No such seal.'),
+            409: problemResponse('Already so, or production (always on).'),
           },
-        }),
-      },
-      '/v1/admin/proposals/{id}/reject': {
-        post: op({
-          operationId: 'rejectProposal',
-          summary: 'Reject a pending proposal (the proposer may withdraw their own)',
-          parameters: [proposalIdParam],
-          responses: { 200: json({ type: 'object', properties: { proposal: ref('Proposal') } }, 'Rejected'), ...common, 404: problemResponse('No such proposal.'), 409: problemResponse('Not pending.') },
         }),
       },
     },

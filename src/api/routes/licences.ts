@@ -1,25 +1,30 @@
 /**
- * Electronic licences over HTTP. Issuing, changing, revoking and downloading need an API key granted
- * the seal that issues licences (LICENCE_SEAL_ID, the default seal "approval"); the status endpoint is
- * public, like the page behind the QR code, and shows the holder masked.
+ * Electronic licences over HTTP, under the policy table (src/access/policy.ts): licence officers act on
+ * every licence; a system client with the licences scope issues licences of the types it was granted
+ * and acts only on the licences it issued. The holder's personal data goes only to those two; auditors
+ * read the masked form the public page shows. The status endpoint is public, like the page behind the
+ * QR code, and shows the holder masked.
  */
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { OneSealError } from '../../errors.js';
+import { actorLabel, type Actor } from '../../access/actors.js';
+import { authorize, authorizeLicence, authorizeLicenceType, seesPersonalData } from '../../access/policy.js';
 import {
   changeLicence,
   issueLicence,
-  LICENCE_SEAL_ID,
   licenceDeps,
   licenceNotFound,
+  maskedLicenceView,
   publicStatus,
   requireLicence,
   licenceView,
   revokeLicence,
+  type LicenceDeps,
 } from '../../licences/service.js';
-import { getLicencePdf } from '../../store/licences.js';
+import { getLicencePdf, type LicenceRecord } from '../../store/licences.js';
 import type { ServiceRouteRegistrar } from '../app.js';
-import { authenticate, requireSealAccess } from '../auth.js';
+import { authenticate, requireActor } from '../auth.js';
 import { readJson } from '../body.js';
 import { problemResponse } from '../openapi.js';
 
@@ -84,7 +89,23 @@ const SCHEMAS = {
   },
 };
 
-const AUTH_ERRORS = { 401: problemResponse('No or invalid API key'), 403: problemResponse(`The client was not granted the seal "${LICENCE_SEAL_ID}"`) };
+const AUTH_ERRORS = {
+  401: problemResponse('No or invalid API key or session token'),
+  403: problemResponse('The policy does not allow it: the problem names the missing role, scope or licence-type grant, or says the licence belongs to another client'),
+};
+
+/** The licence if the actor may do `action` on it (404 for no licence, 403 naming what is missing). */
+async function licenceFor(deps: LicenceDeps, actor: Actor, action: 'licence.read' | 'licence.pdf' | 'licence.change' | 'licence.revoke', id: string): Promise<LicenceRecord> {
+  authorize(actor, action);
+  const record = await requireLicence(deps.db, id);
+  authorizeLicence(actor, action, record);
+  return record;
+}
+
+/** Full for those who may see personal data, masked for the others. */
+function viewFor(deps: LicenceDeps, actor: Actor, record: LicenceRecord): Record<string, unknown> {
+  return seesPersonalData(actor, record) ? licenceView(deps.publicUrl, record) : maskedLicenceView(deps.registry, deps.publicUrl, record);
+}
 const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
 
 export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { services, openapi }) => {
@@ -92,21 +113,24 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
   const auth = authenticate(services);
 
   router.post('/v1/licences', auth, async (ctx) => {
-    const client = requireSealAccess(ctx, LICENCE_SEAL_ID);
+    const actor = requireActor(ctx);
+    authorize(actor, 'licence.issue');
     const body = await jsonObject(ctx, JSON_LIMIT);
-    const record = await issueLicence(deps, { type: body.type, data: body.data }, client.id);
+    // An unknown type is a 422 from the service (naming the types); a known one must be granted.
+    if (deps.registry.list().some((t) => t.id === body.type)) authorizeLicenceType(actor, 'licence.issue', String(body.type));
+    const record = await issueLicence(deps, { type: body.type, data: body.data }, actorLabel(actor), actor.kind === 'client' ? actor.id : null);
     ctx.status = 201;
     ctx.set('Location', `/v1/licences/${record.id}`);
-    ctx.body = licenceView(deps.publicUrl, record);
+    ctx.body = viewFor(deps, actor, record);
   });
 
   router.get('/v1/licences/:id', auth, async (ctx) => {
-    requireSealAccess(ctx, LICENCE_SEAL_ID);
-    ctx.body = licenceView(deps.publicUrl, await requireLicence(deps.db, ctx.params.id!));
+    const actor = requireActor(ctx);
+    ctx.body = viewFor(deps, actor, await licenceFor(deps, actor, 'licence.read', ctx.params.id!));
   });
 
   router.get('/v1/licences/:id/pdf', auth, async (ctx) => {
-    requireSealAccess(ctx, LICENCE_SEAL_ID);
+    await licenceFor(deps, requireActor(ctx), 'licence.pdf', ctx.params.id!);
     const pdf = await getLicencePdf(deps.db, ctx.params.id!);
     if (!pdf) throw licenceNotFound(ctx.params.id!);
     ctx.type = 'application/pdf';
@@ -115,18 +139,20 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
   });
 
   router.post('/v1/licences/:id/versions', auth, async (ctx) => {
-    const client = requireSealAccess(ctx, LICENCE_SEAL_ID);
+    const actor = requireActor(ctx);
+    await licenceFor(deps, actor, 'licence.change', ctx.params.id!);
     const body = await jsonObject(ctx, JSON_LIMIT);
-    const record = await changeLicence(deps, ctx.params.id!, body.data, client.id);
+    const record = await changeLicence(deps, ctx.params.id!, body.data, actorLabel(actor));
     ctx.status = 201;
     ctx.set('Location', `/v1/licences/${record.id}`);
-    ctx.body = licenceView(deps.publicUrl, record);
+    ctx.body = viewFor(deps, actor, record);
   });
 
   router.post('/v1/licences/:id/revoke', auth, async (ctx) => {
-    const client = requireSealAccess(ctx, LICENCE_SEAL_ID);
+    const actor = requireActor(ctx);
+    await licenceFor(deps, actor, 'licence.revoke', ctx.params.id!);
     const body = await jsonObject(ctx, 64 * 1024);
-    ctx.body = licenceView(deps.publicUrl, await revokeLicence(deps, ctx.params.id!, body.reason, client.id));
+    ctx.body = viewFor(deps, actor, await revokeLicence(deps, ctx.params.id!, body.reason, actorLabel(actor)));
   });
 
   router.get('/v1/licences/:id/status', async (ctx) => {
@@ -135,7 +161,7 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
 
   const secured = {
     security: [{ bearer: [] }],
-    description: `Needs an API key granted the seal "${LICENCE_SEAL_ID}", the seal that issues licences (\`oneseal client add --seals ${LICENCE_SEAL_ID}\`), or an admin key.`,
+    description: 'A licence officer\'s session, or the API key of a client with the licences scope (`oneseal client add --scopes licences --licence-types …`): such a client issues only the types it was granted and acts only on licences it issued. The holder\'s personal data (full ID number, birth date, address) is shown to those two only; auditors get the masked form (`personalData: "masked"`).',
   };
   openapi.add(
     {

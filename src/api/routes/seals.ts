@@ -1,6 +1,7 @@
 /**
- * GET /v1/seals and /v1/seals/{id}: the seals this client may stamp with, each with its current
- * version's certificate, so an approval system can show and pin what its documents are signed with.
+ * GET /v1/seals and /v1/seals/{id}: the seals the caller may see (a stamping client: those it was
+ * granted; the verify scope and people: all), each with its current version's certificate, so an
+ * approval system can show and pin what its documents are signed with.
  */
 import type { Context } from 'koa';
 import { OneSealError } from '../../errors.js';
@@ -8,7 +9,8 @@ import type { Services } from '../../services.js';
 import { derToPem } from '../../pki/der.js';
 import { activeSealVersion, getSeal, listSeals, type SealRecord } from '../../store/seals.js';
 import type { ServiceRouteRegistrar } from '../app.js';
-import { authenticate, canUseSeal, requireClient, requireSealAccess } from '../auth.js';
+import { authorizeSeal, seesSeal, authorize } from '../../access/policy.js';
+import { authenticate, requireActor } from '../auth.js';
 import { problemResponse } from '../openapi.js';
 import { commonProblems } from './stamp-docs.js';
 
@@ -36,7 +38,7 @@ async function sealView(services: Services, seal: SealRecord) {
 }
 
 async function visibleSeal(ctx: Context, services: Services, id: string): Promise<SealRecord> {
-  requireSealAccess(ctx, id);
+  authorizeSeal(requireActor(ctx), 'seal.read', id);
   const seal = await getSeal(services.store.db, id);
   if (!seal) throw new OneSealError('seal-not-found', 'not-found', `There is no seal "${id}".`);
   return seal;
@@ -67,8 +69,9 @@ export const registerSealReadRoutes: ServiceRouteRegistrar = (router, { services
   const auth = authenticate(services);
 
   router.get('/v1/seals', auth, async (ctx) => {
-    const client = requireClient(ctx);
-    const seals = (await listSeals(services.store.db)).filter((s) => canUseSeal(client, s.id));
+    const actor = requireActor(ctx);
+    authorize(actor, 'seal.read');
+    const seals = (await listSeals(services.store.db)).filter((s) => seesSeal(actor, s.id));
     ctx.body = { seals: await Promise.all(seals.map((s) => sealView(services, s))) };
   });
 
@@ -80,10 +83,10 @@ export const registerSealReadRoutes: ServiceRouteRegistrar = (router, { services
     '/v1/seals': {
       get: {
         operationId: 'listSeals',
-        summary: 'The seals this client may stamp with',
+        summary: 'The seals the caller may see: a stamping client those it was granted, the verify scope and people all',
         security: [{ bearer: [] }],
         responses: {
-          200: { description: 'Seals granted to the client (all seals for administrators).', content: { 'application/json': { schema: { type: 'object', properties: { seals: { type: 'array', items: { $ref: '#/components/schemas/Seal' } } } } } } },
+          200: { description: 'The seals.', content: { 'application/json': { schema: { type: 'object', properties: { seals: { type: 'array', items: { $ref: '#/components/schemas/Seal' } } } } } } },
           401: commonProblems[401],
           429: commonProblems[429],
         },
@@ -98,7 +101,7 @@ export const registerSealReadRoutes: ServiceRouteRegistrar = (router, { services
         responses: {
           200: { description: 'The seal.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Seal' } } } },
           401: commonProblems[401],
-          403: problemResponse('The seal was not granted to this client.'),
+          403: problemResponse('The seal was not granted to this client, or the caller lacks the scope or role; the problem names it.'),
           404: problemResponse('No such seal.'),
         },
       },

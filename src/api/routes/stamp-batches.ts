@@ -7,10 +7,11 @@ import { OneSealError, type FieldError } from '../../errors.js';
 import { stampBatchAndRecord, type RecordedBatch, type StampJob } from '../../stamping/record.js';
 import { getStampBatch, listBatchStamps } from '../../store/stamps.js';
 import type { ServiceRouteRegistrar } from '../app.js';
-import { authenticate, requireClient } from '../auth.js';
+import { authorize, seesStamp } from '../../access/policy.js';
+import { authenticate, requireActor } from '../auth.js';
 import { problemResponse } from '../openapi.js';
 import { parseStampOptions, type StampOptions } from '../stamp-options.js';
-import { checkSeals, defaultSeal, idempotencyOf, readStampInput, withTimeout, type StampInput } from '../stamp-input.js';
+import { checkSeals, defaultSeal, idempotencyOf, readStampInput, requireStamper, withTimeout, type StampInput } from '../stamp-input.js';
 import { zip } from '../zip.js';
 import { STAMP_OPTION_SCHEMA_PROPERTIES, commonProblems } from './stamp-docs.js';
 import { stampView } from './stamps.js';
@@ -82,7 +83,7 @@ export const registerStampBatchRoutes: ServiceRouteRegistrar = (router, { servic
   const auth = authenticate(services);
 
   router.post('/v1/stamp-batches', auth, async (ctx) => {
-    const client = requireClient(ctx);
+    const client = requireStamper(ctx);
     const idempotency = idempotencyOf(ctx, services);
     const work = (async () => {
       const input = await readStampInput(ctx, services, { maxDocuments: MAX_BATCH_DOCUMENTS });
@@ -94,9 +95,10 @@ export const registerStampBatchRoutes: ServiceRouteRegistrar = (router, { servic
   });
 
   router.get('/v1/stamp-batches/:id', auth, async (ctx) => {
-    const client = requireClient(ctx);
+    const actor = requireActor(ctx);
+    authorize(actor, 'stamp.read');
     const batch = /^[0-9a-f-]{36}$/.test(ctx.params.id!) ? await getStampBatch(services.store.db, ctx.params.id!) : undefined;
-    if (!batch || (!client.isAdmin && batch.clientId !== client.id)) {
+    if (!batch || !seesStamp(actor, 'stamp.read', batch)) {
       throw new OneSealError('batch-not-found', 'not-found', `There is no stamp batch "${ctx.params.id}" among yours.`);
     }
     ctx.body = batchView(batch, (await listBatchStamps(services.store.db, batch.id)).map((s) => stampView(s)));

@@ -23,8 +23,8 @@ export const STAMP_OPTION_SCHEMA_PROPERTIES: Record<(typeof STAMP_OPTION_NAMES)[
 
 export const commonProblems = {
   400: problemResponse('A field is missing or malformed; `errors` names each one.'),
-  401: problemResponse('No API key, or a wrong or revoked one (WWW-Authenticate: Bearer).'),
-  403: problemResponse('The client was not granted the seal; the problem names it.'),
+  401: problemResponse('No API key or session token, or a wrong, expired or revoked one (WWW-Authenticate: Bearer).'),
+  403: problemResponse('The caller lacks the stamps scope, or the client was not granted the seal; the problem names it.'),
   413: problemResponse('The upload is over the size limit (refused while it streams in).'),
   415: problemResponse('Neither multipart/form-data nor application/pdf.'),
   429: problemResponse('Over the client\'s request rate; Retry-After says when to try again.'),

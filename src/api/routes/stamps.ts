@@ -1,6 +1,6 @@
 /**
  * POST /v1/stamps (stamp one PDF), GET /v1/stamps/{id} (its record), GET /v1/stamps/{id}/pdf (the
- * stored output). A client sees only its own stamps; administrators see all.
+ * stored output). A client sees only its own stamps; auditors and operators read every record.
  */
 import type { Context } from 'koa';
 import { OneSealError } from '../../errors.js';
@@ -9,10 +9,11 @@ import { readOutput } from '../../stamping/outputs.js';
 import { stampAndRecord, type RecordedStamp } from '../../stamping/record.js';
 import { getStampView, type StampRecord, type StampView } from '../../store/stamps.js';
 import type { ServiceRouteRegistrar } from '../app.js';
-import { authenticate, requireClient } from '../auth.js';
+import { seesStamp, authorize } from '../../access/policy.js';
+import { authenticate, requireActor } from '../auth.js';
 import { problemResponse } from '../openapi.js';
 import { STAMP_OPTION_NAMES, parseStampOptions } from '../stamp-options.js';
-import { checkSeals, defaultSeal, idempotencyOf, readStampInput, withTimeout } from '../stamp-input.js';
+import { checkSeals, defaultSeal, idempotencyOf, readStampInput, requireStamper, withTimeout } from '../stamp-input.js';
 import { STAMP_OPTION_SCHEMA_PROPERTIES, STAMP_SCHEMAS, commonProblems } from './stamp-docs.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -34,11 +35,12 @@ export function stampView(s: StampView | (StampRecord & { clientName?: string })
   };
 }
 
-/** The stamp if this client may see it; 404 otherwise, so ids of other clients' stamps reveal nothing. */
-async function visibleStamp(ctx: Context, services: Services, id: string): Promise<StampView> {
-  const client = requireClient(ctx);
+/** The stamp if the caller may see it; 404 otherwise, so ids of other clients' stamps reveal nothing. */
+async function visibleStamp(ctx: Context, services: Services, id: string, action: 'stamp.read' | 'stamp.pdf'): Promise<StampView> {
+  const actor = requireActor(ctx);
+  authorize(actor, action);
   const stamp = UUID.test(id) ? await getStampView(services.store.db, id) : undefined;
-  if (!stamp || (!client.isAdmin && stamp.clientId !== client.id)) {
+  if (!stamp || !seesStamp(actor, action, stamp)) {
     throw new OneSealError('stamp-not-found', 'not-found', `There is no stamp "${id}" among your stamps.`);
   }
   return stamp;
@@ -68,7 +70,7 @@ export const registerStampRoutes: ServiceRouteRegistrar = (router, { services, o
   const auth = authenticate(services);
 
   router.post('/v1/stamps', auth, async (ctx) => {
-    const client = requireClient(ctx);
+    const client = requireStamper(ctx);
     const idempotency = idempotencyOf(ctx, services);
     const work = (async () => {
       const input = await readStampInput(ctx, services, { maxDocuments: 1 });
@@ -82,11 +84,11 @@ export const registerStampRoutes: ServiceRouteRegistrar = (router, { services, o
   });
 
   router.get('/v1/stamps/:id', auth, async (ctx) => {
-    ctx.body = stampView(await visibleStamp(ctx, services, ctx.params.id!));
+    ctx.body = stampView(await visibleStamp(ctx, services, ctx.params.id!, 'stamp.read'));
   });
 
   router.get('/v1/stamps/:id/pdf', auth, async (ctx) => {
-    const stamp = await visibleStamp(ctx, services, ctx.params.id!);
+    const stamp = await visibleStamp(ctx, services, ctx.params.id!, 'stamp.pdf');
     if (!stamp.outputPath) throw new OneSealError('stamp-output-not-kept', 'not-found', `The output of stamp "${stamp.id}" was not kept.`);
     ctx.type = 'application/pdf';
     ctx.set('Stamp-Id', stamp.id);
@@ -148,7 +150,7 @@ export const registerStampRoutes: ServiceRouteRegistrar = (router, { services, o
       get: {
         operationId: 'getStamp',
         summary: 'The record of a stamp',
-        description: 'Who asked and when, the seal and its version, the signing certificate serial, the SHA-256 of the document before and after, the level, the placement, case number and item code. Clients see their own stamps; administrators all.',
+        description: 'Who asked and when, the seal and its version, the signing certificate serial, the SHA-256 of the document before and after, the level, the placement, case number and item code. Clients see their own stamps; auditors and operators every record.',
         security: [{ bearer: [] }],
         parameters: [idParam],
         responses: {

@@ -3,6 +3,7 @@ import * as m001 from './001-initial.js';
 import * as m002 from './002-lifecycle.js';
 import * as m003 from './003-stamp-api.js';
 import * as m004 from './004-licences.js';
+import * as m005 from './005-people-and-access.js';
 
 interface MigrationModule {
   name: string;
@@ -11,7 +12,7 @@ interface MigrationModule {
 }
 
 /** Every migration, oldest first. Imported statically so they run the same from TS (vitest) and compiled JS. */
-export const migrations: readonly MigrationModule[] = [m001, m002, m003, m004];
+export const migrations: readonly MigrationModule[] = [m001, m002, m003, m004, m005];
 
 export const migrationSource: Knex.MigrationSource<MigrationModule> = {
   getMigrations: async () => [...migrations],

@@ -1,0 +1,11 @@
+/**
+ * Every change under two-person control and the module that carries it out: the seal changes, the
+ * system-client changes and the people changes. Typed against the policy table, so an action marked
+ * twoPerson there without a handler here does not compile.
+ */
+import { SEAL_CHANGES } from '../seals/changes.js';
+import { CLIENT_CHANGES } from './clients.js';
+import { PERSON_CHANGES } from './people.js';
+import type { ChangeAction, ChangeHandler } from './two-person.js';
+
+export const CHANGE_HANDLERS: Record<ChangeAction, ChangeHandler> = { ...SEAL_CHANGES, ...CLIENT_CHANGES, ...PERSON_CHANGES };

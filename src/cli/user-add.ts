@@ -1,0 +1,26 @@
+/**
+ * `oneseal user add --name NAME --roles ROLE[,ROLE…]`: a person with roles. Carried out at once it
+ * prints, once, {id, name, roles, password (when generated), totpSecret, otpauthUrl}; under two-person
+ * control the proposer gets the password and the approver the TOTP secret (src/access/people.ts).
+ */
+import { requestChange } from '../access/two-person.js';
+import { ACTING_OPTIONS, ACTING_USAGE, actAs, listFlag, printChange } from './acting.js';
+import { UsageError, type Command } from './command.js';
+import { passwordFromFile } from './user-input.js';
+
+export const userAdd: Command = {
+  name: 'user add',
+  summary: 'add a person with roles (seal-admin, licence-officer, auditor, operator); prints their credentials once',
+  usage: `--name NAME --roles ROLE[,ROLE…] [--password-file FILE] ${ACTING_USAGE}`,
+  options: { name: { type: 'string' }, roles: { type: 'string' }, 'password-file': { type: 'string' }, ...ACTING_OPTIONS },
+  async run(ctx) {
+    const { name } = ctx.values;
+    const roles = listFlag(ctx, 'roles');
+    if (typeof name !== 'string') throw new UsageError('name the person: --name NAME (a login name, lower case)');
+    if (!roles?.length) throw new UsageError('give at least one role: --roles seal-admin,licence-officer,auditor,operator');
+    const password = await passwordFromFile(ctx);
+    return actAs(ctx, async (services, actor) =>
+      printChange(ctx, await requestChange(services, actor, 'person.add', { name, roles, ...(password ? { password } : {}) }),
+        (r) => `added ${String(r.name)} (${(r.roles as string[]).join(', ')}), id ${String(r.id)}`, { flat: true }));
+  },
+};

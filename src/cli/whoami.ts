@@ -1,0 +1,20 @@
+/** `oneseal whoami`: the person this CLI acts as, and what the policy lets them do. */
+import { actorLabel } from '../access/actors.js';
+import { ACTIONS, allows } from '../access/policy.js';
+import { ACTING_OPTIONS, ACTING_USAGE, actAs } from './acting.js';
+import { printResult, type Command } from './command.js';
+
+export const whoami: Command = {
+  name: 'whoami',
+  summary: 'show who seal, client, user and licence commands act as, and what they may do',
+  usage: ACTING_USAGE,
+  options: ACTING_OPTIONS,
+  async run(ctx) {
+    return actAs(ctx, async (_services, actor) => {
+      const allowed = ACTIONS.filter((a) => allows(actor, a));
+      printResult(ctx, { actor: actorLabel(actor), ...(actor.kind === 'person' ? { roles: actor.roles } : {}), allowed },
+        `${actorLabel(actor)}${actor.kind === 'person' ? ` (${actor.roles.join(', ')})` : ''}\nmay: ${allowed.join(', ')}`);
+      return 0;
+    });
+  },
+};
