@@ -177,11 +177,12 @@ describe('public PKI endpoints', () => {
   // Last: it uses up this address's OCSP/TSA allowance for a moment.
   it('limits OCSP and time-stamp requests per address, but not the CRL', async () => {
     const garbage = () => fetch(`${url}/pki/ocsp`, { method: 'POST', headers: { 'Content-Type': 'application/ocsp-request' }, body: new Uint8Array([1]) });
-    const statuses = (await Promise.all(Array.from({ length: 60 }, garbage))).map((r) => r.status);
-    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
-    const limited = await garbage();
-    expect(limited.status).toBe(429);
-    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    // 60 at once against a burst of 20: some are refused whatever the machine's speed (the bucket
+    // refills at 5/s, so a further request made later might already pass).
+    const answers = await Promise.all(Array.from({ length: 60 }, garbage));
+    const limited = answers.filter((r) => r.status === 429);
+    expect(limited.length).toBeGreaterThan(0);
+    expect(Number(limited[0]!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect((await fetch(`${url}/pki/crl/root.crl`)).status).toBe(200);
   });
 
