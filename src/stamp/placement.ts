@@ -160,12 +160,37 @@ export function placeOnText(pages: readonly PageGeometry[], box: TextBox, size: 
   return placeAt(pages, { page: box.page, x: cx, y: cy, unit: 'pt' }, size);
 }
 
+/** The smallest seal still legible on paper, in millimetres, unless configured (ONESEAL_MIN_SEAL_MM). */
+export const DEFAULT_MIN_SEAL_MM = 20;
+
+/**
+ * Fits an appearance of `size` into a signature field's widget `rect` (user space): scaled down, never
+ * up, keeping its aspect ratio, centred. A viewer maps an appearance's BBox onto /Rect, so handing it the
+ * seal form directly stretched a round seal into the field's shape. Refuses (422) when the fitted seal
+ * would be narrower than `minMm`.
+ */
+export function fitInField(fieldName: string, rect: Rect, size: Size, minMm: number): Pick<Placement, 'rect' | 'matrix'> {
+  const [x0, y0, x1, y1] = rect;
+  const k = Math.min(1, (x1 - x0) / size.width, (y1 - y0) / size.height);
+  const side = Math.min(size.width, size.height) * k;
+  if (side < minMm * MM - EPS) {
+    const mm = (v: number): string => formatNumber(Math.round((v / MM) * 10) / 10);
+    throw new OneSealError('field-too-small', 'unprocessable',
+      `The signature field "${fieldName}" is ${mm(x1 - x0)} × ${mm(y1 - y0)} mm: the seal fitted into it without distortion would be ` +
+        `${mm(side)} mm across, below the legible minimum of ${formatNumber(minMm)} mm. Enlarge the field, or place the seal by position or anchor.`,
+      { fields: [{ field: 'field', message: `too small for a legible seal (at least ${formatNumber(minMm)} mm each way)` }], extra: { minSealMm: minMm } });
+  }
+  const w = size.width * k;
+  const h = size.height * k;
+  return { rect, matrix: [k, 0, 0, k, x0 + (x1 - x0 - w) / 2, y0 + (y1 - y0 - h) / 2] };
+}
+
 /**
  * A Form XObject for an annotation's /AP /N (its BBox is the placement's rect size, so the viewer
  * maps it onto /Rect unchanged) that draws `form` through the placement's matrix, optionally
  * clipped to `clip` (in the form's space).
  */
-export function placedAppearance(alloc: PdfAllocator, form: PdfRef, placement: Placement, clip?: Rect): PdfRef {
+export function placedAppearance(alloc: PdfAllocator, form: PdfRef, placement: Pick<Placement, 'rect' | 'matrix'>, clip?: Rect): PdfRef {
   const [llx, lly, urx, ury] = placement.rect;
   const m = multiply(placement.matrix, translate(-llx, -lly));
   const n = (v: number): string => formatNumber(Math.round(v * 1000) / 1000);
