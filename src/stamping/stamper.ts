@@ -13,7 +13,7 @@ import type { PadesLevel, RevocationSource, Timestamper } from '../signing/sign-
 import { signPdf } from '../signing/sign-pdf.js';
 import { signatureFieldRect, type AppearanceSource, type VisibleAppearance } from '../signing/field.js';
 import { buildImageSealAppearance } from '../stamp/image.js';
-import { DEFAULT_MIN_SEAL_MM, fitInField, placeAt, placedAppearance, placeOnText, type Placement } from '../stamp/placement.js';
+import { DEFAULT_MIN_SEAL_MM, fitInField, placeAt, placedAppearance, placeInBox, placeOnText, type BoxRequest, type Placement } from '../stamp/placement.js';
 import { buildSealAppearance, DEFAULT_SEAL_DIAMETER } from '../stamp/seal.js';
 import { emitStraddle, planStraddle } from '../stamp/straddle.js';
 import type { AppearanceTemplate } from '../stamp/template.js';
@@ -23,6 +23,8 @@ export type StampPlacement =
   | { kind: 'position'; page: number; x: number; y: number; unit?: 'mm' | 'pt' }
   | { kind: 'anchor'; text: string; page?: number }
   | { kind: 'field'; name: string }
+  /** Fitted into a box (points, display space) without distortion, e.g. the seal square of a licence layout. */
+  | ({ kind: 'box' } & BoxRequest)
   | { kind: 'invisible' };
 
 export interface StampRequest {
@@ -134,6 +136,7 @@ export class Stamper {
     let placement: Placement | undefined;
     const p = request.placement;
     if (p.kind === 'position') placement = placeAt(pages, p, size);
+    else if (p.kind === 'box') placement = placeInBox(pages, p, size, this.minSealMm);
     else if (p.kind === 'anchor') {
       const matches = findText(reader, p.text, p.page === undefined ? {} : { page: p.page });
       if (matches.length === 0) {
@@ -203,8 +206,12 @@ export class Stamper {
   private fieldAppearance(reader: PdfReader, name: string, template: AppearanceTemplate, seal: AppearanceSource): AppearanceSource | undefined {
     const rect = signatureFieldRect(reader, name);
     if (!rect) return undefined;
-    const fitted = fitInField(name, rect, template, this.deps.minSealMm ?? DEFAULT_MIN_SEAL_MM);
+    const fitted = fitInField(name, rect, template, this.minSealMm);
     return { emit: (alloc) => placedAppearance(alloc, seal.emit(alloc), fitted) };
+  }
+
+  private get minSealMm(): number {
+    return this.deps.minSealMm ?? DEFAULT_MIN_SEAL_MM;
   }
 
   private appearanceOf(material: SigningMaterial): Promise<AppearanceTemplate> {

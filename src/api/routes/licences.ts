@@ -9,9 +9,10 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { OneSealError } from '../../errors.js';
 import { actorLabel, type Actor } from '../../access/actors.js';
-import { authorize, authorizeLicence, authorizeLicenceType, seesPersonalData } from '../../access/policy.js';
+import { authorize, authorizeIssuingSeal, authorizeLicence, authorizeLicenceType, seesPersonalData } from '../../access/policy.js';
 import {
   changeLicence,
+  defaultLicenceSeal,
   issueLicence,
   licenceDeps,
   licenceNotFound,
@@ -22,6 +23,7 @@ import {
   revokeLicence,
   type LicenceDeps,
 } from '../../licences/service.js';
+import { licenceDataSchema } from '../../licences/schema.js';
 import { getLicencePdf, type LicenceRecord } from '../../store/licences.js';
 import type { ServiceRouteRegistrar } from '../app.js';
 import { authenticate, requireActor } from '../auth.js';
@@ -31,13 +33,42 @@ import { problemResponse } from '../openapi.js';
 /** Licence data is text plus at most one photo; 4 MB is far above any real request. */
 const JSON_LIMIT = 4 * 1024 * 1024;
 
-async function jsonObject(ctx: Context, limit: number): Promise<Record<string, unknown>> {
-  const body = await readJson(ctx, limit);
+const MERGE_PATCH = 'application/merge-patch+json';
+
+async function jsonObject(ctx: Context, limit: number, types?: readonly string[]): Promise<Record<string, unknown>> {
+  const body = await readJson(ctx, limit, types);
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new OneSealError('invalid-json', 'bad-request', 'The body must be a JSON object.');
   }
   return body as Record<string, unknown>;
 }
+
+/**
+ * Refuses members the operation does not take (a misspelt `seal` used to be dropped silently) and
+ * members of the wrong type, naming each one.
+ */
+function checkMembers(body: Record<string, unknown>, known: Record<string, 'string' | 'boolean' | 'object' | 'any'>): void {
+  const fields = Object.entries(body).flatMap(([name, value]) => {
+    const want = known[name];
+    if (want === undefined) return [{ field: name, message: `unknown field; this request takes ${Object.keys(known).join(', ')}` }];
+    const got = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+    return want === 'any' || got === want ? [] : [{ field: name, message: `must be a${want === 'object' ? 'n' : ''} ${want}` }];
+  });
+  if (fields.length > 0) {
+    throw new OneSealError('invalid-request-fields', 'unprocessable', `The request has ${fields.map((f) => `${f.field}: ${f.message}`).join('; ')}.`, { fields });
+  }
+}
+
+/** `allowExpired=true` in the query (merge patches carry only the licence's own members). */
+function allowExpiredQuery(ctx: Context): boolean {
+  const v = ctx.query.allowExpired;
+  if (v === undefined) return false;
+  if (v === 'true' || v === 'false') return v === 'true';
+  throw new OneSealError('invalid-request-fields', 'unprocessable', 'allowExpired must be true or false.', { fields: [{ field: 'allowExpired', message: 'must be true or false' }] });
+}
+
+/** Members of a licence a merge patch may not touch: it changes the data and nothing else. */
+const PATCHABLE = new Set(['data']);
 
 const ID_PARAM = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'GB/T 36904 licence identifier, e.g. 1.2.156.3005.2.….001.K' };
 const LICENCE_REF = { $ref: '#/components/schemas/Licence' };
@@ -112,13 +143,39 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
   const deps = licenceDeps(services);
   const auth = authenticate(services);
 
+  router.get('/v1/licence-types', auth, async (ctx) => {
+    const actor = requireActor(ctx);
+    authorize(actor, 'licence-type.read');
+    const types = deps.registry.list().filter((t) => actor.kind !== 'client' || actor.licenceTypes.includes(t.id));
+    ctx.body = {
+      types: types.map((t) => ({
+        id: t.id,
+        title: t.title,
+        typeCode: t.typeCode,
+        seal: defaultLicenceSeal(t),
+        issueDateField: t.issueDate ?? null,
+        duplicateKey: t.duplicateKey ?? [],
+        page: t.layout.page,
+        schema: licenceDataSchema(t),
+      })),
+    };
+  });
+
   router.post('/v1/licences', auth, async (ctx) => {
     const actor = requireActor(ctx);
     authorize(actor, 'licence.issue');
     const body = await jsonObject(ctx, JSON_LIMIT);
-    // An unknown type is a 422 from the service (naming the types); a known one must be granted.
-    if (deps.registry.list().some((t) => t.id === body.type)) authorizeLicenceType(actor, 'licence.issue', String(body.type));
-    const record = await issueLicence(deps, { type: body.type, data: body.data }, actorLabel(actor), actor.kind === 'client' ? actor.id : null);
+    checkMembers(body, { type: 'any', data: 'any', seal: 'string', allowExpired: 'boolean' });
+    // An unknown type is a 422 from the service (naming the types); a known one must be granted, and so must a seal other than its own.
+    const type = deps.registry.list().find((t) => t.id === body.type);
+    if (type) authorizeLicenceType(actor, 'licence.issue', type.id);
+    const sealId = typeof body.seal === 'string' ? body.seal : undefined;
+    if (type && sealId !== undefined) authorizeIssuingSeal(actor, defaultLicenceSeal(type), sealId);
+    const record = await issueLicence(deps, { type: body.type, data: body.data }, actorLabel(actor), {
+      ownerClientId: actor.kind === 'client' ? actor.id : null,
+      ...(sealId !== undefined ? { sealId } : {}),
+      allowExpired: body.allowExpired === true,
+    });
     ctx.status = 201;
     ctx.set('Location', `/v1/licences/${record.id}`);
     ctx.body = viewFor(deps, actor, record);
@@ -142,7 +199,30 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
     const actor = requireActor(ctx);
     await licenceFor(deps, actor, 'licence.change', ctx.params.id!);
     const body = await jsonObject(ctx, JSON_LIMIT);
-    const record = await changeLicence(deps, ctx.params.id!, body.data, actorLabel(actor));
+    checkMembers(body, { data: 'any', allowExpired: 'boolean' });
+    const record = await changeLicence(deps, ctx.params.id!, body.data, actorLabel(actor), { allowExpired: body.allowExpired === true });
+    ctx.status = 201;
+    ctx.set('Location', `/v1/licences/${record.id}`);
+    ctx.body = viewFor(deps, actor, record);
+  });
+
+  // A partial change: a JSON merge patch (RFC 7396) of the licence's data gives the next version.
+  router.patch('/v1/licences/:id', auth, async (ctx) => {
+    const actor = requireActor(ctx);
+    await licenceFor(deps, actor, 'licence.change', ctx.params.id!);
+    const patch = await jsonObject(ctx, JSON_LIMIT, [MERGE_PATCH]);
+    const readOnly = Object.keys(patch).filter((k) => !PATCHABLE.has(k));
+    if (readOnly.length > 0) {
+      throw new OneSealError('read-only-fields', 'unprocessable', `A licence's ${readOnly.join(', ')} cannot be changed; a merge patch changes only "data" (the next version gets its own id and version).`, {
+        fields: readOnly.map((field) => ({ field, message: 'read-only: only data may be patched' })),
+      });
+    }
+    if (patch.data === null || typeof patch.data !== 'object' || Array.isArray(patch.data)) {
+      throw new OneSealError('invalid-request-fields', 'unprocessable', 'The merge patch must carry "data": an object of the fields to change (null removes one).', {
+        fields: [{ field: 'data', message: 'must be an object of field values' }],
+      });
+    }
+    const record = await changeLicence(deps, ctx.params.id!, patch.data, actorLabel(actor), { allowExpired: allowExpiredQuery(ctx), mergePatch: true });
     ctx.status = 201;
     ctx.set('Location', `/v1/licences/${record.id}`);
     ctx.body = viewFor(deps, actor, record);
