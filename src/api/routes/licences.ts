@@ -249,19 +249,89 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
         post: {
           summary: 'Issue an electronic licence (电子证照): rendered, sealed at PAdES B-LT with a DocMDP 2 certification signature',
           ...secured,
-          requestBody: json({
-            type: 'object',
-            required: ['type', 'data'],
-            properties: {
-              type: { type: 'string', enum: deps.registry.list().map((t) => t.id) },
-              data: { type: 'object', additionalProperties: { type: 'string' }, description: 'Field values of the type (see src/licences/types/*.json)' },
+          requestBody: {
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['type', 'data'],
+                  additionalProperties: false,
+                  properties: {
+                    type: { type: 'string', enum: deps.registry.list().map((t) => t.id) },
+                    data: { type: 'object', additionalProperties: { type: 'string' }, description: 'Field values of the type: GET /v1/licence-types gives each type\'s JSON schema. A type\'s issue-date field (居住证 issuedOn) is filled by OneSeal with the day of issue.' },
+                    seal: { type: 'string', description: 'Issue with this seal instead of the type\'s own (GET /v1/licence-types); only a client granted the seal may' },
+                    allowExpired: { type: 'boolean', default: false, description: 'Issue even though the validity already ended (otherwise 422 licence-already-expired)' },
+                  },
+                },
+                example: { type: 'food-business-licence', data: { operator: '上海味香园餐饮管理有限公司', unifiedSocialCreditCode: '91310104MA1FR2K3XL', legalRepresentative: '李秀英', address: '上海市徐汇区漕溪北路88号1层101室', mainBusiness: '餐饮服务经营者', businessScope: '热食类食品制售', licenceNumber: 'JY23101040123456', validFrom: '2024-06-01', validTo: '2029-05-31' } },
+              },
             },
-          }),
-          responses: { 201: { description: 'Issued', ...json(LICENCE_REF) }, ...AUTH_ERRORS, 422: problemResponse('Invalid data; `errors` lists every field') },
+          },
+          responses: {
+            201: { description: 'Issued', ...json(LICENCE_REF) },
+            400: problemResponse('The body is not a JSON object'),
+            ...AUTH_ERRORS,
+            409: problemResponse('licence-duplicate: a current licence of the type already has the holder\'s number (credit code, ID number, licence number); `current` names it'),
+            415: problemResponse('Not application/json'),
+            422: problemResponse('Invalid data (`errors` lists every field), an unknown or mistyped request member, a validity already ended without allowExpired'),
+          },
+        },
+      },
+      '/v1/licence-types': {
+        get: {
+          operationId: 'listLicenceTypes',
+          summary: 'The licence types: each one\'s data as a JSON schema, the seal it is issued with, its issue-date field and duplicate key',
+          ...secured,
+          responses: {
+            200: {
+              description: 'The types (a client sees those it was granted)',
+              ...json({
+                type: 'object',
+                properties: {
+                  types: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      properties: {
+                        id: { type: 'string' }, title: { type: 'object' }, typeCode: { type: 'string' }, seal: { type: 'string' },
+                        issueDateField: { type: ['string', 'null'] }, duplicateKey: { type: 'array', items: { type: 'string' } },
+                        page: { type: 'object', description: 'Page size in mm' }, schema: { type: 'object', description: 'JSON Schema 2020-12 of `data`' },
+                      },
+                    },
+                  },
+                },
+              }),
+            },
+            ...AUTH_ERRORS,
+          },
         },
       },
       '/v1/licences/{id}': {
         get: { summary: 'A licence record (full data)', ...secured, parameters: [ID_PARAM], responses: { 200: { description: 'The record', ...json(LICENCE_REF) }, ...AUTH_ERRORS, 404: problemResponse('No such licence') } },
+        patch: {
+          operationId: 'patchLicence',
+          summary: 'Change some fields of a licence (JSON merge patch, RFC 7396): issues the next version with the fields sent changed, the rest kept',
+          ...secured,
+          parameters: [ID_PARAM, { name: 'allowExpired', in: 'query', required: false, schema: { type: 'boolean' }, description: 'Accept a validity that already ended' }],
+          requestBody: {
+            required: true,
+            content: {
+              'application/merge-patch+json': {
+                schema: { type: 'object', required: ['data'], additionalProperties: false, properties: { data: { type: 'object', additionalProperties: { type: ['string', 'null'] }, description: 'Fields to change; null removes one' } } },
+                example: { data: { address: '上海市徐汇区漕溪北路90号2层' } },
+              },
+            },
+          },
+          responses: {
+            201: { description: 'The new version', ...json(LICENCE_REF) },
+            400: problemResponse('The body is not a JSON object'),
+            ...AUTH_ERRORS,
+            404: problemResponse('No such licence'),
+            409: problemResponse('The licence is not current (superseded or revoked), or the change would duplicate another current licence'),
+            415: problemResponse('Not application/merge-patch+json'),
+            422: problemResponse('A member other than data (id, version, type… are read-only), or the patched data is invalid'),
+          },
+        },
       },
       '/v1/licences/{id}/pdf': {
         get: {
@@ -276,13 +346,13 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
           summary: 'Change a licence: issues the next version (same serial) and marks this one superseded',
           ...secured,
           parameters: [ID_PARAM],
-          requestBody: json({ type: 'object', required: ['data'], properties: { data: { type: 'object', additionalProperties: { type: 'string' } } } }),
+          requestBody: json({ type: 'object', required: ['data'], additionalProperties: false, properties: { data: { type: 'object', additionalProperties: { type: 'string' } }, allowExpired: { type: 'boolean' } } }),
           responses: {
             201: { description: 'The new version', ...json(LICENCE_REF) },
             ...AUTH_ERRORS,
             404: problemResponse('No such licence'),
-            409: problemResponse('The licence is already superseded or revoked'),
-            422: problemResponse('Invalid data'),
+            409: problemResponse('The licence is already superseded or revoked, or the new data duplicates another current licence'),
+            422: problemResponse('Invalid data, an unknown request member, or a validity already ended without allowExpired'),
           },
         },
       },
