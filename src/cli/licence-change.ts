@@ -13,9 +13,9 @@ import { readLicenceData, requireOutput, writeLicence } from './licence-files.js
 export const licenceChange: Command = {
   name: 'licence change',
   summary: 'issue the next version of a licence with new field values; the old version becomes superseded',
-  usage: `ID --data FILE.json -o OUT.pdf ${ACTING_USAGE}`,
+  usage: `ID --data FILE.json -o OUT.pdf [--allow-expired] ${ACTING_USAGE}`,
   positionals: 1,
-  options: { data: { type: 'string' }, output: { type: 'string', short: 'o' }, ...ACTING_OPTIONS },
+  options: { data: { type: 'string' }, output: { type: 'string', short: 'o' }, 'allow-expired': { type: 'boolean' }, ...ACTING_OPTIONS },
   async run(ctx) {
     const [id] = ctx.positionals;
     if (!id) throw new UsageError('name the licence: oneseal licence change ID --data FILE.json -o OUT.pdf');
@@ -24,7 +24,7 @@ export const licenceChange: Command = {
     return actAs(ctx, async (services, actor) => {
       const deps = licenceDeps(services);
       authorizeLicence(actor, 'licence.change', await requireLicence(deps.db, id));
-      const record = await changeLicence(deps, id, data, actorLabel(actor));
+      const record = await changeLicence(deps, id, data, actorLabel(actor), { allowExpired: ctx.values['allow-expired'] === true });
       const view = await writeLicence(deps, record, output);
       printResult(ctx, view, `issued ${record.id}, version ${record.version} of ${record.serial}, superseding ${id} → ${output}\nverify at ${view.verifyUrl}`);
       return 0;

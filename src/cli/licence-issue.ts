@@ -12,8 +12,8 @@ import { readLicenceData, requireOutput, writeLicence } from './licence-files.js
 export const licenceIssue: Command = {
   name: 'licence issue',
   summary: 'issue an electronic licence: render, seal (PAdES B-LT, certified) and record it',
-  usage: `--type TYPE --data FILE.json -o OUT.pdf ${ACTING_USAGE}`,
-  options: { type: { type: 'string' }, data: { type: 'string' }, output: { type: 'string', short: 'o' }, ...ACTING_OPTIONS },
+  usage: `--type TYPE --data FILE.json -o OUT.pdf [--allow-expired] ${ACTING_USAGE}`,
+  options: { type: { type: 'string' }, data: { type: 'string' }, output: { type: 'string', short: 'o' }, 'allow-expired': { type: 'boolean' }, ...ACTING_OPTIONS },
   async run(ctx) {
     const { type } = ctx.values;
     if (typeof type !== 'string') throw new UsageError('say which licence type with --type, e.g. --type business-licence');
@@ -22,7 +22,7 @@ export const licenceIssue: Command = {
     return actAs(ctx, async (services, actor) => {
       authorizeLicenceType(actor, 'licence.issue', type);
       const deps = licenceDeps(services);
-      const record = await issueLicence(deps, { type, data }, actorLabel(actor));
+      const record = await issueLicence(deps, { type, data }, actorLabel(actor), { allowExpired: ctx.values['allow-expired'] === true });
       const view = await writeLicence(deps, record, output);
       printResult(ctx, view, `issued ${record.id} (${record.typeId}) → ${output}\nverify at ${view.verifyUrl}`);
       return 0;
