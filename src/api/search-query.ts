@@ -52,7 +52,12 @@ const DAY_MS = 86_400_000;
  */
 export function timeFilter(name: string, value: string | undefined, end = false): string | undefined {
   if (value === undefined) return undefined;
-  const ms = DATE.test(value) ? Date.parse(`${value}T00:00:00+08:00`) + (end ? DAY_MS : 0) : DATE_TIME.test(value) ? Date.parse(value) : NaN;
+  const shaped = DATE.test(value) || DATE_TIME.test(value);
+  // Date.parse rolls 2026-02-30 over into March; a day that does not exist is a mistake to report.
+  const day = value.slice(0, 10);
+  const midnight = shaped ? Date.parse(`${day}T00:00:00Z`) : NaN;
+  const realDay = !Number.isNaN(midnight) && new Date(midnight).toISOString().startsWith(day);
+  const ms = !realDay ? NaN : Date.parse(DATE.test(value) ? `${value}T00:00:00+08:00` : value) + (DATE.test(value) && end ? DAY_MS : 0);
   if (Number.isNaN(ms)) {
     throw badQuery(`${name} must be a date (YYYY-MM-DD, a day in China) or a date-time with its offset (e.g. 2026-11-01T08:00:00+08:00).`, name);
   }
