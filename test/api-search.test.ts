@@ -223,3 +223,40 @@ describe('GET /v1/stamps', () => {
     }
   });
 });
+
+describe('GET /v1/stamp-batches/{id}/zip', () => {
+  it('gives the client that made a batch, and auditors, the same ZIP again; other clients and operators nothing', async () => {
+    const form = new FormData();
+    for (const name of ['一.pdf', 'two.pdf']) form.append('document', new Blob([await makePdf({ pages: 1 })], { type: 'application/pdf' }), name);
+    for (const [k, v] of Object.entries({ seal: 'approval', invisible: 'true', level: 'B-B', caseNumber: 'ZIP-1' })) form.append(k, v);
+    const made = await call(`${stack.server.url}/v1/stamp-batches`, { method: 'POST', headers: bearer(who.a.key), body: form });
+    expect(made.status, made.bytes.toString()).toBe(200);
+    const id = made.headers.get('stamp-batch-id')!;
+
+    for (const p of [who.a, who.auditor]) {
+      const again = await get(p, `/v1/stamp-batches/${id}/zip`);
+      expect(again.status).toBe(200);
+      expect(again.headers.get('content-type')).toBe('application/zip');
+      // Byte for byte what the POST answered: the same stored PDFs, manifest and entry times.
+      expect(again.bytes.equals(made.bytes)).toBe(true);
+    }
+    const dir = execFileSync('mktemp', ['-d'], { encoding: 'utf8' }).trim();
+    execFileSync('sh', ['-c', `cat > "${dir}/b.zip"`], { input: made.bytes });
+    expect(execFileSync('unzip', ['-t', `${dir}/b.zip`], { encoding: 'utf8' })).toMatch(/No errors detected/);
+    execFileSync('rm', ['-rf', dir]);
+
+    const other = await get(who.b, `/v1/stamp-batches/${id}/zip`);
+    expect(other.status).toBe(404);
+    expect(other.bytes.toString()).not.toContain('ZIP-1');
+    const operator = await get(who.operator, `/v1/stamp-batches/${id}/zip`);
+    expect(operator.status).toBe(403);
+    expect(operator.json<{ requiredRoles: string[] }>().requiredRoles).toEqual(['auditor']);
+    // The operator reads the batch record, without its case number or file names.
+    const record = (await get(who.operator, `/v1/stamp-batches/${id}`)).json<{ caseNumber?: string; personalData: string; stamps: StampItem[] }>();
+    expect(record.personalData).toBe('masked');
+    expect(record).not.toHaveProperty('caseNumber');
+    expect(record.stamps.map((s) => s.filename)).toEqual([undefined, undefined]);
+    expect((await get(who.a, `/v1/stamp-batches/${randomUUID()}/zip`)).status).toBe(404);
+    expect((await get(who.a, '/v1/stamp-batches/..%2F..%2Fetc/zip')).status).toBe(404);
+  });
+});
