@@ -103,7 +103,7 @@ async function licenceFor(deps: LicenceDeps, actor: Actor, action: 'licence.read
 }
 
 /** Full for those who may see personal data, masked for the others. */
-function viewFor(deps: LicenceDeps, actor: Actor, record: LicenceRecord): Record<string, unknown> {
+export function viewFor(deps: LicenceDeps, actor: Actor, record: LicenceRecord): Record<string, unknown> {
   return seesPersonalData(actor, record) ? licenceView(deps.publicUrl, record) : maskedLicenceView(deps.registry, deps.publicUrl, record);
 }
 const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
