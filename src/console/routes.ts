@@ -1,0 +1,16 @@
+/**
+ * The web console at /console/: server-rendered pages (src/console/pages/*) over the same access
+ * functions as the API, served by the same process. Not in the OpenAPI document: it is HTML for people.
+ */
+import type { ServiceRouteRegistrar } from '../api/app.js';
+import { registerLoginPages } from './pages/login.js';
+import { registerOverview } from './pages/overview.js';
+import { registerProposalPages } from './pages/proposals.js';
+import { ConsoleRouter } from './router.js';
+
+export const registerConsoleRoutes: ServiceRouteRegistrar = (router, { services }) => {
+  const console = new ConsoleRouter(router, services);
+  registerLoginPages(router, console, services);
+  registerOverview(console);
+  registerProposalPages(console);
+};
