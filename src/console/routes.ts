@@ -6,6 +6,7 @@ import type { ServiceRouteRegistrar } from '../api/app.js';
 import { registerLoginPages } from './pages/login.js';
 import { registerOverview } from './pages/overview.js';
 import { registerProposalPages } from './pages/proposals.js';
+import { registerSealPages } from './pages/seals.js';
 import { ConsoleRouter } from './router.js';
 
 export const registerConsoleRoutes: ServiceRouteRegistrar = (router, { services }) => {
@@ -13,4 +14,5 @@ export const registerConsoleRoutes: ServiceRouteRegistrar = (router, { services 
   registerLoginPages(router, console, services);
   registerOverview(console);
   registerProposalPages(console);
+  registerSealPages(console);
 };

@@ -58,11 +58,6 @@ export function registerLoginPages(router: Router, console: ConsoleRouter, servi
     ctx.body = JS;
   });
 
-  router.get('/console', (ctx) => {
-    ctx.status = 301;
-    ctx.redirect('/console/');
-  });
-
   router.get('/console/lang', (ctx) => {
     setLangCookie(ctx, publicUrl, langOf(ctx.query.to));
     ctx.status = 303;
