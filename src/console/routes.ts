@@ -3,8 +3,11 @@
  * functions as the API, served by the same process. Not in the OpenAPI document: it is HTML for people.
  */
 import type { ServiceRouteRegistrar } from '../api/app.js';
+import { registerAuditPages } from './pages/audit.js';
+import { registerClientPages } from './pages/clients.js';
 import { registerLoginPages } from './pages/login.js';
 import { registerOverview } from './pages/overview.js';
+import { registerPeoplePages } from './pages/people.js';
 import { registerProposalPages } from './pages/proposals.js';
 import { registerSealPages } from './pages/seals.js';
 import { ConsoleRouter } from './router.js';
@@ -15,4 +18,7 @@ export const registerConsoleRoutes: ServiceRouteRegistrar = (router, { services 
   registerOverview(console);
   registerProposalPages(console);
   registerSealPages(console);
+  registerClientPages(console);
+  registerAuditPages(console);
+  registerPeoplePages(console);
 };
