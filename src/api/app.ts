@@ -19,6 +19,7 @@ import { registerSessionRoutes } from './routes/sessions.js';
 import { registerLicenceRoutes } from './routes/licences.js';
 import { registerVerifyPageRoutes } from './routes/verify-page.js';
 import { registerStampRoutes } from './routes/stamps.js';
+import { registerStampSearchRoutes } from './routes/stamp-search.js';
 import { registerStampBatchRoutes } from './routes/stamp-batches.js';
 import { registerSealReadRoutes } from './routes/seals.js';
 import { registerAuditHeadRoutes } from './routes/audit-heads.js';
@@ -49,7 +50,7 @@ export type ServiceRouteRegistrar = (
 const ROUTES: readonly RouteRegistrar[] = [registerHealthRoutes];
 const SERVICE_ROUTES: readonly ServiceRouteRegistrar[] = [registerMetricsRoutes, registerPkiRoutes, registerSessionRoutes, registerAdminSealRoutes, registerAdminProposalRoutes,
   registerAdminClientRoutes, registerAdminPeopleRoutes, registerLicenceRoutes, registerVerifyPageRoutes,
-  registerStampRoutes, registerStampBatchRoutes, registerSealReadRoutes, registerDocsRoutes, registerVerificationRoutes, registerAuditHeadRoutes,
+  registerStampRoutes, registerStampSearchRoutes, registerStampBatchRoutes, registerSealReadRoutes, registerDocsRoutes, registerVerificationRoutes, registerAuditHeadRoutes,
   registerConsoleRoutes];
 
 export function createApp(deps: AppDeps): Koa {

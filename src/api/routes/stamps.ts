@@ -9,6 +9,7 @@ import { readOutput } from '../../stamping/outputs.js';
 import { stampAndRecord, type RecordedStamp } from '../../stamping/record.js';
 import { getStampView, type StampRecord, type StampView } from '../../store/stamps.js';
 import type { ServiceRouteRegistrar } from '../app.js';
+import type { Actor } from '../../access/actors.js';
 import { seesStamp, authorize } from '../../access/policy.js';
 import { authenticate, requireActor } from '../auth.js';
 import { problemResponse } from '../openapi.js';
@@ -33,6 +34,17 @@ export function stampView(s: StampView | (StampRecord & { clientName?: string })
     batchId: s.batchId,
     pdfUrl: `/v1/stamps/${s.id}/pdf`,
   };
+}
+
+/**
+ * The record as this actor may see it: without stamp.personal-data (operators) the file name and case
+ * number, which name applicants, are left out and `personalData: "masked"` says so.
+ */
+export function stampViewFor(actor: Actor, s: StampView | StampRecord) {
+  const view = stampView(s);
+  if (seesStamp(actor, 'stamp.personal-data', s)) return view;
+  const { caseNumber: _case, filename: _file, ...rest } = view;
+  return { ...rest, personalData: 'masked' as const };
 }
 
 /** The stamp if the caller may see it; 404 otherwise, so ids of other clients' stamps reveal nothing. */
@@ -84,7 +96,7 @@ export const registerStampRoutes: ServiceRouteRegistrar = (router, { services, o
   });
 
   router.get('/v1/stamps/:id', auth, async (ctx) => {
-    ctx.body = stampView(await visibleStamp(ctx, services, ctx.params.id!, 'stamp.read'));
+    ctx.body = stampViewFor(requireActor(ctx), await visibleStamp(ctx, services, ctx.params.id!, 'stamp.read'));
   });
 
   router.get('/v1/stamps/:id/pdf', auth, async (ctx) => {
@@ -150,7 +162,7 @@ export const registerStampRoutes: ServiceRouteRegistrar = (router, { services, o
       get: {
         operationId: 'getStamp',
         summary: 'The record of a stamp',
-        description: 'Who asked and when, the seal and its version, the signing certificate serial, the SHA-256 of the document before and after, the level, the placement, case number and item code. Clients see their own stamps; auditors and operators every record.',
+        description: 'Who asked and when, the seal and its version, the signing certificate serial, the SHA-256 of the document before and after, the level, the placement, case number and item code. Clients see their own stamps; auditors and operators every record, operators without the file name and case number (`personalData: "masked"`).',
         security: [{ bearer: [] }],
         parameters: [idParam],
         responses: {
