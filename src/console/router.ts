@@ -27,7 +27,8 @@ export interface PageReply {
   status?: number;
 }
 
-export type Reply = PageReply | { redirect: string };
+/** A page, a redirect, or `sent`: the handler wrote the response itself (a PDF download). */
+export type Reply = PageReply | { redirect: string } | { sent: true };
 
 export interface ConsoleRequest {
   ctx: Context;
@@ -48,6 +49,7 @@ export function sendPage(ctx: Context, v: View, reply: PageReply): void {
 }
 
 function send(ctx: Context, v: View, reply: Reply): void {
+  if ('sent' in reply) return;
   if ('redirect' in reply) {
     ctx.status = 303;
     ctx.redirect(reply.redirect);

@@ -10,6 +10,7 @@ import { registerOverview } from './pages/overview.js';
 import { registerPeoplePages } from './pages/people.js';
 import { registerProposalPages } from './pages/proposals.js';
 import { registerSealPages } from './pages/seals.js';
+import { registerStampPages } from './pages/stamps.js';
 import { ConsoleRouter } from './router.js';
 
 export const registerConsoleRoutes: ServiceRouteRegistrar = (router, { services }) => {
@@ -19,6 +20,7 @@ export const registerConsoleRoutes: ServiceRouteRegistrar = (router, { services 
   registerProposalPages(console);
   registerSealPages(console);
   registerClientPages(console);
+  registerStampPages(console);
   registerAuditPages(console);
   registerPeoplePages(console);
 };
