@@ -5,6 +5,7 @@
 import type { ServiceRouteRegistrar } from '../api/app.js';
 import { registerAuditPages } from './pages/audit.js';
 import { registerClientPages } from './pages/clients.js';
+import { registerLicencePages } from './pages/licences.js';
 import { registerLoginPages } from './pages/login.js';
 import { registerOverview } from './pages/overview.js';
 import { registerPeoplePages } from './pages/people.js';
@@ -21,6 +22,7 @@ export const registerConsoleRoutes: ServiceRouteRegistrar = (router, { services 
   registerSealPages(console);
   registerClientPages(console);
   registerStampPages(console);
+  registerLicencePages(console);
   registerAuditPages(console);
   registerPeoplePages(console);
 };
