@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
@@ -53,6 +53,17 @@ describe('loadConfig defaults', () => {
     expect(c.publicUrl).toBe('http://0.0.0.0:9000');
     expect(c.database).toEqual({ client: 'sqlite3', filename: path.join(tmp, 'oneseal.db') });
     expect(c.hsm.manageSofthsmConf).toBe(false);
+  });
+
+  it('reads the sqlite: forms the README shows, and refuses a plain path saying which forms it takes', () => {
+    const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+    const row = readme.split('\n').find((l) => l.startsWith('| `ONESEAL_DATABASE_URL`'))!;
+    expect(row).toContain('`sqlite:/abs/path/oneseal.db`');
+    expect(row).toContain('`sqlite:relative/oneseal.db`');
+    expect(loadConfig({ ONESEAL_DATABASE_URL: `sqlite:${tmp}/a.db` }).database).toEqual({ client: 'sqlite3', filename: `${tmp}/a.db` });
+    expect(loadConfig({ ONESEAL_DATABASE_URL: `sqlite://${tmp}/b.db` }).database).toEqual({ client: 'sqlite3', filename: `${tmp}/b.db` });
+    expect(loadConfig({ ONESEAL_DATABASE_URL: 'sqlite:rel/c.db' }).database).toEqual({ client: 'sqlite3', filename: path.resolve('rel/c.db') });
+    expect(configError({ ONESEAL_DATABASE_URL: `${tmp}/d.db` }).message).toMatch(/ONESEAL_DATABASE_URL.*sqlite:/s);
   });
 
   it('reads postgres URLs with an optional schema, keeping the URL secret', () => {

@@ -77,7 +77,8 @@ export const POLICY = {
   'licence.revoke': { summary: 'revoke a licence', roles: [LO], scopes: ['licences'], ownership: 'own-licence' },
   'stamp.create': { summary: 'stamp documents with a seal', roles: [], scopes: ['stamps'], ownership: 'granted-seal' },
   'stamp.read': { summary: 'read stamp and batch records (no document content)', roles: [AU, OP], scopes: ['stamps'], ownership: 'own-stamp' },
-  'stamp.pdf': { summary: 'download a stamped PDF', roles: [], scopes: ['stamps'], ownership: 'own-stamp' },
+  'stamp.personal-data': { summary: 'see and search a stamp’s file name and case number (they name applicants)', roles: [AU], scopes: ['stamps'], ownership: 'own-stamp' },
+  'stamp.pdf': { summary: 'download a stamped PDF or a batch’s ZIP', roles: [AU], scopes: ['stamps'], ownership: 'own-stamp' },
   'audit.read': { summary: 'read the audit log', roles: [SA, AU], scopes: [] },
   'audit.sign-head': { summary: 'sign the audit chain head now', roles: [SA, AU, OP], scopes: [] },
 } as const satisfies Record<string, Rule>;
@@ -196,7 +197,7 @@ export function seesPersonalData(actor: Actor, licence: { typeId: string; ownerC
 }
 
 /** The ownership rule for stamps: clients see their own; people with the role see all. */
-export function seesStamp(actor: Actor, action: 'stamp.read' | 'stamp.pdf', stamp: { clientId: string }): boolean {
+export function seesStamp(actor: Actor, action: 'stamp.read' | 'stamp.personal-data' | 'stamp.pdf', stamp: { clientId: string }): boolean {
   if (!allows(actor, action)) return false;
   return actor.kind !== 'client' || stamp.clientId === actor.id;
 }

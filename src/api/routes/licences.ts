@@ -126,7 +126,7 @@ const AUTH_ERRORS = {
 };
 
 /** The licence if the actor may do `action` on it (404 for no licence, 403 naming what is missing). */
-async function licenceFor(deps: LicenceDeps, actor: Actor, action: 'licence.read' | 'licence.pdf' | 'licence.change' | 'licence.revoke', id: string): Promise<LicenceRecord> {
+export async function licenceFor(deps: LicenceDeps, actor: Actor, action: 'licence.read' | 'licence.pdf' | 'licence.change' | 'licence.revoke', id: string): Promise<LicenceRecord> {
   authorize(actor, action);
   const record = await requireLicence(deps.db, id);
   authorizeLicence(actor, action, record);
@@ -134,7 +134,7 @@ async function licenceFor(deps: LicenceDeps, actor: Actor, action: 'licence.read
 }
 
 /** Full for those who may see personal data, masked for the others. */
-function viewFor(deps: LicenceDeps, actor: Actor, record: LicenceRecord): Record<string, unknown> {
+export function viewFor(deps: LicenceDeps, actor: Actor, record: LicenceRecord): Record<string, unknown> {
   return seesPersonalData(actor, record) ? licenceView(deps.publicUrl, record) : maskedLicenceView(deps.registry, deps.publicUrl, record);
 }
 const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
