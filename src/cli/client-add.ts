@@ -9,13 +9,14 @@ import { UsageError, type Command } from './command.js';
 export const clientAdd: Command = {
   name: 'client add',
   summary: 'add a system client and print its API key (shown only this once)',
-  usage: `--name NAME [--seals SEAL[,SEAL…]] [--scopes stamps,licences,verify] [--licence-types TYPE[,TYPE…]] ${ACTING_USAGE}`,
-  options: { name: { type: 'string' }, seals: { type: 'string' }, scopes: { type: 'string' }, 'licence-types': { type: 'string' }, ...ACTING_OPTIONS },
+  usage: `--name NAME [--seals SEAL[,SEAL…]] [--scopes stamps,licences,verify] [--licence-types TYPE[,TYPE…]] [--centre CODE] ${ACTING_USAGE}`,
+  options: { name: { type: 'string' }, seals: { type: 'string' }, scopes: { type: 'string' }, 'licence-types': { type: 'string' }, centre: { type: 'string' }, ...ACTING_OPTIONS },
   async run(ctx) {
     const { name } = ctx.values;
     if (typeof name !== 'string') throw new UsageError('give the client a name: --name NAME');
     const scopes = listFlag(ctx, 'scopes');
-    const request = { name, seals: listFlag(ctx, 'seals') ?? [], licenceTypes: listFlag(ctx, 'licence-types') ?? [], ...(scopes ? { scopes } : {}) };
+    const request = { name, seals: listFlag(ctx, 'seals') ?? [], licenceTypes: listFlag(ctx, 'licence-types') ?? [], ...(scopes ? { scopes } : {}),
+      ...(typeof ctx.values.centre === 'string' ? { centre: ctx.values.centre } : {}) };
     return actAs(ctx, async (services, actor) =>
       printChange(ctx, await requestChange(services, actor, 'client.create', request),
         (r) => `added client ${String(r.id)} (${String(r.name)}; scopes ${(r.scopes as string[]).join(', ')}; seals ${(r.seals as string[]).join(', ') || '-'}${(r.licenceTypes as string[]).length ? `; licence types ${(r.licenceTypes as string[]).join(', ')}` : ''})`,

@@ -6,6 +6,8 @@ import { parseArgs } from 'node:util';
 import { OneSealError } from '../errors.js';
 import { auditSignHead } from './audit-sign-head.js';
 import { auditVerify } from './audit-verify.js';
+import { centreAdd } from './centre-add.js';
+import { centreList } from './centre-list.js';
 import { clientAdd } from './client-add.js';
 import { clientGrant } from './client-grant.js';
 import { clientList } from './client-list.js';
@@ -15,7 +17,10 @@ import { clientRotateKey } from './client-rotate-key.js';
 import { clientUngrant } from './client-ungrant.js';
 import { UsageError, type CliIo, type Command } from './command.js';
 import { promptAtTerminal } from './prompt.js';
+import { delegate, undelegate } from './delegate.js';
 import { init } from './init.js';
+import { itemImport } from './item-import.js';
+import { itemList } from './item-list.js';
 import { licenceChange } from './licence-change.js';
 import { licenceIssue } from './licence-issue.js';
 import { licenceRevoke } from './licence-revoke.js';
@@ -42,7 +47,8 @@ import { whoami } from './whoami.js';
 
 export const COMMANDS: readonly Command[] = [serve, init, pkiRoots, auditVerify, auditSignHead, stamp, verify, loginCommand, logoutCommand, whoami,
   licenceIssue, licenceChange, licenceShow, licenceRevoke, clientAdd, clientList, clientGrant, clientUngrant, clientRotateKey, clientRevoke,
-  userAdd, userList, userDisable, userEnable, userGrant, userUngrant, userResetPassword, userResetTotp, pkiCrl, ...SEAL_COMMANDS, sealPolicy, sealTwoPerson];
+  userAdd, userList, userDisable, userEnable, userGrant, userUngrant, userResetPassword, userResetTotp, pkiCrl, ...SEAL_COMMANDS, sealPolicy, sealTwoPerson,
+  itemImport, itemList, centreAdd, centreList, delegate, undelegate];
 
 const processIo: CliIo = {
   out: (text) => process.stdout.write(`${text}\n`),

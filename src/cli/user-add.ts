@@ -11,8 +11,8 @@ import { passwordFromFile } from './user-input.js';
 export const userAdd: Command = {
   name: 'user add',
   summary: 'add a person with roles (seal-admin, licence-officer, auditor, operator); prints their credentials once',
-  usage: `--name NAME --roles ROLE[,ROLE…] [--password-file FILE] ${ACTING_USAGE}`,
-  options: { name: { type: 'string' }, roles: { type: 'string' }, 'password-file': { type: 'string' }, ...ACTING_OPTIONS },
+  usage: `--name NAME --roles ROLE[,ROLE…] [--password-file FILE] [--centre CODE] ${ACTING_USAGE}`,
+  options: { name: { type: 'string' }, roles: { type: 'string' }, 'password-file': { type: 'string' }, centre: { type: 'string' }, ...ACTING_OPTIONS },
   async run(ctx) {
     const { name } = ctx.values;
     const roles = listFlag(ctx, 'roles');
@@ -20,7 +20,7 @@ export const userAdd: Command = {
     if (!roles?.length) throw new UsageError('give at least one role: --roles seal-admin,licence-officer,auditor,operator');
     const password = await passwordFromFile(ctx);
     return actAs(ctx, async (services, actor) =>
-      printChange(ctx, await requestChange(services, actor, 'person.add', { name, roles, ...(password ? { password } : {}) }),
+      printChange(ctx, await requestChange(services, actor, 'person.add', { name, roles, ...(password ? { password } : {}), ...(typeof ctx.values.centre === 'string' ? { centre: ctx.values.centre } : {}) }),
         (r) => `added ${String(r.name)} (${(r.roles as string[]).join(', ')}), id ${String(r.id)}`, { flat: true }));
   },
 };

@@ -21,7 +21,9 @@ import {
   type LicenceRecord,
   type StoredLicenceStatus,
 } from '../store/licences.js';
+import { getCentre, getItem } from '../store/items.js';
 import { getSeal, incrementSignatureCount, type SealRecord } from '../store/seals.js';
+import type { Handling } from '../items/handling.js';
 import { licenceChangedOnCommit } from './record-cache.js';
 import { ownVerifyOptions } from '../pki/verification.js';
 import { verifyPdf, type Verdict } from '../verify/index.js';
@@ -114,6 +116,8 @@ interface Production {
   supersedes: LicenceRecord | null;
   /** The system client the licence belongs to: its issuer, kept through later versions. */
   ownerClientId: string | null;
+  /** The item and who handled it, when the request named an item. */
+  handling: Handling | null;
 }
 
 /** Renders, seals and records one licence version (and the supersession of the previous one) in one transaction. */
@@ -132,7 +136,8 @@ async function produce(deps: LicenceDeps, p: Production, actor: string): Promise
     level: 'B-LT',
     // DocMDP 2: holders may still fill forms and add their own signatures; any other change breaks it.
     certify: 2,
-    reason: '电子证照签发',
+    reason: p.handling?.reason ?? '电子证照签发',
+    ...(p.handling ? { location: p.handling.location } : {}),
     signingTime: now,
   });
   const record: LicenceRecord = {
@@ -158,6 +163,8 @@ async function produce(deps: LicenceDeps, p: Production, actor: string): Promise
     issuedAt: now.toISOString(),
     issuedBy: actor,
     ownerClientId: p.ownerClientId,
+    itemCode: p.handling?.item.code ?? null,
+    centreCode: p.handling?.centre?.code ?? null,
     supersedes: p.supersedes?.id ?? null,
     supersededBy: null,
     revokedAt: null,
@@ -174,20 +181,34 @@ async function produce(deps: LicenceDeps, p: Production, actor: string): Promise
       actor,
       action: p.supersedes ? 'licence.change' : 'licence.issue',
       subject: id,
-      details: { type: type.id, sha256: record.sha256, seal: stamped.seal, supersedes: record.supersedes },
+      details: { type: type.id, sha256: record.sha256, seal: stamped.seal, supersedes: record.supersedes, ...(record.itemCode ? { item: record.itemCode, centre: record.centreCode } : {}) },
     });
   });
   return record;
 }
 
-/** `actor` is the audit name of who issues; `ownerClientId` the system client it belongs to (null when a person issues). */
-export async function issueLicence(deps: LicenceDeps, input: { type: unknown; data: unknown }, actor: string, ownerClientId: string | null = null): Promise<LicenceRecord> {
+/** The item must issue this type of licence. */
+function checkItemIssues(handling: Handling | null, type: LicenceType): void {
+  if (handling && handling.item.licenceType !== type.id) {
+    throw new OneSealError('item-licence-type-mismatch', 'unprocessable',
+      `Item ${handling.item.code} (${handling.item.name}) issues ${handling.item.licenceType ? `"${handling.item.licenceType}" licences` : 'no licence'}, not "${type.id}".`,
+      { fields: [{ field: 'itemCode', message: `does not issue "${type.id}"` }] });
+  }
+}
+
+/**
+ * `actor` is the audit name of who issues; `ownerClientId` the system client it belongs to (null when a
+ * person issues); `handling` the item and handling centre (src/items/handling.ts), when one was named.
+ */
+export async function issueLicence(deps: LicenceDeps, input: { type: unknown; data: unknown }, actor: string, ownerClientId: string | null = null,
+  handling: Handling | null = null): Promise<LicenceRecord> {
   const type = typeOf(deps, input.type);
+  checkItemIssues(handling, type);
   assertValidLicenceData(type, input.data);
   const seal = await issuingSeal(deps);
   // A serial lost to a failed render or signature is a gap, never a duplicate.
   const serial = await deps.db.transaction((trx) => allocateLicenceSerial(trx, type.typeCode, seal.creditCode));
-  return produce(deps, { type, data: input.data, seal, serial: String(serial).padStart(8, '0'), version: 1, supersedes: null, ownerClientId }, actor);
+  return produce(deps, { type, data: input.data, seal, serial: String(serial).padStart(8, '0'), version: 1, supersedes: null, ownerClientId, handling }, actor);
 }
 
 function notCurrent(record: LicenceRecord, action: string): OneSealError {
@@ -198,10 +219,11 @@ function notCurrent(record: LicenceRecord, action: string): OneSealError {
 }
 
 /** Issues version n+1 with new data (same serial, new identifier) and marks version n superseded. */
-export async function changeLicence(deps: LicenceDeps, id: string, data: unknown, actor: string): Promise<LicenceRecord> {
+export async function changeLicence(deps: LicenceDeps, id: string, data: unknown, actor: string, handling: Handling | null = null): Promise<LicenceRecord> {
   const old = await requireLicence(deps.db, id);
   if (old.status !== 'valid') throw notCurrent(old, 'change');
   const type = typeOf(deps, old.typeId);
+  checkItemIssues(handling, type);
   assertValidLicenceData(type, data);
   if (old.version >= MAX_VERSION) {
     throw new OneSealError('licence-version-limit', 'conflict', `Licence serial ${old.serial} has reached version ${MAX_VERSION}; issue a new licence instead.`);
@@ -211,7 +233,7 @@ export async function changeLicence(deps: LicenceDeps, id: string, data: unknown
     throw new OneSealError('licence-issuer-changed', 'conflict',
       `Licence ${id} was issued by ${old.issuerCode}, but seal "${seal.id}" now belongs to ${seal.creditCode}; issue a new licence instead.`);
   }
-  return produce(deps, { type, data, seal, serial: old.serial, version: old.version + 1, supersedes: old, ownerClientId: old.ownerClientId }, actor);
+  return produce(deps, { type, data, seal, serial: old.serial, version: old.version + 1, supersedes: old, ownerClientId: old.ownerClientId, handling }, actor);
 }
 
 export async function revokeLicence(deps: Pick<LicenceDeps, 'db'>, id: string, reason: unknown, actor: string): Promise<LicenceRecord> {
@@ -250,6 +272,8 @@ export function licenceView(publicUrl: string, r: LicenceRecord): Record<string,
     signedAt: r.signedAt,
     seal: { id: r.sealId, name: r.sealName, version: r.sealVersion, certSerial: r.certSerial },
     sha256: r.sha256,
+    itemCode: r.itemCode,
+    centre: r.centreCode,
     supersedes: r.supersedes,
     supersededBy: r.supersededBy,
     revokedAt: r.revokedAt,
@@ -276,13 +300,31 @@ export interface PublicLicenceStatus {
   issuedAt: string;
   signedAt: string;
   seal: { name: string; certSerial: string };
+  /** The item and the centre that handled it on the issuer's behalf (null: the issuer itself). */
+  handling: LicenceHandling | null;
   supersedes: string | null;
   supersededBy: string | null;
   revokedAt: string | null;
   revocationReason: string | null;
 }
 
-export function publicStatus(registry: LicenceTypeRegistry, record: LicenceRecord, now: Date = new Date()): PublicLicenceStatus {
+export interface LicenceHandling {
+  item: { code: string; name: string };
+  centre: { code: string; name: string } | null;
+}
+
+/** The item and handling centre of a licence as the public sees them (names as they are now). */
+export async function licenceHandling(db: Knex, record: Pick<LicenceRecord, 'itemCode' | 'centreCode'>): Promise<LicenceHandling | null> {
+  if (!record.itemCode) return null;
+  const item = await getItem(db, record.itemCode);
+  const centre = record.centreCode ? await getCentre(db, record.centreCode) : undefined;
+  return {
+    item: { code: record.itemCode, name: item?.name ?? record.itemCode },
+    centre: record.centreCode ? { code: record.centreCode, name: centre?.name ?? record.centreCode } : null,
+  };
+}
+
+export function publicStatus(registry: LicenceTypeRegistry, record: LicenceRecord, now: Date = new Date(), handling: LicenceHandling | null = null): PublicLicenceStatus {
   const type = registry.get(record.typeId);
   return {
     id: record.id,
@@ -295,6 +337,7 @@ export function publicStatus(registry: LicenceTypeRegistry, record: LicenceRecor
     issuedAt: record.issuedAt,
     signedAt: record.signedAt,
     seal: { name: `${record.issuerName}${record.sealName}`, certSerial: record.certSerial },
+    handling,
     supersedes: record.supersedes,
     supersededBy: record.supersededBy,
     revokedAt: record.revokedAt,

@@ -24,6 +24,9 @@ export interface StampJob {
   request: StampRequest;
   caseNumber: string | null;
   itemCode: string | null;
+  /** The item's department and the handling centre (null: the district hall), when an item was named. */
+  department: string | null;
+  centreCode: string | null;
 }
 
 export interface Actor {
@@ -72,6 +75,8 @@ function stampRecord(id: string, actor: Actor, job: StampJob, result: StampResul
     placement: { requested: job.request.placement, placed: result.placed, straddle: job.request.straddle ?? false, fieldName: result.fieldName },
     caseNumber: job.caseNumber,
     itemCode: job.itemCode,
+    department: job.department,
+    centreCode: job.centreCode,
     idempotencyKey: idem,
     requestHash: reqHash,
     outputPath: outputPathFor(id),
@@ -99,6 +104,7 @@ async function recordOne(trx: Knex.Transaction, actor: Actor, record: StampRecor
       level: record.level,
       caseNumber: record.caseNumber,
       itemCode: record.itemCode,
+      ...(record.itemCode ? { department: record.department, centre: record.centreCode } : {}),
       ...(record.batchId ? { batch: record.batchId, batchIndex: record.batchIndex } : {}),
     },
   });

@@ -14,6 +14,9 @@ export interface StampRecord {
   placement: unknown;
   caseNumber: string | null;
   itemCode: string | null;
+  department: string | null;
+  /** The service centre that handled the item; null: the district hall. */
+  centreCode: string | null;
   idempotencyKey: string | null;
   /** Hash of the request that used the idempotency key, to tell a retry from a reuse with other content. */
   requestHash: string | null;
@@ -52,6 +55,8 @@ const stamps = mapper<StampRecord>({
   placement: ['placement', json()],
   caseNumber: ['case_number', nullableText],
   itemCode: ['item_code', nullableText],
+  department: ['department', nullableText],
+  centreCode: ['centre_code', nullableText],
   idempotencyKey: ['idempotency_key', nullableText],
   requestHash: ['request_hash', nullableText],
   outputPath: ['output_path', nullableText],

@@ -14,6 +14,7 @@ import {
   changeLicence,
   issueLicence,
   licenceDeps,
+  licenceHandling,
   licenceNotFound,
   maskedLicenceView,
   publicStatus,
@@ -22,6 +23,7 @@ import {
   revokeLicence,
   type LicenceDeps,
 } from '../../licences/service.js';
+import { resolveHandling } from '../../items/handling.js';
 import { getLicencePdf, type LicenceRecord } from '../../store/licences.js';
 import type { ServiceRouteRegistrar } from '../app.js';
 import { authenticate, requireActor } from '../auth.js';
@@ -94,6 +96,15 @@ const AUTH_ERRORS = {
   403: problemResponse('The policy does not allow it: the problem names the missing role, scope or licence-type grant, or says the licence belongs to another client'),
 };
 
+/** The item a licence request names (itemCode), if any. */
+function itemCodeOf(body: Record<string, unknown>): string | null {
+  if (body.itemCode === undefined || body.itemCode === null) return null;
+  if (typeof body.itemCode !== 'string' || body.itemCode.trim() === '') {
+    throw new OneSealError('invalid-licence-data', 'unprocessable', 'itemCode must be an item code.', { fields: [{ field: 'itemCode', message: 'must be an item code' }] });
+  }
+  return body.itemCode.trim();
+}
+
 /** The licence if the actor may do `action` on it (404 for no licence, 403 naming what is missing). */
 async function licenceFor(deps: LicenceDeps, actor: Actor, action: 'licence.read' | 'licence.pdf' | 'licence.change' | 'licence.revoke', id: string): Promise<LicenceRecord> {
   authorize(actor, action);
@@ -118,7 +129,8 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
     const body = await jsonObject(ctx, JSON_LIMIT);
     // An unknown type is a 422 from the service (naming the types); a known one must be granted.
     if (deps.registry.list().some((t) => t.id === body.type)) authorizeLicenceType(actor, 'licence.issue', String(body.type));
-    const record = await issueLicence(deps, { type: body.type, data: body.data }, actorLabel(actor), actor.kind === 'client' ? actor.id : null);
+    const handling = await resolveHandling(deps.db, actor, itemCodeOf(body), 'issue licences');
+    const record = await issueLicence(deps, { type: body.type, data: body.data }, actorLabel(actor), actor.kind === 'client' ? actor.id : null, handling);
     ctx.status = 201;
     ctx.set('Location', `/v1/licences/${record.id}`);
     ctx.body = viewFor(deps, actor, record);
@@ -140,9 +152,11 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
 
   router.post('/v1/licences/:id/versions', auth, async (ctx) => {
     const actor = requireActor(ctx);
-    await licenceFor(deps, actor, 'licence.change', ctx.params.id!);
+    const old = await licenceFor(deps, actor, 'licence.change', ctx.params.id!);
     const body = await jsonObject(ctx, JSON_LIMIT);
-    const record = await changeLicence(deps, ctx.params.id!, body.data, actorLabel(actor));
+    // The next version is for the same item, handled by whoever changes it (a centre only for its own items).
+    const handling = await resolveHandling(deps.db, actor, old.itemCode, 'issue licences');
+    const record = await changeLicence(deps, ctx.params.id!, body.data, actorLabel(actor), handling);
     ctx.status = 201;
     ctx.set('Location', `/v1/licences/${record.id}`);
     ctx.body = viewFor(deps, actor, record);
@@ -156,7 +170,8 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
   });
 
   router.get('/v1/licences/:id/status', async (ctx) => {
-    ctx.body = publicStatus(deps.registry, await requireLicence(deps.db, ctx.params.id!));
+    const record = await requireLicence(deps.db, ctx.params.id!);
+    ctx.body = publicStatus(deps.registry, record, new Date(), await licenceHandling(deps.db, record));
   });
 
   const secured = {
@@ -174,6 +189,7 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
             required: ['type', 'data'],
             properties: {
               type: { type: 'string', enum: deps.registry.list().map((t) => t.id) },
+              itemCode: { type: 'string', description: 'The catalogue item (GET /v1/items) the licence is issued for; required for a service centre, which may issue only for items delegated to it. The item must issue this type.' },
               data: { type: 'object', additionalProperties: { type: 'string' }, description: 'Field values of the type (see src/licences/types/*.json)' },
             },
           }),
