@@ -13,7 +13,7 @@ export type CatalogueFormat = 'csv' | 'json';
 
 function unreadable(message: string, line?: number): OneSealError {
   return new OneSealError('invalid-catalogue', 'unprocessable', `The catalogue cannot be read${line ? ` (line ${line})` : ''}: ${message}`,
-    { fields: [{ field: line ? `line ${line}` : '(file)', message }], extra: { errors: [{ line: line ?? null, field: '(file)', message }] } });
+    { fields: [{ field: line ? `line ${line}` : '(file)', message }], extra: { rows: [{ line: line ?? null, field: '(file)', message }] } });
 }
 
 /** RFC 4180: quoted fields may hold commas, doubled quotes and line breaks. Records keep their first line. */

@@ -113,7 +113,7 @@ export async function importItems(deps: { store: { db: Db } }, actor: Actor, tex
     problems.sort((a, b) => a.line - b.line);
     throw new OneSealError('invalid-catalogue', 'unprocessable',
       `The catalogue was not imported (nothing changed): ${problems.map((p) => `line ${p.line}: ${p.field} ${p.message}`).join('; ')}.`,
-      { fields: problems.map((p) => ({ field: `line ${p.line}: ${p.field}`, message: p.message })), extra: { errors: problems } });
+      { fields: problems.map((p) => ({ field: `line ${p.line}: ${p.field}`, message: p.message })), extra: { rows: problems } });
   }
   await db.transaction(async (trx) => {
     await upsertItems(trx, records);
