@@ -253,3 +253,34 @@ describe('delegation needs two people', () => {
     expect(never.err).toMatch(/not delegated to xicun/);
   });
 });
+
+describe('statistics', () => {
+  it('count stamps per centre, department and item, for a period', async () => {
+    const byCentre = await as(alice, 'GET', '/v1/stats/stamps?by=centre');
+    expect(byCentre.status, byCentre.bytes.toString()).toBe(200);
+    expect(byCentre.json<{ groups: unknown[] }>().groups).toEqual([
+      { key: 'dongcun', name: TOWN, count: 3 },
+      { key: 'district-hall', count: 2 },
+      { key: 'xicun', name: '西村镇便民服务中心', count: 1 },
+    ]);
+    const byDepartment = (await as(alice, 'GET', '/v1/stats/stamps?by=department&from=2020-01-01')).json<{ total: number; groups: { key: string; count: number }[] }>();
+    expect(byDepartment.total).toBe(6);
+    expect(byDepartment.groups).toContainEqual({ key: '市场监管', count: 3 });
+    const later = (await as(alice, 'GET', `/v1/stats/stamps?by=item&from=${new Date(Date.now() + 86_400_000).toISOString()}`)).json<{ total: number }>();
+    expect(later.total).toBe(0);
+    for (const bad of ['by=seal', 'by=item&from=yesterday']) {
+      const r = await as(alice, 'GET', `/v1/stats/stamps?${bad}`);
+      expect([r.status, problemType(r)]).toEqual([400, 'invalid-stats-query']);
+    }
+    // A centre's own client reads no statistics.
+    expect((await as(town, 'GET', '/v1/stats/stamps?by=centre')).status).toBe(403);
+  });
+
+  it('are in /metrics by department, item and centre', async () => {
+    const text = (await call(`${stack.server.url}/metrics`)).bytes.toString('utf8');
+    expect(text).toContain('oneseal_centre_stamps_total{centre="dongcun"} 3');
+    expect(text).toContain('oneseal_centre_stamps_total{centre="district-hall"} 2');
+    expect(text).toContain('oneseal_item_stamps_total{item="SCJG-0201"} 2');
+    expect(text).toMatch(/oneseal_department_stamp_seconds_count\{department="市场监管"\} 3/);
+  });
+});

@@ -139,9 +139,16 @@ function scope(services: Services, actor: Actor, idem: IdempotencyOption, hash: 
   };
 }
 
+/** Counts recorded stamps by department, item and centre; a batch's time is shared among its documents. */
+function observeHandling(services: Services, jobs: readonly StampJob[], started: number): void {
+  const seconds = (performance.now() - started) / 1000 / jobs.length;
+  for (const job of jobs) services.metrics.handling.observe(job, seconds);
+}
+
 export async function stampAndRecord(services: Services, actor: Actor, job: StampJob, idem?: IdempotencyOption): Promise<RecordedStamp & { replayed: boolean }> {
   const hash = idem ? requestHash('stamp', [job]) : null;
   const work = async (complete?: Complete): Promise<RecordedStamp> => {
+    const started = performance.now();
     const result = await services.stamper.stamp(job.document, job.request);
     const record = stampRecord(randomUUID(), actor, job, result, idem?.key ?? null, hash, undefined);
     await withOutputs(services, [{ path: record.outputPath!, pdf: result.pdf }], () =>
@@ -149,6 +156,7 @@ export async function stampAndRecord(services: Services, actor: Actor, job: Stam
         await recordOne(trx, actor, record, result.seal.versionId);
         await complete?.(trx, record.id);
       }));
+    observeHandling(services, [job], started);
     return { record, pdf: result.pdf };
   };
   if (!idem) return { ...(await work()), replayed: false };
@@ -176,6 +184,7 @@ export async function stampBatchAndRecord(services: Services, actor: Actor, jobs
   idem?: IdempotencyOption): Promise<RecordedBatch & { replayed: boolean }> {
   const hash = idem ? requestHash('batch', jobs, { caseNumber }) : null;
   const work = async (complete?: Complete): Promise<RecordedBatch> => {
+    const started = performance.now();
     // One version per seal for the whole batch: a rotation mid-batch must not split the case across keys.
     const materials = new Map<string, SigningMaterial>();
     const results: StampResult[] = [];
@@ -209,6 +218,7 @@ export async function stampBatchAndRecord(services: Services, actor: Actor, jobs
         });
         await complete?.(trx, batch.id);
       }));
+    observeHandling(services, jobs, started);
     return { batch, stamps };
   };
   if (!idem) return { ...(await work()), replayed: false };

@@ -106,3 +106,15 @@ export async function getStampBatch(db: Db, id: string): Promise<StampBatchRecor
 export async function listBatchStamps(db: Db, batchId: string): Promise<StampRecord[]> {
   return (await db('stamps').where({ batch_id: batchId }).orderBy('batch_index')).map(stamps.fromRow);
 }
+
+export type StampGrouping = 'department' | 'item' | 'centre';
+const GROUP_COLUMN: Record<StampGrouping, string> = { department: 'department', item: 'item_code', centre: 'centre_code' };
+
+/** Stamps per department, item or centre made in [from, to) (ISO times); the null group is stamps without one. */
+export async function countStampsBy(db: Db, by: StampGrouping, range: { from?: string; to?: string }): Promise<{ key: string | null; count: number }[]> {
+  const column = GROUP_COLUMN[by];
+  const q = db('stamps').select({ key: column }).count({ n: '*' }).groupBy(column).orderBy([{ column: 'n', order: 'desc' }, { column }]);
+  if (range.from) q.where('created_at', '>=', range.from);
+  if (range.to) q.where('created_at', '<', range.to);
+  return ((await q) as { key: unknown; n: unknown }[]).map((r) => ({ key: r.key === null ? null : String(r.key), count: Number(r.n) }));
+}
