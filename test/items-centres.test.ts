@@ -4,11 +4,12 @@
  * not without naming an item, not by setting the seal or reason itself, not a moment after the item
  * was taken back — and every stamp and licence says who handled it, as pdfsig and the public page show.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_DATA } from './licences-samples.js';
 import { call, callAs, countRows, stampForm, type Reply } from './support/api-client.js';
-import { cliLogin, personWithSession, type TestPerson } from './support/people.js';
+import { cliLogin, loginToken, personWithSession, type TestPerson } from './support/people.js';
 import { fixture, fixturePath, openStack, type Stack } from './support/stamp-stack.js';
 import { expectSigned } from './support/validators.js';
 
@@ -212,6 +213,16 @@ describe('the district hall', () => {
     expect(v.json<{ signatures: { reason: string }[] }>().signatures[0]!.reason).toBe(`办理：${BUREAU}（公共场所卫生许可）`);
   });
 
+  it('may still record an item code of its own system (not in the catalogue): no profile, counted as "other"', async () => {
+    const r = await stamp(hall, { itemCode: 'OWN-SYSTEM-42', anchor: '（盖章）', reason: '审批同意' });
+    expect(r.status, r.bytes.toString()).toBe(200);
+    const record = (await as(hall, 'GET', `/v1/stamps/${r.headers.get('Stamp-Id')}`)).json<Record<string, unknown>>();
+    expect(record).toMatchObject({ itemCode: 'OWN-SYSTEM-42', department: null, centre: null });
+    // A centre has no such freedom: the item must be in the catalogue and delegated to it.
+    const town404 = await stamp(town, { itemCode: 'OWN-SYSTEM-42', anchor: '（盖章）' });
+    expect([town404.status, problemType(town404)]).toEqual([404, 'item-not-found']);
+  });
+
   it('stays limited by its seal grants when it names an item', async () => {
     const other = await client('hall-other', ['--seals', 'approval']);
     await stack.cli(['client', 'ungrant', 'hall-other', '--seals', 'approval', '--break-glass']);
@@ -254,17 +265,51 @@ describe('delegation needs two people', () => {
   });
 });
 
+describe('licence officers', () => {
+  it('of a centre must name a delegated item in the CLI too, and changing a licence follows its item', async () => {
+    const added = await stack.cli(['user', 'add', '--name', 'town-officer', '--roles', 'licence-officer', '--centre', 'dongcun', '--break-glass', '--json']);
+    expect(added.code, added.err).toBe(0);
+    const person = JSON.parse(added.out) as TestPerson & { centre: string };
+    expect(person.centre).toBe('dongcun');
+    const officer = { ...person, key: await loginToken(stack, person) };
+    const data = path.join(stack.dir, 'food.json');
+    writeFileSync(data, JSON.stringify(SAMPLE_DATA['food-business-licence']));
+    await cliLogin(stack, officer);
+    const out = path.join(stack.dir, 'food.pdf');
+    const without = await stack.cli(['licence', 'issue', '--type', 'food-business-licence', '--data', data, '-o', out]);
+    expect(without.code).toBe(1);
+    expect(without.err).toMatch(/Centre "dongcun" may issue licences only for the items delegated to it/);
+    const notDelegated = await stack.cli(['licence', 'issue', '--type', 'food-business-licence', '--item', 'SCJG-0202', '--data', data, '-o', out]);
+    expect(notDelegated.err).toMatch(/SCJG-0202 .* not delegated to centre "dongcun"/);
+    expect(await stack.cli(['delegate', '--item', 'SCJG-0202', '--centre', 'dongcun', '--break-glass'])).toMatchObject({ code: 0 });
+    const issued = await stack.cli(['licence', 'issue', '--type', 'food-business-licence', '--item', 'SCJG-0202', '--data', data, '-o', out, '--json']);
+    expect(issued.code, issued.err).toBe(0);
+    const id = JSON.parse(issued.out).id as string;
+    expect(await db()('licences').where({ id }).first('item_code', 'centre_code')).toEqual({ item_code: 'SCJG-0202', centre_code: 'dongcun' });
+    // Taken back: the centre's officer can no longer issue the next version of that licence.
+    expect(await stack.cli(['undelegate', '--item', 'SCJG-0202', '--centre', 'dongcun', '--break-glass'])).toMatchObject({ code: 0 });
+    const change = await as(officer, 'POST', `/v1/licences/${encodeURIComponent(id)}/versions`, { data: SAMPLE_DATA['food-business-licence'] });
+    expect([change.status, problemType(change)]).toEqual([403, 'item-not-delegated']);
+  });
+
+  it('of the district hall may name an item only for the licence type it issues', async () => {
+    const officer = await personWithSession(stack, 'hall-officer', ['licence-officer']);
+    const r = await as(officer, 'POST', '/v1/licences', { type: 'food-business-licence', itemCode: 'WJ-0101', data: SAMPLE_DATA['food-business-licence'] });
+    expect([r.status, problemType(r)]).toEqual([422, 'item-licence-type-mismatch']);
+  });
+});
+
 describe('statistics', () => {
   it('count stamps per centre, department and item, for a period', async () => {
     const byCentre = await as(alice, 'GET', '/v1/stats/stamps?by=centre');
     expect(byCentre.status, byCentre.bytes.toString()).toBe(200);
     expect(byCentre.json<{ groups: unknown[] }>().groups).toEqual([
+      { key: 'district-hall', count: 3 },
       { key: 'dongcun', name: TOWN, count: 3 },
-      { key: 'district-hall', count: 2 },
       { key: 'xicun', name: '西村镇便民服务中心', count: 1 },
     ]);
     const byDepartment = (await as(alice, 'GET', '/v1/stats/stamps?by=department&from=2020-01-01')).json<{ total: number; groups: { key: string; count: number }[] }>();
-    expect(byDepartment.total).toBe(6);
+    expect(byDepartment.total).toBe(7);
     expect(byDepartment.groups).toContainEqual({ key: '市场监管', count: 3 });
     const later = (await as(alice, 'GET', `/v1/stats/stamps?by=item&from=${new Date(Date.now() + 86_400_000).toISOString()}`)).json<{ total: number }>();
     expect(later.total).toBe(0);
@@ -279,7 +324,9 @@ describe('statistics', () => {
   it('are in /metrics by department, item and centre', async () => {
     const text = (await call(`${stack.server.url}/metrics`)).bytes.toString('utf8');
     expect(text).toContain('oneseal_centre_stamps_total{centre="dongcun"} 3');
-    expect(text).toContain('oneseal_centre_stamps_total{centre="district-hall"} 2');
+    expect(text).toContain('oneseal_centre_stamps_total{centre="district-hall"} 3');
+    expect(text).toContain('oneseal_item_stamps_total{item="other"} 1');
+    expect(text).not.toContain('OWN-SYSTEM-42');
     expect(text).toContain('oneseal_item_stamps_total{item="SCJG-0201"} 2');
     expect(text).toMatch(/oneseal_department_stamp_seconds_count\{department="市场监管"\} 3/);
   });

@@ -157,7 +157,7 @@ const addPerson: ChangeHandler<AddParams> = {
     });
     // password: the slot a generated password takes when the change runs at once (the proposer's, so it
     // is not known here), keeping the order {id, name, roles, password, totpSecret, otpauthUrl}.
-    return { id: person.id, name: person.name, roles: person.roles, centre: person.centreCode, password: undefined, ...totp.shown };
+    return { id: person.id, name: person.name, roles: person.roles, ...(person.centreCode ? { centre: person.centreCode } : {}), password: undefined, ...totp.shown };
   },
   publicParams: ({ name, roles, centre }) => ({ name, roles, ...(centre ? { centre } : {}) }),
 };

@@ -11,7 +11,7 @@
 import type { Actor } from '../access/actors.js';
 import { OneSealError, type FieldError } from '../errors.js';
 import type { Db } from '../store/db.js';
-import { getCentre, isDelegated, type CentreRecord, type ItemRecord } from '../store/items.js';
+import { getCentre, getItem, isDelegated, type CentreRecord, type ItemRecord } from '../store/items.js';
 import { getSeal } from '../store/seals.js';
 import { requireItem } from './centres.js';
 import { handlingText, parsePlacement, renderReason, type Overridable } from './profile.js';
@@ -32,8 +32,10 @@ export function actorCentre(actor: Actor): string | null {
 }
 
 /**
- * The handling of a request for `itemCode` by `actor`, or null when a district-hall actor names no item.
- * 403 when a centre's actor names no item or one not delegated to its centre.
+ * The handling of a request for `itemCode` by `actor`, or null when a district-hall actor names no item
+ * (or, stamping, an item code the catalogue does not hold: approval systems sent their own codes before
+ * the catalogue existed, and they are recorded as given). 403 when a centre's actor names no item or
+ * one not delegated to its centre.
  */
 export async function resolveHandling(db: Db, actor: Actor, itemCode: string | null, what: 'stamp' | 'issue licences'): Promise<Handling | null> {
   const centreCode = actorCentre(actor);
@@ -43,6 +45,7 @@ export async function resolveHandling(db: Db, actor: Actor, itemCode: string | n
       `Centre "${centreCode}" may ${what} only for the items delegated to it: name the item (itemCode).`,
       { extra: { centre: centreCode }, fields: [{ field: 'itemCode', message: 'required for a service centre' }] });
   }
+  if (centreCode === null && what === 'stamp' && !(await getItem(db, itemCode))) return null;
   const item = await requireItem(db, itemCode);
   const centre = centreCode === null ? null : await getCentre(db, centreCode);
   if (centreCode !== null && (!centre || !(await isDelegated(db, item.code, centreCode)))) {

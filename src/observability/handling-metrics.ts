@@ -1,8 +1,8 @@
 /**
  * Stamps per department, item and centre in /metrics: a counter and a latency histogram for each.
  * Their label values come from the catalogue and the centres, so each label keeps at most a fixed
- * number of distinct values; later ones (and anything too long to be a code) count as "other", and a
- * scrape can never grow without bound whatever is imported.
+ * number of distinct values; later ones, item codes not in the catalogue and anything too long to be a
+ * code count as "other", and a scrape can never grow without bound whatever is imported or sent.
  */
 import type { Counter, Histogram, Registry } from './metrics.js';
 
@@ -53,7 +53,9 @@ export class HandlingMetrics {
   }
 
   observe(stamp: HandledStamp, seconds: number): void {
-    const values = { department: stamp.department, item: stamp.itemCode, centre: stamp.centreCode };
+    // An item code the catalogue does not hold (no department) is "other": clients choose those freely.
+    const item = stamp.itemCode !== null && stamp.department === null ? 'other' : stamp.itemCode;
+    const values = { department: stamp.department, item, centre: stamp.centreCode };
     for (const [name, d] of Object.entries(this.dimensions) as [keyof typeof values, Dimension][]) {
       const labels = { [name]: d.label.value(values[name]) };
       d.count.inc(labels);

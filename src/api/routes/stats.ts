@@ -45,7 +45,7 @@ export const registerStatsRoutes: ServiceRouteRegistrar = (router, { services, o
       key: g.key ?? (by === 'centre' ? 'district-hall' : 'none'),
       ...(g.key && names.has(g.key) ? { name: names.get(g.key) } : {}),
       count: g.count,
-    }));
+    })).sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     ctx.body = { by, from: range.from ?? null, to: range.to ?? null, total: groups.reduce((n, g) => n + g.count, 0), groups };
   });
 
