@@ -1,12 +1,8 @@
 import { readCentres } from '../items/centres.js';
-import { ACTING_OPTIONS, ACTING_USAGE, actAs } from './acting.js';
-import { printResult, type Command } from './command.js';
+import { actAs } from './acting.js';
+import { printResult, type CommandRunner } from './command.js';
 
-export const centreList: Command = {
-  name: 'centre list',
-  summary: 'list service centres and the items delegated to each',
-  usage: ACTING_USAGE,
-  options: ACTING_OPTIONS,
+export const centreList: CommandRunner = {
   async run(ctx) {
     return actAs(ctx, async (services, actor) => {
       const centres = await readCentres(services, actor);

@@ -3,16 +3,12 @@
  * seal-admin (`oneseal seal approve ID`); with --break-glass they run at once, audited as break-glass.
  */
 import { requestChange } from '../access/two-person.js';
-import { ACTING_OPTIONS, ACTING_USAGE, actAs, printChange } from './acting.js';
-import { UsageError, type Command } from './command.js';
+import { actAs, printChange } from './acting.js';
+import { UsageError, type CommandRunner } from './command.js';
 
-function delegationCommand(name: 'delegate' | 'undelegate'): Command {
+function delegationCommand(name: 'delegate' | 'undelegate'): CommandRunner {
   const creating = name === 'delegate';
   return {
-    name,
-    summary: creating ? 'delegate an item to a service centre (under two-person control)' : 'take a delegated item back from a centre (under two-person control)',
-    usage: `--item CODE --centre CODE ${ACTING_USAGE}`,
-    options: { item: { type: 'string' }, centre: { type: 'string' }, ...ACTING_OPTIONS },
     async run(ctx) {
       const { item, centre } = ctx.values;
       if (typeof item !== 'string' || typeof centre !== 'string') throw new UsageError('name the item and the centre: --item CODE --centre CODE');

@@ -5,15 +5,10 @@
 import { readFile } from 'node:fs/promises';
 import { importItems } from '../items/catalogue.js';
 import { formatOf } from '../items/catalogue-file.js';
-import { ACTING_OPTIONS, ACTING_USAGE, actAs } from './acting.js';
-import { printResult, UsageError, type Command } from './command.js';
+import { actAs } from './acting.js';
+import { printResult, UsageError, type CommandRunner } from './command.js';
 
-export const itemImport: Command = {
-  name: 'item import',
-  summary: 'import the item catalogue (事项目录) from CSV or JSON: all rows or none',
-  usage: `FILE.csv|FILE.json ${ACTING_USAGE}`,
-  positionals: 1,
-  options: ACTING_OPTIONS,
+export const itemImport: CommandRunner = {
   async run(ctx) {
     const file = ctx.positionals[0];
     if (!file) throw new UsageError('name the catalogue file: oneseal item import FILE.csv');

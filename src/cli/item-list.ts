@@ -1,12 +1,8 @@
 import { readItems } from '../items/catalogue.js';
-import { ACTING_OPTIONS, ACTING_USAGE, actAs } from './acting.js';
-import { printResult, type Command } from './command.js';
+import { actAs } from './acting.js';
+import { printResult, type CommandRunner } from './command.js';
 
-export const itemList: Command = {
-  name: 'item list',
-  summary: 'list the item catalogue with each item\'s stamp profile',
-  usage: `[--department DEPT] ${ACTING_USAGE}`,
-  options: { department: { type: 'string' }, ...ACTING_OPTIONS },
+export const itemList: CommandRunner = {
   async run(ctx) {
     const department = typeof ctx.values.department === 'string' ? ctx.values.department : undefined;
     return actAs(ctx, async (services, actor) => {

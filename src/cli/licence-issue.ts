@@ -6,15 +6,11 @@ import { actorLabel } from '../access/actors.js';
 import { authorizeLicenceType } from '../access/policy.js';
 import { resolveHandling } from '../items/handling.js';
 import { issueLicence, licenceDeps } from '../licences/service.js';
-import { ACTING_OPTIONS, ACTING_USAGE, actAs } from './acting.js';
-import { printResult, UsageError, type Command } from './command.js';
+import { actAs } from './acting.js';
+import { printResult, UsageError, type CommandRunner } from './command.js';
 import { readLicenceData, requireOutput, writeLicence } from './licence-files.js';
 
-export const licenceIssue: Command = {
-  name: 'licence issue',
-  summary: 'issue an electronic licence: render, seal (PAdES B-LT, certified) and record it',
-  usage: `--type TYPE [--item CODE] --data FILE.json -o OUT.pdf ${ACTING_USAGE}`,
-  options: { type: { type: 'string' }, item: { type: 'string' }, data: { type: 'string' }, output: { type: 'string', short: 'o' }, ...ACTING_OPTIONS },
+export const licenceIssue: CommandRunner = {
   async run(ctx) {
     const { type } = ctx.values;
     if (typeof type !== 'string') throw new UsageError('say which licence type with --type, e.g. --type business-licence');
@@ -25,7 +21,7 @@ export const licenceIssue: Command = {
       const deps = licenceDeps(services);
       // A centre's officer must name an item delegated to the centre, as over HTTP.
       const handling = await resolveHandling(deps.db, actor, typeof ctx.values.item === 'string' ? ctx.values.item : null, 'issue licences');
-      const record = await issueLicence(deps, { type, data }, actorLabel(actor), null, handling);
+      const record = await issueLicence(deps, { type, data }, actorLabel(actor), { handling });
       const view = await writeLicence(deps, record, output);
       printResult(ctx, view, `issued ${record.id} (${record.typeId}) → ${output}\nverify at ${view.verifyUrl}`);
       return 0;

@@ -78,6 +78,7 @@ function placementFields(spec: string): Record<string, string> {
     case 'field': return { field: p.name };
     case 'position': return { page: String(p.page), x: String(p.x), y: String(p.y), unit: 'mm' };
     case 'invisible': return { invisible: 'true' };
+    case 'box': throw new OneSealError('item-profile-invalid', 'internal', 'An item placement is never a box.');
   }
 }
 
