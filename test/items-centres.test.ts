@@ -273,7 +273,7 @@ describe('licence officers', () => {
     expect(person.centre).toBe('dongcun');
     const officer = { ...person, key: await loginToken(stack, person) };
     const data = path.join(stack.dir, 'food.json');
-    writeFileSync(data, JSON.stringify(SAMPLE_DATA['food-business-licence']));
+    writeFileSync(data, JSON.stringify({ ...SAMPLE_DATA['food-business-licence'], licenceNumber: 'JY14401060099999' }));
     await cliLogin(stack, officer);
     const out = path.join(stack.dir, 'food.pdf');
     const without = await stack.cli(['licence', 'issue', '--type', 'food-business-licence', '--data', data, '-o', out]);
