@@ -201,7 +201,7 @@ describe('GET /v1/stamps', () => {
     expect(r.bytes.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
     const rows = JSON.parse(execFileSync('python3', ['-c', 'import csv,io,json,sys; print(json.dumps(list(csv.reader(io.StringIO(sys.stdin.buffer.read().decode("utf-8-sig"), newline="")))))'], { input: r.bytes, encoding: 'utf8' })) as string[][];
     const [header, ...body] = rows;
-    expect(header).toEqual(['id', 'createdAt', 'clientId', 'clientName', 'sealId', 'sealVersion', 'certSerial', 'level', 'itemCode', 'caseNumber', 'filename', 'batchId', 'sha256Before', 'sha256After']);
+    expect(header).toEqual(['id', 'createdAt', 'clientId', 'clientName', 'sealId', 'sealVersion', 'certSerial', 'level', 'itemCode', 'department', 'centre', 'caseNumber', 'filename', 'batchId', 'sha256Before', 'sha256After']);
     expect(body).toHaveLength(13);
     const col = (name: string) => body.map((row) => row[header!.indexOf(name)]);
     expect(col('filename')).toContain('\'=cmd|\' /C calc\'!A0.pdf');

@@ -321,6 +321,15 @@ describe('statistics', () => {
     expect((await as(town, 'GET', '/v1/stats/stamps?by=centre')).status).toBe(403);
   });
 
+  it('the stamp search filters by department and centre', async () => {
+    const r = await as(town, 'GET', `/v1/stamps?centre=dongcun&department=${encodeURIComponent('市场监管')}`);
+    expect(r.status, r.bytes.toString()).toBe(200);
+    const found = r.json<{ stamps: { itemCode: string; centre: string }[] }>().stamps;
+    expect(found.map((s) => [s.itemCode, s.centre])).toEqual([['SCJG-0201', 'dongcun'], ['SCJG-0201', 'dongcun']]);
+    // Another centre's client filtering for dongcun still sees only its own stamps.
+    expect((await as(west, 'GET', '/v1/stamps?centre=dongcun')).json<{ stamps: unknown[] }>().stamps).toEqual([]);
+  });
+
   it('are in /metrics by department, item and centre', async () => {
     const text = (await call(`${stack.server.url}/metrics`)).bytes.toString('utf8');
     expect(text).toContain('oneseal_centre_stamps_total{centre="dongcun"} 3');

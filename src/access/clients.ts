@@ -25,7 +25,8 @@ const LICENCE_SEAL_ID = DEFAULT_SEAL_ID;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 let licenceTypes: LicenceTypeRegistry | undefined;
-function knownLicenceTypes(): string[] {
+/** The ids of the licence types this server knows (loaded once). */
+export function knownLicenceTypes(): string[] {
   licenceTypes ??= LicenceTypeRegistry.load();
   return licenceTypes.list().map((t) => t.id);
 }

@@ -6,9 +6,9 @@
  */
 import { appendAudit } from '../audit/chain.js';
 import { actorLabel, type Actor } from '../access/actors.js';
+import { knownLicenceTypes } from '../access/clients.js';
 import { authorize } from '../access/policy.js';
 import { OneSealError } from '../errors.js';
-import { LicenceTypeRegistry } from '../licences/registry.js';
 import { nowIso } from '../store/codec.js';
 import type { Db } from '../store/db.js';
 import { listItems, upsertItems, type ItemRecord } from '../store/items.js';
@@ -26,12 +26,6 @@ export interface RowProblem {
   line: number;
   field: string;
   message: string;
-}
-
-let licenceTypes: LicenceTypeRegistry | undefined;
-function knownLicenceTypes(): string[] {
-  licenceTypes ??= LicenceTypeRegistry.load();
-  return licenceTypes.list().map((t) => t.id);
 }
 
 export function itemView(i: ItemRecord) {

@@ -126,6 +126,8 @@ export interface StampFilters {
   sealId?: string;
   caseNumber?: string;
   itemCode?: string;
+  department?: string;
+  centreCode?: string;
   filename?: string;
   from?: string;
   to?: string;
@@ -138,7 +140,8 @@ export const STAMP_ORDER = ['created_at', 'id'] as const;
 export async function searchStamps(db: Db, f: StampFilters, after: readonly (string | number)[] | undefined, limit: number): Promise<StampView[]> {
   const query = db('stamps');
   const equal: [string, string | undefined][] = [
-    ['client_id', f.ownerClientId], ['client_id', f.clientId], ['seal_id', f.sealId], ['case_number', f.caseNumber], ['item_code', f.itemCode], ['filename', f.filename],
+    ['client_id', f.ownerClientId], ['client_id', f.clientId], ['seal_id', f.sealId], ['case_number', f.caseNumber], ['item_code', f.itemCode],
+    ['department', f.department], ['centre_code', f.centreCode], ['filename', f.filename],
   ];
   for (const [column, value] of equal) if (value !== undefined) query.where(column, value);
   within(query, 'created_at', f.from, f.to);
