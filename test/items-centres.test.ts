@@ -324,10 +324,10 @@ describe('statistics', () => {
   it('the stamp search filters by department and centre', async () => {
     const r = await as(town, 'GET', `/v1/stamps?centre=dongcun&department=${encodeURIComponent('市场监管')}`);
     expect(r.status, r.bytes.toString()).toBe(200);
-    const found = r.json<{ stamps: { itemCode: string; centre: string }[] }>().stamps;
+    const found = r.json<{ items: { itemCode: string; centre: string }[] }>().items;
     expect(found.map((s) => [s.itemCode, s.centre])).toEqual([['SCJG-0201', 'dongcun'], ['SCJG-0201', 'dongcun']]);
     // Another centre's client filtering for dongcun still sees only its own stamps.
-    expect((await as(west, 'GET', '/v1/stamps?centre=dongcun')).json<{ stamps: unknown[] }>().stamps).toEqual([]);
+    expect((await as(west, 'GET', '/v1/stamps?centre=dongcun')).json<{ items: unknown[] }>().items).toEqual([]);
   });
 
   it('are in /metrics by department, item and centre', async () => {
