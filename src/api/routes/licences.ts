@@ -106,7 +106,7 @@ async function licenceFor(deps: LicenceDeps, actor: Actor, action: 'licence.read
 function viewFor(deps: LicenceDeps, actor: Actor, record: LicenceRecord): Record<string, unknown> {
   return seesPersonalData(actor, record) ? licenceView(deps.publicUrl, record) : maskedLicenceView(deps.registry, deps.publicUrl, record);
 }
-const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
+const json = (schema: unknown, example?: unknown) => ({ content: { 'application/json': { schema, ...(example === undefined ? {} : { example }) } } });
 
 export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { services, openapi }) => {
   const deps = licenceDeps(services);
@@ -167,6 +167,7 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
     {
       '/v1/licences': {
         post: {
+          operationId: 'issueLicence',
           summary: 'Issue an electronic licence (电子证照): rendered, sealed at PAdES B-LT with a DocMDP 2 certification signature',
           ...secured,
           requestBody: json({
@@ -176,15 +177,19 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
               type: { type: 'string', enum: deps.registry.list().map((t) => t.id) },
               data: { type: 'object', additionalProperties: { type: 'string' }, description: 'Field values of the type (see src/licences/types/*.json)' },
             },
+          }, {
+            type: 'residence-permit',
+            data: { name: '张晓梅', sex: '女', idNumber: '440305199003072423', address: '广东省深圳市南山区粤海街道科苑路15号', issuedOn: '2025-01-10', validFrom: '2025-01-10', validTo: '2026-01-09' },
           }),
           responses: { 201: { description: 'Issued', ...json(LICENCE_REF) }, ...AUTH_ERRORS, 422: problemResponse('Invalid data; `errors` lists every field') },
         },
       },
       '/v1/licences/{id}': {
-        get: { summary: 'A licence record (full data)', ...secured, parameters: [ID_PARAM], responses: { 200: { description: 'The record', ...json(LICENCE_REF) }, ...AUTH_ERRORS, 404: problemResponse('No such licence') } },
+        get: { operationId: 'getLicence', summary: 'A licence record (full data)', ...secured, parameters: [ID_PARAM], responses: { 200: { description: 'The record', ...json(LICENCE_REF) }, ...AUTH_ERRORS, 404: problemResponse('No such licence') } },
       },
       '/v1/licences/{id}/pdf': {
         get: {
+          operationId: 'getLicencePdf',
           summary: 'The signed licence PDF',
           ...secured,
           parameters: [ID_PARAM],
@@ -193,10 +198,11 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
       },
       '/v1/licences/{id}/versions': {
         post: {
+          operationId: 'changeLicence',
           summary: 'Change a licence: issues the next version (same serial) and marks this one superseded',
           ...secured,
           parameters: [ID_PARAM],
-          requestBody: json({ type: 'object', required: ['data'], properties: { data: { type: 'object', additionalProperties: { type: 'string' } } } }),
+          requestBody: json({ type: 'object', required: ['data'], properties: { data: { type: 'object', additionalProperties: { type: 'string' } } } }, { data: { address: '北京市海淀区中关村大街1号' } }),
           responses: {
             201: { description: 'The new version', ...json(LICENCE_REF) },
             ...AUTH_ERRORS,
@@ -208,10 +214,11 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
       },
       '/v1/licences/{id}/revoke': {
         post: {
+          operationId: 'revokeLicence',
           summary: 'Revoke a licence; the reason is shown on the public page',
           ...secured,
           parameters: [ID_PARAM],
-          requestBody: json({ type: 'object', required: ['reason'], properties: { reason: { type: 'string', maxLength: 200 } } }),
+          requestBody: json({ type: 'object', required: ['reason'], properties: { reason: { type: 'string', maxLength: 200 } } }, { reason: '持证人已迁出本区' }),
           responses: {
             200: { description: 'The revoked record', ...json(LICENCE_REF) },
             ...AUTH_ERRORS,
@@ -223,6 +230,7 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
       },
       '/v1/licences/{id}/status': {
         get: {
+          operationId: 'getLicenceStatus',
           summary: 'Public status of a licence (no authentication; holder masked when a person)',
           parameters: [ID_PARAM],
           responses: { 200: { description: 'Status', ...json({ $ref: '#/components/schemas/LicenceStatus' }) }, 404: problemResponse('No such licence') },
