@@ -59,6 +59,11 @@ export const registerVerifyPageRoutes: ServiceRouteRegistrar = (router: Router, 
     sendHtml(ctx, 200, checkResultPage(status, check, lang));
   });
 
+  const checkUpload = {
+    type: 'string',
+    format: 'binary',
+    description: 'The PDF to check (the part is named `document`, as on POST /v1/verifications; `file`, the page form\'s name, is accepted too)',
+  };
   const page = (operationId: string, summary: string) => ({
     operationId,
     summary,
@@ -77,20 +82,7 @@ export const registerVerifyPageRoutes: ServiceRouteRegistrar = (router: Router, 
     '/v/{id}/check': {
       post: {
         ...page('checkLicenceCopy', 'Checks an uploaded PDF: identical to the issued licence (SHA-256) and signatures valid (verification engine)'),
-        requestBody: {
-          required: true,
-          content: {
-            'multipart/form-data': {
-              schema: {
-                type: 'object',
-                properties: {
-                  document: { type: 'string', format: 'binary', description: 'The PDF to check (the part is named `document`, as on POST /v1/verifications; `file`, the page form\'s name, is accepted too)' },
-                },
-              },
-              example: { document: '(the bytes of licence.pdf)' },
-            },
-          },
-        },
+        requestBody: { required: true, content: { 'multipart/form-data': { schema: { type: 'object', properties: { document: checkUpload } }, example: { document: '(the bytes of licence.pdf)' } } } },
         responses: {
           200: { description: 'HTML verdict page', content: { 'text/html': {} } },
           400: { description: 'HTML page leading back: the form has no `document` file, or is malformed', content: { 'text/html': {} } },
