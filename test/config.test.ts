@@ -98,6 +98,19 @@ describe('loadConfig validation', () => {
     expect(e.message).toMatch(/ONESEAL_ORG_CREDIT_CODE: .*check character is wrong: "X" given, .* need "F"/);
   });
 
+  it('takes the legible seal minimum from ONESEAL_MIN_SEAL_MM (default 20 mm) and refuses nonsense', () => {
+    expect(loadConfig({}).minSealMm).toBe(20);
+    expect(loadConfig({ ONESEAL_MIN_SEAL_MM: '25' }).minSealMm).toBe(25);
+    for (const bad of ['0', '2', '101', '20mm', '-20']) {
+      expect(configError({ ONESEAL_MIN_SEAL_MM: bad }).fields).toEqual([{ field: 'ONESEAL_MIN_SEAL_MM', message: `must be a whole number from 5 to 100, got "${bad}"` }]);
+    }
+  });
+
+  it('says whether the public URL was configured or derived from host and port', () => {
+    expect(loadConfig({}).publicUrlConfigured).toBe(false);
+    expect(loadConfig({ ONESEAL_PUBLIC_URL: 'https://seal.example.gov.cn' }).publicUrlConfigured).toBe(true);
+  });
+
   it('rejects an out-of-range port and a malformed URL', () => {
     expect(configError({ ONESEAL_PORT: '70000' }).fields).toEqual([
       { field: 'ONESEAL_PORT', message: 'must be a whole number from 0 to 65535, got "70000"' },

@@ -54,8 +54,8 @@ export async function readBody(ctx: Context, { limit, types }: BodyOptions): Pro
   return Buffer.concat(chunks, size);
 }
 
-export async function readJson(ctx: Context, limit: number): Promise<unknown> {
-  const body = await readBody(ctx, { limit, types: ['application/json'] });
+export async function readJson(ctx: Context, limit: number, types: readonly string[] = ['application/json']): Promise<unknown> {
+  const body = await readBody(ctx, { limit, types: [...types] });
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (e) {
