@@ -8,12 +8,12 @@ import { OneSealError, type FieldError } from '../../errors.js';
 import type { Actor } from '../../access/actors.js';
 import { loadRecordedBatch, stampBatchAndRecord, type RecordedBatch, type StampJob } from '../../stamping/record.js';
 import { getStampBatch, listBatchStamps, type StampBatchRecord, type StampRecord } from '../../store/stamps.js';
+import type { Services } from '../../services.js';
 import type { ServiceRouteRegistrar } from '../app.js';
 import { authorize, seesStamp } from '../../access/policy.js';
 import { authenticate, requireActor } from '../auth.js';
 import { problemResponse } from '../openapi.js';
-import { parseStampOptions, type StampOptions } from '../stamp-options.js';
-import { checkSeals, defaultSeal, idempotencyOf, readStampInput, requireStamper, withTimeout, type StampInput } from '../stamp-input.js';
+import { checkSeals, handledStampOptions, idempotencyOf, readStampInput, requireStamper, withTimeout, type HandledStampOptions, type StampInput } from '../stamp-input.js';
 import { zip } from '../zip.js';
 import { STAMP_OPTION_SCHEMA_PROPERTIES, commonProblems } from './stamp-docs.js';
 import { stampViewFor } from './stamps.js';
@@ -48,7 +48,7 @@ function documentOptions(shared: Record<string, string>, own: Record<string, str
  * A problem every document shares is reported once under the shared option; any other names the
  * document by index and filename.
  */
-function batchOptions(ctx: Context, input: StampInput): { jobs: StampJob[]; caseNumber: string | null } {
+async function batchOptions(ctx: Context, services: Services, input: StampInput): Promise<{ jobs: StampJob[]; caseNumber: string | null }> {
   const shared: Record<string, string> = {};
   const overrides = input.documents.map(() => ({}) as Record<string, string>);
   const errors: FieldError[] = [];
@@ -60,15 +60,17 @@ function batchOptions(ctx: Context, input: StampInput): { jobs: StampJob[]; case
     else overrides[Number(m[1])]![m[2]!] = value;
   }
   const perDocument: FieldError[][] = [];
-  const parsed: (StampOptions | undefined)[] = input.documents.map((_, i) => {
+  const parsed: (HandledStampOptions | undefined)[] = [];
+  for (const [i, override] of overrides.entries()) {
     try {
-      return parseStampOptions(documentOptions(shared, overrides[i]!), { defaultSeal: defaultSeal(ctx) });
+      parsed.push(await handledStampOptions(ctx, services, documentOptions(shared, override)));
     } catch (e) {
-      if (!(e instanceof OneSealError) || !e.fields) throw e;
+      // Refusals (an item not delegated, an option the item fixes) stand as they are; bad fields are gathered.
+      if (!(e instanceof OneSealError) || !e.fields || e.kind !== 'bad-request') throw e;
       perDocument[i] = e.fields;
-      return undefined;
+      parsed.push(undefined);
     }
-  });
+  }
   const everywhere = (f: FieldError): boolean => input.documents.every((_, j) => perDocument[j]?.some((g) => g.field === f.field && g.message === f.message) && !(f.field in overrides[j]!));
   perDocument.forEach((fields, i) => {
     for (const f of fields ?? []) {
@@ -127,7 +129,7 @@ export const registerStampBatchRoutes: ServiceRouteRegistrar = (router, { servic
     const idempotency = idempotencyOf(ctx, services);
     const work = (async () => {
       const input = await readStampInput(ctx, services, { maxDocuments: MAX_BATCH_DOCUMENTS });
-      const { jobs, caseNumber } = batchOptions(ctx, input);
+      const { jobs, caseNumber } = await batchOptions(ctx, services, input);
       await checkSeals(ctx, services, jobs.map((j) => j.request.sealId));
       return stampBatchAndRecord(services, client, jobs, caseNumber, idempotency);
     })();
@@ -185,6 +187,7 @@ export const registerStampBatchRoutes: ServiceRouteRegistrar = (router, { servic
                 },
                 additionalProperties: { type: 'string', description: 'documents[i].<option>: an option for document i only.' },
               },
+              example: { document: ['(the bytes of 01-decision.pdf)', '(the bytes of 02-notice.pdf)'], seal: 'approval', anchor: '（盖章）', 'documents[1].page': '2' },
             },
           },
         },
