@@ -94,6 +94,48 @@ describe('POST /v1/stamp-batches', () => {
     expect(JSON.parse(audit.details).stamps).toEqual(manifest.stamps.map((s: { id: string }) => s.id));
   });
 
+  it('lets each document place its seal its own way (anchor, field or coordinates), the batch\'s placement the default', async () => {
+    const form = readFileSync(path.resolve('fixtures/form-empty-signature-field.pdf'));
+    const docs = [
+      { data: await letter('Decision'), filename: 'decision.pdf' },
+      { data: await letter('Receipt'), filename: 'receipt.pdf' },
+      { data: form, filename: 'form.pdf' },
+    ];
+    const r = await call(url('/v1/stamp-batches'), {
+      method: 'POST',
+      headers: bearer(key),
+      // The batch places by coordinates; document 1 by an anchor, document 2 into its signature field — neither clears the batch's x/y.
+      body: stampForm(docs, { seal: 'approval', page: '1', x: '150', y: '80', level: 'B-B', 'documents[1].anchor': 'Receipt', 'documents[2].field': 'approverSignature' }),
+    });
+    expect(r.status, r.bytes.toString().slice(0, 400)).toBe(200);
+    const { dir, names } = unzipAll(r.bytes);
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+    expect(manifest.stamps.map((st: { placement: { requested: { kind: string } } }) => st.placement.requested.kind)).toEqual(['position', 'anchor', 'field']);
+    expect(manifest.stamps[0].placement.requested).toMatchObject({ page: 1, x: 150, y: 80 });
+    expect(manifest.stamps[2].placement.fieldName).toBe('approverSignature');
+    for (const name of names.slice(0, 3)) expect((await pdfsig(stack.trust, readFileSync(path.join(dir, name)))).out).toContain('Signature is Valid.');
+  });
+
+  it('names the document (index and filename) in every error that is not the whole batch\'s', async () => {
+    const docs = [{ data: await letter('One'), filename: 'one.pdf' }, { data: await letter('Two'), filename: 'two.pdf' }];
+    // Only document 0 says where its seal goes.
+    const missing = await call(url('/v1/stamp-batches'), { method: 'POST', headers: bearer(key), body: stampForm(docs, { seal: 'approval', 'documents[0].anchor': 'One' }) });
+    expect(missing.status).toBe(400);
+    const errors = missing.json<{ errors: { field: string; message: string }[] }>().errors;
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.field).toBe('documents[1].placement');
+    expect(errors[0]!.message).toMatch(/^document 1 \("two\.pdf"\): say where the seal goes/);
+    // A problem of the batch's own options is reported once, under the option.
+    const shared = await call(url('/v1/stamp-batches'), { method: 'POST', headers: bearer(key), body: stampForm(docs, { seal: 'approval', page: '1', x: '100', y: '100', level: 'B-Z' }) });
+    expect(shared.json<{ errors: { field: string }[] }>().errors.map((e) => e.field)).toEqual(['level']);
+    // A document's anchor that is not in it: 422 naming the document; nothing recorded.
+    const before = await countRows(stack, 'stamps');
+    const notFound = await call(url('/v1/stamp-batches'), { method: 'POST', headers: bearer(key), body: stampForm(docs, { seal: 'approval', page: '1', x: '100', y: '100', level: 'B-B', 'documents[1].anchor': 'Nowhere' }) });
+    expect(notFound.status).toBe(422);
+    expect(notFound.json()).toMatchObject({ documentIndex: 1, filename: 'two.pdf', reason: { code: 'anchor-not-found' } });
+    expect(await countRows(stack, 'stamps')).toBe(before);
+  });
+
   it('records nothing when one document is broken, and names it and why', async () => {
     const stampsBefore = await countRows(stack, 'stamps');
     const batchesBefore = await countRows(stack, 'stamp_batches');

@@ -111,6 +111,20 @@ describe('POST /v1/stamps', () => {
     expect(r.json()).toMatchObject({ errors: [{ field: 'placement' }] });
   });
 
+  it('refuses a 骑缝章 on a one-page PDF naming the options the API has, and malformed straddle options', async () => {
+    const before = await countRows(stack, 'stamps');
+    const one = await call(url('/v1/stamps?seal=approval&straddle=true'), { method: 'POST', headers: bearer(key, { 'Content-Type': 'application/pdf' }), body: pdf });
+    expect(one.status).toBe(422);
+    const problem = one.json<{ detail: string; errors: { field: string }[] }>();
+    expect(problem.errors.map((e) => e.field)).toEqual(['straddle']);
+    expect(problem.detail).toContain('the document has 1');
+    expect(one.bytes.toString()).not.toMatch(/"field":"pages"/);
+    const bad = await call(url('/v1/stamps?seal=approval&straddlePages=3-1&straddlePagesPerSeal=1'), { method: 'POST', headers: bearer(key, { 'Content-Type': 'application/pdf' }), body: pdf });
+    expect(bad.status).toBe(400);
+    expect(bad.json<{ errors: { field: string }[] }>().errors.map((e) => e.field).sort()).toEqual(['straddlePages', 'straddlePagesPerSeal']);
+    expect(await countRows(stack, 'stamps')).toBe(before);
+  });
+
   it('answers 422 naming the problem for a broken PDF and for an anchor not in the text', async () => {
     const broken = await call(url('/v1/stamps?seal=approval&page=1&x=10&y=10'), {
       method: 'POST', headers: bearer(key, { 'Content-Type': 'application/pdf' }), body: Buffer.from('%PDF-1.7\nnot really a pdf'),

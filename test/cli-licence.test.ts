@@ -3,11 +3,13 @@
  * file is the recorded licence (same SHA-256), signed and trusted (pdfsig), and the public page of the
  * running server reflects what the commands did.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SAMPLE_DATA } from './licences-samples.js';
+import { freshSample, SAMPLE_DATA } from './licences-samples.js';
+import { assertPublicUrlSet, sharedPublicUrl } from '../src/public-url.js';
 import { repoRoot } from './support/pdfs.js';
 import { addPerson, cliLogin } from './support/people.js';
 import { openStack, type Stack } from './support/stamp-stack.js';
@@ -103,3 +105,29 @@ describe('oneseal licence', () => {
     expect((await stack.cli(['licence', 'issue', '--type', 'business-licence', '-o', output()])).code).toBe(2);
   });
 });
+
+describe('one public URL for the server and the CLI (issue 13)', () => {
+  it('a licence issued from the CLI without a public URL of its own carries the running server\'s, in its record and its QR code', async () => {
+    const file = path.join(stack.dir, 'fresh.json');
+    writeFileSync(file, JSON.stringify(freshSample('business-licence')));
+    const out = path.join(stack.dir, 'from-cli.pdf');
+    // As a shell without the server's environment would run it: no ONESEAL_PUBLIC_URL, the default port 8080.
+    const r = await stack.cli(['licence', 'issue', '--type', 'business-licence', '--data', file, '-o', out, '--json'], { ONESEAL_PUBLIC_URL: '', ONESEAL_PORT: '' });
+    expect(r.code, r.err).toBe(0);
+    const issued = JSON.parse(r.out) as { id: string; verifyUrl: string };
+    expect(issued.verifyUrl).toBe(`${stack.env.ONESEAL_PUBLIC_URL}/v/${issued.id}`);
+    expect(issued.verifyUrl).not.toContain(':8080');
+    execFileSync('pdftoppm', ['-r', '150', '-png', '-singlefile', out, path.join(stack.dir, 'from-cli')]);
+    expect(execFileSync('zbarimg', ['--raw', '-q', path.join(stack.dir, 'from-cli.png')], { encoding: 'utf8' }).trim()).toBe(issued.verifyUrl);
+  });
+
+  it('takes the CLI\'s own configured URL first, the server\'s next, and refuses a guessed one in production', async () => {
+    const db = stack.services.store.db;
+    expect(await sharedPublicUrl(db, { publicUrl: 'https://cli.example.gov.cn', publicUrlConfigured: true })).toEqual({ url: 'https://cli.example.gov.cn', source: 'configured' });
+    expect(await sharedPublicUrl(db, { publicUrl: 'http://127.0.0.1:8080', publicUrlConfigured: false })).toEqual({ url: stack.env.ONESEAL_PUBLIC_URL, source: 'server' });
+    expect(() => assertPublicUrlSet({ production: true }, 'derived')).toThrow(expect.objectContaining({ code: 'public-url-unset' }));
+    for (const source of ['configured', 'server'] as const) expect(() => assertPublicUrlSet({ production: true }, source)).not.toThrow();
+    expect(() => assertPublicUrlSet({ production: false }, 'derived')).not.toThrow();
+  });
+});
+

@@ -242,7 +242,7 @@ describe('oneseal stamp (CLI)', () => {
       [[fixturePath('approval-letter.pdf'), '--page', '3', '--x', '50', '--y', '50'], /page 3/, 'page-out-of-range'],
       [[fixturePath('approval-letter.pdf'), '--anchor', '不存在的文字'], /不存在的文字/, 'anchor-not-found'],
       [[fixturePath('form-empty-signature-field.pdf'), '--field', 'nobody'], /"nobody"/, 'field-not-found'],
-      [[out('no-such-file.pdf'), '--anchor', ANCHOR], /no-such-file\.pdf/, 'error'],
+      [[out('no-such-file.pdf'), '--anchor', ANCHOR], /no-such-file\.pdf: no such file or directory/, 'file-unreadable'],
       [[fixturePath('approval-letter.pdf'), '--anchor', ANCHOR, '--seal', 'nope'], /no seal "nope"/, 'seal-not-found'],
     ];
     for (const [args, message, code] of cases) {

@@ -6,6 +6,7 @@ import { OneSealError, type FieldError } from '../errors.js';
 import type { DocMdpPermission } from '../signing/signature-dict.js';
 import type { PadesLevel } from '../signing/sign-pdf.js';
 import type { StampPlacement, StampRequest } from '../stamping/stamper.js';
+import { parsePageRanges } from '../stamp/straddle.js';
 
 export interface StampOptions {
   request: StampRequest;
@@ -14,7 +15,7 @@ export interface StampOptions {
 }
 
 export const STAMP_OPTION_NAMES = [
-  'seal', 'page', 'x', 'y', 'unit', 'anchor', 'field', 'invisible', 'straddle', 'level', 'certify', 'reason', 'location',
+  'seal', 'page', 'x', 'y', 'unit', 'anchor', 'field', 'invisible', 'straddle', 'straddlePages', 'straddlePagesPerSeal', 'level', 'certify', 'reason', 'location',
   'contactInfo', 'caseNumber', 'itemCode',
 ] as const;
 const KNOWN = new Set<string>(STAMP_OPTION_NAMES);
@@ -73,6 +74,13 @@ export function parseStampOptions(raw: Record<string, string>, opts: { defaultSe
   const field = text('field', 128);
   const invisible = bool('invisible');
 
+  const straddlePagesRaw = get('straddlePages');
+  const straddlePages = straddlePagesRaw === undefined ? undefined : parsePageRanges(straddlePagesRaw);
+  if (straddlePagesRaw !== undefined && !straddlePages) fail('straddlePages', `must be pages or ranges such as 1-30 or 1-5,8, got "${straddlePagesRaw}"`);
+  const straddlePagesPerSeal = num('straddlePagesPerSeal', { integer: true, min: 2 });
+  // Choosing the pages or the grouping of a paging seal asks for one.
+  const straddle = bool('straddle') ?? (straddlePagesRaw !== undefined || straddlePagesPerSeal !== undefined ? true : undefined);
+  if (straddle === false && (straddlePagesRaw !== undefined || straddlePagesPerSeal !== undefined)) fail('straddle', 'is false, but straddlePages or straddlePagesPerSeal ask for a paging seal');
   const positional = ['page', 'x', 'y'].filter((f) => raw[f] !== undefined);
   const forms = [positional.length > 0 && !anchor ? 'page/x/y' : undefined, anchor ? 'anchor' : undefined,
     field ? 'field' : undefined, invisible ? 'invisible' : undefined].filter(Boolean);
@@ -89,13 +97,13 @@ export function parseStampOptions(raw: Record<string, string>, opts: { defaultSe
     }
   } else if (field) {
     placement = { kind: 'field', name: field };
-  } else if (invisible) {
+  } else if (invisible || straddle) {
+    // A paging seal alone: the signature shows only as its slices.
     placement = { kind: 'invisible' };
   } else if (!errors.some((e) => ['page', 'x', 'y', 'anchor', 'field', 'invisible'].includes(e.field))) {
-    fail('placement', 'say where the seal goes: page+x+y (the seal centre in mm from the lower-left corner of the page as shown, or unit=pt), anchor (text to stamp on), field (an empty signature field), or invisible=true');
+    fail('placement', 'say where the seal goes: page+x+y (the seal centre in mm from the lower-left corner of the page as shown, or unit=pt), anchor (text to stamp on), field (an empty signature field), straddle=true (a paging seal only), or invisible=true');
   }
 
-  const straddle = bool('straddle');
   const levelRaw = get('level');
   const level = levelRaw === undefined ? undefined : (levelRaw.toUpperCase() as PadesLevel);
   if (level !== undefined && !LEVELS.includes(level)) fail('level', `must be one of ${LEVELS.join(', ')}, got "${levelRaw}"`);
@@ -119,6 +127,8 @@ export function parseStampOptions(raw: Record<string, string>, opts: { defaultSe
     sealId: seal,
     placement,
     ...(straddle ? { straddle } : {}),
+    ...(straddle && straddlePages ? { straddlePages } : {}),
+    ...(straddle && straddlePagesPerSeal !== undefined ? { straddlePagesPerSeal } : {}),
     ...(level ? { level } : {}),
     ...(certifyRaw ? { certify: Number(certifyRaw) as DocMdpPermission } : {}),
     ...(reason ? { reason } : {}),

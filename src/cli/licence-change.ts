@@ -21,7 +21,7 @@ export const licenceChange: CommandRunner = {
       const deps = licenceDeps(services);
       const old = await requireLicence(deps.db, id);
       authorizeLicence(actor, 'licence.change', old);
-      const record = await changeLicence(deps, id, data, actorLabel(actor), { handling: await resolveHandling(deps.db, actor, old.itemCode, 'issue licences') });
+      const record = await changeLicence(deps, id, data, actorLabel(actor), { handling: await resolveHandling(deps.db, actor, old.itemCode, 'issue licences'), allowExpired: ctx.values['allow-expired'] === true });
       const view = await writeLicence(deps, record, output);
       printResult(ctx, view, `issued ${record.id}, version ${record.version} of ${record.serial}, superseding ${id} → ${output}\nverify at ${view.verifyUrl}`);
       return 0;

@@ -21,7 +21,7 @@ export const licenceIssue: CommandRunner = {
       const deps = licenceDeps(services);
       // A centre's officer must name an item delegated to the centre, as over HTTP.
       const handling = await resolveHandling(deps.db, actor, typeof ctx.values.item === 'string' ? ctx.values.item : null, 'issue licences');
-      const record = await issueLicence(deps, { type, data }, actorLabel(actor), { handling });
+      const record = await issueLicence(deps, { type, data }, actorLabel(actor), { handling, allowExpired: ctx.values['allow-expired'] === true });
       const view = await writeLicence(deps, record, output);
       printResult(ctx, view, `issued ${record.id} (${record.typeId}) → ${output}\nverify at ${view.verifyUrl}`);
       return 0;

@@ -46,7 +46,8 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: 'stamp',
     summary: 'stamp and sign a PDF with a seal, using the local HSM and database (no server needed; a break-glass action of the PIN holder)',
     usage:
-      'IN.pdf -o OUT.pdf [--seal ID] [--page N --x MM --y MM | --anchor TEXT [--page N] | --field NAME] [--straddle] ' +
+      'IN.pdf -o OUT.pdf [--seal ID] [--page N --x MM --y MM | --anchor TEXT [--page N] | --field NAME] ' +
+      '[--straddle [--straddle-pages 1-30] [--straddle-pages-per-seal N]] ' +
       '[--level B-B|B-T|B-LT|B-LTA] [--certify 1|2|3] [--reason TEXT] [--location TEXT] ',
     positionals: 1,
     options: {
@@ -58,6 +59,8 @@ export const COMMANDS: readonly CommandEntry[] = [
       anchor: { type: 'string' },
       field: { type: 'string' },
       straddle: { type: 'boolean' },
+      'straddle-pages': { type: 'string' },
+      'straddle-pages-per-seal': { type: 'string' },
       level: { type: 'string' },
       certify: { type: 'string' },
       reason: { type: 'string' },
@@ -95,16 +98,16 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'licence issue',
     summary: 'issue an electronic licence: render, seal (PAdES B-LT, certified) and record it',
-    usage: `--type TYPE [--item CODE] --data FILE.json -o OUT.pdf ${ACTING_USAGE}`,
-    options: { type: { type: 'string' }, item: { type: 'string' }, data: { type: 'string' }, output: { type: 'string', short: 'o' }, ...ACTING_OPTIONS },
+    usage: `--type TYPE [--item CODE] --data FILE.json -o OUT.pdf [--allow-expired] ${ACTING_USAGE}`,
+    options: { type: { type: 'string' }, item: { type: 'string' }, data: { type: 'string' }, output: { type: 'string', short: 'o' }, 'allow-expired': { type: 'boolean' }, ...ACTING_OPTIONS },
     load: async () => (await import('./licence-issue.js')).licenceIssue,
   },
   {
     name: 'licence change',
     summary: 'issue the next version of a licence with new field values; the old version becomes superseded',
-    usage: `ID --data FILE.json -o OUT.pdf ${ACTING_USAGE}`,
+    usage: `ID --data FILE.json -o OUT.pdf [--allow-expired] ${ACTING_USAGE}`,
     positionals: 1,
-    options: { data: { type: 'string' }, output: { type: 'string', short: 'o' }, ...ACTING_OPTIONS },
+    options: { data: { type: 'string' }, output: { type: 'string', short: 'o' }, 'allow-expired': { type: 'boolean' }, ...ACTING_OPTIONS },
     load: async () => (await import('./licence-change.js')).licenceChange,
   },
   {

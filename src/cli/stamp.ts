@@ -13,6 +13,7 @@ import { openServices } from '../services.js';
 import type { PadesLevel } from '../signing/sign-pdf.js';
 import type { DocMdpPermission } from '../signing/signature-dict.js';
 import type { StampPlacement, StampRequest } from '../stamping/stamper.js';
+import { parsePageRanges } from '../stamp/straddle.js';
 import { breakGlassActor } from './acting.js';
 import { printResult, UsageError, type CommandContext, type CommandRunner } from './command.js';
 
@@ -55,8 +56,22 @@ function placementOf(ctx: CommandContext): StampPlacement {
     }
     return { kind: 'position', page, x, y, unit: 'mm' };
   }
-  if (ctx.values.straddle) return { kind: 'invisible' };
+  if (straddleRequested(ctx)) return { kind: 'invisible' };
   throw new UsageError('say where the seal goes: --page N --x MM --y MM, --anchor TEXT, --field NAME or --straddle');
+}
+
+/** --straddle-pages and --straddle-pages-per-seal ask for a paging seal as --straddle does. */
+function straddleRequested(ctx: CommandContext): boolean {
+  return ctx.values.straddle === true || str(ctx, 'straddle-pages') !== undefined || str(ctx, 'straddle-pages-per-seal') !== undefined;
+}
+
+function straddleOptions(ctx: CommandContext): Pick<StampRequest, 'straddlePages' | 'straddlePagesPerSeal'> {
+  const text = str(ctx, 'straddle-pages');
+  const pages = text === undefined ? undefined : parsePageRanges(text);
+  if (text !== undefined && !pages) throw new UsageError(`--straddle-pages takes pages and ranges such as 1-30 or 1-5,8, not "${text}"`);
+  const perSeal = num(ctx, 'straddle-pages-per-seal');
+  if (perSeal !== undefined && (!Number.isInteger(perSeal) || perSeal < 2)) throw new UsageError('--straddle-pages-per-seal needs a whole number, 2 or more');
+  return { ...(pages ? { straddlePages: pages } : {}), ...(perSeal !== undefined ? { straddlePagesPerSeal: perSeal } : {}) };
 }
 
 function requestOf(ctx: CommandContext): StampRequest {
@@ -71,7 +86,8 @@ function requestOf(ctx: CommandContext): StampRequest {
   return {
     sealId: str(ctx, 'seal') ?? DEFAULT_SEAL_ID,
     placement: placementOf(ctx),
-    straddle: ctx.values.straddle === true,
+    straddle: straddleRequested(ctx),
+    ...straddleOptions(ctx),
     level: level as PadesLevel | undefined,
     certify: certify === undefined ? undefined : (Number(certify) as DocMdpPermission),
     reason: str(ctx, 'reason'),
@@ -116,7 +132,7 @@ export const stamp: CommandRunner = {
       await rename(partial, output);
       const parts = [`seal "${result.seal.id}" v${result.seal.version} (certificate ${result.seal.certSerial})`, `PAdES ${result.level}`];
       if (result.placed) parts.push(`page ${result.placed.page} at [${result.placed.rect.map((v) => v.toFixed(1)).join(' ')}]`);
-      if (request.straddle) parts.push('paging seal on every page');
+      if (request.straddle) parts.push(request.straddlePages ? `paging seal on pages ${str(ctx, 'straddle-pages')}` : 'paging seal on every page');
       printResult(ctx, record, [`stamped ${output}: ${parts.join(', ')}`, `sha256 in  ${result.sha256In}`, `sha256 out ${result.sha256Out}`].join('\n'));
       return 0;
     } finally {

@@ -30,8 +30,12 @@ export type StampPlacement =
 export interface StampRequest {
   sealId: string;
   placement: StampPlacement;
-  /** Also cut the seal across the right edges of all pages (骑缝章). */
+  /** Also cut the seal across the right edges of the pages (骑缝章). */
   straddle?: boolean;
+  /** The pages the paging seal crosses (default all). */
+  straddlePages?: number[];
+  /** At most this many pages per paging seal (default: as many as keep slices MIN_SLICE_MM wide). */
+  straddlePagesPerSeal?: number;
   level?: PadesLevel;
   certify?: DocMdpPermission;
   reason?: string;
@@ -158,7 +162,10 @@ export class Stamper {
     };
     const extraAppearances: VisibleAppearance[] = [];
     if (request.straddle) {
-      const slices = planStraddle(pages, size);
+      const slices = planStraddle(pages, size, {
+        ...(request.straddlePages ? { pages: request.straddlePages } : {}),
+        ...(request.straddlePagesPerSeal ? { pagesPerSeal: request.straddlePagesPerSeal } : {}),
+      });
       for (const slice of slices) {
         extraAppearances.push({
           page: slice.placement.page - 1,

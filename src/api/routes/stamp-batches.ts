@@ -22,7 +22,32 @@ export const MAX_BATCH_DOCUMENTS = 50;
 const OVERRIDE = /^documents\[(\d+)\]\.(.+)$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** Shared options apply to every document; `documents[i].<option>` fields override them for document i. */
+const PLACEMENT_OPTIONS = new Set(['page', 'x', 'y', 'unit', 'anchor', 'field', 'invisible']);
+
+/** Which way of placing the seal a set of options names, if any (`page` and `unit` alone only refine one). */
+function placementKind(options: Record<string, string>): string | undefined {
+  for (const kind of ['anchor', 'field', 'invisible'] as const) if (kind in options) return kind;
+  return 'x' in options || 'y' in options ? 'position' : undefined;
+}
+
+/**
+ * The options of document i: the shared ones, overridden by its `documents[i].<option>` fields. A
+ * document that places its seal another way (an anchor where the batch gives coordinates, say) takes
+ * none of the batch's placement options; one that only moves it (documents[2].x) keeps the rest.
+ */
+function documentOptions(shared: Record<string, string>, own: Record<string, string>): Record<string, string> {
+  const ownKind = placementKind(own);
+  const base = ownKind !== undefined && ownKind !== placementKind(shared)
+    ? Object.fromEntries(Object.entries(shared).filter(([k]) => !PLACEMENT_OPTIONS.has(k)))
+    : shared;
+  return { ...base, ...own };
+}
+
+/**
+ * Shared options apply to every document; `documents[i].<option>` fields override them for document i.
+ * A problem every document shares is reported once under the shared option; any other names the
+ * document by index and filename.
+ */
 async function batchOptions(ctx: Context, services: Services, input: StampInput): Promise<{ jobs: StampJob[]; caseNumber: string | null }> {
   const shared: Record<string, string> = {};
   const overrides = input.documents.map(() => ({}) as Record<string, string>);
@@ -34,20 +59,26 @@ async function batchOptions(ctx: Context, services: Services, input: StampInput)
     else if (m[2] === 'caseNumber') errors.push({ field: name, message: 'a batch is one case: give caseNumber once, for the whole batch' });
     else overrides[Number(m[1])]![m[2]!] = value;
   }
+  const perDocument: FieldError[][] = [];
   const parsed: (HandledStampOptions | undefined)[] = [];
   for (const [i, override] of overrides.entries()) {
     try {
-      parsed.push(await handledStampOptions(ctx, services, { ...shared, ...override }));
+      parsed.push(await handledStampOptions(ctx, services, documentOptions(shared, override)));
     } catch (e) {
       // Refusals (an item not delegated, an option the item fixes) stand as they are; bad fields are gathered.
       if (!(e instanceof OneSealError) || !e.fields || e.kind !== 'bad-request') throw e;
-      for (const f of e.fields) {
-        const field = f.field in override ? `documents[${i}].${f.field}` : f.field;
-        if (!errors.some((x) => x.field === field && x.message === f.message)) errors.push({ field, message: f.message });
-      }
+      perDocument[i] = e.fields;
       parsed.push(undefined);
     }
   }
+  const everywhere = (f: FieldError): boolean => input.documents.every((_, j) => perDocument[j]?.some((g) => g.field === f.field && g.message === f.message) && !(f.field in overrides[j]!));
+  perDocument.forEach((fields, i) => {
+    for (const f of fields ?? []) {
+      const which = `document ${i}${input.documents[i]!.filename ? ` ("${input.documents[i]!.filename}")` : ''}`;
+      const named = everywhere(f) ? f : { field: `documents[${i}].${f.field}`, message: `${which}: ${f.message}` };
+      if (!errors.some((x) => x.field === named.field && x.message === named.message)) errors.push(named);
+    }
+  });
   if (errors.length) {
     throw new OneSealError('invalid-stamp-options', 'bad-request',
       `The batch options are invalid: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}.`, { fields: errors });
@@ -135,7 +166,8 @@ export const registerStampBatchRoutes: ServiceRouteRegistrar = (router, { servic
         summary: 'Stamp several documents of one case as one unit',
         description:
           `Up to ${MAX_BATCH_DOCUMENTS} PDFs, each in a multipart file part named \`document\` (in order; they are numbered from 0). Option fields apply to every document; `
-          + 'a field named `documents[i].<option>` overrides one option for document i (e.g. `documents[1].anchor`). `caseNumber` is given once for the whole batch. '
+          + 'a field named `documents[i].<option>` overrides one option for document i (e.g. `documents[1].anchor`); a document placed another way (anchor, field or coordinates) than the batch takes none of the batch\'s placement options. `caseNumber` is given once for the whole batch. '
+          + 'Every problem that is not the whole batch\'s names the document: `documents[i].<option>` and, in the message, its index and filename. '
           + 'Either every document is stamped and recorded, or none is: if one cannot be stamped the answer is 422 naming the document (index and filename) and why, and nothing is recorded. '
           + 'The answer is a ZIP (STORE method, so each PDF is byte for byte what was signed) holding the stamped PDFs, named `NN-<filename>-stamped.pdf`, and `manifest.json` '
           + '(the batch record: stamp ids, file names, SHA-256). ZIP rather than multipart/mixed because approval systems and the people behind them can save, archive and open a ZIP '
