@@ -78,6 +78,8 @@ export const POLICY = {
   'stamp.read': { summary: 'read stamp and batch records (no document content)', roles: [AU, OP], scopes: ['stamps'], ownership: 'own-stamp' },
   'stamp.pdf': { summary: 'download a stamped PDF', roles: [], scopes: ['stamps'], ownership: 'own-stamp' },
   'audit.read': { summary: 'read the audit log', roles: [SA, AU], scopes: [] },
+  'archive.renew': { summary: 'renew the long-term validation of stored documents (new time-stamps)', roles: [SA, OP], scopes: [] },
+  'archive.export': { summary: 'export a case, stamp or licence as an archive package (ASiC-E)', roles: [LO, AU], scopes: ['stamps'], ownership: 'own-stamp' },
   'audit.sign-head': { summary: 'sign the audit chain head now', roles: [SA, AU, OP], scopes: [] },
 } as const satisfies Record<string, Rule>;
 

@@ -22,6 +22,7 @@ import { registerStampRoutes } from './routes/stamps.js';
 import { registerStampBatchRoutes } from './routes/stamp-batches.js';
 import { registerSealReadRoutes } from './routes/seals.js';
 import { registerAuditHeadRoutes } from './routes/audit-heads.js';
+import { registerArchiveRoutes } from './routes/archive.js';
 import { registerDocsRoutes } from './routes/docs.js';
 import type { Services } from '../services.js';
 import { registerVerificationRoutes } from './routes/verifications.js';
@@ -48,7 +49,8 @@ export type ServiceRouteRegistrar = (
 const ROUTES: readonly RouteRegistrar[] = [registerHealthRoutes];
 const SERVICE_ROUTES: readonly ServiceRouteRegistrar[] = [registerMetricsRoutes, registerPkiRoutes, registerSessionRoutes, registerAdminSealRoutes, registerAdminProposalRoutes,
   registerAdminClientRoutes, registerAdminPeopleRoutes, registerLicenceRoutes, registerVerifyPageRoutes,
-  registerStampRoutes, registerStampBatchRoutes, registerSealReadRoutes, registerDocsRoutes, registerVerificationRoutes, registerAuditHeadRoutes];
+  registerStampRoutes, registerStampBatchRoutes, registerSealReadRoutes, registerDocsRoutes, registerVerificationRoutes, registerAuditHeadRoutes,
+  registerArchiveRoutes];
 
 export function createApp(deps: AppDeps): Koa {
   const logger = deps.logger ?? pino({ level: 'silent' });

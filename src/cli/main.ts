@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { OneSealError } from '../errors.js';
+import { archiveRenew } from './archive-renew.js';
 import { auditSignHead } from './audit-sign-head.js';
 import { auditVerify } from './audit-verify.js';
 import { clientAdd } from './client-add.js';
@@ -42,7 +43,8 @@ import { whoami } from './whoami.js';
 
 export const COMMANDS: readonly Command[] = [serve, init, pkiRoots, auditVerify, auditSignHead, stamp, verify, loginCommand, logoutCommand, whoami,
   licenceIssue, licenceChange, licenceShow, licenceRevoke, clientAdd, clientList, clientGrant, clientUngrant, clientRotateKey, clientRevoke,
-  userAdd, userList, userDisable, userEnable, userGrant, userUngrant, userResetPassword, userResetTotp, pkiCrl, ...SEAL_COMMANDS, sealPolicy, sealTwoPerson];
+  userAdd, userList, userDisable, userEnable, userGrant, userUngrant, userResetPassword, userResetTotp, pkiCrl, ...SEAL_COMMANDS, sealPolicy, sealTwoPerson,
+  archiveRenew];
 
 const processIo: CliIo = {
   out: (text) => process.stdout.write(`${text}\n`),

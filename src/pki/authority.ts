@@ -96,7 +96,8 @@ export async function ensureAuthority(deps: Deps & { allowDevRoot: boolean; now?
     ['audit', 'audit', 'OneSeal Audit Log Signer'],
   ];
   for (const [role, profile, commonName] of services) {
-    if (await getPkiKey(deps.db, role)) continue;
+    const existing = await getPkiKey(deps.db, role);
+    if (existing && !dueForNewKey(existing.certificate, root.certificate, now)) continue;
     const signer = await deps.hsm.generateKeyPair({ label: KEY_LABELS[role], algorithm: SERVICE_KEY_ALGORITHM });
     const certificate = await issueAndRecord(deps.db, root, {
       subjectSpki: signer.spki,
@@ -110,6 +111,18 @@ export async function ensureAuthority(deps: Deps & { allowDevRoot: boolean; now?
     created.push(role);
   }
   return { authority: await loadAuthority(deps), created };
+}
+
+/** A year's notice: archive renewals need a TSA certificate that outlives the documents' current one by their horizon. */
+const SERVICE_RENEW_BEFORE_MS = YEAR_MS;
+
+/**
+ * A service certificate expiring within a year is replaced by a new key and certificate (the old key
+ * stays in the HSM: what it signed still verifies) — unless the root ends first, so a new one would gain nothing.
+ */
+function dueForNewKey(certificate: Uint8Array, rootCertificate: Uint8Array, now: Date): boolean {
+  const end = toCertificate(certificate).notAfter.value.getTime();
+  return end - now.getTime() < SERVICE_RENEW_BEFORE_MS && toCertificate(rootCertificate).notAfter.value.getTime() > end;
 }
 
 async function importDevRoot(deps: Deps): Promise<KeyWithCertificate> {

@@ -14,7 +14,6 @@ import {
   changeLicence,
   issueLicence,
   licenceDeps,
-  licenceNotFound,
   maskedLicenceView,
   publicStatus,
   requireLicence,
@@ -22,7 +21,8 @@ import {
   revokeLicence,
   type LicenceDeps,
 } from '../../licences/service.js';
-import { getLicencePdf, type LicenceRecord } from '../../store/licences.js';
+import { newestDocument } from '../../archive/documents.js';
+import type { LicenceRecord } from '../../store/licences.js';
 import type { ServiceRouteRegistrar } from '../app.js';
 import { authenticate, requireActor } from '../auth.js';
 import { readJson } from '../body.js';
@@ -131,11 +131,11 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
 
   router.get('/v1/licences/:id/pdf', auth, async (ctx) => {
     await licenceFor(deps, requireActor(ctx), 'licence.pdf', ctx.params.id!);
-    const pdf = await getLicencePdf(deps.db, ctx.params.id!);
-    if (!pdf) throw licenceNotFound(ctx.params.id!);
+    // The newest copy: long-term renewals (src/archive) append validation data and time-stamps to it.
+    const doc = await newestDocument({ db: deps.db, dataDir: services.config.dataDir }, 'licence', ctx.params.id!);
     ctx.type = 'application/pdf';
     ctx.set('Content-Disposition', `attachment; filename="${ctx.params.id}.pdf"`);
-    ctx.body = pdf;
+    ctx.body = doc.pdf;
   });
 
   router.post('/v1/licences/:id/versions', auth, async (ctx) => {

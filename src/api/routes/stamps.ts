@@ -5,7 +5,7 @@
 import type { Context } from 'koa';
 import { OneSealError } from '../../errors.js';
 import type { Services } from '../../services.js';
-import { readOutput } from '../../stamping/outputs.js';
+import { newestDocument } from '../../archive/documents.js';
 import { stampAndRecord, type RecordedStamp } from '../../stamping/record.js';
 import { getStampView, type StampRecord, type StampView } from '../../store/stamps.js';
 import type { ServiceRouteRegistrar } from '../app.js';
@@ -89,11 +89,12 @@ export const registerStampRoutes: ServiceRouteRegistrar = (router, { services, o
 
   router.get('/v1/stamps/:id/pdf', auth, async (ctx) => {
     const stamp = await visibleStamp(ctx, services, ctx.params.id!, 'stamp.pdf');
-    if (!stamp.outputPath) throw new OneSealError('stamp-output-not-kept', 'not-found', `The output of stamp "${stamp.id}" was not kept.`);
+    // The newest copy: long-term renewals (src/archive) append validation data and time-stamps to it.
+    const doc = await newestDocument({ db: services.store.db, dataDir: services.config.dataDir }, 'stamp', stamp.id);
     ctx.type = 'application/pdf';
     ctx.set('Stamp-Id', stamp.id);
     ctx.set('Content-Disposition', contentDisposition(downloadName(stamp.filename, stamp.id)));
-    ctx.body = await readOutput(services.config.dataDir, stamp.outputPath, stamp.sha256Out);
+    ctx.body = doc.pdf;
   });
 
   const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
