@@ -4,7 +4,9 @@
  */
 import { parseArgs } from 'node:util';
 import { OneSealError } from '../errors.js';
+import { archiveExport } from './archive-export.js';
 import { archiveRenew } from './archive-renew.js';
+import { archiveVerify } from './archive-verify.js';
 import { auditSignHead } from './audit-sign-head.js';
 import { auditVerify } from './audit-verify.js';
 import { clientAdd } from './client-add.js';
@@ -44,7 +46,7 @@ import { whoami } from './whoami.js';
 export const COMMANDS: readonly Command[] = [serve, init, pkiRoots, auditVerify, auditSignHead, stamp, verify, loginCommand, logoutCommand, whoami,
   licenceIssue, licenceChange, licenceShow, licenceRevoke, clientAdd, clientList, clientGrant, clientUngrant, clientRotateKey, clientRevoke,
   userAdd, userList, userDisable, userEnable, userGrant, userUngrant, userResetPassword, userResetTotp, pkiCrl, ...SEAL_COMMANDS, sealPolicy, sealTwoPerson,
-  archiveRenew];
+  archiveRenew, archiveExport, archiveVerify];
 
 const processIo: CliIo = {
   out: (text) => process.stdout.write(`${text}\n`),

@@ -32,7 +32,7 @@ export interface TimestampContext {
  */
 export type Standing = 'proven' | 'expired' | 'unproven';
 
-export function standingOf(t: TimestampCheck, ctx: TimestampContext, deadline: Date): Standing {
+export function standingOf(t: TimestampCheck, ctx: Pick<TimestampContext, 'pool' | 'anchors' | 'checks'>, deadline: Date): Standing {
   if (t.reasons.length > 0 || !t.genTime || !t.tsaCert || !isTimeStampingCertificate(t.tsaCert)) return 'unproven';
   const pool = [...ctx.pool, ...(t.token?.certificates ?? [])];
   if (buildChain(t.tsaCert, pool, ctx.anchors, t.genTime, ctx.checks).reasons.length > 0) return 'unproven';

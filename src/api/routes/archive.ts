@@ -1,9 +1,11 @@
 /**
- * Electronic archives over HTTP: POST /v1/admin/archive/renew runs the long-term renewal now (as the
- * daily job does), e.g. after the TSA got a new certificate.
+ * Electronic archives over HTTP: GET /v1/archive packages a case, stamp or licence as ASiC-E;
+ * POST /v1/admin/archive/renew runs the long-term renewal now (as the daily job does), e.g. after
+ * the TSA got a new certificate.
  */
 import { actorLabel } from '../../access/actors.js';
 import { authorize } from '../../access/policy.js';
+import { exportPackage, exportSelector } from '../../archive/package.js';
 import { renewArchiveOnce, renewDeps } from '../../archive/renew.js';
 import { OneSealError } from '../../errors.js';
 import type { ServiceRouteRegistrar } from '../app.js';
@@ -25,6 +27,16 @@ function dueWithin(body: Record<string, unknown>, fallback: number): number {
 export const registerArchiveRoutes: ServiceRouteRegistrar = (router, { services, openapi }) => {
   const auth = authenticate(services);
 
+  router.get('/v1/archive', auth, async (ctx) => {
+    const actor = requireActor(ctx);
+    const pick = (k: string): string | undefined => (typeof ctx.query[k] === 'string' ? (ctx.query[k] as string) : undefined);
+    const selector = exportSelector({ case: pick('case'), stamp: pick('stamp'), licence: pick('licence') });
+    const result = await exportPackage(services, actor, selector);
+    ctx.type = 'application/vnd.etsi.asic-e+zip';
+    ctx.set('Content-Disposition', 'attachment; filename="archive.asice"');
+    ctx.body = result.asice;
+  });
+
   router.post('/v1/admin/archive/renew', auth, async (ctx) => {
     const actor = requireActor(ctx);
     authorize(actor, 'archive.renew');
@@ -43,6 +55,30 @@ export const registerArchiveRoutes: ServiceRouteRegistrar = (router, { services,
   });
 
   openapi.add({
+    '/v1/archive': {
+      get: {
+        tags: ['Archive'],
+        operationId: 'exportArchive',
+        summary: 'Export a case, stamp or licence as an ASiC-E archive package',
+        description: 'A ZIP (ETSI EN 319 162-1 ASiC-E): `mimetype` first and stored; each document in its newest copy; per document a validation report as JSON and as a printable PDF in Chinese; '
+          + 'the audit entries about the documents with the hash-chain proof up to a chain head signed by the audit key; metadata.json (case, item codes, clients, dates, retention); '
+          + 'META-INF/ASiCManifest.xml (URI and SHA-256 of every file) and META-INF/signature.p7s, a detached CAdES-B-T signature over the manifest by the archive key in the HSM. '
+          + '`oneseal archive verify` checks it offline. Auditors and licence officers export anything; a system client only documents it made itself.',
+        security: [{ bearer: [] }],
+        parameters: [
+          { name: 'case', in: 'query', required: false, schema: { type: 'string', maxLength: 64 }, example: 'SP-2026-0001', description: 'A case number: every stamp and licence recorded with it.' },
+          { name: 'stamp', in: 'query', required: false, schema: { type: 'string', format: 'uuid' } },
+          { name: 'licence', in: 'query', required: false, schema: { type: 'string' } },
+        ],
+        responses: {
+          200: { description: 'The package.', content: { 'application/vnd.etsi.asic-e+zip': { schema: { type: 'string', contentMediaType: 'application/vnd.etsi.asic-e+zip' } } } },
+          400: problemResponse('Not exactly one of case, stamp and licence.'),
+          401: problemResponse('No session token or API key, or a wrong, expired or revoked one.'),
+          403: problemResponse('Needs the auditor or licence-officer role, or the stamps scope.'),
+          404: problemResponse('No stored documents for it among yours.'),
+        },
+      },
+    },
     '/v1/admin/archive/renew': {
       post: {
         tags: ['Admin: archive'],

@@ -12,7 +12,7 @@ import { authenticate, requireActor } from '../auth.js';
 import { problemResponse } from '../openapi.js';
 import { parseStampOptions, type StampOptions } from '../stamp-options.js';
 import { checkSeals, defaultSeal, idempotencyOf, readStampInput, requireStamper, withTimeout, type StampInput } from '../stamp-input.js';
-import { zip } from '../zip.js';
+import { zip } from '../../zip/write.js';
 import { STAMP_OPTION_SCHEMA_PROPERTIES, commonProblems } from './stamp-docs.js';
 import { stampView } from './stamps.js';
 
