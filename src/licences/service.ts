@@ -114,6 +114,8 @@ interface Production {
   supersedes: LicenceRecord | null;
   /** The system client the licence belongs to: its issuer, kept through later versions. */
   ownerClientId: string | null;
+  /** The approval case it was issued in (kept through later versions), for archive packages. */
+  caseNumber: string | null;
 }
 
 /** Renders, seals and records one licence version (and the supersession of the previous one) in one transaction. */
@@ -158,6 +160,7 @@ async function produce(deps: LicenceDeps, p: Production, actor: string): Promise
     issuedAt: now.toISOString(),
     issuedBy: actor,
     ownerClientId: p.ownerClientId,
+    caseNumber: p.caseNumber,
     supersedes: p.supersedes?.id ?? null,
     supersededBy: null,
     revokedAt: null,
@@ -181,13 +184,17 @@ async function produce(deps: LicenceDeps, p: Production, actor: string): Promise
 }
 
 /** `actor` is the audit name of who issues; `ownerClientId` the system client it belongs to (null when a person issues). */
-export async function issueLicence(deps: LicenceDeps, input: { type: unknown; data: unknown }, actor: string, ownerClientId: string | null = null): Promise<LicenceRecord> {
+export async function issueLicence(deps: LicenceDeps, input: { type: unknown; data: unknown; caseNumber?: unknown }, actor: string, ownerClientId: string | null = null): Promise<LicenceRecord> {
   const type = typeOf(deps, input.type);
   assertValidLicenceData(type, input.data);
+  const caseNumber = input.caseNumber ?? null;
+  if (caseNumber !== null && (typeof caseNumber !== 'string' || !/^[^\x00-\x1f\x7f]{1,64}$/.test(caseNumber))) {
+    throw new OneSealError('invalid-case-number', 'unprocessable', 'caseNumber must be 1 to 64 characters without control characters.', { fields: [{ field: 'caseNumber', message: 'not a case number' }] });
+  }
   const seal = await issuingSeal(deps);
   // A serial lost to a failed render or signature is a gap, never a duplicate.
   const serial = await deps.db.transaction((trx) => allocateLicenceSerial(trx, type.typeCode, seal.creditCode));
-  return produce(deps, { type, data: input.data, seal, serial: String(serial).padStart(8, '0'), version: 1, supersedes: null, ownerClientId }, actor);
+  return produce(deps, { type, data: input.data, seal, serial: String(serial).padStart(8, '0'), version: 1, supersedes: null, ownerClientId, caseNumber }, actor);
 }
 
 function notCurrent(record: LicenceRecord, action: string): OneSealError {
@@ -211,7 +218,7 @@ export async function changeLicence(deps: LicenceDeps, id: string, data: unknown
     throw new OneSealError('licence-issuer-changed', 'conflict',
       `Licence ${id} was issued by ${old.issuerCode}, but seal "${seal.id}" now belongs to ${seal.creditCode}; issue a new licence instead.`);
   }
-  return produce(deps, { type, data, seal, serial: old.serial, version: old.version + 1, supersedes: old, ownerClientId: old.ownerClientId }, actor);
+  return produce(deps, { type, data, seal, serial: old.serial, version: old.version + 1, supersedes: old, ownerClientId: old.ownerClientId, caseNumber: old.caseNumber }, actor);
 }
 
 export async function revokeLicence(deps: Pick<LicenceDeps, 'db'>, id: string, reason: unknown, actor: string): Promise<LicenceRecord> {

@@ -33,6 +33,8 @@ export interface LicenceRecord {
   issuedBy: string;
   /** The system client the licence belongs to (it issued the serial), or null when a person issued it. */
   ownerClientId: string | null;
+  /** The approval case the licence was issued in, if given (migration 008). */
+  caseNumber: string | null;
   supersedes: string | null;
   supersededBy: string | null;
   revokedAt: string | null;
@@ -63,6 +65,7 @@ const COLUMNS: Columns<LicenceRecord> = {
   issuedAt: ['issued_at', text],
   issuedBy: ['issued_by', text],
   ownerClientId: ['owner_client_id', nullableText],
+  caseNumber: ['case_number', nullableText],
   supersedes: ['supersedes', nullableText],
   supersededBy: ['superseded_by', nullableText],
   revokedAt: ['revoked_at', nullableText],

@@ -118,7 +118,7 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
     const body = await jsonObject(ctx, JSON_LIMIT);
     // An unknown type is a 422 from the service (naming the types); a known one must be granted.
     if (deps.registry.list().some((t) => t.id === body.type)) authorizeLicenceType(actor, 'licence.issue', String(body.type));
-    const record = await issueLicence(deps, { type: body.type, data: body.data }, actorLabel(actor), actor.kind === 'client' ? actor.id : null);
+    const record = await issueLicence(deps, { type: body.type, data: body.data, caseNumber: body.caseNumber }, actorLabel(actor), actor.kind === 'client' ? actor.id : null);
     ctx.status = 201;
     ctx.set('Location', `/v1/licences/${record.id}`);
     ctx.body = viewFor(deps, actor, record);
@@ -175,6 +175,7 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
             properties: {
               type: { type: 'string', enum: deps.registry.list().map((t) => t.id) },
               data: { type: 'object', additionalProperties: { type: 'string' }, description: 'Field values of the type (see src/licences/types/*.json)' },
+              caseNumber: { type: 'string', maxLength: 64, description: 'The approval case (办件编号) the licence belongs to: `GET /v1/archive?case=` packages it with the case.' },
             },
           }),
           responses: { 201: { description: 'Issued', ...json(LICENCE_REF) }, ...AUTH_ERRORS, 422: problemResponse('Invalid data; `errors` lists every field') },
