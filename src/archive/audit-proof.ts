@@ -40,8 +40,11 @@ export async function buildAuditProof(db: Db, audit: KeyWithCertificate, subject
   };
 }
 
-/** Undefined when the proof holds; otherwise what is wrong with it. */
-export function auditProofProblem(proof: AuditProof, anchors: pkijs.Certificate[]): string | undefined {
+/**
+ * Undefined when the proof holds; otherwise what is wrong with it — a string when the proof itself is
+ * broken, `{ untrusted }` when it holds but its certificate does not chain to the anchors given.
+ */
+export function auditProofProblem(proof: AuditProof, anchors: pkijs.Certificate[]): string | { untrusted: string } | undefined {
   const { head, entries } = proof;
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
@@ -63,6 +66,6 @@ export function auditProofProblem(proof: AuditProof, anchors: pkijs.Certificate[
   }
   if (!verify('sha256', auditHeadStatement(head), cert.publicKey, Buffer.from(head.signature, 'base64'))) return `the signature of the chain head at entry ${head.seq} does not verify`;
   const chain = buildChain(parsed, [], anchors, new Date(head.signedAt));
-  if (chain.reasons.length > 0) return `the audit certificate does not chain to a trusted root at ${head.signedAt}`;
+  if (chain.reasons.length > 0) return { untrusted: `the audit certificate does not chain to a trusted root at ${head.signedAt}` };
   return undefined;
 }

@@ -112,13 +112,14 @@ export async function verifyPackage(bytes: Buffer, anchorsDer: Uint8Array[], anc
     }
     const proof = byName.get('audit/proof.json');
     if (proof && intact('audit/proof.json')) {
-      let problem: string | undefined;
+      let problem: ReturnType<typeof auditProofProblem>;
       try {
         problem = auditProofProblem(JSON.parse(proof.data.toString('utf8')) as AuditProof, anchors);
       } catch {
         problem = 'the audit proof is not readable JSON';
       }
-      if (problem) problems.push({ kind: 'altered', entry: 'audit/proof.json', message: problem });
+      if (typeof problem === 'string') problems.push({ kind: 'altered', entry: 'audit/proof.json', message: problem });
+      else if (problem) problems.push({ kind: 'indeterminate', entry: 'audit/proof.json', message: problem.untrusted });
     }
   }
   const verdict = problems.some((p) => p.kind !== 'indeterminate') ? 'invalid' : problems.length > 0 ? 'indeterminate' : 'valid';
