@@ -1,15 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { exportPackage, exportSelector } from '../archive/package.js';
-import { ACTING_OPTIONS, ACTING_USAGE, actAs } from './acting.js';
-import { printResult, UsageError, type Command } from './command.js';
+import { actAs } from './acting.js';
+import { printResult, UsageError, type CommandRunner } from './command.js';
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-export const archiveExport: Command = {
-  name: 'archive export',
-  summary: 'package a case, stamp or licence as a signed ASiC-E archive (documents, reports, audit proof)',
-  usage: `(--case NUMBER | --stamp ID | --licence ID) -o FILE.asice ${ACTING_USAGE}`,
-  options: { case: { type: 'string' }, stamp: { type: 'string' }, licence: { type: 'string' }, out: { type: 'string', short: 'o' }, ...ACTING_OPTIONS },
+export const archiveExport: CommandRunner = {
   async run(ctx) {
     const out = text(ctx.values.out);
     if (!out) throw new UsageError('say where to write the package: -o FILE.asice');

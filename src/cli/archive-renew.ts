@@ -2,14 +2,10 @@ import { actorLabel } from '../access/actors.js';
 import { authorize } from '../access/policy.js';
 import { renewArchiveOnce, renewDeps } from '../archive/renew.js';
 import { OneSealError } from '../errors.js';
-import { ACTING_OPTIONS, ACTING_USAGE, actAs } from './acting.js';
-import { printResult, UsageError, type Command } from './command.js';
+import { actAs } from './acting.js';
+import { printResult, UsageError, type CommandRunner } from './command.js';
 
-export const archiveRenew: Command = {
-  name: 'archive renew',
-  summary: 'renew the long-term validation of stored documents whose time-stamp certificate expires soon (DSS + document time-stamp)',
-  usage: `[--due-within DAYS] [--dry-run] ${ACTING_USAGE}`,
-  options: { 'due-within': { type: 'string' }, 'dry-run': { type: 'boolean' }, ...ACTING_OPTIONS },
+export const archiveRenew: CommandRunner = {
   async run(ctx) {
     const raw = ctx.values['due-within'];
     if (raw !== undefined && (typeof raw !== 'string' || !/^\d{1,4}$/.test(raw))) throw new UsageError('--due-within takes a number of days');

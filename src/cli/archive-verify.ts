@@ -6,7 +6,7 @@ import { pemToDer } from '../pki/der.js';
 import { openStore } from '../store/db.js';
 import { getPkiKey } from '../store/pki.js';
 import { certificateFromDer } from '../verify/certs.js';
-import { printResult, UsageError, type Command, type CommandContext } from './command.js';
+import { printResult, UsageError, type CommandRunner, type CommandContext } from './command.js';
 
 /** 0 valid; 1 altered, removed or added (named); 3 indeterminate; 2 is usage and I/O. */
 const EXIT: Record<PackageVerification['verdict'], number> = { valid: 0, invalid: 1, indeterminate: 3 };
@@ -25,12 +25,7 @@ async function anchors(ctx: CommandContext): Promise<Uint8Array[]> {
   }
 }
 
-export const archiveVerify: Command = {
-  name: 'archive verify',
-  summary: 'check an ASiC-E archive package offline: exit 0 valid, 1 altered/removed/added (named), 3 indeterminate',
-  usage: 'FILE.asice [--trust PEM]… [--json]',
-  positionals: 1,
-  options: { trust: { type: 'string', multiple: true } },
+export const archiveVerify: CommandRunner = {
   async run(ctx) {
     const file = ctx.positionals[0];
     if (!file) throw new UsageError('name the package to verify');
