@@ -196,9 +196,17 @@ export async function renewArchive(deps: RenewDeps, o: RenewOptions): Promise<Re
 export async function renewArchiveOnce(deps: RenewDeps, o: RenewOptions, holder: string): Promise<RenewRun | undefined> {
   const now = o.now ?? new Date();
   if (!(await acquireLease(deps.db, RENEW_LEASE, holder, now, LEASE_TTL_MS))) return undefined;
+  // A long run keeps its lease: each renewed document extends it (a failed extension only lets the lease lapse sooner).
+  let extending: Promise<unknown> = Promise.resolve();
+  const onProgress: RenewOptions['onProgress'] = (p) => {
+    o.onProgress?.(p);
+    extending = extending.then(() => acquireLease(deps.db, RENEW_LEASE, holder, new Date(), LEASE_TTL_MS)).catch(() => undefined);
+  };
   try {
-    return await renewArchive(deps, o);
+    return await renewArchive(deps, { ...o, onProgress });
   } finally {
+    // After the last extension, or it would take the lease again once released.
+    await extending;
     await releaseLease(deps.db, RENEW_LEASE, holder);
   }
 }
