@@ -104,6 +104,12 @@ export interface Config {
   /** ONESEAL_BREAK_GLASS=1: production accepts `--break-glass` CLI commands (the PIN holder acting outside the policy). */
   breakGlassAllowed: boolean;
   seal: { orgName: string; orgCreditCode: string; sealName: string };
+  /**
+   * Electronic archives: documents are renewed (new DSS + document time-stamp) when the TSA certificate
+   * of their newest time-stamp expires within `horizonDays`, or it relies on a digest in `weakDigests`
+   * (e.g. SHA-1); packages state `retentionYears` (电子档案保管期限).
+   */
+  archive: { horizonDays: number; weakDigests: string[]; retentionYears: number };
   /** The development root certificate shipped in the repo; production must not run on it. */
   devRootCertPath: string;
   /** The JSON file the configuration was read from, if any. */
@@ -138,6 +144,9 @@ const FILE_KEYS = {
   orgName: 'ONESEAL_ORG_NAME',
   orgCreditCode: 'ONESEAL_ORG_CREDIT_CODE',
   sealName: 'ONESEAL_SEAL_NAME',
+  archiveHorizonDays: 'ONESEAL_ARCHIVE_HORIZON_DAYS',
+  archiveWeakDigests: 'ONESEAL_ARCHIVE_WEAK_DIGESTS',
+  archiveRetentionYears: 'ONESEAL_ARCHIVE_RETENTION_YEARS',
 } as const;
 type FileKey = keyof typeof FILE_KEYS;
 /** Keys whose relative paths are taken relative to the config file rather than the working directory. */
@@ -165,7 +174,11 @@ const DEFAULTS = {
   // A made-up code with a correct GB 32100 check character.
   orgCreditCode: '11110105MB0123456F',
   sealName: '行政审批专用章',
+  archiveHorizonDays: 365,
+  archiveRetentionYears: 30,
 };
+
+const DIGEST_NAMES = ['SHA-1', 'SHA-224', 'SHA-256', 'SHA-384', 'SHA-512'];
 
 /** The directory holding OneSeal's package.json, found from this file so it works from src/ (vitest) and dist/. */
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1', '0.0.0.0']);
@@ -337,7 +350,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const minSealRaw = get('minSealMm');
   const minSealMm = minSealRaw === undefined ? DEFAULTS.minSealMm : parseInteger(minSealRaw, field('minSealMm'), 5, 100, errors);
 
-  const optionalInt = (key: 'hsmTimeoutSeconds' | 'rateLimitPerSecond' | 'rateLimitBurst' | 'requestTimeoutSeconds' | 'auditHeadIntervalMinutes' | 'sessionIdleMinutes' | 'sessionMaxHours' | 'loginsPerMinute', max: number): number | undefined => {
+  const optionalInt = (key: 'hsmTimeoutSeconds' | 'rateLimitPerSecond' | 'rateLimitBurst' | 'requestTimeoutSeconds' | 'auditHeadIntervalMinutes' | 'sessionIdleMinutes' | 'sessionMaxHours' | 'loginsPerMinute' | 'archiveHorizonDays' | 'archiveRetentionYears', max: number): number | undefined => {
     const raw = get(key);
     return raw === undefined ? DEFAULTS[key] : parseInteger(raw, field(key), 1, max, errors);
   };
@@ -349,6 +362,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const sessionIdleMinutes = optionalInt('sessionIdleMinutes', 24 * 60);
   const sessionMaxHours = optionalInt('sessionMaxHours', 7 * 24);
   const loginsPerMinute = optionalInt('loginsPerMinute', 1_000_000);
+  const archiveHorizonDays = optionalInt('archiveHorizonDays', 10 * 366);
+  const archiveRetentionYears = optionalInt('archiveRetentionYears', 1000);
+  const weakDigests = (get('archiveWeakDigests') ?? '').split(',').map((d) => d.trim().toUpperCase()).filter((d) => d !== '');
+  for (const d of weakDigests) {
+    if (!DIGEST_NAMES.includes(d)) errors.push({ field: field('archiveWeakDigests'), message: `"${d}" is not one of ${DIGEST_NAMES.join(', ')}` });
+  }
   if (sessionIdleMinutes !== undefined && sessionMaxHours !== undefined && sessionIdleMinutes > sessionMaxHours * 60) {
     errors.push({ field: field('sessionIdleMinutes'), message: `the idle time-out (${sessionIdleMinutes} min) cannot be longer than the session lifetime (${sessionMaxHours} h)` });
   }
@@ -381,7 +400,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   if (errors.length > 0 || port === undefined || publicUrl === undefined || database === undefined || pin === undefined
     || poolSize === undefined || hsmTimeoutSeconds === undefined || maxUploadMb === undefined || minSealMm === undefined || ratePerSecond === undefined || rateBurst === undefined
-    || requestTimeoutSeconds === undefined || auditHeadIntervalMinutes === undefined || sessionIdleMinutes === undefined || sessionMaxHours === undefined || loginsPerMinute === undefined) {
+    || requestTimeoutSeconds === undefined || auditHeadIntervalMinutes === undefined || sessionIdleMinutes === undefined || sessionMaxHours === undefined || loginsPerMinute === undefined
+    || archiveHorizonDays === undefined || archiveRetentionYears === undefined) {
     throw invalidConfig(errors);
   }
 
@@ -417,6 +437,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cliSessionFile: get('sessionFile') ?? defaultSessionFile(env, database),
     breakGlassAllowed: breakGlass === '1',
     seal: { orgName, orgCreditCode, sealName },
+    archive: { horizonDays: archiveHorizonDays, weakDigests, retentionYears: archiveRetentionYears },
     devRootCertPath: path.join(packageRoot, 'keys-dev', 'root-ca.crt.pem'),
     ...(configFile ? { configFile } : {}),
   };

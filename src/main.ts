@@ -8,6 +8,7 @@ import pino, { type Logger } from 'pino';
 import { createApp } from './api/app.js';
 import type { Config } from './config.js';
 import { signAuditHead } from './audit/heads.js';
+import { renewArchiveOnce, renewDeps } from './archive/renew.js';
 import { startPeriodic } from './periodic.js';
 import { startRotationScheduler } from './seals/scheduler.js';
 import { openServices, type Services } from './services.js';
@@ -15,11 +16,14 @@ import { recordServerPublicUrl } from './public-url.js';
 
 /** How often the server checks seal rotation policies; policies are in days or thousands of signatures, so minutes are precise enough. */
 const ROTATION_CHECK_INTERVAL_MS = 5 * 60 * 1000;
+const ARCHIVE_RENEW_INTERVAL_MS = 24 * 3600 * 1000;
 
 export interface ServerOptions {
   logger?: Logger;
   /** How often rotation policies are checked (tests shorten it). */
   rotationIntervalMs?: number;
+  /** How often the archive renewal runs (daily; tests shorten it). */
+  archiveRenewIntervalMs?: number;
   /** How often the audit chain head is signed when it moved; overrides config.auditHeadIntervalMs (tests shorten it below a minute). */
   auditHeadIntervalMs?: number;
 }
@@ -77,6 +81,21 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       options.auditHeadIntervalMs ?? config.auditHeadIntervalMs,
       (err) => logger.error({ err }, 'signing the audit chain head failed'),
     );
+    const stopArchive = startPeriodic(
+      async () => {
+        const run = await renewArchiveOnce(renewDeps(services), {
+          horizonDays: config.archive.horizonDays,
+          weakDigests: config.archive.weakDigests,
+          actor: 'system:archive',
+        }, `serve:${process.pid}`);
+        if (!run) return;
+        if (run.blocked) logger.error({ due: run.due.length }, run.blocked);
+        if (run.renewed.length > 0 || run.indexed > 0) logger.info({ indexed: run.indexed, due: run.due.length, renewed: run.renewed.length }, 'archive renewal run');
+        for (const f of run.failed) logger.error({ kind: f.kind, id: f.recordId, err: f.error }, 'archive renewal failed');
+      },
+      options.archiveRenewIntervalMs ?? ARCHIVE_RENEW_INTERVAL_MS,
+      (err) => logger.error({ err }, 'archive renewal run failed'),
+    );
     return {
       url,
       server,
@@ -85,9 +104,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         // Finish requests in flight, any rotation run and head signing, drop idle keep-alive connections, then release the HSM and database.
         const scheduler = stopScheduler();
         const headSigner = stopHeadSigner();
+        const archive = stopArchive();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        await Promise.all([closed, scheduler, headSigner]);
+        await Promise.all([closed, scheduler, headSigner, archive]);
         await services.close();
       },
     };

@@ -168,6 +168,8 @@ const PROBES: Record<Action, Probe> = {
   'stats.read': (p) => send(p.key, 'GET', '/v1/stats/stamps?by=department'),
   'audit.read': (p) => send(p.key, 'GET', '/v1/admin/audit/entries?limit=5'),
   'audit.sign-head': (p) => send(p.key, 'POST', '/v1/admin/audit/heads'),
+  'archive.renew': (p) => send(p.key, 'POST', '/v1/admin/archive/renew', { dryRun: true }),
+  'archive.export': (p) => send(p.key, 'GET', `/v1/archive?stamp=${fixtures.stamp}`),
 };
 
 /** What the table says for a principal holding one role or one scope. */

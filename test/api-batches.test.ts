@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PDFDocument, StandardFonts } from '@cantoo/pdf-lib';
-import { zip } from '../src/api/zip.js';
+import { zip } from '../src/zip/write.js';
 import { activeSealVersion } from '../src/store/seals.js';
 import { addClient, bearer, call, countRows, stampForm } from './support/api-client.js';
 import { openStack, type Stack } from './support/stamp-stack.js';

@@ -81,14 +81,19 @@ describe('OneSeal-signed PDFs', () => {
     expect(r.signatures[0]!.signer!.subject).toContain('CN=合同专用章');
   });
 
-  it('validity periods are checked at the proven time, else at "now"', async () => {
+  it('validity periods are checked at the proven time, else at "now"; a time-stamp proves nothing once its TSA certificate expired unprotected (test/archive-lta covers the protected case)', async () => {
+    const lookup = { revocationLookup: (): RevocationStatus => ({ status: 'good' }) };
+    const bt = (await signPdf(await makePdf(), await options('B-T'))).pdf;
     const later = new Date(Date.now() + 10 * 365 * 24 * 3600_000);
-    const opts = { ...trusted(), ownCa: { revocationLookup: (): RevocationStatus => ({ status: 'good' }) }, now: later };
+    const opts = { ...trusted(), ownCa: lookup, now: later };
     const bb = await verifyPdf((await signPdf(await makePdf(), await options('B-B'))).pdf, opts);
     expect(bb.verdict).toBe('indeterminate');
     expect(codes(bb)).toEqual(['CERT_EXPIRED']);
-    const bt = await verifyPdf((await signPdf(await makePdf(), await options('B-T'))).pdf, opts);
-    expect(bt.verdict).toBe('valid');
+    // Ten years on the TSA's certificate has expired too, and no archive time-stamp protected it.
+    const expired = await verifyPdf(bt, opts);
+    expect(expired.verdict).toBe('indeterminate');
+    expect(codes(expired)).toContain('TIMESTAMP_EXPIRED');
+    expect(expired.signatures[0]!.provenTime).toBeUndefined();
   });
 
   it('without the root it is indeterminate (NO_TRUST_ANCHOR), not invalid', async () => {

@@ -87,6 +87,8 @@ export const POLICY = {
   'delegation.revoke': { summary: 'take a delegated item back from a service centre', roles: [SA], scopes: [], twoPerson: true },
   'stats.read': { summary: 'read stamp statistics by department, item and centre', roles: [SA, AU, OP], scopes: [] },
   'audit.read': { summary: 'read the audit log', roles: [SA, AU], scopes: [] },
+  'archive.renew': { summary: 'renew the long-term validation of stored documents (new time-stamps)', roles: [SA, OP], scopes: [] },
+  'archive.export': { summary: 'export a case, stamp or licence as an archive package (ASiC-E)', roles: [LO, AU], scopes: ['stamps'], ownership: 'own-stamp' },
   'audit.sign-head': { summary: 'sign the audit chain head now', roles: [SA, AU, OP], scopes: [] },
 } as const satisfies Record<string, Rule>;
 

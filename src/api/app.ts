@@ -25,6 +25,7 @@ import { registerStampBatchRoutes } from './routes/stamp-batches.js';
 import { registerSealReadRoutes } from './routes/seals.js';
 import { registerAuditHeadRoutes } from './routes/audit-heads.js';
 import { registerAuditSearchRoutes } from './routes/audit-search.js';
+import { registerArchiveRoutes } from './routes/archive.js';
 import { registerDocsRoutes } from './routes/docs.js';
 import { registerItemRoutes } from './routes/items.js';
 import { registerStatsRoutes } from './routes/stats.js';
@@ -55,8 +56,7 @@ const ROUTES: readonly RouteRegistrar[] = [registerHealthRoutes];
 const SERVICE_ROUTES: readonly ServiceRouteRegistrar[] = [registerMetricsRoutes, registerPkiRoutes, registerSessionRoutes, registerAdminSealRoutes, registerAdminProposalRoutes,
   registerAdminClientRoutes, registerAdminPeopleRoutes, registerLicenceRoutes, registerLicenceSearchRoutes, registerVerifyPageRoutes,
   registerStampRoutes, registerStampSearchRoutes, registerStampBatchRoutes, registerSealReadRoutes, registerDocsRoutes, registerVerificationRoutes, registerAuditHeadRoutes, registerAuditSearchRoutes,
-  registerConsoleRoutes,
-  registerItemRoutes, registerStatsRoutes];
+  registerConsoleRoutes, registerItemRoutes, registerStatsRoutes, registerArchiveRoutes];
 
 export function createApp(deps: AppDeps): Koa {
   const logger = deps.logger ?? pino({ level: 'silent' });

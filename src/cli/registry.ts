@@ -383,4 +383,26 @@ export const COMMANDS: readonly CommandEntry[] = [
     options: { item: { type: 'string' }, centre: { type: 'string' }, ...ACTING_OPTIONS },
     load: async () => (await import('./delegate.js')).undelegate,
   },
+  {
+    name: 'archive renew',
+    summary: 'renew the long-term validation of stored documents whose time-stamp certificate expires soon (DSS + document time-stamp)',
+    usage: `[--due-within DAYS] [--dry-run] ${ACTING_USAGE}`,
+    options: { 'due-within': { type: 'string' }, 'dry-run': { type: 'boolean' }, ...ACTING_OPTIONS },
+    load: async () => (await import('./archive-renew.js')).archiveRenew,
+  },
+  {
+    name: 'archive export',
+    summary: 'package a case, stamp or licence as a signed ASiC-E archive (documents, reports, audit proof)',
+    usage: `(--case NUMBER | --stamp ID | --licence ID) -o FILE.asice ${ACTING_USAGE}`,
+    options: { case: { type: 'string' }, stamp: { type: 'string' }, licence: { type: 'string' }, out: { type: 'string', short: 'o' }, ...ACTING_OPTIONS },
+    load: async () => (await import('./archive-export.js')).archiveExport,
+  },
+  {
+    name: 'archive verify',
+    summary: 'check an ASiC-E archive package offline: exit 0 valid, 1 altered/removed/added (named), 3 indeterminate',
+    usage: 'FILE.asice [--trust PEM]… [--json]',
+    positionals: 1,
+    options: { trust: { type: 'string', multiple: true } },
+    load: async () => (await import('./archive-verify.js')).archiveVerify,
+  },
 ];

@@ -190,6 +190,8 @@ interface Production {
   ownerClientId: string | null;
   /** The item and who handled it, when the request named an item. */
   handling: Handling | null;
+  /** The approval case it was issued in (kept through later versions), for archive packages. */
+  caseNumber: string | null;
 }
 
 /** Renders, seals and records one licence version (and the supersession of the previous one) in one transaction. */
@@ -245,6 +247,7 @@ async function produce(deps: LicenceDeps, p: Production, actor: string): Promise
     ownerClientId: p.ownerClientId,
     itemCode: p.handling?.item.code ?? null,
     centreCode: p.handling?.centre?.code ?? null,
+    caseNumber: p.caseNumber,
     supersedes: p.supersedes?.id ?? null,
     supersededBy: null,
     revokedAt: null,
@@ -296,9 +299,13 @@ export interface IssueOptions {
 }
 
 /** `actor` is the audit name of who issues. */
-export async function issueLicence(deps: LicenceDeps, input: { type: unknown; data: unknown }, actor: string, options: IssueOptions = {}): Promise<LicenceRecord> {
+export async function issueLicence(deps: LicenceDeps, input: { type: unknown; data: unknown; caseNumber?: unknown }, actor: string, options: IssueOptions = {}): Promise<LicenceRecord> {
   const type = typeOf(deps, input.type);
   checkItemIssues(options.handling ?? null, type);
+  const caseNumber = input.caseNumber ?? null;
+  if (caseNumber !== null && (typeof caseNumber !== 'string' || !/^[^\x00-\x1f\x7f]{1,64}$/.test(caseNumber))) {
+    throw new OneSealError('invalid-case-number', 'unprocessable', 'caseNumber must be 1 to 64 characters without control characters.', { fields: [{ field: 'caseNumber', message: 'not a case number' }] });
+  }
   const now = new Date();
   const today = chinaDate(now);
   const data = withIssueDate(type, input.data, today, [today]);
@@ -308,7 +315,7 @@ export async function issueLicence(deps: LicenceDeps, input: { type: unknown; da
   // A serial lost to a failed render or signature is a gap, never a duplicate.
   const serial = await deps.db.transaction((trx) => allocateLicenceSerial(trx, type.typeCode, seal.creditCode));
   return produce(deps, {
-    type, data, now, seal, serial: String(serial).padStart(8, '0'), version: 1, supersedes: null, ownerClientId: options.ownerClientId ?? null, handling: options.handling ?? null,
+    type, data, now, seal, serial: String(serial).padStart(8, '0'), version: 1, supersedes: null, ownerClientId: options.ownerClientId ?? null, handling: options.handling ?? null, caseNumber,
   }, actor);
 }
 
@@ -345,7 +352,7 @@ export async function changeLicence(
     throw new OneSealError('licence-issuer-changed', 'conflict',
       `Licence ${id} was issued by ${old.issuerCode}, but seal "${seal.id}" now belongs to ${seal.creditCode}; issue a new licence instead.`);
   }
-  return produce(deps, { type, data, now, seal, serial: old.serial, version: old.version + 1, supersedes: old, ownerClientId: old.ownerClientId, handling: options.handling ?? null }, actor);
+  return produce(deps, { type, data, now, seal, serial: old.serial, version: old.version + 1, supersedes: old, ownerClientId: old.ownerClientId, handling: options.handling ?? null, caseNumber: old.caseNumber }, actor);
 }
 
 export async function revokeLicence(deps: Pick<LicenceDeps, 'db'>, id: string, reason: unknown, actor: string): Promise<LicenceRecord> {

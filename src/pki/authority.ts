@@ -1,6 +1,6 @@
 /**
  * OneSeal's certification authority as a running service sees it: the root, the time-stamping
- * authority, the OCSP signer and the audit head signer, each a key in the HSM with its certificate in the database.
+ * authority, the OCSP signer, the audit head signer and the archive signer, each a key in the HSM with its certificate in the database.
  * `ensureAuthority` creates what is missing (idempotent); `loadAuthority` only reads.
  */
 import type { Hsm, HsmKey } from '../hsm/hsm.js';
@@ -25,6 +25,8 @@ export interface Authority {
   ocsp: KeyWithCertificate;
   /** Signs the audit log's chain heads (src/audit/heads.ts). */
   audit: KeyWithCertificate;
+  /** Signs archive packages' manifests (src/archive/package.ts). */
+  archive: KeyWithCertificate;
   /** Where relying parties fetch the CRL, OCSP answers and the CA certificate (in every issued certificate). */
   urls: CertificateUrls;
   usingDevRoot: boolean;
@@ -36,11 +38,12 @@ const KEY_LABELS: Record<PkiRole, string> = {
   tsa: 'oneseal-tsa',
   ocsp: 'oneseal-ocsp',
   audit: 'oneseal-audit',
+  archive: 'oneseal-archive',
 };
 // RSA keeps the CA's own certificates readable by every validator (pdfsig/NSS, Adobe, openssl).
 const SERVICE_KEY_ALGORITHM: KeyAlgorithm = 'RSA-2048';
 
-const AUTHORITY_ROLES = ['root', 'tsa', 'ocsp', 'audit'] as const satisfies readonly PkiRole[];
+const AUTHORITY_ROLES = ['root', 'tsa', 'ocsp', 'audit', 'archive'] as const satisfies readonly PkiRole[];
 
 export function authorityUrls(publicUrl: string): CertificateUrls {
   const base = publicUrl.replace(/\/+$/, '');
@@ -68,12 +71,12 @@ async function loadRole(deps: Deps, role: PkiRole): Promise<KeyWithCertificate |
 }
 
 export async function loadAuthority(deps: Deps): Promise<Authority> {
-  const [root, tsa, ocsp, audit] = await Promise.all(AUTHORITY_ROLES.map((role) => loadRole(deps, role)));
-  if (!root || !tsa || !ocsp || !audit) {
+  const [root, tsa, ocsp, audit, archive] = await Promise.all(AUTHORITY_ROLES.map((role) => loadRole(deps, role)));
+  if (!root || !tsa || !ocsp || !audit || !archive) {
     // A data dir from before a role existed (the audit signer came later) is completed by running init again.
     throw new OneSealError('pki-not-initialised', 'unavailable', 'The certification authority is not set up yet, or lacks a key added by an upgrade: run `oneseal init` (npm run setup does it).');
   }
-  return { root, tsa, ocsp, audit, urls: authorityUrls(deps.publicUrl), usingDevRoot: isDevRootCertificate(root.certificate) };
+  return { root, tsa, ocsp, audit, archive, urls: authorityUrls(deps.publicUrl), usingDevRoot: isDevRootCertificate(root.certificate) };
 }
 
 /**
@@ -94,9 +97,11 @@ export async function ensureAuthority(deps: Deps & { allowDevRoot: boolean; now?
     ['tsa', 'tsa', 'OneSeal Time-Stamping Authority'],
     ['ocsp', 'ocsp', 'OneSeal OCSP Responder'],
     ['audit', 'audit', 'OneSeal Audit Log Signer'],
+    ['archive', 'archive', 'OneSeal Archive Signer'],
   ];
   for (const [role, profile, commonName] of services) {
-    if (await getPkiKey(deps.db, role)) continue;
+    const existing = await getPkiKey(deps.db, role);
+    if (existing && !dueForNewKey(existing.certificate, root.certificate, now)) continue;
     const signer = await deps.hsm.generateKeyPair({ label: KEY_LABELS[role], algorithm: SERVICE_KEY_ALGORITHM });
     const certificate = await issueAndRecord(deps.db, root, {
       subjectSpki: signer.spki,
@@ -110,6 +115,18 @@ export async function ensureAuthority(deps: Deps & { allowDevRoot: boolean; now?
     created.push(role);
   }
   return { authority: await loadAuthority(deps), created };
+}
+
+/** A year's notice: archive renewals need a TSA certificate that outlives the documents' current one by their horizon. */
+const SERVICE_RENEW_BEFORE_MS = YEAR_MS;
+
+/**
+ * A service certificate expiring within a year is replaced by a new key and certificate (the old key
+ * stays in the HSM: what it signed still verifies) — unless the root ends first, so a new one would gain nothing.
+ */
+function dueForNewKey(certificate: Uint8Array, rootCertificate: Uint8Array, now: Date): boolean {
+  const end = toCertificate(certificate).notAfter.value.getTime();
+  return end - now.getTime() < SERVICE_RENEW_BEFORE_MS && toCertificate(rootCertificate).notAfter.value.getTime() > end;
 }
 
 async function importDevRoot(deps: Deps): Promise<KeyWithCertificate> {

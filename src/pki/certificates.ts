@@ -18,7 +18,7 @@ import {
 import { type NameFields, buildName } from './names.js';
 import { signTbs, signatureAlgorithmIdentifier } from './sign.js';
 
-export type CertificateProfile = 'seal' | 'tsa' | 'ocsp' | 'audit' | 'ca';
+export type CertificateProfile = 'seal' | 'tsa' | 'ocsp' | 'audit' | 'archive' | 'ca';
 
 export interface CertificateUrls {
   /** CRL distribution point (http URL of the DER CRL). */
@@ -86,6 +86,9 @@ const PROFILES: Record<CertificateProfile, ProfileRules> = {
   // Signs nothing but audit chain head statements. No EKU: none is registered for log signing, and a purpose
   // OID of our own would mean nothing to anyone else; verifiers take this certificate only from pki_keys.
   audit: { keyUsage: [KU.digitalSignature, KU.nonRepudiation], ca: false },
+  // Signs archive package manifests (ASiC-E CAdES). No EKU, as for audit: S/MIME tools (openssl cms) accept a
+  // signer without one, and the verifier knows this certificate by its subject under OneSeal's root.
+  archive: { keyUsage: [KU.digitalSignature, KU.nonRepudiation], ca: false },
 };
 
 /** 16 random bytes with the top bit clear and the next one set: positive, and always exactly 16 bytes in DER. */

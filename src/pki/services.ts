@@ -127,6 +127,7 @@ function tsa(deps: PkiDeps) {
 export function localTimestamper(deps: PkiDeps): Timestamper {
   return {
     maxTokenSize: timestampTokenSizeBound([deps.authority.tsa.certificate]),
+    certificates: [deps.authority.tsa.certificate],
     stamp: (sha256) =>
       createTimeStampToken({ messageImprint: { hashAlgorithm: 'SHA-256', hash: sha256 }, certReq: true, tsa: tsa(deps), genTime: new Date() }),
   };

@@ -222,3 +222,17 @@ export function timestampImprint(token: Uint8Array): Uint8Array {
     });
   }
 }
+
+/** The signature-time-stamp tokens among a SignerInfo's unsigned attributes (DER each), in their order. */
+export function signatureTimestampsOf(cms: Uint8Array): Uint8Array[] {
+  const fields = layout(cms).signerInfoFields;
+  const unsigned = fields[fields.length - 1];
+  if (unsigned?.tag !== TAG.CTX1) return [];
+  const tokens: Uint8Array[] = [];
+  for (const attr of children(cms, unsigned)) {
+    const [type, values] = children(cms, attr);
+    if (!type || !values || Buffer.compare(tlvBytes(cms, type), OID.signatureTimeStampToken) !== 0) continue;
+    tokens.push(...children(cms, values).map((v) => tlvBytes(cms, v)));
+  }
+  return tokens;
+}

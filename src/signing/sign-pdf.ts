@@ -22,6 +22,8 @@ export interface Timestamper {
   stamp(sha256: Uint8Array): Promise<Uint8Array>;
   /** Upper bound of a token's size in bytes (see `timestampTokenSizeBound`), to reserve /Contents. */
   maxTokenSize: number;
+  /** The TSA's certificate chain, when known ahead: long-term upkeep stores its validation data before the new time-stamp. */
+  certificates?: readonly Uint8Array[];
 }
 
 /** Revocation data for certificates (pki: CRLs and OCSP responses, fetched or issued). */
@@ -116,8 +118,8 @@ export async function signPdf(document: Uint8Array | PdfReader, o: SignPdfOption
   const lta = o.level === 'B-LTA' ? 2 * o.timestamper!.maxTokenSize + TAIL_SLACK : 0;
   const doc = new GrowingPdf(input, sig.tail.length + payload + TAIL_SLACK + lta);
   doc.append(sig.tail);
-  appendDss(doc, o, vriKey(sig.cms, sig.slot.capacity), data, docHash);
-  if (o.level === 'B-LTA') await appendDocTimestamp(doc, o, docHash);
+  appendDss(doc, o.limits, vriKey(sig.cms, sig.slot.capacity), data, docHash);
+  if (o.level === 'B-LTA') await appendDocTimestamp(doc, { timestamper: o.timestamper!, limits: o.limits }, docHash);
   return { ...result, pdf: doc.view(), sha256Out: docHash.digest('hex') };
 }
 
@@ -217,9 +219,9 @@ async function signatureRevision(reader: PdfReader, o: SignPdfOptions, inputHash
   return { tail, slot, fieldName, cms, token };
 }
 
-/** Revision 2 (B-LT): the DSS with everything a verifier needs later, keyed to the signature. */
-function appendDss(doc: GrowingPdf, o: SignPdfOptions, key: string, data: ValidationData, docHash: Hash): void {
-  const reader = PdfReader.load(doc.view(), o.limits);
+/** Revision 2 (B-LT): the DSS with everything a verifier needs later, keyed to the signature (or time-stamp) `key` names. */
+export function appendDss(doc: GrowingPdf, limits: Partial<PdfLimits> | undefined, key: string, data: ValidationData, docHash: Hash): void {
+  const reader = PdfReader.load(doc.view(), limits);
   const writer = new IncrementalWriter(reader);
   const catalog = editCatalog(reader);
   addDss(reader, writer, catalog, key, data);
@@ -230,15 +232,15 @@ function appendDss(doc: GrowingPdf, o: SignPdfOptions, key: string, data: Valida
 }
 
 /** Revision 3 (B-LTA): a document time-stamp over everything before it. */
-async function appendDocTimestamp(doc: GrowingPdf, o: SignPdfOptions, docHash: Hash): Promise<void> {
+export async function appendDocTimestamp(doc: GrowingPdf, o: { timestamper: Timestamper; limits?: Partial<PdfLimits> }, docHash: Hash): Promise<void> {
   const reader = PdfReader.load(doc.view(), o.limits);
   const writer = new IncrementalWriter(reader);
-  const tsRef = writer.add(docTimeStampDict(o.timestamper!.maxTokenSize));
+  const tsRef = writer.add(docTimeStampDict(o.timestamper.maxTokenSize));
   const catalog = editCatalog(reader);
   addSignatureField(reader, writer, catalog, { sigRef: tsRef, form: readForm(reader) });
   catalog.commit(writer);
   const { tail, slot } = buildRevision(writer, tsRef, doc.length);
-  const token = await stamp(o.timestamper!, updateWithTail(docHash.copy(), tail, slot).digest());
+  const token = await stamp(o.timestamper, updateWithTail(docHash.copy(), tail, slot).digest());
   fillContents(tail, slot, token);
   docHash.update(tail);
   doc.append(tail);

@@ -38,6 +38,8 @@ export interface LicenceRecord {
   /** The catalogue item the licence was issued for, and the centre that handled it (null: the district hall). */
   itemCode: string | null;
   centreCode: string | null;
+  /** The approval case the licence was issued in, if given (migration 008). */
+  caseNumber: string | null;
   supersedes: string | null;
   supersededBy: string | null;
   revokedAt: string | null;
@@ -70,6 +72,7 @@ const COLUMNS: Columns<LicenceRecord> = {
   ownerClientId: ['owner_client_id', nullableText],
   itemCode: ['item_code', nullableText],
   centreCode: ['centre_code', nullableText],
+  caseNumber: ['case_number', nullableText],
   supersedes: ['supersedes', nullableText],
   supersededBy: ['superseded_by', nullableText],
   revokedAt: ['revoked_at', nullableText],

@@ -2,7 +2,7 @@
 import { bytes, mapper, nullable, text, type Codec } from './codec.js';
 import type { Db } from './db.js';
 
-export type PkiRole = 'root' | 'tsa' | 'ocsp' | 'audit';
+export type PkiRole = 'root' | 'tsa' | 'ocsp' | 'audit' | 'archive';
 
 export interface PkiKeyRecord {
   role: PkiRole;

@@ -5,7 +5,6 @@
  * (modifications.ts); the result is one entry of the report.
  */
 import type * as pkijs from 'pkijs';
-import { PdfError } from '../errors.js';
 import { PdfString, type PdfDict } from '../pdf/objects.js';
 import type { PdfReader } from '../pdf/reader.js';
 import { serialHex } from '../pki/der.js';
@@ -20,10 +19,10 @@ import { readPermissions, type DiffPolicy } from './policy.js';
 import { INTEGRITY, detail, reason, type Reason } from './reasons.js';
 import { verdictOf, type SignatureReport, type SignerSummary } from './report.js';
 import type { RevocationLookup } from './revocation.js';
-import { isTimeStampingCertificate } from './seal-certificate.js';
 import { trustReasons } from './signer-trust.js';
 import type { TimestampCheck } from './timestamp.js';
-import { buildChain, type SignatureChecks } from './trust.js';
+import type { SignatureChecks } from './trust.js';
+import { dssAt, standingOf, type ArchiveTimes, type TimestampContext } from './archive-time.js';
 
 /** What every signature of one document is judged against, computed once per document. */
 export interface DocumentContext {
@@ -42,6 +41,9 @@ export interface DocumentContext {
   checks: SignatureChecks;
   /** Intact document time-stamps: they prove the time of everything before them. */
   docTimestamps: Examined[];
+  /** Their chain: which of them prove their time, and until when each earlier time-stamp must hold. */
+  archive: ArchiveTimes;
+  timestampContext: TimestampContext;
 }
 
 /** PDF date "D:YYYYMMDDHHmmSSOHH'mm'" → ISO 8601; undefined when unreadable. */
@@ -73,27 +75,19 @@ function signerOf(cert: pkijs.Certificate): SignerSummary {
   };
 }
 
-/** A time-stamp proves its time when it is intact and its TSA certificate, a time-stamping one, chains to an anchor at that time. */
-function provesTime(t: TimestampCheck, doc: DocumentContext): boolean {
-  return (
-    t.reasons.length === 0 &&
-    t.genTime !== undefined &&
-    t.tsaCert !== undefined &&
-    isTimeStampingCertificate(t.tsaCert) &&
-    buildChain(t.tsaCert, [...doc.dss.certs, ...doc.extra, ...(t.token?.certificates ?? [])], doc.anchors, t.genTime, doc.checks).reasons.length === 0
-  );
-}
-
 export async function reportSignature(ex: Examined, doc: DocumentContext): Promise<SignatureReport> {
   const { found, structure, cms } = ex;
   const reasons: Reason[] = [...ex.reasons];
   const revision = structure.signedRevision;
 
-  // Time: the earliest time a trusted, intact time-stamp proves.
+  // Time: the earliest time a trusted, intact time-stamp proves, each judged at its deadline (archive-time.ts).
   const stamps = found.kind === 'doc-timestamp' ? (ex.docTimestamp ? [ex.docTimestamp] : []) : ex.sigTimestamps;
-  const laterDocTs = doc.docTimestamps.filter((d) => d !== ex && revision !== undefined && d.structure.signedRevision! > revision).map((d) => d.docTimestamp!);
-  const proven = [...stamps, ...laterDocTs].filter((t) => provesTime(t, doc)).map((t) => t.genTime!);
+  const deadline = doc.archive.deadline(revision);
+  const standings = stamps.map((t) => standingOf(t, doc.timestampContext, deadline));
+  const laterProven = doc.archive.provenAfter(revision);
+  const proven = [...stamps.filter((_, i) => standings[i] === 'proven').map((t) => t.genTime!), ...laterProven];
   const provenTime = proven.length > 0 ? new Date(Math.min(...proven.map((d) => d.getTime()))) : undefined;
+  if (standings.includes('expired') && laterProven.length === 0) reasons.push(reason('TIMESTAMP_EXPIRED'));
 
   // Trust and revocation, only once the signature itself holds.
   if (ex.signerCert && !reasons.some((r) => INTEGRITY.has(r.code))) {
@@ -127,7 +121,7 @@ export async function reportSignature(ex: Examined, doc: DocumentContext): Promi
     signingTime: (parsePdfDate(found.dict.get('M')) ?? (cms ? signingTimeOf(cms) : undefined))?.toISOString(),
     provenTime: provenTime?.toISOString(),
     timestamp: timestampSummary(stamps),
-    level: isSignature && cms ? levelOf(ex, doc, laterDocTs.length > 0, revision) : null,
+    level: isSignature && cms ? levelOf(ex, doc, doc.docTimestamps.some((d) => revision !== undefined && d.structure.signedRevision! > revision), revision) : null,
     revision,
     coversWholeDocument: structure.layout !== undefined && structure.layout.end === doc.reader.bytes.length,
     coverage: judged?.coverage,
@@ -150,13 +144,4 @@ function timestampSummary(stamps: TimestampCheck[]): SignatureReport['timestamp'
   const shown = stamps.find((t) => t.reasons.length === 0 && t.genTime) ?? stamps.find((t) => t.genTime);
   if (!shown) return undefined;
   return { genTime: shown.genTime!.toISOString(), tsa: shown.tsaCert ? formatName(shown.tsaCert.subject) : undefined, intact: shown.reasons.length === 0 };
-}
-
-function dssAt(reader: PdfReader, revision: number): boolean {
-  try {
-    return (reader.atRevision(revision).catalog() as PdfDict).has('DSS');
-  } catch (e) {
-    if (e instanceof PdfError && e.code === 'invalid-pdf') return false;
-    throw e;
-  }
 }

@@ -10,6 +10,8 @@
 import type * as pkijs from 'pkijs';
 import { OneSealError, PdfError } from '../errors.js';
 import { PdfReader } from '../pdf/reader.js';
+import { archiveTimes, type TimestampContext } from './archive-time.js';
+import type { SignatureChecks } from './trust.js';
 import { certificateFromDer } from './certs.js';
 import { RevisionDiff } from './diff/revision-diff.js';
 import { readDss } from './dss.js';
@@ -122,6 +124,9 @@ export async function verifyPdf(bytes: Uint8Array, options: VerifyOptions = {}):
     const r = ex.structure.signedRevision!;
     signedAt.set(r, (signedAt.get(r) ?? new Set()).add(ex.found.fieldName));
   }
+  const checks: SignatureChecks = new Map();
+  const docTimestamps = examined.filter((e) => e.docTimestamp && e.docTimestamp.reasons.length === 0 && e.structure.signedRevision !== undefined);
+  const timestampContext: TimestampContext = { reader, pool: [...dss.certs, ...extra], anchors, now, checks };
   const doc: DocumentContext = {
     reader,
     dss,
@@ -133,8 +138,10 @@ export async function verifyPdf(bytes: Uint8Array, options: VerifyOptions = {}):
     lookup: options.ownCa?.revocationLookup,
     diff: new RevisionDiff(reader, policy.revisionRules, (r) => signedAt.get(r) ?? new Set()),
     fields: new Map(signatureFields(reader).map((f) => [f.fieldName, f.dict])),
-    checks: new Map(),
-    docTimestamps: examined.filter((e) => e.docTimestamp && e.docTimestamp.reasons.length === 0 && e.structure.signedRevision !== undefined),
+    checks,
+    docTimestamps,
+    archive: archiveTimes(docTimestamps, timestampContext),
+    timestampContext,
   };
   const reports: SignatureReport[] = [];
   for (const ex of examined) {

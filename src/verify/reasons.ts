@@ -17,6 +17,7 @@ export type ReasonCode =
   | 'NO_TRUST_ANCHOR'
   | 'REVOCATION_UNKNOWN'
   | 'TIMESTAMP_MISMATCH'
+  | 'TIMESTAMP_EXPIRED'
   | 'MODIFIED_AFTER_SIGNING';
 
 export interface Bilingual {
@@ -108,6 +109,10 @@ const BASE: Record<ReasonCode, Bilingual> = {
   TIMESTAMP_MISMATCH: {
     zh: '时间戳无效：时间戳未能对应其声称覆盖的数据，或时间戳本身的签名无效。',
     en: 'A time-stamp is not valid: it does not match the data it claims to cover, or its own signature does not verify.',
+  },
+  TIMESTAMP_EXPIRED: {
+    zh: '时间戳服务（TSA）的证书已过期，且没有更晚的存档时间戳在其过期前保护它：该时间戳已不能证明签名时间（需要长期验证续期）。',
+    en: "The time-stamping authority's certificate has expired and no later archive time-stamp protected it before it did: the time-stamp no longer proves the signing time (the document needed long-term renewal).",
   },
   MODIFIED_AFTER_SIGNING: {
     zh: '文档在签名之后被以不允许的方式修改。',

@@ -16,7 +16,6 @@ import {
   issueLicence,
   licenceDeps,
   licenceHandling,
-  licenceNotFound,
   maskedLicenceView,
   publicStatus,
   requireLicence,
@@ -25,8 +24,9 @@ import {
   type LicenceDeps,
 } from '../../licences/service.js';
 import { resolveHandling, type Handling } from '../../items/handling.js';
+import { newestDocument } from '../../archive/documents.js';
 import { licenceDataSchema } from '../../licences/schema.js';
-import { getLicencePdf, type LicenceRecord } from '../../store/licences.js';
+import type { LicenceRecord } from '../../store/licences.js';
 import type { ServiceRouteRegistrar } from '../app.js';
 import { authenticate, requireActor } from '../auth.js';
 import { readJson } from '../body.js';
@@ -181,7 +181,7 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
     const actor = requireActor(ctx);
     authorize(actor, 'licence.issue');
     const body = await jsonObject(ctx, JSON_LIMIT);
-    checkMembers(body, { type: 'any', data: 'any', seal: 'string', allowExpired: 'boolean', itemCode: 'string' });
+    checkMembers(body, { type: 'any', data: 'any', seal: 'string', allowExpired: 'boolean', itemCode: 'string', caseNumber: 'string' });
     // An unknown type is a 422 from the service (naming the types); a known one must be granted, and so must a seal other than its own.
     const type = deps.registry.list().find((t) => t.id === body.type);
     if (type) authorizeLicenceType(actor, 'licence.issue', type.id);
@@ -189,7 +189,7 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
     if (type && sealId !== undefined) authorizeIssuingSeal(actor, defaultLicenceSeal(type), sealId);
     // A centre's client or officer must name an item delegated to its centre (src/items/handling.ts).
     const handling = await resolveHandling(deps.db, actor, itemCodeOf(body), 'issue licences');
-    const record = await issueLicence(deps, { type: body.type, data: body.data }, actorLabel(actor), {
+    const record = await issueLicence(deps, { type: body.type, data: body.data, caseNumber: body.caseNumber }, actorLabel(actor), {
       ownerClientId: actor.kind === 'client' ? actor.id : null,
       handling,
       ...(sealId !== undefined ? { sealId } : {}),
@@ -207,11 +207,11 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
 
   router.get('/v1/licences/:id/pdf', auth, async (ctx) => {
     await licenceFor(deps, requireActor(ctx), 'licence.pdf', ctx.params.id!);
-    const pdf = await getLicencePdf(deps.db, ctx.params.id!);
-    if (!pdf) throw licenceNotFound(ctx.params.id!);
+    // The newest copy: long-term renewals (src/archive) append validation data and time-stamps to it.
+    const doc = await newestDocument({ db: deps.db, dataDir: services.config.dataDir }, 'licence', ctx.params.id!);
     ctx.type = 'application/pdf';
     ctx.set('Content-Disposition', `attachment; filename="${ctx.params.id}.pdf"`);
-    ctx.body = pdf;
+    ctx.body = doc.pdf;
   });
 
   router.post('/v1/licences/:id/versions', auth, async (ctx) => {
@@ -283,6 +283,7 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
                     itemCode: { type: 'string', description: 'The catalogue item (GET /v1/items) the licence is issued for; required for a service centre, which may issue only for items delegated to it. The item must issue this type.' },
                     seal: { type: 'string', description: 'Issue with this seal instead of the type\'s own (GET /v1/licence-types); only a client granted the seal may' },
                     allowExpired: { type: 'boolean', default: false, description: 'Issue even though the validity already ended (otherwise 422 licence-already-expired)' },
+                    caseNumber: { type: 'string', maxLength: 64, description: 'The approval case (办件编号) the licence belongs to: `GET /v1/archive?case=` packages it with the case.' },
                   },
                 },
                 example: { type: 'food-business-licence', data: { operator: '上海味香园餐饮管理有限公司', unifiedSocialCreditCode: '91310104MA1FR2K3XL', legalRepresentative: '李秀英', address: '上海市徐汇区漕溪北路88号1层101室', mainBusiness: '餐饮服务经营者', businessScope: '热食类食品制售', licenceNumber: 'JY23101040123456', validFrom: '2024-06-01', validTo: '2029-05-31' } },

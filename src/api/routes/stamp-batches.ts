@@ -14,7 +14,7 @@ import { authorize, seesStamp } from '../../access/policy.js';
 import { authenticate, requireActor } from '../auth.js';
 import { problemResponse } from '../openapi.js';
 import { checkSeals, handledStampOptions, idempotencyOf, readStampInput, requireStamper, withTimeout, type HandledStampOptions, type StampInput } from '../stamp-input.js';
-import { zip } from '../zip.js';
+import { zip } from '../../zip/write.js';
 import { STAMP_OPTION_SCHEMA_PROPERTIES, commonProblems } from './stamp-docs.js';
 import { stampViewFor } from './stamps.js';
 

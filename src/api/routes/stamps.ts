@@ -5,7 +5,7 @@
 import type { Context } from 'koa';
 import { OneSealError } from '../../errors.js';
 import type { Services } from '../../services.js';
-import { readOutput } from '../../stamping/outputs.js';
+import { newestDocument } from '../../archive/documents.js';
 import { stampAndRecord, type RecordedStamp } from '../../stamping/record.js';
 import { getStampView, type StampRecord, type StampView } from '../../store/stamps.js';
 import type { ServiceRouteRegistrar } from '../app.js';
@@ -69,10 +69,13 @@ function contentDisposition(name: string): string {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
-/** The stored output of a stamp (the caller checked stamp.pdf); 404 when it was not kept. */
+/**
+ * The stored output of a stamp in its newest copy — long-term renewals (src/archive) append validation
+ * data and time-stamps to it (the caller checked stamp.pdf); 404 when it was not kept.
+ */
 export async function storedPdf(services: Services, stamp: StampView): Promise<Buffer> {
   if (!stamp.outputPath) throw new OneSealError('stamp-output-not-kept', 'not-found', `The output of stamp "${stamp.id}" was not kept.`);
-  return readOutput(services.config.dataDir, stamp.outputPath, stamp.sha256Out);
+  return (await newestDocument({ db: services.store.db, dataDir: services.config.dataDir }, 'stamp', stamp.id)).pdf;
 }
 
 export async function sendStoredPdf(ctx: Context, services: Services, stamp: StampView): Promise<void> {
