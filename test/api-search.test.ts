@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertStamp } from '../src/store/stamps.js';
 import { addClient, bearer, call, callAs, type Reply } from './support/api-client.js';
+import { SAMPLE_DATA } from './licences-samples.js';
 import { makePdf } from './support/pdfs.js';
 import { personWithSession } from './support/people.js';
 import { openStack, type Stack } from './support/stamp-stack.js';
@@ -258,5 +259,138 @@ describe('GET /v1/stamp-batches/{id}/zip', () => {
     expect(record.stamps.map((s) => s.filename)).toEqual([undefined, undefined]);
     expect((await get(who.a, `/v1/stamp-batches/${randomUUID()}/zip`)).status).toBe(404);
     expect((await get(who.a, '/v1/stamp-batches/..%2F..%2Fetc/zip')).status).toBe(404);
+  });
+});
+
+interface LicenceItem {
+  id: string;
+  type: string;
+  status: string;
+  holder: { name: string; id: string; masked?: boolean };
+  data?: Record<string, string>;
+  personalData?: string;
+}
+
+describe('GET /v1/licences', () => {
+  const issued: Record<string, string> = {};
+  let licenceClient: { key: string; id: string };
+  let otherLicenceClient: { key: string; id: string };
+  const person = SAMPLE_DATA['residence-permit']!;
+  const company = SAMPLE_DATA['business-licence']!;
+
+  beforeAll(async () => {
+    licenceClient = await addClient(stack, 'licence-window', [], { scopes: ['licences'], licenceTypes: ['business-licence', 'residence-permit'] });
+    otherLicenceClient = await addClient(stack, 'licence-window-2', [], { scopes: ['licences'], licenceTypes: ['business-licence'] });
+    const issue = async (as: { key: string }, type: string) => {
+      const r = await callAs(stack.server.url, as, 'POST', '/v1/licences', { type, data: SAMPLE_DATA[type] });
+      expect(r.status, r.bytes.toString()).toBe(201);
+      return r.json<{ id: string }>().id;
+    };
+    issued.company = await issue(who.officer, 'business-licence');
+    issued.permit = await issue(licenceClient, 'residence-permit');
+    issued.clientCompany = await issue(licenceClient, 'business-licence');
+    issued.otherCompany = await issue(otherLicenceClient, 'business-licence');
+    const revoked = await callAs(stack.server.url, who.officer, 'POST', `/v1/licences/${issued.company}/revoke`, { reason: '测试吊销' });
+    expect(revoked.status).toBe(200);
+  }, 180_000);
+
+  const list = async (as: { key: string }, q = '') => {
+    const r = await get(as, `/v1/licences?limit=2${q ? `&${q}` : ''}`);
+    expect(r.status, r.bytes.toString()).toBe(200);
+    return (await walk<LicenceItem>(as, `/v1/licences?limit=2${q ? `&${q}` : ''}`)).items;
+  };
+
+  it('gives licence officers every licence in full, newest issue first, with the effective status', async () => {
+    const all = await list(who.officer);
+    expect(all.map((l) => l.id)).toEqual([issued.otherCompany, issued.clientCompany, issued.permit, issued.company]);
+    expect(all.find((l) => l.id === issued.permit)).toMatchObject({ status: 'expired', holder: { name: person.name, id: person.idNumber } });
+    expect((await list(who.officer, 'status=revoked')).map((l) => l.id)).toEqual([issued.company]);
+    expect((await list(who.officer, 'status=expired')).map((l) => l.id)).toEqual([issued.permit]);
+    expect((await list(who.officer, 'status=valid')).map((l) => l.id)).toEqual([issued.otherCompany, issued.clientCompany]);
+    expect((await list(who.officer, `type=residence-permit&holderId=${person.idNumber}`)).map((l) => l.id)).toEqual([issued.permit]);
+    expect((await list(who.officer, `holderName=${encodeURIComponent(company.name!)}&status=valid`))).toHaveLength(2);
+    expect(await list(who.officer, 'issuedTo=2020-01-01')).toEqual([]);
+    expect(await list(who.officer, 'issuedFrom=2020-01-01&type=food-business-licence')).toEqual([]);
+  });
+
+  it('gives a system client only the licences it issued, of types it is still granted', async () => {
+    expect((await list(licenceClient)).map((l) => l.id)).toEqual([issued.clientCompany, issued.permit]);
+    expect((await list(otherLicenceClient)).map((l) => l.id)).toEqual([issued.otherCompany]);
+    expect(await list(otherLicenceClient, `holderId=${person.idNumber}`)).toEqual([]);
+  });
+
+  it('masks people for auditors and lets them search holders only among organisations', async () => {
+    const all = await list(who.auditor);
+    expect(all).toHaveLength(4);
+    const permit = all.find((l) => l.id === issued.permit)!;
+    expect(permit.personalData).toBe('masked');
+    expect(permit.data).toBeUndefined();
+    expect(permit.holder.id).not.toBe(person.idNumber);
+    expect(JSON.stringify(all)).not.toContain(person.idNumber);
+    // Whether a person holds a licence is itself personal data: the search finds nothing, as for a stranger.
+    expect(await list(who.auditor, `holderId=${person.idNumber}`)).toEqual([]);
+    expect(await list(who.auditor, `holderName=${encodeURIComponent(person.name!)}`)).toEqual([]);
+    expect(await list(who.auditor, `holderId=${company.unifiedSocialCreditCode}`)).toHaveLength(3);
+    const csv = (await get(who.auditor, '/v1/licences?format=csv')).bytes.toString('utf8');
+    expect(csv).not.toContain(person.idNumber);
+    expect(csv).toContain(company.unifiedSocialCreditCode);
+    expect(csv.split('\r\n').filter(Boolean)).toHaveLength(5);
+  });
+
+  it('is refused to operators, seal-admins and stamping clients; bad filters are 400', async () => {
+    for (const p of [who.operator, who.sealAdmin, who.a]) expect((await get(p, '/v1/licences')).status).toBe(403);
+    for (const q of ['type=driving-licence', 'status=lost', 'issuedFrom=tomorrow']) expect((await get(who.officer, `/v1/licences?${q}`)).status, q).toBe(400);
+  });
+});
+
+describe('GET /v1/audit', () => {
+  interface Entry { seq: number; actor: string; action: string; details: unknown }
+
+  it('gives auditors and seal-admins the log newest first, filtered by actor, action and time, paged and as CSV', async () => {
+    const stamping = (await walk<Entry>(who.auditor, '/v1/audit?limit=4&action=stamp.create&actor=client:window-b')).items;
+    expect(stamping.length).toBe(2);
+    expect(new Set(stamping.map((e) => `${e.actor} ${e.action}`))).toEqual(new Set(['client:window-b stamp.create']));
+    const all = (await walk<Entry>(who.sealAdmin, '/v1/audit?limit=50')).items;
+    const seqs = all.map((e) => e.seq);
+    expect(seqs).toEqual([...seqs].sort((x, y) => y - x));
+    expect(new Set(seqs).size).toBe(seqs.length);
+    expect(seqs.at(-1)).toBe(1);
+    expect(all.some((e) => e.action === 'licence.revoke')).toBe(true);
+    expect((await walk<Entry>(who.auditor, '/v1/audit?to=2020-01-01')).items).toEqual([]);
+    const today = new Date().toISOString().slice(0, 10);
+    expect((await walk<Entry>(who.auditor, `/v1/audit?from=${today}T00:00:00Z&action=stamp.create`)).items.length).toBeGreaterThanOrEqual(4);
+    const csv = await get(who.auditor, '/v1/audit?format=csv&actor=client:window-b');
+    expect(csv.status).toBe(200);
+    const lines = csv.bytes.toString('utf8').split('\r\n').filter(Boolean);
+    expect(lines[0]).toBe('\ufeffseq,at,actor,action,subject,details,hash');
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('is refused to operators, licence officers and clients', async () => {
+    for (const p of [who.operator, who.officer, who.a]) {
+      const r = await get(p, '/v1/audit');
+      expect(r.status).toBe(403);
+    }
+  });
+});
+
+describe('OpenAPI', () => {
+  it('documents each search operation with its parameters, examples, CSV and 400', async () => {
+    const doc = (await call(`${stack.server.url}/openapi.json`)).json<{ paths: Record<string, Record<string, {
+      operationId: string; parameters: { name: string; example?: unknown }[]; responses: Record<string, { content?: Record<string, { example?: unknown }> }>;
+    }>> }>();
+    for (const [path, filters] of [['/v1/stamps', ['caseNumber', 'itemCode', 'client', 'seal', 'from', 'to', 'filename']],
+      ['/v1/licences', ['type', 'holderId', 'holderName', 'status', 'issuedFrom', 'issuedTo']], ['/v1/audit', ['actor', 'action', 'from', 'to']]] as const) {
+      const op = doc.paths[path]!.get!;
+      expect(op.operationId, path).toMatch(/^search/);
+      expect(op.parameters.map((p) => p.name), path).toEqual([...filters, 'limit', 'cursor', 'format']);
+      for (const f of filters) expect(op.parameters.find((p) => p.name === f)!.example, `${path} ${f}`).toBeDefined();
+      expect(op.responses[200]!.content!['application/json']!.example, path).toBeDefined();
+      expect(op.responses[200]!.content!['text/csv']!.example, path).toBeDefined();
+      expect(Object.keys(op.responses), path).toEqual(expect.arrayContaining(['200', '400', '401', '403']));
+    }
+    const zip = doc.paths['/v1/stamp-batches/{id}/zip']!.get!;
+    expect(zip.operationId).toBe('getStampBatchZip');
+    expect(zip.parameters[0]!.example).toBeDefined();
   });
 });

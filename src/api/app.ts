@@ -17,12 +17,14 @@ import { registerAdminProposalRoutes } from './routes/admin-proposals.js';
 import { registerAdminSealRoutes } from './routes/admin-seals.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerLicenceRoutes } from './routes/licences.js';
+import { registerLicenceSearchRoutes } from './routes/licence-search.js';
 import { registerVerifyPageRoutes } from './routes/verify-page.js';
 import { registerStampRoutes } from './routes/stamps.js';
 import { registerStampSearchRoutes } from './routes/stamp-search.js';
 import { registerStampBatchRoutes } from './routes/stamp-batches.js';
 import { registerSealReadRoutes } from './routes/seals.js';
 import { registerAuditHeadRoutes } from './routes/audit-heads.js';
+import { registerAuditSearchRoutes } from './routes/audit-search.js';
 import { registerDocsRoutes } from './routes/docs.js';
 import { registerConsoleRoutes } from '../console/routes.js';
 import type { Services } from '../services.js';
@@ -49,8 +51,8 @@ export type ServiceRouteRegistrar = (
 
 const ROUTES: readonly RouteRegistrar[] = [registerHealthRoutes];
 const SERVICE_ROUTES: readonly ServiceRouteRegistrar[] = [registerMetricsRoutes, registerPkiRoutes, registerSessionRoutes, registerAdminSealRoutes, registerAdminProposalRoutes,
-  registerAdminClientRoutes, registerAdminPeopleRoutes, registerLicenceRoutes, registerVerifyPageRoutes,
-  registerStampRoutes, registerStampSearchRoutes, registerStampBatchRoutes, registerSealReadRoutes, registerDocsRoutes, registerVerificationRoutes, registerAuditHeadRoutes,
+  registerAdminClientRoutes, registerAdminPeopleRoutes, registerLicenceRoutes, registerLicenceSearchRoutes, registerVerifyPageRoutes,
+  registerStampRoutes, registerStampSearchRoutes, registerStampBatchRoutes, registerSealReadRoutes, registerDocsRoutes, registerVerificationRoutes, registerAuditHeadRoutes, registerAuditSearchRoutes,
   registerConsoleRoutes];
 
 export function createApp(deps: AppDeps): Koa {

@@ -3,7 +3,10 @@
  * asked for it, so status lookups stay cheap however large the signed files are.
  */
 import { int, json, mapper, nullable, text, type Codec, type Columns } from './codec.js';
+import type { Knex } from 'knex';
 import type { Db } from './db.js';
+import { newestFirst, within } from './keyset.js';
+import { LONG_TERM } from '../licences/types.js';
 
 export type StoredLicenceStatus = 'valid' | 'superseded' | 'revoked';
 
@@ -107,4 +110,43 @@ export async function markLicenceSuperseded(db: Db, id: string, by: string): Pro
 /** Revokes a licence that is valid; false when it was not (already revoked or superseded). */
 export async function markLicenceRevoked(db: Db, id: string, at: string, reason: string): Promise<boolean> {
   return (await db('licences').where({ id, status: 'valid' }).update({ status: 'revoked', revoked_at: at, revocation_reason: reason })) === 1;
+}
+
+/** What GET /v1/licences filters on; every filter given must hold (AND). Times are ISO-8601 UTC, `issuedTo` exclusive. */
+export interface LicenceFilters {
+  /** A system client's scope: the licences it issued… */
+  ownerClientId?: string;
+  /** …of these types (its grants, or the organisation types for a holder search without personal data). */
+  typeIds?: readonly string[];
+  typeId?: string;
+  holderId?: string;
+  holderName?: string;
+  /** `expired`: stored valid but past valid_to (as `today` in China, YYYY-MM-DD); `valid` then means not expired. */
+  status?: StoredLicenceStatus | 'expired';
+  today: string;
+  issuedFrom?: string;
+  issuedTo?: string;
+}
+
+/** The sort key of the licence list: newest issue first. */
+export const LICENCE_ORDER = ['issued_at', 'id'] as const;
+
+/** The query for one page of licence records (no PDF), newest first, below `after` (an [issuedAt, id] key). */
+export function licenceSearchQuery(db: Db, f: LicenceFilters, after: readonly (string | number)[] | undefined, limit: number): Knex.QueryBuilder {
+  const query = db('licences').select(RECORD_COLUMNS);
+  const equal: [string, string | undefined][] = [
+    ['owner_client_id', f.ownerClientId], ['type_id', f.typeId], ['holder_id', f.holderId], ['holder_name', f.holderName],
+    ['status', f.status === 'expired' ? 'valid' : f.status],
+  ];
+  for (const [column, value] of equal) if (value !== undefined) query.where(column, value);
+  if (f.typeIds) query.whereIn('type_id', [...f.typeIds]);
+  // valid_to is a date or 长期 (long-term), which never expires; how 长期 sorts against digits depends on the collation.
+  if (f.status === 'expired') query.whereNot('valid_to', LONG_TERM).where('valid_to', '<', f.today);
+  if (f.status === 'valid') query.where((q) => q.where('valid_to', LONG_TERM).orWhere('valid_to', '>=', f.today));
+  within(query, 'issued_at', f.issuedFrom, f.issuedTo);
+  return newestFirst(query, LICENCE_ORDER, after, limit);
+}
+
+export async function searchLicences(db: Db, f: LicenceFilters, after: readonly (string | number)[] | undefined, limit: number): Promise<LicenceRecord[]> {
+  return ((await licenceSearchQuery(db, f, after, limit)) as Record<string, unknown>[]).map(licences.fromRow);
 }
