@@ -17,12 +17,14 @@ import { SAMPLE_DATA } from './licences-samples.js';
 import { addPerson, type TestPerson } from './support/people.js';
 import { openStack, type Stack } from './support/stamp-stack.js';
 import { getLicence } from '../src/store/licences.js';
+import { issueLicence, licenceDeps } from '../src/licences/service.js';
 
 let stack: Stack;
 let browser: Browser;
 let base: string;
 let client: { id: string; key: string };
 let firstStamp: string;
+let firstLicence: string;
 const people: Record<string, TestPerson & { lastStep?: number }> = {};
 
 beforeAll(async () => {
@@ -35,6 +37,7 @@ beforeAll(async () => {
   expect(on.code, on.err).toBe(0);
   client = await addClient(stack, '审批系统', ['approval']);
   firstStamp = await stampOnce();
+  firstLicence = (await issueLicence(licenceDeps(stack.services), { type: 'business-licence', data: SAMPLE_DATA['business-licence'] }, 'test')).id;
   browser = await launchBrowser();
 }, 180_000);
 afterAll(async () => {
@@ -116,21 +119,30 @@ describe('two seal-admins rotate a key through the console', () => {
 describe('an auditor', () => {
   it('sees every page, finds no control that changes anything, and the server refuses such posts', async () => {
     const { context, page } = await session('audrey');
-    const pages = ['/console/', '/console/proposals', '/console/seals', '/console/seals/approval', '/console/clients', `/console/clients/${client.id}`,
-      '/console/stamps', `/console/stamps/${firstStamp}`, '/console/licences', '/console/audit', '/console/audit/verify', '/console/people'];
-    for (const path of pages) {
+    const pages = {
+      overview: '/console/', proposals: '/console/proposals', seals: '/console/seals', 'seal-detail': '/console/seals/approval', clients: '/console/clients',
+      'client-detail': `/console/clients/${client.id}`, stamps: '/console/stamps', 'stamp-detail': `/console/stamps/${firstStamp}`, licences: '/console/licences',
+      'licence-detail': `/console/licences/${encodeURIComponent(firstLicence)}`, audit: '/console/audit', 'audit-verify': '/console/audit/verify', people: '/console/people',
+    };
+    for (const [name, path] of Object.entries(pages)) {
       const r = await page.goto(`${base}${path}`);
       expect(r?.status(), path).toBe(200);
       // The only forms that post are the logout and, on the audit pages, signing the chain head now: the
       // policy gives auditors that (it notarises the log and changes nothing in it).
       const posts = await page.locator('form[method=post]').evaluateAll((forms) => forms.map((f) => f.getAttribute('action')));
       expect(posts, path).toEqual(path.startsWith('/console/audit') ? ['/console/logout', '/console/audit/heads'] : ['/console/logout']);
-      await checkPage(page, `auditor${path.replace(/\//g, '-').replace(/-$/, '') || '-overview'}`);
+      await checkPage(page, `auditor-${name}`);
     }
     await page.goto(`${base}/console/audit/verify`);
     expect(await page.textContent('main')).toContain('审计链完整');
     await page.goto(`${base}/console/stamps/${firstStamp}`);
     expect(await page.textContent('main')).toContain('SP-2026-0001');
+    // The licence list and record show an organisation's holder (public registration data), no PDF link.
+    await page.goto(`${base}/console/licences?type=business-licence`);
+    expect(await page.textContent('main')).toContain(SAMPLE_DATA['business-licence']!.name);
+    await page.goto(`${base}/console/licences/${encodeURIComponent(firstLicence)}`);
+    expect(await page.getByRole('link', { name: '下载 PDF' }).count()).toBe(0);
+    expect((await page.request.get(`${base}/console/licences/${encodeURIComponent(firstLicence)}/pdf`)).status()).toBe(403);
 
     const csrf = await csrfOf(page);
     const proposals = await countRows(stack, 'proposals');
@@ -160,7 +172,7 @@ describe('a licence officer', () => {
     const { context, page } = await session('li');
     await page.goto(`${base}/console/licences`);
     await checkPage(page, 'licences');
-    await page.getByLabel('证照类型').selectOption('business-licence');
+    await page.locator('form[action="/console/licences/new"]').getByLabel('证照类型').selectOption('business-licence');
     await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: '签发证照' }).click()]);
     const data = SAMPLE_DATA['business-licence']!;
     const labels: Record<string, string> = {
