@@ -68,11 +68,17 @@ export function createApp(deps: AppDeps): Koa {
   app.use(problemMiddleware(logger));
   app.use(closedCors());
 
-  // Runs after the routers: nothing answered and no route knows the path → 404.
+  // Runs after the routers: nothing answered and no route knows the path → 404; the router's bare
+  // 405/501 (it sets Allow) become problems: a known path with another method (TRACE, PROPFIND… included)
+  // → 405, a method no path takes → 501.
   app.use(async (ctx, next) => {
     await next();
-    if (ctx.status === 404 && ctx.body == null) {
-      throw new OneSealError('route-not-found', 'not-found', `There is no ${ctx.method} ${ctx.path}.`);
+    if (ctx.body != null) return;
+    if (ctx.status === 404) throw new OneSealError('route-not-found', 'not-found', `There is no ${ctx.method} ${ctx.path}.`);
+    if (ctx.status === 405 || ctx.status === 501) {
+      const allow = ctx.response.get('Allow');
+      if (allow) throw new OneSealError('method-not-allowed', 'method-not-allowed', `${ctx.path} does not take ${ctx.method}; it takes ${allow}.`, { extra: { allow: allow.split(', ') } });
+      throw new OneSealError('method-not-implemented', 'not-implemented', `This service does not implement ${ctx.method}.`);
     }
   });
 
@@ -86,6 +92,6 @@ export function createApp(deps: AppDeps): Koa {
     ctx.body = openapi.document({ version: PACKAGE_VERSION, serverUrl: services?.config.publicUrl ?? '/' });
   });
   app.use(router.routes());
-  app.use(router.allowedMethods({ throw: true }));
+  app.use(router.allowedMethods());
   return app;
 }
