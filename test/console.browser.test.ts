@@ -17,6 +17,7 @@ import { SAMPLE_DATA } from './licences-samples.js';
 import { addPerson, type TestPerson } from './support/people.js';
 import { openStack, type Stack } from './support/stamp-stack.js';
 import { getLicence } from '../src/store/licences.js';
+import { creditCodeCheckChar } from '../src/standards/credit-code.js';
 import { issueLicence, licenceDeps } from '../src/licences/service.js';
 
 let stack: Stack;
@@ -174,7 +175,9 @@ describe('a licence officer', () => {
     await checkPage(page, 'licences');
     await page.locator('form[action="/console/licences/new"]').getByLabel('证照类型').selectOption('business-licence');
     await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: '签发证照' }).click()]);
-    const data = SAMPLE_DATA['business-licence']!;
+    // Another company than the licence issued in beforeAll: the same holder twice would be a duplicate.
+    const body = '91110108MA01CDNP7';
+    const data: Record<string, string> = { ...SAMPLE_DATA['business-licence']!, name: '北京控制台测试有限公司', unifiedSocialCreditCode: body + creditCodeCheckChar(body) };
     const labels: Record<string, string> = {
       unifiedSocialCreditCode: '统一社会信用代码', name: '名称', entityType: '类型', legalRepresentative: '法定代表人', registeredCapital: '注册资本',
       establishedOn: '成立日期', businessTermTo: '营业期限至', address: '住所', businessScope: '经营范围',
