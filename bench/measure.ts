@@ -10,6 +10,8 @@ export interface Measurement {
   seconds: number;
   perSecond: number;
   p50ms: number;
+  /** Set by `measure` (rows built by hand from one observation leave it out). */
+  p95ms?: number;
   p99ms: number;
   concurrency: number;
   /** Extra facts (document size, peak memory…). */
@@ -51,26 +53,28 @@ export async function measure(
     seconds,
     perSecond: options.ops / seconds,
     p50ms: percentile(latencies, 50),
+    p95ms: percentile(latencies, 95),
     p99ms: percentile(latencies, 99),
     concurrency: options.concurrency,
   };
 }
 
 export function formatTable(rows: Measurement[]): string {
-  const header = ['benchmark', 'conc', 'ops', 'ops/s', 'p50 ms', 'p99 ms', 'notes'];
+  const header = ['benchmark', 'conc', 'ops', 'ops/s', 'p50 ms', 'p95 ms', 'p99 ms', 'notes'];
   const body = rows.map((r) => [
     r.name,
     String(r.concurrency),
     String(r.ops),
     r.perSecond.toFixed(1),
     r.p50ms.toFixed(2),
+    r.p95ms?.toFixed(2) ?? '',
     r.p99ms.toFixed(2),
     Object.entries(r.notes ?? {})
       .map(([k, v]) => `${k}=${typeof v === 'number' ? +v.toFixed(3) : v}`)
       .join(' '),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === 6 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === 7 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 

@@ -23,9 +23,10 @@ import { verifySection } from './verify.js';
 import { httpSection } from './http.js';
 import { licenceSection } from './licences.js';
 import { cliSection } from './cli.js';
+import { searchSection } from './search.js';
 
 const quick = process.argv.includes('--quick');
-/** `--only stamping,verification`: just those sections (stamping, signpdf, large, verification, http, licences, cli). */
+/** `--only stamping,verification`: just those sections (stamping, signpdf, large, verification, http, licences, cli, search). */
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const n = (full: number, min = 3) => (quick ? Math.max(min, Math.round(full / 10)) : full);
 
@@ -186,6 +187,7 @@ async function main(): Promise<void> {
       ['http', () => httpSection(ctx)],
       ['licences', () => licenceSection(ctx)],
       ['cli', () => cliSection(ctx)],
+      ['search', () => searchSection(ctx)],
     ];
     for (const [name, run] of sections) {
       if (only && !only.includes(name)) continue;

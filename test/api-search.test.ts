@@ -375,3 +375,24 @@ describe('GET /v1/audit', () => {
     }
   });
 });
+
+describe('OpenAPI', () => {
+  it('documents each search operation with its parameters, examples, CSV and 400', async () => {
+    const doc = (await call(`${stack.server.url}/openapi.json`)).json<{ paths: Record<string, Record<string, {
+      operationId: string; parameters: { name: string; example?: unknown }[]; responses: Record<string, { content?: Record<string, { example?: unknown }> }>;
+    }>> }>();
+    for (const [path, filters] of [['/v1/stamps', ['caseNumber', 'itemCode', 'client', 'seal', 'from', 'to', 'filename']],
+      ['/v1/licences', ['type', 'holderId', 'holderName', 'status', 'issuedFrom', 'issuedTo']], ['/v1/audit', ['actor', 'action', 'from', 'to']]] as const) {
+      const op = doc.paths[path]!.get!;
+      expect(op.operationId, path).toMatch(/^search/);
+      expect(op.parameters.map((p) => p.name), path).toEqual([...filters, 'limit', 'cursor', 'format']);
+      for (const f of filters) expect(op.parameters.find((p) => p.name === f)!.example, `${path} ${f}`).toBeDefined();
+      expect(op.responses[200]!.content!['application/json']!.example, path).toBeDefined();
+      expect(op.responses[200]!.content!['text/csv']!.example, path).toBeDefined();
+      expect(Object.keys(op.responses), path).toEqual(expect.arrayContaining(['200', '400', '401', '403']));
+    }
+    const zip = doc.paths['/v1/stamp-batches/{id}/zip']!.get!;
+    expect(zip.operationId).toBe('getStampBatchZip');
+    expect(zip.parameters[0]!.example).toBeDefined();
+  });
+});

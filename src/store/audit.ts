@@ -1,5 +1,6 @@
 /** Storage for the hash-chained audit log; the chain rules (hashing, verification) live in src/audit. */
 import { int, mapper, nullable, text } from './codec.js';
+import type { Knex } from 'knex';
 import type { Db } from './db.js';
 import { newestFirst, within } from './keyset.js';
 
@@ -95,11 +96,15 @@ export interface AuditFilters {
   to?: string;
 }
 
-/** One page of entries, newest first, below `after` (a [seq] key). */
-export async function searchAudit(db: Db, f: AuditFilters, after: readonly (string | number)[] | undefined, limit: number): Promise<AuditRow[]> {
+/** The query for one page of entries, newest first, below `after` (a [seq] key). */
+export function auditSearchQuery(db: Db, f: AuditFilters, after: readonly (string | number)[] | undefined, limit: number): Knex.QueryBuilder {
   const query = db('audit_log');
   if (f.actor !== undefined) query.where('actor', f.actor);
   if (f.action !== undefined) query.where('action', f.action);
   within(query, 'at', f.from, f.to);
-  return ((await newestFirst(query, ['seq'], after, limit)) as Record<string, unknown>[]).map(rows.fromRow);
+  return newestFirst(query, ['seq'], after, limit);
+}
+
+export async function searchAudit(db: Db, f: AuditFilters, after: readonly (string | number)[] | undefined, limit: number): Promise<AuditRow[]> {
+  return ((await auditSearchQuery(db, f, after, limit)) as Record<string, unknown>[]).map(rows.fromRow);
 }

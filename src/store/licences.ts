@@ -3,6 +3,7 @@
  * asked for it, so status lookups stay cheap however large the signed files are.
  */
 import { int, json, mapper, nullable, text, type Codec, type Columns } from './codec.js';
+import type { Knex } from 'knex';
 import type { Db } from './db.js';
 import { newestFirst, within } from './keyset.js';
 import { LONG_TERM } from '../licences/types.js';
@@ -150,8 +151,8 @@ export interface LicenceFilters {
 /** The sort key of the licence list: newest issue first. */
 export const LICENCE_ORDER = ['issued_at', 'id'] as const;
 
-/** One page of licence records (no PDF), newest first, below `after` (an [issuedAt, id] key). */
-export async function searchLicences(db: Db, f: LicenceFilters, after: readonly (string | number)[] | undefined, limit: number): Promise<LicenceRecord[]> {
+/** The query for one page of licence records (no PDF), newest first, below `after` (an [issuedAt, id] key). */
+export function licenceSearchQuery(db: Db, f: LicenceFilters, after: readonly (string | number)[] | undefined, limit: number): Knex.QueryBuilder {
   const query = db('licences').select(RECORD_COLUMNS);
   const equal: [string, string | undefined][] = [
     ['owner_client_id', f.ownerClientId], ['type_id', f.typeId], ['holder_id', f.holderId], ['holder_name', f.holderName],
@@ -163,5 +164,9 @@ export async function searchLicences(db: Db, f: LicenceFilters, after: readonly 
   if (f.status === 'expired') query.whereNot('valid_to', LONG_TERM).where('valid_to', '<', f.today);
   if (f.status === 'valid') query.where((q) => q.where('valid_to', LONG_TERM).orWhere('valid_to', '>=', f.today));
   within(query, 'issued_at', f.issuedFrom, f.issuedTo);
-  return ((await newestFirst(query, LICENCE_ORDER, after, limit)) as Record<string, unknown>[]).map(licences.fromRow);
+  return newestFirst(query, LICENCE_ORDER, after, limit);
+}
+
+export async function searchLicences(db: Db, f: LicenceFilters, after: readonly (string | number)[] | undefined, limit: number): Promise<LicenceRecord[]> {
+  return ((await licenceSearchQuery(db, f, after, limit)) as Record<string, unknown>[]).map(licences.fromRow);
 }

@@ -1,5 +1,6 @@
 /** Stamp records: one per signed document, keyed for idempotent retries. */
 import { int, json, mapper, nullable, text } from './codec.js';
+import type { Knex } from 'knex';
 import type { Db } from './db.js';
 import { newestFirst, within } from './keyset.js';
 
@@ -136,8 +137,8 @@ export interface StampFilters {
 /** The sort key of the stamp list: newest first, the id breaking ties of the same millisecond. */
 export const STAMP_ORDER = ['created_at', 'id'] as const;
 
-/** One page of stamps, newest first, below `after` (a [createdAt, id] key). */
-export async function searchStamps(db: Db, f: StampFilters, after: readonly (string | number)[] | undefined, limit: number): Promise<StampView[]> {
+/** The query for one page of stamps, newest first, below `after` (a [createdAt, id] key); the index tests EXPLAIN it. */
+export function stampSearchQuery(db: Db, f: StampFilters, after: readonly (string | number)[] | undefined, limit: number): Knex.QueryBuilder {
   const query = db('stamps');
   const equal: [string, string | undefined][] = [
     ['client_id', f.ownerClientId], ['client_id', f.clientId], ['seal_id', f.sealId], ['case_number', f.caseNumber], ['item_code', f.itemCode],
@@ -145,7 +146,11 @@ export async function searchStamps(db: Db, f: StampFilters, after: readonly (str
   ];
   for (const [column, value] of equal) if (value !== undefined) query.where(column, value);
   within(query, 'created_at', f.from, f.to);
-  const rows = ((await newestFirst(query, STAMP_ORDER, after, limit)) as Record<string, unknown>[]).map(stamps.fromRow);
+  return newestFirst(query, STAMP_ORDER, after, limit);
+}
+
+export async function searchStamps(db: Db, f: StampFilters, after: readonly (string | number)[] | undefined, limit: number): Promise<StampView[]> {
+  const rows = ((await stampSearchQuery(db, f, after, limit)) as Record<string, unknown>[]).map(stamps.fromRow);
   // Names in a second query rather than a join, so the planner has one table to walk along its index.
   const ids = [...new Set(rows.map((r) => r.clientId))];
   const clients = ids.length ? ((await db('api_clients').whereIn('id', ids).select('id', 'name')) as { id: string; name: string }[]) : [];

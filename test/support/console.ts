@@ -30,7 +30,7 @@ export async function submitLogin(page: Page, base: string, person: { name: stri
   await page.getByLabel('用户名').fill(person.name);
   await page.getByLabel('密码', { exact: true }).fill(person.password);
   if (otp) await page.getByLabel('动态口令').fill(otp);
-  await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: '登录' }).click()]);
+  await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: '登录' }).click()]);
 }
 
 /**
@@ -51,7 +51,7 @@ export async function consoleLogin(page: Page, base: string, person: TestPerson 
   await page.getByLabel('再次输入新密码').fill(password);
   const code = freshCode(secret);
   await page.getByLabel('新动态口令').fill(code.code);
-  await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: '保存' }).click()]);
+  await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: '保存' }).click()]);
   expect(page.url()).toBe(`${base}/console/?done=credentials`);
   return { ...person, password, totpSecret: secret, lastStep: code.step };
 }

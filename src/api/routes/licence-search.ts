@@ -19,8 +19,8 @@ import { oneOf, readSearchQuery, timeFilter } from '../search-query.js';
 import { viewFor } from './licences.js';
 import { listParameters, listResponses } from './search-docs.js';
 
-const FILTERS = ['type', 'holderId', 'holderName', 'status', 'issuedFrom', 'issuedTo'] as const;
-const STATUSES = ['valid', 'expired', 'superseded', 'revoked'] as const;
+export const LICENCE_FILTERS = ['type', 'holderId', 'holderName', 'status', 'issuedFrom', 'issuedTo'] as const;
+export const LICENCE_STATUSES = ['valid', 'expired', 'superseded', 'revoked'] as const;
 
 /** The types a search may return: the client's grants, and organisations only for a holder search without personal data. */
 function typeScope(registry: LicenceTypeRegistry, actor: Actor, holderSearch: boolean): readonly string[] | undefined {
@@ -54,6 +54,16 @@ function csvColumns(registry: LicenceTypeRegistry, actor: Actor, today: string):
   ];
 }
 
+/** The filters of a licence search as `actor` may run it (scoped to its grants; holders only among organisations without personal data). */
+export function licenceFiltersFor(registry: LicenceTypeRegistry, actor: Actor, q: Partial<Record<(typeof LICENCE_FILTERS)[number], string>>, today: string): LicenceFilters {
+  return {
+    ownerClientId: actor.kind === 'client' ? actor.id : undefined,
+    typeIds: typeScope(registry, actor, q.holderId !== undefined || q.holderName !== undefined),
+    typeId: oneOf('type', q.type, registry.list().map((t) => t.id)), holderId: q.holderId, holderName: q.holderName, status: oneOf('status', q.status, LICENCE_STATUSES), today,
+    issuedFrom: timeFilter('issuedFrom', q.issuedFrom), issuedTo: timeFilter('issuedTo', q.issuedTo, true),
+  };
+}
+
 export const registerLicenceSearchRoutes: ServiceRouteRegistrar = (router, { services, openapi }) => {
   const deps = licenceDeps(services);
   const typeIds = deps.registry.list().map((t) => t.id);
@@ -61,15 +71,10 @@ export const registerLicenceSearchRoutes: ServiceRouteRegistrar = (router, { ser
   router.get('/v1/licences', authenticate(services), async (ctx) => {
     const actor = requireActor(ctx);
     authorize(actor, 'licence.read');
-    const query = readSearchQuery(ctx, FILTERS);
+    const query = readSearchQuery(ctx, LICENCE_FILTERS);
     const q = query.filters;
     const today = chinaDate(new Date());
-    const filters: LicenceFilters = {
-      ownerClientId: actor.kind === 'client' ? actor.id : undefined,
-      typeIds: typeScope(deps.registry, actor, q.holderId !== undefined || q.holderName !== undefined),
-      typeId: oneOf('type', q.type, typeIds), holderId: q.holderId, holderName: q.holderName, status: oneOf('status', q.status, STATUSES), today,
-      issuedFrom: timeFilter('issuedFrom', q.issuedFrom), issuedTo: timeFilter('issuedTo', q.issuedTo, true),
-    };
+    const filters = licenceFiltersFor(deps.registry, actor, q, today);
     await sendListing(ctx, services.secrets, actor, query, {
       name: 'licences',
       page: (after, limit) => searchLicences(deps.db, filters, after, limit),
@@ -95,7 +100,7 @@ export const registerLicenceSearchRoutes: ServiceRouteRegistrar = (router, { ser
           type: { schema: { type: 'string', enum: typeIds }, example: 'business-licence', description: 'Licence type id.' },
           holderId: { schema: { type: 'string' }, example: '91110108MA01ABCD2X', description: 'The holder\'s unified social credit code or ID number.' },
           holderName: { schema: { type: 'string' }, example: '北京示例科技有限公司' },
-          status: { schema: { type: 'string', enum: [...STATUSES] }, example: 'valid' },
+          status: { schema: { type: 'string', enum: [...LICENCE_STATUSES] }, example: 'valid' },
           issuedFrom: { schema: { type: 'string' }, example: '2026-11-01' },
           issuedTo: { schema: { type: 'string' }, example: '2026-11-30' },
         }),

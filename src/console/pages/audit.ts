@@ -4,13 +4,13 @@
  */
 import { authorize } from '../../access/policy.js';
 import { signAuditHead, verifyAuditLog } from '../../audit/heads.js';
-import { auditRowsAfter, getAuditTip, latestAuditHead } from '../../store/audit.js';
+import { timeFilter } from '../../api/search-query.js';
+import { latestAuditHead, searchAudit } from '../../store/audit.js';
 import { getPkiKey } from '../../store/pki.js';
-import { actionButton, can, card, dateTime, kv, notice, table, type View } from '../components.js';
+import { actionButton, can, card, dateTime, kv, notice, table, type FieldSpec, type View } from '../components.js';
 import { html } from '../html.js';
 import type { ConsoleRouter } from '../router.js';
-
-const PAGE = 50;
+import { dateSpecs, listing } from './listing.js';
 
 export function registerAuditPages(console: ConsoleRouter): void {
   const { services } = console;
@@ -22,19 +22,18 @@ export function registerAuditPages(console: ConsoleRouter): void {
 <div class="actions"><a class="button secondary" href="/console/audit/verify">${v.t('verifyChain')}</a>${can(v, 'audit.sign-head') ? actionButton(v, '/console/audit/heads', v.t('signHead'), { secondary: true }) : ''}</div>`);
   };
 
-  console.page('/console/audit', 'audit.read', async ({ v, query }) => {
-    const tip = await getAuditTip(db);
-    const before = Math.min(Number(query('before')) || tip.seq + 1, tip.seq + 1);
-    const rows = (await auditRowsAfter(db, Math.max(0, before - 1 - PAGE), Math.min(PAGE, before - 1))).reverse();
-    const older = rows.at(-1)?.seq;
+  console.page('/console/audit', 'audit.read', async (req) => {
+    const { v } = req;
+    const specs: FieldSpec[] = [{ name: 'actor', label: v.t('actor'), hint: 'person:NAME, client:NAME…' }, { name: 'action', label: v.t('action') }, ...dateSpecs(v, 'from', 'to')];
+    const list = await listing(req, '/console/audit', specs, (q, after, limit) =>
+      searchAudit(db, { actor: q.actor, action: q.action, from: timeFilter('from', q.from), to: timeFilter('to', q.to, true) }, after, limit), (r) => [r.seq]);
     return {
       title: v.t('audit'),
       section: 'audit',
-      body: html`${await headCard(v)}
-${card(undefined, html`${table([v.t('seq'), v.t('at'), v.t('actor'), v.t('action'), v.t('subject'), v.t('params')], rows.map((r) => [
+      body: html`${await headCard(v)}${list.form}
+${card(undefined, html`${table([v.t('seq'), v.t('at'), v.t('actor'), v.t('action'), v.t('subject'), v.t('params')], list.rows.map((r) => [
         r.seq, dateTime(r.at), r.actor, html`<span class="mono">${r.action}</span>`, r.subject ?? '—', html`<span class="mono">${r.detailsJson}</span>`,
-      ]), { numeric: [0], empty: v.t('none') })}
-${older !== undefined && older > 1 ? html`<p class="pager"><a href="/console/audit?before=${older}">${v.t('next')}</a></p>` : ''}`)}`,
+      ]), { numeric: [0], empty: v.t('none') })}${list.next}`)}`,
     };
   });
 

@@ -6,15 +6,17 @@
  */
 import { actorLabel, type PersonActor } from '../../access/actors.js';
 import { authorizeLicenceType } from '../../access/policy.js';
+import { LICENCE_STATUSES, licenceFiltersFor } from '../../api/routes/licence-search.js';
 import { licenceFor, viewFor } from '../../api/routes/licences.js';
 import { OneSealError, type FieldError } from '../../errors.js';
-import { changeLicence, issueLicence, licenceDeps, revokeLicence } from '../../licences/service.js';
+import { chinaDate, changeLicence, issueLicence, licenceDeps, revokeLicence } from '../../licences/service.js';
 import type { FieldDef, LicenceType } from '../../licences/types.js';
-import { getLicencePdf } from '../../store/licences.js';
-import { badge, can, card, field, filters, kv, notice, postForm, type FieldSpec, type View } from '../components.js';
+import { getLicencePdf, searchLicences } from '../../store/licences.js';
+import { badge, can, card, dateTime, field, kv, notice, postForm, table, type FieldSpec, type View } from '../components.js';
 import { html, type Part } from '../html.js';
 import type { ConsoleRouter } from '../router.js';
 import type { Form } from '../web-session.js';
+import { dateSpecs, listing } from './listing.js';
 
 const STATUS_BADGE: Record<string, 'ok' | 'warn' | 'bad' | ''> = { valid: 'ok', superseded: 'warn', revoked: 'bad', expired: '' };
 
@@ -69,14 +71,27 @@ export function registerLicencePages(console: ConsoleRouter): void {
   const typeTitle = (v: View, t: LicenceType) => (v.lang === 'en' ? t.title.en : t.title.zh);
   const typeOptions = (v: View) => deps.registry.list().map((t) => [t.id, typeTitle(v, t)] as const);
 
-  console.page('/console/licences', 'licence.read', async ({ v, query }) => {
-    const id = query('id');
-    if (id) return { redirect: `/console/licences/${encodeURIComponent(id)}` };
+  console.page('/console/licences', 'licence.read', async (req) => {
+    const { v, actor } = req;
+    const specs: FieldSpec[] = [
+      { name: 'type', label: v.t('licenceType'), options: [['', '—'], ...typeOptions(v)] },
+      { name: 'holderName', label: v.t('holder') },
+      { name: 'holderId', label: v.t('holderId') },
+      { name: 'status', label: v.t('status'), options: [['', '—'], ...LICENCE_STATUSES.map((x) => [x, x] as const)] },
+      ...dateSpecs(v, 'issuedFrom', 'issuedTo'),
+    ];
+    const today = chinaDate(new Date());
+    const list = await listing(req, '/console/licences', specs, (q, after, limit) => searchLicences(deps.db, licenceFiltersFor(deps.registry, actor, q, today), after, limit), (r) => [r.issuedAt, r.id]);
     return {
       title: v.t('licences'),
       section: 'licences',
-      body: html`${filters(v, '/console/licences', [{ name: 'id', label: v.t('licenceId'), type: 'search' }])}
-${can(v, 'licence.issue') ? card(v.t('issue'), html`<form method="get" action="/console/licences/new">${field({ name: 'type', label: v.t('licenceType'), options: typeOptions(v) })}<button type="submit">${v.t('issue')}</button></form>`) : ''}`,
+      body: html`${can(v, 'licence.issue') ? card(v.t('issue'), html`<form method="get" action="/console/licences/new">${field({ name: 'type', label: v.t('licenceType'), options: typeOptions(v) })}<button type="submit">${v.t('issue')}</button></form>`) : ''}
+${list.form}
+${card(undefined, html`${table([v.t('licenceType'), v.t('holder'), v.t('holderId'), v.t('status'), v.t('issuedAt')], list.rows.map((r) => {
+        const shown = viewFor(deps, actor, r) as { status: string; holder: { name: string; id: string } };
+        return [html`<a href="/console/licences/${encodeURIComponent(r.id)}">${typeTitle(v, deps.registry.get(r.typeId))} ${r.serial} v${r.version}</a>`, shown.holder.name, shown.holder.id,
+          badge(STATUS_BADGE[shown.status] ?? '', shown.status), dateTime(r.issuedAt)];
+      }), { empty: v.t('none') })}${list.next}`)}`,
     };
   });
 

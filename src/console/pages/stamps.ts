@@ -11,47 +11,41 @@ import { findClientByName } from '../../store/clients.js';
 import { searchStamps } from '../../store/stamps.js';
 import { verifyPdf } from '../../verify/index.js';
 import { VERDICT_WORDS } from '../../verify/text-report.js';
-import { badge, can, card, dateTime, filters, kv, table, type FieldSpec } from '../components.js';
+import { badge, can, card, dateTime, kv, table, type FieldSpec } from '../components.js';
 import { html } from '../html.js';
 import type { ConsoleRouter } from '../router.js';
-
-const PAGE = 50;
+import { dateSpecs, listing } from './listing.js';
 
 export function registerStampPages(console: ConsoleRouter): void {
   const { services } = console;
   const db = services.store.db;
 
-  console.page('/console/stamps', 'stamp.read', async ({ v, actor, query }) => {
+  console.page('/console/stamps', 'stamp.read', async (req) => {
+    const { v, actor } = req;
     const personal = allows(actor, 'stamp.personal-data');
     const specs: FieldSpec[] = [
       ...(personal ? [{ name: 'caseNumber', label: v.t('caseNumber') }] : []),
       { name: 'itemCode', label: v.t('itemCode') },
       { name: 'client', label: v.t('client') },
       { name: 'seal', label: v.t('seal') },
-      { name: 'from', label: v.t('from'), type: 'date' as const },
-      { name: 'to', label: v.t('to'), type: 'date' as const },
+      ...dateSpecs(v, 'from', 'to'),
       ...(personal ? [{ name: 'filename', label: v.t('filename') }] : []),
-    ].map((f) => ({ ...f, value: query(f.name) }));
-    const q = (name: string) => (specs.some((f) => f.name === name) && query(name)) || undefined;
-    const clientRef = q('client');
-    const clientId = clientRef ? (await findClientByName(db, clientRef))?.id ?? clientRef : undefined;
-    const after = query('after') ? query('after').split('|') : undefined;
-    const stamps = await searchStamps(db, {
-      clientId, sealId: q('seal'), caseNumber: q('caseNumber'), itemCode: q('itemCode'), filename: q('filename'),
-      from: timeFilter('from', q('from')), to: timeFilter('to', q('to'), true),
-    }, after?.length === 2 ? after : undefined, PAGE + 1);
-    const shown = stamps.slice(0, PAGE);
-    const more = stamps.length > PAGE ? shown.at(-1)! : undefined;
-    const nextQuery = new URLSearchParams(specs.filter((f) => f.value).map((f): [string, string] => [f.name, f.value!]));
-    if (more) nextQuery.set('after', `${more.createdAt}|${more.id}`);
+    ];
+    const list = await listing(req, '/console/stamps', specs, async (q, after, limit) => {
+      const clientId = q.client ? (await findClientByName(db, q.client))?.id ?? q.client : undefined;
+      return searchStamps(db, {
+        clientId, sealId: q.seal, caseNumber: q.caseNumber, itemCode: q.itemCode, filename: q.filename,
+        from: timeFilter('from', q.from), to: timeFilter('to', q.to, true),
+      }, after, limit);
+    }, (s) => [s.createdAt, s.id]);
     return {
       title: v.t('stamps'),
       section: 'stamps',
-      body: html`${filters(v, '/console/stamps', specs)}
-${card(undefined, html`${table([v.t('at'), v.t('seal'), v.t('client'), v.t('itemCode'), ...(personal ? [v.t('caseNumber'), v.t('filename')] : []), v.t('level')], shown.map((s) => [
+      body: html`${list.form}
+${card(undefined, html`${table([v.t('at'), v.t('seal'), v.t('client'), v.t('itemCode'), ...(personal ? [v.t('caseNumber'), v.t('filename')] : []), v.t('level')], list.rows.map((s) => [
         html`<a href="/console/stamps/${s.id}">${dateTime(s.createdAt)}</a>`, `${s.sealId} v${s.sealVersion}`, s.clientName, s.itemCode ?? '—',
         ...(personal ? [s.caseNumber ?? '—', s.filename ?? '—'] : []), s.level,
-      ]), { empty: v.t('none') })}${more ? html`<p class="pager"><a href="/console/stamps?${nextQuery.toString()}">${v.t('next')}</a></p>` : ''}`)}`,
+      ]), { empty: v.t('none') })}${list.next}`)}`,
     };
   });
 
