@@ -28,6 +28,10 @@ import { verifyPdf, type Verdict } from '../verify/index.js';
 import { publicHolder, type PublicHolder } from './masking.js';
 import { LicenceTypeRegistry } from './registry.js';
 import { renderLicence, verificationUrl } from './render.js';
+import { createSign1 } from '../cose/sign1.js';
+import { activeLicenceQrSigner, type LicenceQrSigner } from '../pki/licence-qr.js';
+import { encodeQrPayload, qrText, type QrPayload } from './qr-payload.js';
+import { addQrUpdate, withFinalEol } from './qr-update.js';
 import { LONG_TERM, type Bilingual, type LicenceType } from './types.js';
 import { assertValidLicenceData, type LicenceData } from './validate.js';
 
@@ -47,6 +51,8 @@ export interface LicenceDeps {
   publicUrl: string;
   registry: LicenceTypeRegistry;
   sealId: string;
+  /** Signs the QR payload (src/pki/licence-qr.ts); read per licence so a rotation applies at once. */
+  qrSigner: () => Promise<LicenceQrSigner>;
 }
 
 let builtInTypes: LicenceTypeRegistry | undefined;
@@ -59,6 +65,7 @@ export function licenceDeps(services: Services): LicenceDeps {
     publicUrl: services.config.publicUrl,
     registry: builtInTypes,
     sealId: LICENCE_SEAL_ID,
+    qrSigner: () => activeLicenceQrSigner({ db: services.store.db, hsm: services.hsm }),
   };
 }
 
@@ -121,12 +128,24 @@ async function produce(deps: LicenceDeps, p: Production, actor: string): Promise
   const { type, data, seal } = p;
   const id = buildLicenceId({ typeCode: type.typeCode, issuer: seal.creditCode, serial: p.serial, version: String(p.version).padStart(3, '0') });
   const now = new Date();
+  const signer = await deps.qrSigner();
+  const holder = publicHolder(type, { name: data[type.holder.name]!, id: data[type.holder.id]! });
+  const payload: QrPayload = {
+    id, type: type.typeCode, holder: holder.name, holderId: holder.id, issuer: seal.creditCode, version: p.version,
+    validFrom: data[type.validity.from]!, validTo: data[type.validity.to]!, issuedAt: Math.floor(now.getTime() / 1000), pdf: new Uint8Array(32),
+  };
+  const url = verificationUrl(deps.publicUrl, id);
+  // Signed payloads have a fixed length, so a stand-in of zeros lays the page out for the real QR code.
+  const standIn = qrText(url, await createSign1(encodeQrPayload(payload), signer.kid, async () => new Uint8Array(64)));
   const rendered = await renderLicence(
-    { type, data, licenceId: id, issuer: { name: seal.organisation, creditCode: seal.creditCode }, issuedOn: chinaDate(now), publicBaseUrl: deps.publicUrl },
-    { now },
+    { type, data, licenceId: id, issuer: { name: seal.organisation, creditCode: seal.creditCode }, issuedOn: chinaDate(now), publicBaseUrl: deps.publicUrl, qrText: standIn },
+    { now, reserveQr: true },
   );
+  const firstRevision = withFinalEol(rendered.pdf);
+  payload.pdf = new Uint8Array(createHash('sha256').update(firstRevision).digest());
+  const qr = qrText(url, await createSign1(encodeQrPayload(payload), signer.kid, signer.sign));
   const r = rendered.sealRect;
-  const stamped = await deps.stamper.stamp(rendered.pdf, {
+  const stamped = await deps.stamper.stamp(addQrUpdate(firstRevision, qr, rendered.qrRect), {
     sealId: seal.id,
     placement: { kind: 'position', page: r.page, x: r.x + r.width / 2, y: r.y + r.height / 2, unit: 'pt' },
     level: 'B-LT',

@@ -18,7 +18,7 @@ import {
 import { type NameFields, buildName } from './names.js';
 import { signTbs, signatureAlgorithmIdentifier } from './sign.js';
 
-export type CertificateProfile = 'seal' | 'tsa' | 'ocsp' | 'audit' | 'ca';
+export type CertificateProfile = 'seal' | 'tsa' | 'ocsp' | 'audit' | 'licence-qr' | 'ca';
 
 export interface CertificateUrls {
   /** CRL distribution point (http URL of the DER CRL). */
@@ -86,6 +86,8 @@ const PROFILES: Record<CertificateProfile, ProfileRules> = {
   // Signs nothing but audit chain head statements. No EKU: none is registered for log signing, and a purpose
   // OID of our own would mean nothing to anyone else; verifiers take this certificate only from pki_keys.
   audit: { keyUsage: [KU.digitalSignature, KU.nonRepudiation], ca: false },
+  // Signs licence QR payloads (COSE_Sign1); verifiers find it through the signed trust list, by kid.
+  'licence-qr': { keyUsage: [KU.digitalSignature], ca: false },
 };
 
 /** 16 random bytes with the top bit clear and the next one set: positive, and always exactly 16 bytes in DER. */
