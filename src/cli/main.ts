@@ -23,6 +23,7 @@ import { licenceShow } from './licence-show.js';
 import { loginCommand } from './login.js';
 import { logoutCommand } from './logout.js';
 import { pkiCrl } from './pki-crl.js';
+import { pkiStatusList, pkiTrustList } from './pki-lists.js';
 import { pkiRoots } from './pki-roots.js';
 import { SEAL_COMMANDS } from './seal.js';
 import { sealPolicy } from './seal-policy.js';
@@ -38,11 +39,12 @@ import { userResetPassword } from './user-reset-password.js';
 import { userResetTotp } from './user-reset-totp.js';
 import { userUngrant } from './user-ungrant.js';
 import { verify } from './verify.js';
+import { verifyQrCommand } from './verify-qr.js';
 import { whoami } from './whoami.js';
 
 export const COMMANDS: readonly Command[] = [serve, init, pkiRoots, auditVerify, auditSignHead, stamp, verify, loginCommand, logoutCommand, whoami,
   licenceIssue, licenceChange, licenceShow, licenceRevoke, clientAdd, clientList, clientGrant, clientUngrant, clientRotateKey, clientRevoke,
-  userAdd, userList, userDisable, userEnable, userGrant, userUngrant, userResetPassword, userResetTotp, pkiCrl, ...SEAL_COMMANDS, sealPolicy, sealTwoPerson];
+  userAdd, userList, userDisable, userEnable, userGrant, userUngrant, userResetPassword, userResetTotp, pkiCrl, pkiTrustList, pkiStatusList, verifyQrCommand, ...SEAL_COMMANDS, sealPolicy, sealTwoPerson];
 
 const processIo: CliIo = {
   out: (text) => process.stdout.write(`${text}\n`),
