@@ -100,8 +100,7 @@ describe('the printed QR code', () => {
     }
   });
 
-  it('scans at 100 dpi on the A4 licences (modules on a whole-pixel grid)', () => {
-    expect(scan(pdfs.business!, 100, 'business')).toBe(qr.business);
+  it('scans at 100 dpi where the layout gives it 48 mm (modules of 1/50 inch, 2 whole pixels)', () => {
     expect(scan(pdfs.food!, 100, 'food')).toBe(qr.food);
   });
 

@@ -1,10 +1,15 @@
 /**
  * What offline verifiers download (issue 17): the signed trust list and the signed licence status list,
- * under /.well-known/oneseal/. Both are public, cheap (re-signed only when their content changes or
- * hourly) and short-lived in caches so that a revocation reaches mirrors within minutes.
+ * under /.well-known/oneseal/ (public, cheap: re-signed only when their content changes or hourly, and
+ * short-lived in caches so that a revocation reaches mirrors within minutes), and the offline verifier
+ * itself, /verify-offline/: static files of src/offline/web served as they are, under a CSP that lets
+ * them load nothing but themselves.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
+import { findPackageRoot } from '../../package-root.js';
 import { currentStatusList, currentTrustList } from '../../offline/documents.js';
 import type { SignedDocument } from '../../offline/signed-documents.js';
 import type { ServiceRouteRegistrar } from '../app.js';
@@ -23,9 +28,48 @@ function sendSigned(ctx: Context, doc: SignedDocument): void {
   ctx.body = JSON.stringify(doc.jws);
 }
 
+const WEB_DIR = path.join(findPackageRoot(), 'src', 'offline', 'web');
+const WEB_FILES: Record<string, string> = {
+  'index.html': 'text/html; charset=utf-8',
+  'app.js': 'text/javascript; charset=utf-8',
+  'qr-verify.js': 'text/javascript; charset=utf-8',
+  'licence-page.js': 'text/javascript; charset=utf-8',
+  'sw.js': 'text/javascript; charset=utf-8',
+  'style.css': 'text/css; charset=utf-8',
+  'manifest.webmanifest': 'application/manifest+json',
+  'icon.svg': 'image/svg+xml',
+};
+const OFFLINE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "connect-src 'self'",
+  "img-src 'self' blob:",
+  "manifest-src 'self'",
+  "worker-src 'self'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+].join('; ');
+
 export const registerOfflineRoutes: ServiceRouteRegistrar = (router: Router, { services, openapi }) => {
   router.get(TRUST_LIST_PATH, async (ctx) => sendSigned(ctx, await currentTrustList(services)));
   router.get(STATUS_LIST_PATH, async (ctx) => sendSigned(ctx, await currentStatusList(services)));
+
+  const files = new Map(Object.entries(WEB_FILES).map(([name, type]) => [name, { type, body: readFileSync(path.join(WEB_DIR, name)) }]));
+  const serve = (name: string, ctx: Context, next: () => Promise<unknown>) => {
+    const file = files.get(name);
+    if (!file) return next();
+    ctx.set('Content-Security-Policy', OFFLINE_CSP);
+    // The service worker keeps copies for offline use; online, every visit asks for the current release.
+    ctx.set('Cache-Control', 'no-cache');
+    ctx.type = file.type;
+    ctx.body = file.body;
+    return undefined;
+  };
+  // The router matches with and without the slash; relative links in the page need it.
+  router.get('/verify-offline/', (ctx, next) => (ctx.path.endsWith('/') ? serve('index.html', ctx, next) : ctx.redirect('/verify-offline/')));
+  router.get('/verify-offline/:file', (ctx, next) => serve(ctx.params.file!, ctx, next));
 
   const jws = (description: string) => ({
     description,
@@ -41,6 +85,14 @@ export const registerOfflineRoutes: ServiceRouteRegistrar = (router: Router, { s
   });
   const op = { tags: ['PKI'], security: [] };
   openapi.add({
+    '/verify-offline/': {
+      get: {
+        security: [],
+        operationId: 'getOfflineVerifier',
+        summary: 'The offline licence verifier: an installable page (service worker, web manifest) that checks licence QR codes without a network',
+        responses: { 200: { description: 'HTML page; its scripts, style sheet, manifest and icon are siblings under /verify-offline/', content: { 'text/html': {} } } },
+      },
+    },
     [TRUST_LIST_PATH]: {
       get: {
         ...op,
