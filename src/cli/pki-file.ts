@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { loadConfig } from '../config.js';
 import { openServices, type Services } from '../services.js';
-import { printResult, UsageError, type Command } from './command.js';
+import { printResult, UsageError, type CommandRunner } from './command.js';
 
 export interface PkiFile {
   bytes: Uint8Array | string;
@@ -12,12 +12,8 @@ export interface PkiFile {
 }
 
 /** `pki NAME -o FILE`: writes what a public PKI route serves, for relying parties that work offline. */
-export function pkiFileCommand(name: string, summary: string, produce: (services: Services) => Promise<PkiFile>): Command {
+export function pkiFileRunner(produce: (services: Services) => Promise<PkiFile>): CommandRunner {
   return {
-    name: `pki ${name}`,
-    summary,
-    usage: '-o FILE ',
-    options: { out: { type: 'string', short: 'o' } },
     async run(ctx) {
       const out = ctx.values.out;
       if (typeof out !== 'string' || out === '') throw new UsageError('say where to write it: -o FILE');

@@ -8,7 +8,7 @@ import { readTrustList, trustListContent, type TrustList } from '../offline/trus
 import { QR_EXIT, verifyQr, type QrCheck } from '../offline/verify-qr.js';
 import { openStore } from '../store/db.js';
 import { getPkiKey } from '../store/pki.js';
-import { printResult, UsageError, type Command, type CommandContext } from './command.js';
+import { printResult, UsageError, type CommandContext, type CommandRunner } from './command.js';
 
 /** The QR text: the argument itself, or what zbarimg (zbar-tools) reads from the image file it names. */
 function qrTextOf(arg: string): string {
@@ -55,17 +55,7 @@ function report(check: QrCheck): string {
   return lines.join('\n');
 }
 
-export const verifyQrCommand: Command = {
-  name: 'verify-qr',
-  usage: 'TEXT|IMAGE [--trust-list FILE] [--status-list FILE] [--root PEM] [--pdf FILE] ',
-  summary: 'check a licence QR code offline: exit 0 genuine and current, 1 forged or altered, 3 status unknown or stale, 4 revoked, superseded or expired',
-  positionals: 1,
-  options: {
-    'trust-list': { type: 'string' },
-    'status-list': { type: 'string' },
-    root: { type: 'string' },
-    pdf: { type: 'string' },
-  },
+export const verifyQrCommand: CommandRunner = {
   async run(ctx) {
     const arg = ctx.positionals[0];
     if (!arg) throw new UsageError('give the QR code\'s text or an image of it');
