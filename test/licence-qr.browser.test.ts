@@ -13,7 +13,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueLicence, licenceDeps } from '../src/licences/service.js';
 import { getLicencePdf } from '../src/store/licences.js';
-import { SAMPLE_DATA } from './licences-samples.js';
+import { freshSample } from './licences-samples.js';
 import { openStack, type Stack } from './support/stamp-stack.js';
 
 /** The machine is shared: give the page's scripts time, the assertions still need the exact text. */
@@ -24,10 +24,13 @@ let context: BrowserContext;
 let page: Page;
 let dir: string;
 const qr: Record<string, string> = {};
+const creditCodes: Record<string, string> = {};
 
 /** Issues a licence, writes its PDF and reads its QR code back with zbarimg from a 150 dpi render. */
 async function issue(name: string, type: string): Promise<void> {
-  const record = await issueLicence(licenceDeps(stack.services), { type, data: SAMPLE_DATA[type] }, 'test');
+  const data = freshSample(type);
+  creditCodes[name] = data.unifiedSocialCreditCode!;
+  const record = await issueLicence(licenceDeps(stack.services), { type, data }, 'test');
   const file = path.join(dir, `${name}.pdf`);
   writeFileSync(file, (await getLicencePdf(stack.services.store.db, record.id))!);
   execFileSync('pdftoppm', ['-r', '150', '-png', '-singlefile', '-y', '600', '-H', '640', '-W', '900', file, path.join(dir, name)]);
@@ -89,7 +92,7 @@ describe('the offline verifier', () => {
       await page.fill('#text', qr.a!);
       await page.click('#check');
       await expect.poll(() => page.textContent('#result'), SLOW).toBe('离线核验：签名有效 · 真实有效');
-      expect(await page.textContent('#fields')).toContain(SAMPLE_DATA['business-licence']!.unifiedSocialCreditCode);
+      expect(await page.textContent('#fields')).toContain(creditCodes.a);
       await page.setInputFiles('#pdf', path.join(dir, 'a.pdf'));
       await expect.poll(() => page.textContent('#pdf-result'), SLOW).toMatch(/^文件与二维码签名一致/);
       await page.setInputFiles('#pdf', path.join(dir, 'b.pdf'));

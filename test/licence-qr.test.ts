@@ -23,7 +23,7 @@ import { getLicencePdf } from '../src/store/licences.js';
 import { verifyQr } from '../src/offline/verify-qr.js';
 import { readStatusList } from '../src/offline/status-list.js';
 import { readTrustList } from '../src/offline/trust-list.js';
-import { SAMPLE_DATA } from './licences-samples.js';
+import { freshSample } from './licences-samples.js';
 import { openStack, type Stack } from './support/stamp-stack.js';
 
 /** Plain CBOR both ways: maps as objects, no record extension, no typed-array tags, shortest map heads. */
@@ -40,6 +40,7 @@ const rootPem = (): string => file('root.pem');
 const qr: Record<string, string> = {};
 const pdfs: Record<string, Buffer> = {};
 const ids: Record<string, string> = {};
+const issuedData: Record<string, Record<string, string>> = {};
 
 /** Renders the bottom-left quarter of page 1 (where the QR code is, as a phone camera frames it) and reads it with zbarimg. */
 function scan(pdf: Buffer, dpi: number, name: string): string {
@@ -54,6 +55,7 @@ function scan(pdf: Buffer, dpi: number, name: string): string {
 async function issue(name: string, type: string, data: Record<string, string>): Promise<void> {
   const record = await issueLicence(deps, { type, data }, 'test');
   ids[name] = record.id;
+  issuedData[name] = data;
   pdfs[name] = (await getLicencePdf(stack.services.store.db, record.id))!;
   qr[name] = scan(pdfs[name], 150, name);
 }
@@ -83,9 +85,9 @@ beforeAll(async () => {
   stack = await openStack();
   deps = licenceDeps(stack.services);
   writeFileSync(rootPem(), new X509Certificate(Buffer.from(stack.services.authority.root.certificate)).toString());
-  await issue('business', 'business-licence', SAMPLE_DATA['business-licence']!);
-  await issue('food', 'food-business-licence', SAMPLE_DATA['food-business-licence']!);
-  await issue('person', 'residence-permit', { ...SAMPLE_DATA['residence-permit']!, validTo: '2099-01-09' });
+  await issue('business', 'business-licence', freshSample('business-licence'));
+  await issue('food', 'food-business-licence', freshSample('food-business-licence'));
+  await issue('person', 'residence-permit', freshSample('residence-permit', { validTo: '2099-01-09' }));
   await writeLists('');
 }, 240_000);
 afterAll(async () => {
@@ -110,7 +112,7 @@ describe('the printed QR code', () => {
     expect(person.holderId).toMatch(/^\d{6}\*{8}\d{3}[\dX]$/);
     expect(person.validTo).toBe('2099-01-09');
     const business = decodeQrPayload(parseSign1Payload(qr.business!));
-    expect(business.holderId).toBe(SAMPLE_DATA['business-licence']!.unifiedSocialCreditCode);
+    expect(business.holderId).toBe(issuedData.business!.unifiedSocialCreditCode);
     expect(business.version).toBe(1);
     const pdf = pdfs.business!;
     const firstEof = pdf.indexOf('%%EOF') + 6;
@@ -227,7 +229,7 @@ describe('status changes seen offline', () => {
   });
 
   it('says superseded (exit 4) for the old version, genuine for the new one', async () => {
-    const next = await changeLicence(deps, ids.food!, { ...SAMPLE_DATA['food-business-licence']!, address: '上海市徐汇区漕溪北路90号2层' }, 'test');
+    const next = await changeLicence(deps, ids.food!, { ...issuedData.food!, address: '上海市徐汇区漕溪北路90号2层' }, 'test');
     const nextQr = scan((await getLicencePdf(stack.services.store.db, next.id))!, 150, 'food-2');
     await writeLists('-after-change');
     expect((await verifyCli(qr.food!, '-after-change')).json.status).toBe('superseded');
@@ -280,7 +282,7 @@ describe('licence-QR key rotation and revocation', () => {
     const oldKid = Buffer.from((await activeLicenceQrSigner(keyDeps)).kid).toString('hex');
     const newKid = await rotateLicenceQrKey(keyDeps, 'test');
     expect(newKid).not.toBe(oldKid);
-    await issue('after-rotation', 'business-licence', SAMPLE_DATA['business-licence']!);
+    await issue('after-rotation', 'business-licence', freshSample('business-licence'));
     await writeLists('-rotated');
     const rotated = readTrustList(readFileSync(file('trust-rotated.json'), 'utf8'), root);
     expect(rotated.licenceQr.map((c) => [c.kid, c.status])).toEqual([[oldKid, 'retired'], [newKid, 'active']]);
@@ -302,6 +304,6 @@ describe('licence-QR key rotation and revocation', () => {
     expect((await verifyCli(qr['after-rotation']!, '-qr-revoked')).code).toBe(0);
     expect((await verifyCli(qr.person!, '-qr-revoked')).code).toBe(0);
     // No key signs until the next rotation.
-    await expect(issueLicence(deps, { type: 'business-licence', data: SAMPLE_DATA['business-licence'] }, 'test')).rejects.toThrow(/no licence-QR signing key/);
+    await expect(issueLicence(deps, { type: 'business-licence', data: freshSample('business-licence') }, 'test')).rejects.toThrow(/no licence-QR signing key/);
   });
 });
