@@ -137,7 +137,7 @@ export async function licenceFor(deps: LicenceDeps, actor: Actor, action: 'licen
 export function viewFor(deps: LicenceDeps, actor: Actor, record: LicenceRecord): Record<string, unknown> {
   return seesPersonalData(actor, record) ? licenceView(deps.publicUrl, record) : maskedLicenceView(deps.registry, deps.publicUrl, record);
 }
-const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
+const json = (schema: unknown, example?: unknown) => ({ content: { 'application/json': { schema, ...(example === undefined ? {} : { example }) } } });
 
 export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { services, openapi }) => {
   const deps = licenceDeps(services);
@@ -247,6 +247,7 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
     {
       '/v1/licences': {
         post: {
+          operationId: 'issueLicence',
           summary: 'Issue an electronic licence (电子证照): rendered, sealed at PAdES B-LT with a DocMDP 2 certification signature',
           ...secured,
           requestBody: {
@@ -307,7 +308,7 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
         },
       },
       '/v1/licences/{id}': {
-        get: { summary: 'A licence record (full data)', ...secured, parameters: [ID_PARAM], responses: { 200: { description: 'The record', ...json(LICENCE_REF) }, ...AUTH_ERRORS, 404: problemResponse('No such licence') } },
+        get: { operationId: 'getLicence', summary: 'A licence record (full data)', ...secured, parameters: [ID_PARAM], responses: { 200: { description: 'The record', ...json(LICENCE_REF) }, ...AUTH_ERRORS, 404: problemResponse('No such licence') } },
         patch: {
           operationId: 'patchLicence',
           summary: 'Change some fields of a licence (JSON merge patch, RFC 7396): issues the next version with the fields sent changed, the rest kept',
@@ -335,6 +336,7 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
       },
       '/v1/licences/{id}/pdf': {
         get: {
+          operationId: 'getLicencePdf',
           summary: 'The signed licence PDF',
           ...secured,
           parameters: [ID_PARAM],
@@ -343,10 +345,11 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
       },
       '/v1/licences/{id}/versions': {
         post: {
+          operationId: 'changeLicence',
           summary: 'Change a licence: issues the next version (same serial) and marks this one superseded',
           ...secured,
           parameters: [ID_PARAM],
-          requestBody: json({ type: 'object', required: ['data'], additionalProperties: false, properties: { data: { type: 'object', additionalProperties: { type: 'string' } }, allowExpired: { type: 'boolean' } } }),
+          requestBody: json({ type: 'object', required: ['data'], additionalProperties: false, properties: { data: { type: 'object', additionalProperties: { type: 'string' } }, allowExpired: { type: 'boolean' } } }, { data: { address: '北京市海淀区中关村大街1号' } }),
           responses: {
             201: { description: 'The new version', ...json(LICENCE_REF) },
             ...AUTH_ERRORS,
@@ -358,10 +361,11 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
       },
       '/v1/licences/{id}/revoke': {
         post: {
+          operationId: 'revokeLicence',
           summary: 'Revoke a licence; the reason is shown on the public page',
           ...secured,
           parameters: [ID_PARAM],
-          requestBody: json({ type: 'object', required: ['reason'], properties: { reason: { type: 'string', maxLength: 200 } } }),
+          requestBody: json({ type: 'object', required: ['reason'], properties: { reason: { type: 'string', maxLength: 200 } } }, { reason: '持证人已迁出本区' }),
           responses: {
             200: { description: 'The revoked record', ...json(LICENCE_REF) },
             ...AUTH_ERRORS,
@@ -373,6 +377,7 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
       },
       '/v1/licences/{id}/status': {
         get: {
+          operationId: 'getLicenceStatus',
           summary: 'Public status of a licence (no authentication; holder masked when a person)',
           parameters: [ID_PARAM],
           responses: { 200: { description: 'Status', ...json({ $ref: '#/components/schemas/LicenceStatus' }) }, 404: problemResponse('No such licence') },

@@ -153,6 +153,7 @@ export const registerStampBatchRoutes: ServiceRouteRegistrar = (router, { servic
                 },
                 additionalProperties: { type: 'string', description: 'documents[i].<option>: an option for document i only.' },
               },
+              example: { document: ['(the bytes of 01-decision.pdf)', '(the bytes of 02-notice.pdf)'], seal: 'approval', anchor: '（盖章）', 'documents[1].page': '2' },
             },
           },
         },

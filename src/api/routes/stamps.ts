@@ -144,8 +144,12 @@ export const registerStampRoutes: ServiceRouteRegistrar = (router, { services, o
                 properties: { document: { type: 'string', contentMediaType: 'application/pdf', description: 'The PDF to stamp.' }, ...STAMP_OPTION_SCHEMA_PROPERTIES },
               },
               encoding: { document: { contentType: 'application/pdf' } },
+              example: { document: '(the bytes of letter.pdf)', seal: 'approval', anchor: '（盖章）', level: 'B-T' },
             },
-            'application/pdf': { schema: { type: 'string', contentMediaType: 'application/pdf' } },
+            'application/pdf': {
+              schema: { type: 'string', contentMediaType: 'application/pdf' },
+              example: '(the bytes of letter.pdf; options in the query: ?seal=approval&page=1&x=150&y=60)',
+            },
           },
         },
         responses: {
