@@ -38,6 +38,8 @@ const REPORT_SCHEMA = {
           verdict: VERDICT,
           reasons: { type: 'array', items: { type: 'object', properties: { code: { type: 'string' }, message: BILINGUAL } } },
           signer: { type: 'object', description: 'The seal holder, for seal signatures only; a time-stamp names its TSA under timestamp.tsa' },
+          reason: { type: 'string', description: 'The signature\'s /Reason: for OneSeal stamps, the item and who handled it (受托办理：…（item）)' },
+          location: { type: 'string', description: 'The signature\'s /Location: the handling body (a service centre, or the bureau)' },
           signingTime: { type: 'string' },
           provenTime: { type: 'string' },
           timestamp: { type: 'object' },

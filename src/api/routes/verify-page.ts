@@ -9,7 +9,7 @@ import type { Context } from 'koa';
 import { OneSealError, type ErrorKind } from '../../errors.js';
 import { checkResultPage, licencePage, notFoundPage, PAGE_CSP, pageLang, uploadErrorPage } from '../../licences/page.js';
 import { LicenceRecordCache } from '../../licences/record-cache.js';
-import { checkLicenceCopy, licenceDeps, publicStatus } from '../../licences/service.js';
+import { checkLicenceCopy, licenceDeps, licenceHandling, publicStatus } from '../../licences/service.js';
 import { getLicence } from '../../store/licences.js';
 import type { ServiceRouteRegistrar } from '../app.js';
 import { readMultipartFile } from '../multipart.js';
@@ -37,14 +37,14 @@ export const registerVerifyPageRoutes: ServiceRouteRegistrar = (router: Router, 
     const lang = pageLang(ctx.query.lang);
     const record = await records.get(ctx.params.id!, (id) => getLicence(deps.db, id));
     if (!record) return sendHtml(ctx, 404, notFoundPage(ctx.params.id!, lang));
-    sendHtml(ctx, 200, licencePage(publicStatus(deps.registry, record), lang));
+    sendHtml(ctx, 200, licencePage(publicStatus(deps.registry, record, new Date(), await licenceHandling(deps.db, record)), lang));
   });
 
   router.post('/v/:id/check', async (ctx) => {
     const lang = pageLang(ctx.query.lang);
     const record = await getLicence(deps.db, ctx.params.id!);
     if (!record) return sendHtml(ctx, 404, notFoundPage(ctx.params.id!, lang));
-    const status = publicStatus(deps.registry, record);
+    const status = publicStatus(deps.registry, record, new Date(), await licenceHandling(deps.db, record));
     let upload: Buffer;
     try {
       upload = await readMultipartFile(ctx, { limit: Math.min(services.config.maxUploadBytes, CHECK_UPLOAD_LIMIT), field: 'document', alsoAccepted: ['file'] });
