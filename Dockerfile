@@ -24,6 +24,8 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin
 COPY hsm ./hsm
+# The offline verifier and the licence page script are served as they are (src/api/routes/offline.ts).
+COPY --from=build /app/src/offline/web ./src/offline/web
 ENV NODE_ENV=production \
     ONESEAL_HOST=0.0.0.0 \
     ONESEAL_PORT=8080 \

@@ -1,12 +1,13 @@
 /**
  * `oneseal init`: everything the service needs before it can start, created only where missing
  * (so running it again is cheap): the SoftHSM dev token, the database schema, the certification
- * authority's keys and certificates, and the default seal.
+ * authority's keys and certificates, the licence-QR signing key, and the default seal.
  */
 import { ensureAccessSecret } from './access/secrets.js';
 import { assertProductionSafe, type Config } from './config.js';
 import { ensureSoftHsmToken } from './hsm/dev-token.js';
 import { ensureAuthority } from './pki/authority.js';
+import { rotateLicenceQrKey } from './pki/licence-qr.js';
 import { createSeal } from './seals/service.js';
 import { openHsm } from './services.js';
 import { openStore } from './store/db.js';
@@ -28,6 +29,8 @@ export async function initialise(config: Config, report: (change: string) => voi
       });
       for (const role of created) report(`created the ${role} key in the HSM and its certificate`);
       assertProductionSafe(config, { usingDevRoot: authority.usingDevRoot });
+      const qrKid = await rotateLicenceQrKey({ db: store.db, hsm, root: authority.root, publicUrl: config.publicUrl }, 'system:init', { onlyIfMissing: true });
+      if (qrKid) report(`created the licence-QR signing key in the HSM and its certificate (kid ${qrKid})`);
       if (await ensureAccessSecret(hsm)) report('created the server secret in the HSM (API keys, sessions and proposals are checked with it)');
       if (!(await getSeal(store.db, DEFAULT_SEAL_ID))) {
         await createSeal(

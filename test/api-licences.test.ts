@@ -138,10 +138,14 @@ describe.each(TYPES)('issuing a %s', (type) => {
     expect(red.y1 - red.y0).toBeLessThanOrEqual(layout.seal.size * MM + 1);
   });
 
-  it('carries a QR code that zbarimg reads as the verify URL at 150 dpi', () => {
+  it('carries a QR code that zbarimg reads as the verify URL with a signed payload at 150 dpi', () => {
     const file = scratch(`${type}-qr.pdf`, pdf);
-    tool('pdftoppm', ['-r', '150', '-png', '-singlefile', file, scratch(`${type}-qr`)]);
-    expect(tool('zbarimg', ['--raw', '-q', scratch(`${type}-qr.png`)]).trim()).toBe(issued.verifyUrl);
+    // The bottom-left quarter, where the QR code is: what a phone's camera frames.
+    const [w, h] = tool('pdfinfo', [file]).match(/Page size:\s+([\d.]+) x ([\d.]+)/)!.slice(1).map((v) => Number(v) * 150 / 72);
+    tool('pdftoppm', ['-r', '150', '-png', '-singlefile', '-x', '0', '-y', String(Math.round(h! / 2)), '-W', String(Math.round(w! / 2)), '-H', String(Math.round(h! / 2)), file, scratch(`${type}-qr`)]);
+    const text = tool('zbarimg', ['--raw', '-q', scratch(`${type}-qr.png`)]).trim();
+    expect(text.startsWith(`${issued.verifyUrl}#os1.`)).toBe(true);
+    expect(text.slice(`${issued.verifyUrl}#os1.`.length)).toMatch(/^[A-Za-z0-9_-]{300,}$/);
   });
 
   it('is signed validly and trusted (pdfsig) with the long-term data in a DSS', async () => {

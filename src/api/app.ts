@@ -11,6 +11,7 @@ import { problemMiddleware } from './problem.js';
 import { registerHealthRoutes, type CheckResult } from './routes/health.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
 import { registerPkiRoutes } from './routes/pki.js';
+import { registerOfflineRoutes } from './routes/offline.js';
 import { registerAdminClientRoutes } from './routes/admin-clients.js';
 import { registerAdminPeopleRoutes } from './routes/admin-people.js';
 import { registerAdminProposalRoutes } from './routes/admin-proposals.js';
@@ -53,7 +54,7 @@ export type ServiceRouteRegistrar = (
 ) => void;
 
 const ROUTES: readonly RouteRegistrar[] = [registerHealthRoutes];
-const SERVICE_ROUTES: readonly ServiceRouteRegistrar[] = [registerMetricsRoutes, registerPkiRoutes, registerSessionRoutes, registerAdminSealRoutes, registerAdminProposalRoutes,
+const SERVICE_ROUTES: readonly ServiceRouteRegistrar[] = [registerMetricsRoutes, registerPkiRoutes, registerOfflineRoutes, registerSessionRoutes, registerAdminSealRoutes, registerAdminProposalRoutes,
   registerAdminClientRoutes, registerAdminPeopleRoutes, registerLicenceRoutes, registerLicenceSearchRoutes, registerVerifyPageRoutes,
   registerStampRoutes, registerStampSearchRoutes, registerStampBatchRoutes, registerSealReadRoutes, registerDocsRoutes, registerVerificationRoutes, registerAuditHeadRoutes, registerAuditSearchRoutes,
   registerConsoleRoutes, registerItemRoutes, registerStatsRoutes, registerArchiveRoutes];

@@ -242,6 +242,28 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./pki-crl.js')).pkiCrl,
   },
   {
+    name: 'pki trust-list',
+    summary: 'write the signed trust list (JWS JSON), as GET /.well-known/oneseal/trust-list.json serves it, for offline verifiers',
+    usage: '-o FILE ',
+    options: { out: { type: 'string', short: 'o' } },
+    load: async () => (await import('./pki-lists.js')).pkiTrustList,
+  },
+  {
+    name: 'pki status-list',
+    summary: 'write the signed licence status list (JWS JSON), as GET /.well-known/oneseal/status-list.json serves it, for offline verifiers',
+    usage: '-o FILE ',
+    options: { out: { type: 'string', short: 'o' } },
+    load: async () => (await import('./pki-lists.js')).pkiStatusList,
+  },
+  {
+    name: 'verify-qr',
+    summary: 'check a licence QR code offline: exit 0 genuine and current, 1 forged or altered, 3 status unknown or stale, 4 revoked, superseded or expired',
+    usage: 'TEXT|IMAGE [--trust-list FILE] [--status-list FILE] [--root PEM] [--pdf FILE] ',
+    positionals: 1,
+    options: { 'trust-list': { type: 'string' }, 'status-list': { type: 'string' }, root: { type: 'string' }, pdf: { type: 'string' } },
+    load: async () => (await import('./verify-qr.js')).verifyQrCommand,
+  },
+  {
     name: 'seal create',
     summary: 'create a seal: its first HSM key and certificate (proposed where two-person control applies)',
     usage:

@@ -37,3 +37,20 @@ export function ecdsaRawToDer(raw: Uint8Array): Buffer {
   const body = Buffer.concat([derInteger(raw.subarray(0, half)), derInteger(raw.subarray(half))]);
   return Buffer.concat([Buffer.from([0x30]), derLength(body.length), body]);
 }
+
+/** The inverse, for formats that want r‖s (COSE, JWS): each integer left-padded to `size` bytes. */
+export function ecdsaDerToRaw(der: Uint8Array, size: number): Uint8Array {
+  const out = new Uint8Array(2 * size);
+  if (der[0] !== 0x30) throw new RangeError('not an ECDSA-Sig-Value');
+  let at = der[1]! & 0x80 ? 2 + (der[1]! & 0x7f) : 2;
+  for (let i = 0; i < 2; i++) {
+    if (der[at] !== 0x02) throw new RangeError('not an ECDSA-Sig-Value');
+    const len = der[at + 1]!;
+    let body = der.subarray(at + 2, at + 2 + len);
+    while (body.length > size && body[0] === 0) body = body.subarray(1);
+    if (body.length > size) throw new RangeError(`an ECDSA integer longer than ${size} bytes`);
+    out.set(body, (i + 1) * size - body.length);
+    at += 2 + len;
+  }
+  return out;
+}

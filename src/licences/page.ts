@@ -1,7 +1,8 @@
 /**
- * The public page behind a licence's QR code, as server-rendered HTML for a phone: one self-contained
- * document (inline CSS, inline SVG, no scripts, no external assets) so it loads at once on a weak
- * connection and the Content-Security-Policy can forbid everything else. Chinese first, English on request.
+ * The public page behind a licence's QR code, as server-rendered HTML for a phone: one document (inline
+ * CSS, inline SVG, no external assets) so it loads at once on a weak connection; its one script, a file of
+ * our own (src/offline/web/licence-page.js), checks the QR code's signed fragment in the browser. The
+ * Content-Security-Policy forbids everything else. Chinese first, English on request.
  * Every value from the database or the request goes through `esc`.
  */
 import { createHash } from 'node:crypto';
@@ -49,6 +50,8 @@ footer{color:#777;font-size:12.5px;text-align:center;margin:18px 16px 0}
 export const PAGE_CSP = [
   "default-src 'none'",
   `style-src 'sha256-${createHash('sha256').update(CSS).digest('base64')}'`,
+  "script-src 'self'",
+  "connect-src 'self'",
   "form-action 'self'",
   "frame-ancestors 'none'",
   "base-uri 'none'",
@@ -248,7 +251,10 @@ export function licencePage(s: PublicLicenceStatus, lang: PageLang): string {
 </form>
 </section>`;
   const title = `${lang === 'zh' ? s.type.title.zh : s.type.title.en} · ${t.status[s.status]}`;
-  return layout(lang, title, pagePath(s.id, lang === 'zh' ? 'en' : 'zh'), `${statusCard(s, lang)}\n${details(s, lang)}\n${form}`);
+  // Shown by the script only when the QR code carried a signed payload in the fragment.
+  const offline = `<section class="card" id="offline-check" hidden><p id="offline-result" aria-live="polite"></p><p id="offline-status" class="hint"></p></section>
+<script type="module" src="/verify-offline/licence-page.js"></script>`;
+  return layout(lang, title, pagePath(s.id, lang === 'zh' ? 'en' : 'zh'), `${statusCard(s, lang)}\n${offline}\n${details(s, lang)}\n${form}`);
 }
 
 /** POST /v/{id}/check: the verdict on an uploaded copy. */

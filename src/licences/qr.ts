@@ -1,24 +1,45 @@
 /**
  * The verification QR code, drawn as filled vector rectangles (one per run of dark modules in a row)
- * so it stays sharp at any zoom and print resolution and costs no image.
+ * so it stays sharp at any zoom and print resolution and costs no image. A signed payload is long
+ * (≈620 characters, 85 modules), so it is drawn at error-correction level L (bigger modules scan better
+ * from a coarse print than redundancy would) and, where the square allows, on a grid of whole
+ * 1/50-inch (else 1/75-inch) modules counted from the page's top-left corner: every module is then
+ * exactly 2 or 3 pixels at 100, 150 and 300 dpi, and zbar reads a 100 dpi render that a slightly
+ * smaller, unaligned symbol would blur into grey. A plain URL keeps level M and fills its square.
  */
 import { fill, popGraphicsState, pushGraphicsState, rectangle, setFillingGrayscaleColor, type PDFPage } from '@cantoo/pdf-lib';
 import QRCode from 'qrcode';
 
 /** ISO/IEC 18004 asks for a light margin of 4 modules around the symbol. */
 export const QUIET_ZONE_MODULES = 4;
+/** Above this length the text is a signed payload and gets level L (see above). */
+const LONG_TEXT = 200;
+/** Module sizes in points, largest first, that land on whole pixels at 100, 150 and 300 dpi (1/50″) or 150 and 300 dpi (1/75″). */
+const GRID_UNITS = [72 / 50, 72 / 75];
+
+interface QrGeometry {
+  /** Dark runs as [x, y, width, height] in points. */
+  runs: Array<[number, number, number, number]>;
+  quietZone: number;
+}
 
 /**
- * Draws the QR code of `text` in a `size`-point square (quiet zone included) with its lower-left corner at
- * (x, y); returns the width of the quiet zone in points.
+ * The symbol of `text` in a `size`-point square (quiet zone included) with its lower-left corner at (x, y)
+ * on a page `pageHeight` points high.
  */
-export function drawQrCode(page: PDFPage, text: string, x: number, y: number, size: number): { quietZone: number } {
-  const { modules } = QRCode.create(text, { errorCorrectionLevel: 'M' });
+export function qrGeometry(text: string, x: number, y: number, size: number, pageHeight: number): QrGeometry {
+  const long = text.length > LONG_TEXT;
+  const { modules } = QRCode.create(text, { errorCorrectionLevel: long ? 'L' : 'M' });
   const n = modules.size;
-  const unit = size / (n + 2 * QUIET_ZONE_MODULES);
-  const top = y + size - QUIET_ZONE_MODULES * unit;
-  const left = x + QUIET_ZONE_MODULES * unit;
-  const ops = [pushGraphicsState(), setFillingGrayscaleColor(0)];
+  const total = n + 2 * QUIET_ZONE_MODULES;
+  // One spare module of room lets the symbol move onto the grid and stay inside its square.
+  const grid = long ? GRID_UNITS.find((u) => u * (total + 1) <= size) : undefined;
+  const unit = grid ?? size / total;
+  const x0 = grid ? Math.ceil(x / unit - 1e-9) * unit : x;
+  const fromTop = grid ? Math.ceil((pageHeight - (y + size)) / unit - 1e-9) * unit : pageHeight - (y + size);
+  const top = pageHeight - fromTop - QUIET_ZONE_MODULES * unit;
+  const left = x0 + QUIET_ZONE_MODULES * unit;
+  const runs: QrGeometry['runs'] = [];
   for (let row = 0; row < n; row++) {
     for (let col = 0; col < n; ) {
       if (!modules.get(row, col)) {
@@ -27,10 +48,22 @@ export function drawQrCode(page: PDFPage, text: string, x: number, y: number, si
       }
       const start = col;
       while (col < n && modules.get(row, col)) col++;
-      ops.push(rectangle(left + start * unit, top - (row + 1) * unit, (col - start) * unit, unit));
+      runs.push([left + start * unit, top - (row + 1) * unit, (col - start) * unit, unit]);
     }
   }
-  ops.push(fill(), popGraphicsState());
-  page.pushOperators(...ops);
-  return { quietZone: QUIET_ZONE_MODULES * unit };
+  return { runs, quietZone: left - x };
+}
+
+/** Draws the symbol on a pdf-lib page; returns the width of the quiet zone in points. */
+export function drawQrCode(page: PDFPage, text: string, x: number, y: number, size: number): { quietZone: number } {
+  const { runs, quietZone } = qrGeometry(text, x, y, size, page.getHeight());
+  page.pushOperators(pushGraphicsState(), setFillingGrayscaleColor(0), ...runs.map(([rx, ry, w, h]) => rectangle(rx, ry, w, h)), fill(), popGraphicsState());
+  return { quietZone };
+}
+
+/** The same drawing as a content stream of its own, for adding the symbol to a page in an incremental update. */
+export function qrContentStream(text: string, x: number, y: number, size: number, pageHeight: number): string {
+  const n = (v: number): string => String(Math.round(v * 10000) / 10000);
+  const rects = qrGeometry(text, x, y, size, pageHeight).runs.map(([rx, ry, w, h]) => `${n(rx)} ${n(ry)} ${n(w)} ${n(h)} re`);
+  return ['q', '0 g', ...rects, 'f', 'Q', ''].join('\n');
 }

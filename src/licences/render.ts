@@ -14,7 +14,7 @@ import { formatChineseDate, parseIsoDate } from '../standards/date.js';
 import { parseLicenceId } from '../standards/licence-id.js';
 import { pdfLibFontkit } from './fontkit-adapter.js';
 import { decodeImageField } from './image-field.js';
-import { drawQrCode } from './qr.js';
+import { drawQrCode, qrGeometry } from './qr.js';
 import type { FieldDef, LicenceType } from './types.js';
 import { assertValidLicenceData, type LicenceData } from './validate.js';
 import { wrapText } from './wrap.js';
@@ -39,6 +39,8 @@ export interface LicenceRenderInput {
   issuedOn: string;
   /** Where the public verification page lives, e.g. https://licences.example.gov.cn */
   publicBaseUrl: string;
+  /** What the QR code encodes (default: the verification URL); with reserveQr, text of the final length, for the layout. */
+  qrText?: string;
 }
 
 export interface LicenceRenderOptions {
@@ -46,6 +48,8 @@ export interface LicenceRenderOptions {
   fontPath?: string;
   /** Creation date written into the document information (default: now). */
   now?: Date;
+  /** Leave the QR square blank: the signed QR code is added by an incremental update (src/licences/qr-update.ts). */
+  reserveQr?: boolean;
 }
 
 export interface RenderedLicence {
@@ -281,7 +285,8 @@ export async function renderLicence(input: LicenceRenderInput, options: LicenceR
   const idRoom = sealRect.x - content.x0 - f;
   const idSize = Math.min(f * 0.65, idRoom / width(input.licenceId, 1));
   const qrRect: PdfRect = { page: 1, x: content.x0, y: content.y0 + idSize * 1.8, width: qrSize, height: qrSize };
-  const { quietZone } = drawQrCode(page, url, qrRect.x, qrRect.y, qrSize);
+  const qrText = input.qrText ?? url;
+  const { quietZone } = options.reserveQr ? qrGeometry(qrText, qrRect.x, qrRect.y, qrSize, H) : drawQrCode(page, qrText, qrRect.x, qrRect.y, qrSize);
   // Start the identifier under the symbol's left edge when the room allows.
   const idX = content.x0 + Math.max(0, Math.min(quietZone, idRoom - width(input.licenceId, idSize)));
   texts.push({ text: input.licenceId, x: idX, y: content.y0 + idSize * 0.3, size: idSize, color: INK });

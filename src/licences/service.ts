@@ -35,6 +35,10 @@ import { verifyPdf, type Verdict } from '../verify/index.js';
 import { publicHolder, type PublicHolder } from './masking.js';
 import { LicenceTypeRegistry } from './registry.js';
 import { renderLicence, verificationUrl } from './render.js';
+import { createSign1 } from '../cose/sign1.js';
+import { activeLicenceQrSigner, type LicenceQrSigner } from '../pki/licence-qr.js';
+import { encodeQrPayload, qrText, type QrPayload } from './qr-payload.js';
+import { addQrUpdate, withFinalEol } from './qr-update.js';
 import { LONG_TERM, type Bilingual, type LicenceType } from './types.js';
 import { assertValidLicenceData, type LicenceData } from './validate.js';
 
@@ -56,6 +60,8 @@ export interface LicenceDeps {
   publicUrlSource: PublicUrlSource;
   production: boolean;
   registry: LicenceTypeRegistry;
+  /** Signs the QR payload (src/pki/licence-qr.ts); read per licence so a rotation applies at once. */
+  qrSigner: () => Promise<LicenceQrSigner>;
 }
 
 let builtInTypes: LicenceTypeRegistry | undefined;
@@ -69,6 +75,7 @@ export function licenceDeps(services: Services): LicenceDeps {
     publicUrlSource: services.publicUrlSource,
     production: services.config.production,
     registry: builtInTypes,
+    qrSigner: () => activeLicenceQrSigner({ db: services.store.db, hsm: services.hsm }),
   };
 }
 
@@ -206,12 +213,24 @@ async function produce(deps: LicenceDeps, p: Production, actor: string): Promise
     const holder = await deps.db.transaction((trx) => currentHolder(trx, type, duplicateKey, p.supersedes?.id ?? null, today));
     if (holder) throw duplicateError(type, holder);
   }
+  const signer = await deps.qrSigner();
+  const shown = publicHolder(type, { name: data[type.holder.name]!, id: data[type.holder.id]! });
+  const payload: QrPayload = {
+    id, type: type.typeCode, holder: shown.name, holderId: shown.id, issuer: seal.creditCode, version: p.version,
+    validFrom: data[type.validity.from]!, validTo: data[type.validity.to]!, issuedAt: Math.floor(now.getTime() / 1000), pdf: new Uint8Array(32),
+  };
+  const url = verificationUrl(deps.publicUrl, id);
+  // Signed payloads have a fixed length, so a stand-in of zeros lays the page out for the real QR code.
+  const standIn = qrText(url, await createSign1(encodeQrPayload(payload), signer.kid, async () => new Uint8Array(64)));
   const rendered = await renderLicence(
-    { type, data, licenceId: id, issuer: { name: seal.organisation, creditCode: seal.creditCode }, issuedOn: today, publicBaseUrl: deps.publicUrl },
-    { now },
+    { type, data, licenceId: id, issuer: { name: seal.organisation, creditCode: seal.creditCode }, issuedOn: today, publicBaseUrl: deps.publicUrl, qrText: standIn },
+    { now, reserveQr: true },
   );
+  const firstRevision = withFinalEol(rendered.pdf);
+  payload.pdf = new Uint8Array(createHash('sha256').update(firstRevision).digest());
+  const qr = qrText(url, await createSign1(encodeQrPayload(payload), signer.kid, signer.sign));
   const r = rendered.sealRect;
-  const stamped = await deps.stamper.stamp(rendered.pdf, {
+  const stamped = await deps.stamper.stamp(addQrUpdate(firstRevision, qr, rendered.qrRect), {
     sealId: seal.id,
     // Fitted into the layout's seal square, so a seal larger than the type allows (a 42 mm seal on a 居住证 card) stays inside the frame.
     placement: { kind: 'box', page: r.page, x: r.x, y: r.y, width: r.width, height: r.height },

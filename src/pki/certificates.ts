@@ -18,7 +18,7 @@ import {
 import { type NameFields, buildName } from './names.js';
 import { signTbs, signatureAlgorithmIdentifier } from './sign.js';
 
-export type CertificateProfile = 'seal' | 'tsa' | 'ocsp' | 'audit' | 'archive' | 'ca';
+export type CertificateProfile = 'seal' | 'tsa' | 'ocsp' | 'audit' | 'archive' | 'licence-qr' | 'ca';
 
 export interface CertificateUrls {
   /** CRL distribution point (http URL of the DER CRL). */
@@ -89,6 +89,8 @@ const PROFILES: Record<CertificateProfile, ProfileRules> = {
   // Signs archive package manifests (ASiC-E CAdES). No EKU, as for audit: S/MIME tools (openssl cms) accept a
   // signer without one, and the verifier knows this certificate by its subject under OneSeal's root.
   archive: { keyUsage: [KU.digitalSignature, KU.nonRepudiation], ca: false },
+  // Signs licence QR payloads (COSE_Sign1); verifiers find it through the signed trust list, by kid.
+  'licence-qr': { keyUsage: [KU.digitalSignature], ca: false },
 };
 
 /** 16 random bytes with the top bit clear and the next one set: positive, and always exactly 16 bytes in DER. */
