@@ -28,8 +28,8 @@ const INDEXES: Record<string, Record<string, readonly string[]>> = {
     licences_by_status: ['status', 'issued_at', 'id'],
   },
   audit_log: {
-    audit_by_actor: ['actor', 'seq'],
-    audit_by_action: ['action', 'seq'],
+    audit_by_actor: ['actor', 'at', 'seq'],
+    audit_by_action: ['action', 'at', 'seq'],
     audit_by_time: ['at', 'seq'],
   },
 };
