@@ -12,6 +12,7 @@ import { createServiceMetrics, watchHsmPool, type ServiceMetrics } from './obser
 import { startInstanceLease } from './stamping/instance.js';
 import { Stamper } from './stamping/stamper.js';
 import { openStore, type Store } from './store/db.js';
+import { sharedPublicUrl, type PublicUrlSource } from './public-url.js';
 
 export interface Services {
   config: Config;
@@ -24,6 +25,8 @@ export interface Services {
   stamper: Stamper;
   /** What GET /metrics shows. */
   metrics: ServiceMetrics;
+  /** Where config.publicUrl came from (src/public-url.ts). */
+  publicUrlSource: PublicUrlSource;
   close(): Promise<void>;
 }
 
@@ -39,7 +42,12 @@ export async function openHsm(config: Config, options: { onSign?: (seconds: numb
   });
 }
 
-export async function openServices(config: Config): Promise<Services> {
+/**
+ * `ownPublicUrl`: the server serves under its own configured or derived URL; other entry points (the
+ * CLI) take the one the server recorded when they have none configured.
+ */
+export async function openServices(configured: Config, options: { ownPublicUrl?: boolean } = {}): Promise<Services> {
+  let config = configured;
   const metrics = createServiceMetrics();
   const hsm = await openHsm(config, {
     onSign: (seconds, ok) => metrics.hsmSignSeconds.observe({ outcome: ok ? 'ok' : 'error' }, seconds),
@@ -48,6 +56,10 @@ export async function openServices(config: Config): Promise<Services> {
   let store: Store | undefined;
   try {
     store = await openStore(config);
+    const publicUrl = options.ownPublicUrl
+      ? { url: config.publicUrl, source: config.publicUrlConfigured ? 'configured' as const : 'derived' as const }
+      : await sharedPublicUrl(store.db, config);
+    config = { ...config, publicUrl: publicUrl.url };
     const authority = await loadAuthority({ db: store.db, hsm, publicUrl: config.publicUrl });
     assertProductionSafe(config, { usingDevRoot: authority.usingDevRoot });
     const secrets = await openAccessSecrets(hsm);
@@ -59,6 +71,7 @@ export async function openServices(config: Config): Promise<Services> {
       authority,
       timestamper: localTimestamper(pki),
       revocation: ownRevocationSource(pki),
+      minSealMm: config.minSealMm,
       onStamp: ({ sealId, level, outcome }) => metrics.stamps.inc({ seal: sealId, level, outcome }),
     });
     const lease = await startInstanceLease(opened.db);
@@ -70,6 +83,7 @@ export async function openServices(config: Config): Promise<Services> {
       secrets,
       stamper,
       metrics,
+      publicUrlSource: publicUrl.source,
       async close() {
         stamper.close();
         await lease.stop();

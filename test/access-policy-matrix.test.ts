@@ -11,7 +11,7 @@ import { ACTIONS, allows, POLICY, ROLES, SCOPES, type Action } from '../src/acce
 import { requestChange } from '../src/access/two-person.js';
 import { performRotation } from '../src/seals/rotation.js';
 import { createSeal } from '../src/seals/service.js';
-import { SAMPLE_DATA } from './licences-samples.js';
+import { freshSample, SAMPLE_DATA } from './licences-samples.js';
 import { addClient, bearer, call, callAs, type Reply } from './support/api-client.js';
 import { makePdf } from './support/pdfs.js';
 import { personWithSession } from './support/people.js';
@@ -67,7 +67,7 @@ async function stamp(key: string): Promise<Reply> {
 }
 
 async function issueLicence(key: string): Promise<string> {
-  const r = await send(key, 'POST', '/v1/licences', { type: 'business-licence', data: SAMPLE_DATA['business-licence'] });
+  const r = await send(key, 'POST', '/v1/licences', { type: 'business-licence', data: freshSample('business-licence') });
   expect(r.status, r.bytes.toString()).toBe(201);
   return r.json<{ id: string }>().id;
 }
@@ -142,11 +142,12 @@ const PROBES: Record<Action, Probe> = {
   'person.enable': async (p) => send(p.key, 'POST', `/v1/admin/people/${await freshPerson(true)}/enable`),
   'person.reset-password': async (p) => send(p.key, 'POST', `/v1/admin/people/${await freshPerson()}/reset-password`),
   'person.reset-totp': async (p) => send(p.key, 'POST', `/v1/admin/people/${await freshPerson()}/reset-totp`),
-  'licence.issue': (p) => send(p.key, 'POST', '/v1/licences', { type: 'business-licence', data: SAMPLE_DATA['business-licence'] }),
+  'licence-type.read': (p) => send(p.key, 'GET', '/v1/licence-types'),
+  'licence.issue': (p) => send(p.key, 'POST', '/v1/licences', { type: 'business-licence', data: freshSample('business-licence') }),
   'licence.read': (p) => send(p.key, 'GET', `/v1/licences/${fixtures.licence}`),
   'licence.personal-data': (p) => send(p.key, 'GET', `/v1/licences/${fixtures.licence}`),
   'licence.pdf': (p) => send(p.key, 'GET', `/v1/licences/${fixtures.licence}/pdf`),
-  'licence.change': async (p, ok) => send(p.key, 'POST', `/v1/licences/${await freshLicence(p, ok)}/versions`, { data: { ...SAMPLE_DATA['business-licence'], address: '北京市海淀区中关村大街1号' } }),
+  'licence.change': async (p, ok) => send(p.key, 'POST', `/v1/licences/${await freshLicence(p, ok)}/versions`, { data: freshSample('business-licence', { address: '北京市海淀区中关村大街1号' }) }),
   'licence.revoke': async (p, ok) => send(p.key, 'POST', `/v1/licences/${await freshLicence(p, ok)}/revoke`, { reason: '矩阵测试' }),
   'stamp.create': (p) => stamp(p.key),
   'stamp.read': (p) => send(p.key, 'GET', `/v1/stamps/${fixtures.stamp}`),

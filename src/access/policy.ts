@@ -68,6 +68,7 @@ export const POLICY = {
   'person.enable': { summary: 'enable a disabled person again', roles: [SA], scopes: [], twoPerson: true },
   'person.reset-password': { summary: 'give a person a new password', roles: [SA], scopes: [], twoPerson: true },
   'person.reset-totp': { summary: 'give a person a new TOTP secret', roles: [SA], scopes: [], twoPerson: true },
+  'licence-type.read': { summary: 'list licence types, their data schemas and seals', roles: [LO, AU], scopes: ['licences'], ownership: 'licence-type' },
   'licence.issue': { summary: 'issue a licence', roles: [LO], scopes: ['licences'], ownership: 'licence-type' },
   'licence.read': { summary: 'read a licence record (masked without licence.personal-data)', roles: [LO, AU], scopes: ['licences'], ownership: 'own-licence' },
   'licence.personal-data': { summary: 'see a holder’s full ID number, birth date and address', roles: [LO], scopes: ['licences'], ownership: 'own-licence' },
@@ -156,6 +157,20 @@ export function authorizeLicenceType(actor: Actor, action: 'licence.issue', type
       `Client "${actor.name}" may not issue "${typeId}" licences: that type was not granted to it (granted: ${list(actor.licenceTypes)}).`,
       { extra: { licenceType: typeId, missingGrant: `licence-type:${typeId}` } });
   }
+}
+
+/**
+ * The seal a licence is issued with: the type's own seal for anyone allowed to issue the type; another
+ * seal only for a client granted that seal (people hold roles, not seals) or the PIN holder.
+ */
+export function authorizeIssuingSeal(actor: Actor, typeSeal: string, sealId: string): void {
+  authorize(actor, 'licence.issue');
+  if (sealId === typeSeal || actor.kind === 'break-glass' || (actor.kind === 'client' && actor.seals.includes(sealId))) return;
+  throw new OneSealError('seal-not-granted', 'forbidden',
+    actor.kind === 'client'
+      ? `Client "${actor.name}" may not issue licences with seal "${sealId}": it was not granted to this client (granted: ${list(actor.seals)}).`
+      : `${actorLabel(actor)} issues licences with the type's own seal "${typeSeal}"; only a system client granted seal "${sealId}" may choose it.`,
+    { extra: { seal: sealId, missingGrant: `seal:${sealId}` } });
 }
 
 /** The ownership rule for a licence: a client acts only on licences it issued, of a type it is granted. */

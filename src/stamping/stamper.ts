@@ -11,9 +11,9 @@ import { signingMaterial, type SealDeps, type SigningMaterial } from '../seals/s
 import type { DocMdpPermission } from '../signing/signature-dict.js';
 import type { PadesLevel, RevocationSource, Timestamper } from '../signing/sign-pdf.js';
 import { signPdf } from '../signing/sign-pdf.js';
-import type { AppearanceSource, VisibleAppearance } from '../signing/field.js';
+import { signatureFieldRect, type AppearanceSource, type VisibleAppearance } from '../signing/field.js';
 import { buildImageSealAppearance } from '../stamp/image.js';
-import { placeAt, placedAppearance, placeOnText, type Placement } from '../stamp/placement.js';
+import { DEFAULT_MIN_SEAL_MM, fitInField, placeAt, placedAppearance, placeInBox, placeOnText, type BoxRequest, type Placement } from '../stamp/placement.js';
 import { buildSealAppearance, DEFAULT_SEAL_DIAMETER } from '../stamp/seal.js';
 import { emitStraddle, planStraddle } from '../stamp/straddle.js';
 import type { AppearanceTemplate } from '../stamp/template.js';
@@ -23,6 +23,8 @@ export type StampPlacement =
   | { kind: 'position'; page: number; x: number; y: number; unit?: 'mm' | 'pt' }
   | { kind: 'anchor'; text: string; page?: number }
   | { kind: 'field'; name: string }
+  /** Fitted into a box (points, display space) without distortion, e.g. the seal square of a licence layout. */
+  | ({ kind: 'box' } & BoxRequest)
   | { kind: 'invisible' };
 
 export interface StampRequest {
@@ -55,6 +57,8 @@ export interface StamperDeps extends SealDeps {
   revocation: RevocationSource;
   /** Told the outcome of every stamp ("ok" or the error's kind), for the stamp counter. */
   onStamp?: (event: { sealId: string; level: PadesLevel; outcome: string }) => void;
+  /** The smallest seal, in mm, that may be fitted into a signature field (default DEFAULT_MIN_SEAL_MM). */
+  minSealMm?: number;
 }
 
 export const DEFAULT_LEVEL: PadesLevel = 'B-T';
@@ -132,6 +136,7 @@ export class Stamper {
     let placement: Placement | undefined;
     const p = request.placement;
     if (p.kind === 'position') placement = placeAt(pages, p, size);
+    else if (p.kind === 'box') placement = placeInBox(pages, p, size, this.minSealMm);
     else if (p.kind === 'anchor') {
       const matches = findText(reader, p.text, p.page === undefined ? {} : { page: p.page });
       if (matches.length === 0) {
@@ -172,7 +177,7 @@ export class Stamper {
       level,
       appearance,
       extraAppearances,
-      existingField: p.kind === 'field' ? { name: p.name, xobject: sealOnce } : undefined,
+      existingField: p.kind === 'field' ? { name: p.name, xobject: this.fieldAppearance(reader, p.name, template, sealOnce) } : undefined,
       reason: request.reason,
       location: request.location,
       contactInfo: request.contactInfo,
@@ -195,6 +200,18 @@ export class Stamper {
       },
       placed: placement ? { page: placement.page, rect: placement.rect } : null,
     };
+  }
+
+  /** The seal fitted undistorted into the field's widget; none for a field without area (an invisible signature). */
+  private fieldAppearance(reader: PdfReader, name: string, template: AppearanceTemplate, seal: AppearanceSource): AppearanceSource | undefined {
+    const rect = signatureFieldRect(reader, name);
+    if (!rect) return undefined;
+    const fitted = fitInField(name, rect, template, this.minSealMm);
+    return { emit: (alloc) => placedAppearance(alloc, seal.emit(alloc), fitted) };
+  }
+
+  private get minSealMm(): number {
+    return this.deps.minSealMm ?? DEFAULT_MIN_SEAL_MM;
   }
 
   private appearanceOf(material: SigningMaterial): Promise<AppearanceTemplate> {

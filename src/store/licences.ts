@@ -88,8 +88,20 @@ export async function allocateLicenceSerial(db: Db, typeCode: string, issuerCode
   return Number(row.next_serial) - 1;
 }
 
-export async function insertLicence(db: Db, record: LicenceRecord, pdf: Uint8Array): Promise<void> {
-  await db('licences').insert({ ...licences.toRow(record), pdf: Buffer.from(pdf) });
+/** `duplicateKey`: the type's duplicate-check key; a unique index admits one valid licence per type and key (migration 007). */
+export async function insertLicence(db: Db, record: LicenceRecord, pdf: Uint8Array, duplicateKey: string | null = null): Promise<void> {
+  await db('licences').insert({ ...licences.toRow(record), pdf: Buffer.from(pdf), duplicate_key: duplicateKey });
+}
+
+/** The valid licence of a type holding a duplicate key, if any. */
+export async function findCurrentByDuplicateKey(db: Db, typeId: string, key: string): Promise<LicenceRecord | undefined> {
+  const row = await db('licences').where({ type_id: typeId, duplicate_key: key, status: 'valid' }).first(RECORD_COLUMNS);
+  return row ? licences.fromRow(row) : undefined;
+}
+
+/** Frees the key of a licence that is no longer current (its validity ended), so the holder may be issued another. */
+export async function releaseDuplicateKey(db: Db, id: string): Promise<void> {
+  await db('licences').where({ id }).update({ duplicate_key: null });
 }
 
 export async function getLicence(db: Db, id: string): Promise<LicenceRecord | undefined> {

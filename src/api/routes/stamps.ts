@@ -48,8 +48,7 @@ export function stampViewFor(actor: Actor, s: StampView | StampRecord) {
 }
 
 /** The stamp if the caller may see it; 404 otherwise, so ids of other clients' stamps reveal nothing. */
-async function visibleStamp(ctx: Context, services: Services, id: string, action: 'stamp.read' | 'stamp.pdf'): Promise<StampView> {
-  const actor = requireActor(ctx);
+export async function visibleStamp(actor: Actor, services: Services, id: string, action: 'stamp.read' | 'stamp.pdf'): Promise<StampView> {
   authorize(actor, action);
   const stamp = UUID.test(id) ? await getStampView(services.store.db, id) : undefined;
   if (!stamp || !seesStamp(actor, action, stamp)) {
@@ -66,6 +65,20 @@ function downloadName(filename: string | null, id: string): string {
 function contentDisposition(name: string): string {
   const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+/** The stored output of a stamp (the caller checked stamp.pdf); 404 when it was not kept. */
+export async function storedPdf(services: Services, stamp: StampView): Promise<Buffer> {
+  if (!stamp.outputPath) throw new OneSealError('stamp-output-not-kept', 'not-found', `The output of stamp "${stamp.id}" was not kept.`);
+  return readOutput(services.config.dataDir, stamp.outputPath, stamp.sha256Out);
+}
+
+export async function sendStoredPdf(ctx: Context, services: Services, stamp: StampView): Promise<void> {
+  const pdf = await storedPdf(services, stamp);
+  ctx.type = 'application/pdf';
+  ctx.set('Stamp-Id', stamp.id);
+  ctx.set('Content-Disposition', contentDisposition(downloadName(stamp.filename, stamp.id)));
+  ctx.body = pdf;
 }
 
 export function sendStampedPdf(ctx: Context, stamp: RecordedStamp, replayed: boolean): void {
@@ -96,16 +109,12 @@ export const registerStampRoutes: ServiceRouteRegistrar = (router, { services, o
   });
 
   router.get('/v1/stamps/:id', auth, async (ctx) => {
-    ctx.body = stampViewFor(requireActor(ctx), await visibleStamp(ctx, services, ctx.params.id!, 'stamp.read'));
+    const actor = requireActor(ctx);
+    ctx.body = stampViewFor(actor, await visibleStamp(actor, services, ctx.params.id!, 'stamp.read'));
   });
 
   router.get('/v1/stamps/:id/pdf', auth, async (ctx) => {
-    const stamp = await visibleStamp(ctx, services, ctx.params.id!, 'stamp.pdf');
-    if (!stamp.outputPath) throw new OneSealError('stamp-output-not-kept', 'not-found', `The output of stamp "${stamp.id}" was not kept.`);
-    ctx.type = 'application/pdf';
-    ctx.set('Stamp-Id', stamp.id);
-    ctx.set('Content-Disposition', contentDisposition(downloadName(stamp.filename, stamp.id)));
-    ctx.body = await readOutput(services.config.dataDir, stamp.outputPath, stamp.sha256Out);
+    await sendStoredPdf(ctx, services, await visibleStamp(requireActor(ctx), services, ctx.params.id!, 'stamp.pdf'));
   });
 
   const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
