@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertStamp } from '../src/store/stamps.js';
 import { addClient, bearer, call, callAs, type Reply } from './support/api-client.js';
-import { SAMPLE_DATA } from './licences-samples.js';
+import { freshSample } from './licences-samples.js';
 import { makePdf } from './support/pdfs.js';
 import { personWithSession } from './support/people.js';
 import { openStack, type Stack } from './support/stamp-stack.js';
@@ -275,21 +275,26 @@ describe('GET /v1/licences', () => {
   const issued: Record<string, string> = {};
   let licenceClient: { key: string; id: string };
   let otherLicenceClient: { key: string; id: string };
-  const person = SAMPLE_DATA['residence-permit']!;
-  const company = SAMPLE_DATA['business-licence']!;
+  // Each type admits one current licence per holder number, so each licence has a holder of its own; the companies share a name.
+  const person = freshSample('residence-permit');
+  const company = freshSample('business-licence');
+  const samples: Record<string, Record<string, string>> = {
+    company, permit: person, clientCompany: freshSample('business-licence'), otherCompany: freshSample('business-licence'),
+  };
 
   beforeAll(async () => {
     licenceClient = await addClient(stack, 'licence-window', [], { scopes: ['licences'], licenceTypes: ['business-licence', 'residence-permit'] });
     otherLicenceClient = await addClient(stack, 'licence-window-2', [], { scopes: ['licences'], licenceTypes: ['business-licence'] });
-    const issue = async (as: { key: string }, type: string) => {
-      const r = await callAs(stack.server.url, as, 'POST', '/v1/licences', { type, data: SAMPLE_DATA[type] });
+    const issue = async (as: { key: string }, type: string, which: string) => {
+      // The permit's validity ended in January: issued anyway, it is the expired licence the status filter must find.
+      const r = await callAs(stack.server.url, as, 'POST', '/v1/licences', { type, data: samples[which], ...(which === 'permit' ? { allowExpired: true } : {}) });
       expect(r.status, r.bytes.toString()).toBe(201);
       return r.json<{ id: string }>().id;
     };
-    issued.company = await issue(who.officer, 'business-licence');
-    issued.permit = await issue(licenceClient, 'residence-permit');
-    issued.clientCompany = await issue(licenceClient, 'business-licence');
-    issued.otherCompany = await issue(otherLicenceClient, 'business-licence');
+    issued.company = await issue(who.officer, 'business-licence', 'company');
+    issued.permit = await issue(licenceClient, 'residence-permit', 'permit');
+    issued.clientCompany = await issue(licenceClient, 'business-licence', 'clientCompany');
+    issued.otherCompany = await issue(otherLicenceClient, 'business-licence', 'otherCompany');
     const revoked = await callAs(stack.server.url, who.officer, 'POST', `/v1/licences/${issued.company}/revoke`, { reason: '测试吊销' });
     expect(revoked.status).toBe(200);
   }, 180_000);
@@ -330,7 +335,8 @@ describe('GET /v1/licences', () => {
     // Whether a person holds a licence is itself personal data: the search finds nothing, as for a stranger.
     expect(await list(who.auditor, `holderId=${person.idNumber}`)).toEqual([]);
     expect(await list(who.auditor, `holderName=${encodeURIComponent(person.name!)}`)).toEqual([]);
-    expect(await list(who.auditor, `holderId=${company.unifiedSocialCreditCode}`)).toHaveLength(3);
+    expect((await list(who.auditor, `holderId=${company.unifiedSocialCreditCode}`)).map((l) => l.id)).toEqual([issued.company]);
+    expect(await list(who.auditor, `holderName=${encodeURIComponent(company.name!)}`)).toHaveLength(3);
     const csv = (await get(who.auditor, '/v1/licences?format=csv')).bytes.toString('utf8');
     expect(csv).not.toContain(person.idNumber);
     expect(csv).toContain(company.unifiedSocialCreditCode);
