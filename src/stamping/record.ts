@@ -24,6 +24,9 @@ export interface StampJob {
   request: StampRequest;
   caseNumber: string | null;
   itemCode: string | null;
+  /** The item's department and the handling centre (null: the district hall), when an item was named. */
+  department: string | null;
+  centreCode: string | null;
 }
 
 export interface Actor {
@@ -72,6 +75,8 @@ function stampRecord(id: string, actor: Actor, job: StampJob, result: StampResul
     placement: { requested: job.request.placement, placed: result.placed, straddle: job.request.straddle ?? false, fieldName: result.fieldName },
     caseNumber: job.caseNumber,
     itemCode: job.itemCode,
+    department: job.department,
+    centreCode: job.centreCode,
     idempotencyKey: idem,
     requestHash: reqHash,
     outputPath: outputPathFor(id),
@@ -99,6 +104,7 @@ async function recordOne(trx: Knex.Transaction, actor: Actor, record: StampRecor
       level: record.level,
       caseNumber: record.caseNumber,
       itemCode: record.itemCode,
+      ...(record.itemCode ? { department: record.department, centre: record.centreCode } : {}),
       ...(record.batchId ? { batch: record.batchId, batchIndex: record.batchIndex } : {}),
     },
   });
@@ -133,9 +139,16 @@ function scope(services: Services, actor: Actor, idem: IdempotencyOption, hash: 
   };
 }
 
+/** Counts recorded stamps by department, item and centre; a batch's time is shared among its documents. */
+function observeHandling(services: Services, jobs: readonly StampJob[], started: number): void {
+  const seconds = (performance.now() - started) / 1000 / jobs.length;
+  for (const job of jobs) services.metrics.handling.observe(job, seconds);
+}
+
 export async function stampAndRecord(services: Services, actor: Actor, job: StampJob, idem?: IdempotencyOption): Promise<RecordedStamp & { replayed: boolean }> {
   const hash = idem ? requestHash('stamp', [job]) : null;
   const work = async (complete?: Complete): Promise<RecordedStamp> => {
+    const started = performance.now();
     const result = await services.stamper.stamp(job.document, job.request);
     const record = stampRecord(randomUUID(), actor, job, result, idem?.key ?? null, hash, undefined);
     await withOutputs(services, [{ path: record.outputPath!, pdf: result.pdf }], () =>
@@ -143,6 +156,7 @@ export async function stampAndRecord(services: Services, actor: Actor, job: Stam
         await recordOne(trx, actor, record, result.seal.versionId);
         await complete?.(trx, record.id);
       }));
+    observeHandling(services, [job], started);
     return { record, pdf: result.pdf };
   };
   if (!idem) return { ...(await work()), replayed: false };
@@ -170,6 +184,7 @@ export async function stampBatchAndRecord(services: Services, actor: Actor, jobs
   idem?: IdempotencyOption): Promise<RecordedBatch & { replayed: boolean }> {
   const hash = idem ? requestHash('batch', jobs, { caseNumber }) : null;
   const work = async (complete?: Complete): Promise<RecordedBatch> => {
+    const started = performance.now();
     // One version per seal for the whole batch: a rotation mid-batch must not split the case across keys.
     const materials = new Map<string, SigningMaterial>();
     const results: StampResult[] = [];
@@ -203,6 +218,7 @@ export async function stampBatchAndRecord(services: Services, actor: Actor, jobs
         });
         await complete?.(trx, batch.id);
       }));
+    observeHandling(services, jobs, started);
     return { batch, stamps };
   };
   if (!idem) return { ...(await work()), replayed: false };
