@@ -385,7 +385,7 @@ describe('OpenAPI', () => {
     const doc = (await call(`${stack.server.url}/openapi.json`)).json<{ paths: Record<string, Record<string, {
       operationId: string; parameters: { name: string; example?: unknown }[]; responses: Record<string, { content?: Record<string, { example?: unknown }> }>;
     }>> }>();
-    for (const [path, filters] of [['/v1/stamps', ['caseNumber', 'itemCode', 'client', 'seal', 'from', 'to', 'filename']],
+    for (const [path, filters] of [['/v1/stamps', ['caseNumber', 'itemCode', 'department', 'centre', 'client', 'seal', 'from', 'to', 'filename']],
       ['/v1/licences', ['type', 'holderId', 'holderName', 'status', 'issuedFrom', 'issuedTo']], ['/v1/audit', ['actor', 'action', 'from', 'to']]] as const) {
       const op = doc.paths[path]!.get!;
       expect(op.operationId, path).toMatch(/^search/);
