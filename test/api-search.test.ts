@@ -275,20 +275,26 @@ describe('GET /v1/licences', () => {
   const issued: Record<string, string> = {};
   let licenceClient: { key: string; id: string };
   let otherLicenceClient: { key: string; id: string };
-  // The permit's sample term has ended (issued with allowExpired); one current 营业执照 per credit code, so the
-  // revoked licence's code is issued again and the other client's licence has a code of its own.
+  // Each type admits one current licence per holder number, so each licence has a holder of its own; the companies share a name.
   const person = freshSample('residence-permit');
   const company = freshSample('business-licence');
+  const samples: Record<string, Record<string, string>> = {
+    company, permit: person, clientCompany: freshSample('business-licence'), otherCompany: freshSample('business-licence'),
+  };
 
   beforeAll(async () => {
     licenceClient = await addClient(stack, 'licence-window', [], { scopes: ['licences'], licenceTypes: ['business-licence', 'residence-permit'] });
     otherLicenceClient = await addClient(stack, 'licence-window-2', [], { scopes: ['licences'], licenceTypes: ['business-licence'] });
-    const issue = async (as: { key: string }, type: string, data: Record<string, string>) => {
-      const r = await callAs(stack.server.url, as, 'POST', '/v1/licences', { type, data, allowExpired: true });
+    const issue = async (as: { key: string }, type: string, which: string) => {
+      // The permit's validity ended in January: issued anyway, it is the expired licence the status filter must find.
+      const r = await callAs(stack.server.url, as, 'POST', '/v1/licences', { type, data: samples[which], ...(which === 'permit' ? { allowExpired: true } : {}) });
       expect(r.status, r.bytes.toString()).toBe(201);
       return r.json<{ id: string }>().id;
     };
-    issued.company = await issue(who.officer, 'business-licence', company);
+    issued.company = await issue(who.officer, 'business-licence', 'company');
+    issued.permit = await issue(licenceClient, 'residence-permit', 'permit');
+    issued.clientCompany = await issue(licenceClient, 'business-licence', 'clientCompany');
+    issued.otherCompany = await issue(otherLicenceClient, 'business-licence', 'otherCompany');
     const revoked = await callAs(stack.server.url, who.officer, 'POST', `/v1/licences/${issued.company}/revoke`, { reason: '测试吊销' });
     expect(revoked.status).toBe(200);
     issued.permit = await issue(licenceClient, 'residence-permit', person);
@@ -332,7 +338,8 @@ describe('GET /v1/licences', () => {
     // Whether a person holds a licence is itself personal data: the search finds nothing, as for a stranger.
     expect(await list(who.auditor, `holderId=${person.idNumber}`)).toEqual([]);
     expect(await list(who.auditor, `holderName=${encodeURIComponent(person.name!)}`)).toEqual([]);
-    expect(await list(who.auditor, `holderId=${company.unifiedSocialCreditCode}`)).toHaveLength(2);
+    expect((await list(who.auditor, `holderId=${company.unifiedSocialCreditCode}`)).map((l) => l.id)).toEqual([issued.company]);
+    expect(await list(who.auditor, `holderName=${encodeURIComponent(company.name!)}`)).toHaveLength(3);
     const csv = (await get(who.auditor, '/v1/licences?format=csv')).bytes.toString('utf8');
     expect(csv).not.toContain(person.idNumber);
     expect(csv).toContain(company.unifiedSocialCreditCode);
@@ -381,7 +388,7 @@ describe('OpenAPI', () => {
     const doc = (await call(`${stack.server.url}/openapi.json`)).json<{ paths: Record<string, Record<string, {
       operationId: string; parameters: { name: string; example?: unknown }[]; responses: Record<string, { content?: Record<string, { example?: unknown }> }>;
     }>> }>();
-    for (const [path, filters] of [['/v1/stamps', ['caseNumber', 'itemCode', 'client', 'seal', 'from', 'to', 'filename']],
+    for (const [path, filters] of [['/v1/stamps', ['caseNumber', 'itemCode', 'department', 'centre', 'client', 'seal', 'from', 'to', 'filename']],
       ['/v1/licences', ['type', 'holderId', 'holderName', 'status', 'issuedFrom', 'issuedTo']], ['/v1/audit', ['actor', 'action', 'from', 'to']]] as const) {
       const op = doc.paths[path]!.get!;
       expect(op.operationId, path).toMatch(/^search/);

@@ -151,7 +151,7 @@ describe('POST /v1/stamps', () => {
     expect(r.status).toBe(415);
   });
 
-  it('keeps stamps private to their client (auditors read every record, but no document)', async () => {
+  it('keeps stamps private to their client (auditors read every record and document, operators records only)', async () => {
     const r = await call(url('/v1/stamps?seal=approval&invisible=true&level=B-B'), { method: 'POST', headers: bearer(key, { 'Content-Type': 'application/pdf' }), body: pdf });
     const other = await addClient(stack, 'other system', ['approval']);
     const id = r.headers.get('stamp-id')!;
@@ -160,9 +160,14 @@ describe('POST /v1/stamps', () => {
     const auditor = await personWithSession(stack, 'audrey', ['auditor']);
     const seen = await call(url(`/v1/stamps/${id}`), { headers: bearer(auditor.key) });
     expect(seen.json()).toMatchObject({ id, client: { id: clientId } });
-    const pdfRefused = await call(url(`/v1/stamps/${id}/pdf`), { headers: bearer(auditor.key) });
+    // Auditors examine what was sealed (issue 15: the console's 用印记录 downloads it); operators may not.
+    const examined = await call(url(`/v1/stamps/${id}/pdf`), { headers: bearer(auditor.key) });
+    expect(examined.status).toBe(200);
+    expect(examined.bytes.equals(r.bytes)).toBe(true);
+    const operator = await personWithSession(stack, 'opal', ['operator']);
+    const pdfRefused = await call(url(`/v1/stamps/${id}/pdf`), { headers: bearer(operator.key) });
     expect(pdfRefused.status).toBe(403);
-    expect(pdfRefused.json<{ detail: string }>().detail).toMatch(/person:audrey may not download a stamped PDF/);
+    expect(pdfRefused.json<{ detail: string }>().detail).toMatch(/person:opal may not download a stamped PDF/);
   });
 });
 

@@ -96,13 +96,17 @@ export interface AuditFilters {
   to?: string;
 }
 
-/** The query for one page of entries, newest first, below `after` (a [seq] key). */
+/**
+ * The query for one page of entries, newest first, below `after` (an [at, seq] key). Ordered by time
+ * (then seq, the same order as entries are appended under the chain lock) so that an actor's or an
+ * action's entries within a time range are one stretch of its index.
+ */
 export function auditSearchQuery(db: Db, f: AuditFilters, after: readonly (string | number)[] | undefined, limit: number): Knex.QueryBuilder {
   const query = db('audit_log');
   if (f.actor !== undefined) query.where('actor', f.actor);
   if (f.action !== undefined) query.where('action', f.action);
   within(query, 'at', f.from, f.to);
-  return newestFirst(query, ['seq'], after, limit);
+  return newestFirst(query, ['at', 'seq'], after, limit);
 }
 
 export async function searchAudit(db: Db, f: AuditFilters, after: readonly (string | number)[] | undefined, limit: number): Promise<AuditRow[]> {

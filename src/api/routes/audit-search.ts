@@ -34,7 +34,7 @@ export const registerAuditSearchRoutes: ServiceRouteRegistrar = (router, { servi
     await sendListing(ctx, services.secrets, actor, query, {
       name: 'audit',
       page: (after, limit) => searchAudit(services.store.db, filters, after, limit),
-      key: (r) => [r.seq],
+      key: (r) => [r.at, r.seq],
       json: entryView,
       csv: [
         { header: 'seq', value: (r) => r.seq },
@@ -58,7 +58,7 @@ export const registerAuditSearchRoutes: ServiceRouteRegistrar = (router, { servi
           description:
             '`actor` is an actor label exactly as entries name it (person:NAME, client:NAME, break-glass:OSUSER, system:…); `action` exactly (e.g. stamp.create, licence.issue, seal.rotate). '
             + '`from` (inclusive) and `to` are dates (YYYY-MM-DD, a day in China; `to` includes that day) or date-times with an offset (`to` exclusive). '
-            + 'Keyset-paginated on seq: pass `nextCursor` back as `cursor` with the same filters. `Accept: text/csv` or `format=csv`: every matching entry as CSV (details as JSON text).',
+            + 'Keyset-paginated on (at, seq): pass `nextCursor` back as `cursor` with the same filters. `Accept: text/csv` or `format=csv`: every matching entry as CSV (details as JSON text).',
           security: [{ bearer: [] }],
           parameters: listParameters({
             actor: { schema: { type: 'string' }, example: 'client:window-system' },
@@ -68,7 +68,7 @@ export const registerAuditSearchRoutes: ServiceRouteRegistrar = (router, { servi
           }),
           responses: listResponses('#/components/schemas/AuditEntry', {
             items: [{ seq: 1042, at: '2026-11-30T02:15:04.125Z', actor: 'client:window-system', action: 'stamp.create', subject: '0b6f3f7e-8a54-4a0e-9d8c-3f6f0c1d2e4a', details: { sealId: 'approval', version: 2 }, hash: '7d1e…' }],
-            nextCursor: 'eyJrIjpbMTA0Ml0sIm0iOiIuLi4ifQ',
+            nextCursor: 'eyJrIjpbIjIwMjYtMTEtMzBUMDI6MTU6MDQuMTI1WiIsMTA0Ml0sIm0iOiIuLi4ifQ',
           }, 'seq,at,actor,action,subject,details,hash\r\n1042,2026-11-30T02:15:04.125Z,client:window-system,stamp.create,0b6f3f7e-…,"{""sealId"":""approval"",""version"":2}",7d1e…\r\n',
           '403: needs the auditor or seal-admin role.'),
         },
