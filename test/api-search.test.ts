@@ -297,9 +297,6 @@ describe('GET /v1/licences', () => {
     issued.otherCompany = await issue(otherLicenceClient, 'business-licence', 'otherCompany');
     const revoked = await callAs(stack.server.url, who.officer, 'POST', `/v1/licences/${issued.company}/revoke`, { reason: '测试吊销' });
     expect(revoked.status).toBe(200);
-    issued.permit = await issue(licenceClient, 'residence-permit', person);
-    issued.clientCompany = await issue(licenceClient, 'business-licence', company);
-    issued.otherCompany = await issue(otherLicenceClient, 'business-licence', freshSample('business-licence'));
   }, 180_000);
 
   const list = async (as: { key: string }, q = '') => {
