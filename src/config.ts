@@ -16,6 +16,7 @@ import { findPackageRoot } from './package-root.js';
 
 export { findPackageRoot };
 import { creditCodeError } from './standards/credit-code.js';
+import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from './stamping/document-limits.js';
 
 /** The development token's PIN. Public on purpose; production refuses it. */
 export const DEV_PIN = '1234-oneseal-dev';
@@ -79,8 +80,17 @@ export interface Config {
   maxUploadBytes: number;
   /** Per API client token bucket: sustained requests per second and burst size. */
   rateLimit: { perSecond: number; burst: number };
+  /** Per client address, one bucket for POST /v1/verifications and POST /v/{id}/check (no credentials needed). */
+  publicRateLimit: { perSecond: number; burst: number };
   /** How long one API request may run before it is answered with 503 (the work may still finish and be recorded). */
   requestTimeoutMs: number;
+  /** Pages and objects one document to stamp may have (checked before any work on it). */
+  documentLimits: DocumentLimits;
+  /**
+   * The HTTP server's own limits: time to send the headers, time to send the whole request (a slow
+   * upload is cut), idle keep-alive time, and open connections per client address.
+   */
+  http: { headersTimeoutMs: number; uploadTimeoutMs: number; keepAliveTimeoutMs: number; connectionsPerAddress: number };
   /** How often the server signs the audit chain head when it moved: bounds how much of the log is only hash-protected. */
   auditHeadIntervalMs: number;
   logLevel: LogLevel;
@@ -120,6 +130,15 @@ const FILE_KEYS = {
   rateLimitPerSecond: 'ONESEAL_RATE_LIMIT_PER_SECOND',
   rateLimitBurst: 'ONESEAL_RATE_LIMIT_BURST',
   requestTimeoutSeconds: 'ONESEAL_REQUEST_TIMEOUT_SECONDS',
+  verifyRatePerSecond: 'ONESEAL_VERIFY_RATE_PER_SECOND',
+  verifyRateBurst: 'ONESEAL_VERIFY_RATE_BURST',
+  maxPages: 'ONESEAL_MAX_PAGES',
+  maxStraddlePages: 'ONESEAL_MAX_STRADDLE_PAGES',
+  maxObjects: 'ONESEAL_MAX_OBJECTS',
+  headersTimeoutSeconds: 'ONESEAL_HEADERS_TIMEOUT_SECONDS',
+  uploadTimeoutSeconds: 'ONESEAL_UPLOAD_TIMEOUT_SECONDS',
+  keepAliveTimeoutSeconds: 'ONESEAL_KEEPALIVE_TIMEOUT_SECONDS',
+  connectionsPerAddress: 'ONESEAL_CONNECTIONS_PER_ADDRESS',
   auditHeadIntervalMinutes: 'ONESEAL_AUDIT_HEAD_INTERVAL_MINUTES',
   logLevel: 'ONESEAL_LOG_LEVEL',
   sessionIdleMinutes: 'ONESEAL_SESSION_IDLE_MINUTES',
@@ -146,6 +165,14 @@ const DEFAULTS = {
   rateLimitPerSecond: 20,
   rateLimitBurst: 40,
   requestTimeoutSeconds: 60,
+  verifyRatePerSecond: 20,
+  verifyRateBurst: 40,
+  ...DEFAULT_DOCUMENT_LIMITS,
+  headersTimeoutSeconds: 20,
+  // 50 MB at 1 MB/s, with room: a client slower than that ties up a connection for nothing.
+  uploadTimeoutSeconds: 120,
+  keepAliveTimeoutSeconds: 5,
+  connectionsPerAddress: 64,
   auditHeadIntervalMinutes: 10,
   sessionIdleMinutes: 30,
   sessionMaxHours: 12,
@@ -324,7 +351,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const uploadRaw = get('maxUploadMb');
   const maxUploadMb = uploadRaw === undefined ? DEFAULTS.maxUploadMb : parseInteger(uploadRaw, field('maxUploadMb'), 1, 1024, errors);
 
-  const optionalInt = (key: 'hsmTimeoutSeconds' | 'rateLimitPerSecond' | 'rateLimitBurst' | 'requestTimeoutSeconds' | 'auditHeadIntervalMinutes' | 'sessionIdleMinutes' | 'sessionMaxHours' | 'loginsPerMinute', max: number): number | undefined => {
+  const optionalInt = (key: 'hsmTimeoutSeconds' | 'rateLimitPerSecond' | 'rateLimitBurst' | 'requestTimeoutSeconds' | 'auditHeadIntervalMinutes' | 'sessionIdleMinutes' | 'sessionMaxHours' | 'loginsPerMinute'
+    | 'verifyRatePerSecond' | 'verifyRateBurst' | 'maxPages' | 'maxStraddlePages' | 'maxObjects' | 'headersTimeoutSeconds' | 'uploadTimeoutSeconds' | 'keepAliveTimeoutSeconds' | 'connectionsPerAddress', max: number): number | undefined => {
     const raw = get(key);
     return raw === undefined ? DEFAULTS[key] : parseInteger(raw, field(key), 1, max, errors);
   };
@@ -336,6 +364,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const sessionIdleMinutes = optionalInt('sessionIdleMinutes', 24 * 60);
   const sessionMaxHours = optionalInt('sessionMaxHours', 7 * 24);
   const loginsPerMinute = optionalInt('loginsPerMinute', 1_000_000);
+  const verifyRatePerSecond = optionalInt('verifyRatePerSecond', 100_000);
+  const verifyRateBurst = optionalInt('verifyRateBurst', 100_000);
+  const maxPages = optionalInt('maxPages', 10_000_000);
+  const maxStraddlePages = optionalInt('maxStraddlePages', 10_000_000);
+  const maxObjects = optionalInt('maxObjects', 5_000_000);
+  const headersTimeoutSeconds = optionalInt('headersTimeoutSeconds', 3600);
+  const uploadTimeoutSeconds = optionalInt('uploadTimeoutSeconds', 3600);
+  const keepAliveTimeoutSeconds = optionalInt('keepAliveTimeoutSeconds', 3600);
+  const connectionsPerAddress = optionalInt('connectionsPerAddress', 100_000);
+  if (headersTimeoutSeconds !== undefined && uploadTimeoutSeconds !== undefined && headersTimeoutSeconds > uploadTimeoutSeconds) {
+    errors.push({ field: field('headersTimeoutSeconds'), message: `the headers time-out (${headersTimeoutSeconds} s) cannot be longer than the whole request's (${uploadTimeoutSeconds} s)` });
+  }
   if (sessionIdleMinutes !== undefined && sessionMaxHours !== undefined && sessionIdleMinutes > sessionMaxHours * 60) {
     errors.push({ field: field('sessionIdleMinutes'), message: `the idle time-out (${sessionIdleMinutes} min) cannot be longer than the session lifetime (${sessionMaxHours} h)` });
   }
@@ -368,7 +408,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   if (errors.length > 0 || port === undefined || publicUrl === undefined || database === undefined || pin === undefined
     || poolSize === undefined || hsmTimeoutSeconds === undefined || maxUploadMb === undefined || ratePerSecond === undefined || rateBurst === undefined
-    || requestTimeoutSeconds === undefined || auditHeadIntervalMinutes === undefined || sessionIdleMinutes === undefined || sessionMaxHours === undefined || loginsPerMinute === undefined) {
+    || requestTimeoutSeconds === undefined || auditHeadIntervalMinutes === undefined || sessionIdleMinutes === undefined || sessionMaxHours === undefined || loginsPerMinute === undefined
+    || verifyRatePerSecond === undefined || verifyRateBurst === undefined || maxPages === undefined || maxStraddlePages === undefined || maxObjects === undefined || headersTimeoutSeconds === undefined
+    || uploadTimeoutSeconds === undefined || keepAliveTimeoutSeconds === undefined || connectionsPerAddress === undefined) {
     throw invalidConfig(errors);
   }
 
@@ -396,6 +438,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxUploadBytes: maxUploadMb * 1024 * 1024,
     rateLimit: { perSecond: ratePerSecond, burst: rateBurst },
     requestTimeoutMs: requestTimeoutSeconds * 1000,
+    publicRateLimit: { perSecond: verifyRatePerSecond, burst: verifyRateBurst },
+    documentLimits: { maxPages, maxStraddlePages, maxObjects },
+    http: {
+      headersTimeoutMs: headersTimeoutSeconds * 1000,
+      uploadTimeoutMs: uploadTimeoutSeconds * 1000,
+      keepAliveTimeoutMs: keepAliveTimeoutSeconds * 1000,
+      connectionsPerAddress,
+    },
     auditHeadIntervalMs: auditHeadIntervalMinutes * 60 * 1000,
     logLevel,
     sessions: { idleMs: sessionIdleMinutes * 60 * 1000, maxMs: sessionMaxHours * 3600 * 1000, requireTotp, loginsPerMinute },

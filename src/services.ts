@@ -59,6 +59,7 @@ export async function openServices(config: Config): Promise<Services> {
       authority,
       timestamper: localTimestamper(pki),
       revocation: ownRevocationSource(pki),
+      limits: config.documentLimits,
       onStamp: ({ sealId, level, outcome }) => metrics.stamps.inc({ seal: sealId, level, outcome }),
     });
     const lease = await startInstanceLease(opened.db);

@@ -18,6 +18,7 @@ import { buildSealAppearance, DEFAULT_SEAL_DIAMETER } from '../stamp/seal.js';
 import { emitStraddle, planStraddle } from '../stamp/straddle.js';
 import type { AppearanceTemplate } from '../stamp/template.js';
 import { MM } from '../stamp/units.js';
+import { checkDocumentLimits, declaredPageCount, DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from './document-limits.js';
 
 export type StampPlacement =
   | { kind: 'position'; page: number; x: number; y: number; unit?: 'mm' | 'pt' }
@@ -55,6 +56,8 @@ export interface StamperDeps extends SealDeps {
   revocation: RevocationSource;
   /** Told the outcome of every stamp ("ok" or the error's kind), for the stamp counter. */
   onStamp?: (event: { sealId: string; level: PadesLevel; outcome: string }) => void;
+  /** Pages and objects a document may have; the defaults when omitted. */
+  limits?: DocumentLimits;
 }
 
 export const DEFAULT_LEVEL: PadesLevel = 'B-T';
@@ -77,7 +80,8 @@ export class Stamper {
     this.unsubscribe = onSealChanged((sealId) => this.materials.delete(sealId));
   }
 
-  async stamp(input: Uint8Array, request: StampRequest): Promise<StampResult> {
+  /** `signal`: the caller gave up (request time-out); the work stops at its next step. */
+  async stamp(input: Uint8Array, request: StampRequest, signal?: AbortSignal): Promise<StampResult> {
     let material: SigningMaterial;
     try {
       material = await this.materialOf(request.sealId);
@@ -86,7 +90,7 @@ export class Stamper {
       this.report('unknown', request, e);
       throw e;
     }
-    return this.stampWith(material, input, request);
+    return this.stampWith(material, input, request, signal);
   }
 
   private report(sealId: string, request: StampRequest, e?: unknown): void {
@@ -110,8 +114,9 @@ export class Stamper {
   }
 
   /** Stamps with a version already chosen (rotation mid-request must not switch keys under it). */
-  async stampWith(material: SigningMaterial, input: Uint8Array, request: StampRequest): Promise<StampResult> {
+  async stampWith(material: SigningMaterial, input: Uint8Array, request: StampRequest, signal?: AbortSignal): Promise<StampResult> {
     try {
+      signal?.throwIfAborted();
       const result = await this.sign(material, input, request);
       this.report(material.seal.id, request);
       return result;
@@ -125,9 +130,13 @@ export class Stamper {
     const level = request.level ?? DEFAULT_LEVEL;
     const signingTime = request.signingTime ?? new Date();
     const reader = PdfReader.load(input);
+    const limits = this.deps.limits ?? DEFAULT_DOCUMENT_LIMITS;
+    const straddle = request.straddle ?? false;
+    checkDocumentLimits(limits, { objects: reader.size, pages: declaredPageCount(reader) }, straddle);
+    const pages = reader.pages();
+    checkDocumentLimits(limits, { objects: reader.size, pages: pages.length }, straddle);
     const template = await this.appearanceOf(material);
     const size = { width: template.width, height: template.height };
-    const pages = reader.pages();
 
     let placement: Placement | undefined;
     const p = request.placement;

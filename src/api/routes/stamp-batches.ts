@@ -12,6 +12,7 @@ import { authenticate, requireActor } from '../auth.js';
 import { problemResponse } from '../openapi.js';
 import { parseStampOptions, type StampOptions } from '../stamp-options.js';
 import { checkSeals, defaultSeal, idempotencyOf, readStampInput, requireStamper, withTimeout, type StampInput } from '../stamp-input.js';
+import type { CommitGate } from '../../deadline.js';
 import { zip } from '../zip.js';
 import { STAMP_OPTION_SCHEMA_PROPERTIES, commonProblems } from './stamp-docs.js';
 import { stampView } from './stamps.js';
@@ -85,12 +86,12 @@ export const registerStampBatchRoutes: ServiceRouteRegistrar = (router, { servic
   router.post('/v1/stamp-batches', auth, async (ctx) => {
     const client = requireStamper(ctx);
     const idempotency = idempotencyOf(ctx, services);
-    const work = (async () => {
+    const work = async (gate: CommitGate) => {
       const input = await readStampInput(ctx, services, { maxDocuments: MAX_BATCH_DOCUMENTS });
       const { jobs, caseNumber } = batchOptions(ctx, input);
       await checkSeals(ctx, services, jobs.map((j) => j.request.sealId));
-      return stampBatchAndRecord(services, client, jobs, caseNumber, idempotency);
-    })();
+      return stampBatchAndRecord(services, client, jobs, caseNumber, idempotency, gate);
+    };
     sendBatch(ctx, await withTimeout(services.config.requestTimeoutMs, work));
   });
 
