@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
 import { OneSealError, type FieldError } from './errors.js';
@@ -84,6 +84,8 @@ export interface Config {
   publicRateLimit: { perSecond: number; burst: number };
   /** How long one API request may run before it is answered with 503 (the work may still finish and be recorded). */
   requestTimeoutMs: number;
+  /** Worker threads for PDF work (0: in the main thread). */
+  workers: number;
   /** Pages and objects one document to stamp may have (checked before any work on it). */
   documentLimits: DocumentLimits;
   /**
@@ -132,6 +134,7 @@ const FILE_KEYS = {
   requestTimeoutSeconds: 'ONESEAL_REQUEST_TIMEOUT_SECONDS',
   verifyRatePerSecond: 'ONESEAL_VERIFY_RATE_PER_SECOND',
   verifyRateBurst: 'ONESEAL_VERIFY_RATE_BURST',
+  workers: 'ONESEAL_WORKERS',
   maxPages: 'ONESEAL_MAX_PAGES',
   maxStraddlePages: 'ONESEAL_MAX_STRADDLE_PAGES',
   maxObjects: 'ONESEAL_MAX_OBJECTS',
@@ -172,7 +175,7 @@ const DEFAULTS = {
   // 50 MB at 1 MB/s, with room: a client slower than that ties up a connection for nothing.
   uploadTimeoutSeconds: 120,
   keepAliveTimeoutSeconds: 5,
-  connectionsPerAddress: 64,
+  connectionsPerAddress: 256,
   auditHeadIntervalMinutes: 10,
   sessionIdleMinutes: 30,
   sessionMaxHours: 12,
@@ -366,6 +369,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const loginsPerMinute = optionalInt('loginsPerMinute', 1_000_000);
   const verifyRatePerSecond = optionalInt('verifyRatePerSecond', 100_000);
   const verifyRateBurst = optionalInt('verifyRateBurst', 100_000);
+  const workersRaw = get('workers');
+  // Both cores by default: the event loop only routes, the PDF work runs beside it.
+  const workers = workersRaw === undefined ? availableParallelism() : parseInteger(workersRaw, field('workers'), 0, 256, errors);
   const maxPages = optionalInt('maxPages', 10_000_000);
   const maxStraddlePages = optionalInt('maxStraddlePages', 10_000_000);
   const maxObjects = optionalInt('maxObjects', 5_000_000);
@@ -409,7 +415,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (errors.length > 0 || port === undefined || publicUrl === undefined || database === undefined || pin === undefined
     || poolSize === undefined || hsmTimeoutSeconds === undefined || maxUploadMb === undefined || ratePerSecond === undefined || rateBurst === undefined
     || requestTimeoutSeconds === undefined || auditHeadIntervalMinutes === undefined || sessionIdleMinutes === undefined || sessionMaxHours === undefined || loginsPerMinute === undefined
-    || verifyRatePerSecond === undefined || verifyRateBurst === undefined || maxPages === undefined || maxStraddlePages === undefined || maxObjects === undefined || headersTimeoutSeconds === undefined
+    || workers === undefined || verifyRatePerSecond === undefined || verifyRateBurst === undefined || maxPages === undefined || maxStraddlePages === undefined || maxObjects === undefined || headersTimeoutSeconds === undefined
     || uploadTimeoutSeconds === undefined || keepAliveTimeoutSeconds === undefined || connectionsPerAddress === undefined) {
     throw invalidConfig(errors);
   }
@@ -438,6 +444,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxUploadBytes: maxUploadMb * 1024 * 1024,
     rateLimit: { perSecond: ratePerSecond, burst: rateBurst },
     requestTimeoutMs: requestTimeoutSeconds * 1000,
+    workers,
     publicRateLimit: { perSecond: verifyRatePerSecond, burst: verifyRateBurst },
     documentLimits: { maxPages, maxStraddlePages, maxObjects },
     http: {

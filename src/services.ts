@@ -12,6 +12,8 @@ import { createServiceMetrics, watchHsmPool, type ServiceMetrics } from './obser
 import { startInstanceLease } from './stamping/instance.js';
 import { Stamper } from './stamping/stamper.js';
 import { openStore, type Store } from './store/db.js';
+import { workerEntry } from './workers/entry.js';
+import { WorkerPool } from './workers/pool.js';
 
 export interface Services {
   config: Config;
@@ -39,6 +41,14 @@ export async function openHsm(config: Config, options: { onSign?: (seconds: numb
   });
 }
 
+/**
+ * Worker threads for the PDF work of stamps. A worker whose heap passed 256 MB (a document of
+ * thousands of pages) is replaced after its task, so that memory goes back to the system.
+ */
+function stampPool(size: number): WorkerPool {
+  return new WorkerPool({ size, entry: () => workerEntry('stamp-worker'), maxHeapMb: 2048, recycleHeapBytes: 256 * 1024 * 1024 });
+}
+
 export async function openServices(config: Config): Promise<Services> {
   const metrics = createServiceMetrics();
   const hsm = await openHsm(config, {
@@ -53,6 +63,7 @@ export async function openServices(config: Config): Promise<Services> {
     const secrets = await openAccessSecrets(hsm);
     const opened = store;
     const pki = { store: opened, authority };
+    const pool = config.workers > 0 ? stampPool(config.workers) : undefined;
     const stamper = new Stamper({
       store: opened,
       hsm,
@@ -60,6 +71,7 @@ export async function openServices(config: Config): Promise<Services> {
       timestamper: localTimestamper(pki),
       revocation: ownRevocationSource(pki),
       limits: config.documentLimits,
+      pool,
       onStamp: ({ sealId, level, outcome }) => metrics.stamps.inc({ seal: sealId, level, outcome }),
     });
     const lease = await startInstanceLease(opened.db);
@@ -73,6 +85,7 @@ export async function openServices(config: Config): Promise<Services> {
       metrics,
       async close() {
         stamper.close();
+        await pool?.close();
         await lease.stop();
         await opened.close();
         await hsm.close();
