@@ -84,6 +84,8 @@ export interface Config {
   publicRateLimit: { perSecond: number; burst: number };
   /** How long one API request may run before it is answered with 503 (the work may still finish and be recorded). */
   requestTimeoutMs: number;
+  /** /healthz probes the HSM and the database at most this often and answers from the last probe in between (0: every time). */
+  healthProbeIntervalMs: number;
   /** Worker threads for PDF work (0: in the main thread). */
   workers: number;
   /** Pages and objects one document to stamp may have (checked before any work on it). */
@@ -135,6 +137,7 @@ const FILE_KEYS = {
   verifyRatePerSecond: 'ONESEAL_VERIFY_RATE_PER_SECOND',
   verifyRateBurst: 'ONESEAL_VERIFY_RATE_BURST',
   workers: 'ONESEAL_WORKERS',
+  healthProbeIntervalMs: 'ONESEAL_HEALTH_PROBE_INTERVAL_MS',
   maxPages: 'ONESEAL_MAX_PAGES',
   maxStraddlePages: 'ONESEAL_MAX_STRADDLE_PAGES',
   maxObjects: 'ONESEAL_MAX_OBJECTS',
@@ -372,6 +375,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const workersRaw = get('workers');
   // Both cores by default: the event loop only routes, the PDF work runs beside it.
   const workers = workersRaw === undefined ? availableParallelism() : parseInteger(workersRaw, field('workers'), 0, 256, errors);
+  const probeRaw = get('healthProbeIntervalMs');
+  const healthProbeIntervalMs = probeRaw === undefined ? 1000 : parseInteger(probeRaw, field('healthProbeIntervalMs'), 0, 60_000, errors);
   const maxPages = optionalInt('maxPages', 10_000_000);
   const maxStraddlePages = optionalInt('maxStraddlePages', 10_000_000);
   const maxObjects = optionalInt('maxObjects', 5_000_000);
@@ -415,7 +420,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (errors.length > 0 || port === undefined || publicUrl === undefined || database === undefined || pin === undefined
     || poolSize === undefined || hsmTimeoutSeconds === undefined || maxUploadMb === undefined || ratePerSecond === undefined || rateBurst === undefined
     || requestTimeoutSeconds === undefined || auditHeadIntervalMinutes === undefined || sessionIdleMinutes === undefined || sessionMaxHours === undefined || loginsPerMinute === undefined
-    || workers === undefined || verifyRatePerSecond === undefined || verifyRateBurst === undefined || maxPages === undefined || maxStraddlePages === undefined || maxObjects === undefined || headersTimeoutSeconds === undefined
+    || workers === undefined || healthProbeIntervalMs === undefined || verifyRatePerSecond === undefined || verifyRateBurst === undefined || maxPages === undefined || maxStraddlePages === undefined || maxObjects === undefined || headersTimeoutSeconds === undefined
     || uploadTimeoutSeconds === undefined || keepAliveTimeoutSeconds === undefined || connectionsPerAddress === undefined) {
     throw invalidConfig(errors);
   }
@@ -445,6 +450,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimit: { perSecond: ratePerSecond, burst: rateBurst },
     requestTimeoutMs: requestTimeoutSeconds * 1000,
     workers,
+    healthProbeIntervalMs,
     publicRateLimit: { perSecond: verifyRatePerSecond, burst: verifyRateBurst },
     documentLimits: { maxPages, maxStraddlePages, maxObjects },
     http: {

@@ -40,7 +40,7 @@ export interface RunningServer {
 
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config);
-  const services = await openServices(config);
+  const services = await openServices(config, { workers: true });
   try {
     const app = createApp({ db: services.store.db, hsm: services.hsm, logger, services });
     const server = createHttpServer(app.callback(), config.http).listen(config.port, config.host);

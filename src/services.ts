@@ -49,7 +49,8 @@ function stampPool(size: number): WorkerPool {
   return new WorkerPool({ size, entry: () => workerEntry('stamp-worker'), maxHeapMb: 2048, recycleHeapBytes: 256 * 1024 * 1024 });
 }
 
-export async function openServices(config: Config): Promise<Services> {
+/** `workers`: run the PDF work of stamps in worker threads (the server; a CLI command stamps once and is better off without). */
+export async function openServices(config: Config, options: { workers?: boolean } = {}): Promise<Services> {
   const metrics = createServiceMetrics();
   const hsm = await openHsm(config, {
     onSign: (seconds, ok) => metrics.hsmSignSeconds.observe({ outcome: ok ? 'ok' : 'error' }, seconds),
@@ -63,7 +64,7 @@ export async function openServices(config: Config): Promise<Services> {
     const secrets = await openAccessSecrets(hsm);
     const opened = store;
     const pki = { store: opened, authority };
-    const pool = config.workers > 0 ? stampPool(config.workers) : undefined;
+    const pool = options.workers && config.workers > 0 ? stampPool(config.workers) : undefined;
     const stamper = new Stamper({
       store: opened,
       hsm,

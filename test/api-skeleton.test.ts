@@ -35,7 +35,7 @@ beforeAll(async () => {
   token = await openTestHsm({ poolSize: 2 });
   tdb = sqliteTestDatabase();
   store = await openStore({ database: tdb.database });
-  ({ base, server } = await listen(createApp({ db: store.db, hsm: token.hsm })));
+  ({ base, server } = await listen(createApp({ db: store.db, hsm: token.hsm, healthProbeIntervalMs: 0 })));
 });
 afterAll(async () => {
   await closeServer(server);
@@ -106,7 +106,7 @@ describe('the app skeleton on a real server', () => {
     const other = sqliteTestDatabase();
     const closedStore = await openStore({ database: other.database });
     await closedStore.close();
-    const { base: b, server: s } = await listen(createApp({ db: closedStore.db, hsm: token.hsm }));
+    const { base: b, server: s } = await listen(createApp({ db: closedStore.db, hsm: token.hsm, healthProbeIntervalMs: 0 }));
     try {
       const res = await fetch(`${b}/healthz`);
       expect(res.status).toBe(503);

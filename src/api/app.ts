@@ -34,6 +34,8 @@ export interface AppDeps {
   /** The HSM as /healthz sees it (Hsm.health()). */
   hsm: { health(): Promise<CheckResult> };
   logger?: Logger;
+  /** How often /healthz really probes (default: the configuration's, else 1 s). */
+  healthProbeIntervalMs?: number;
   /** Everything the resource routes work with; without it only /healthz is served (skeleton tests). */
   services?: Services;
 }
