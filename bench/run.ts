@@ -22,9 +22,10 @@ import { makeP12, signWithSignpdf } from './signpdf-baseline.js';
 import { verifySection } from './verify.js';
 import { httpSection } from './http.js';
 import { licenceSection } from './licences.js';
+import { cliSection } from './cli.js';
 
 const quick = process.argv.includes('--quick');
-/** `--only stamping,verification`: just those sections (stamping, signpdf, large, verification, http, licences). */
+/** `--only stamping,verification`: just those sections (stamping, signpdf, large, verification, http, licences, cli). */
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const n = (full: number, min = 3) => (quick ? Math.max(min, Math.round(full / 10)) : full);
 
@@ -184,6 +185,7 @@ async function main(): Promise<void> {
       ['verification', () => verifySection(ctx)],
       ['http', () => httpSection(ctx)],
       ['licences', () => licenceSection(ctx)],
+      ['cli', () => cliSection(ctx)],
     ];
     for (const [name, run] of sections) {
       if (only && !only.includes(name)) continue;

@@ -30,7 +30,7 @@ export function repoRoot(): string {
   return dir;
 }
 
-/** Signed documents from the shared corpus (read in place, never copied into the repository). */
+/** Signed documents from the corpus (fixtures/corpus). */
 export const CORPUS_SEEDS = ['eu-dss-pades/validation/pdf-signed-original.pdf', 'eu-dss-pades/validation/DSS-3226.pdf'];
 
 function analyse(name: string, bytes: Buffer): SeedDoc {
@@ -51,7 +51,7 @@ function analyse(name: string, bytes: Buffer): SeedDoc {
   };
 }
 
-/** fixtures/*.pdf plus the corpus files that exist on this machine. */
+/** fixtures/*.pdf plus the signed corpus seeds. */
 export function loadSeeds(root = repoRoot()): SeedDoc[] {
   const fixtures = join(root, 'fixtures');
   const files = readdirSync(fixtures)
@@ -59,8 +59,7 @@ export function loadSeeds(root = repoRoot()): SeedDoc[] {
     .sort()
     .map((f) => ({ name: `fixtures/${f}`, path: join(fixtures, f) }));
   for (const rel of CORPUS_SEEDS) {
-    const path = resolve(root, '../shared/corpus', rel);
-    if (existsSync(path)) files.push({ name: `corpus/${rel}`, path });
+    files.push({ name: `corpus/${rel}`, path: resolve(root, 'fixtures/corpus', rel) });
   }
   return files.map((f) => analyse(f.name, readFileSync(f.path)));
 }

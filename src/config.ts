@@ -59,6 +59,11 @@ export interface Config {
   port: number;
   /** Base URL written into certificates (CRL/OCSP locations) and QR codes; no trailing slash. */
   publicUrl: string;
+  /**
+   * Whether ONESEAL_PUBLIC_URL (or the file's publicUrl) set it. When not, the URL is derived from host
+   * and port, and the CLI takes the one the running server recorded instead (src/store/settings.ts).
+   */
+  publicUrlConfigured: boolean;
   packageRoot: string;
   dataDir: string;
   database: DatabaseConfig;
@@ -78,6 +83,8 @@ export interface Config {
     manageSofthsmConf: boolean;
   };
   maxUploadBytes: number;
+  /** The smallest seal, in millimetres, that may be fitted into a signature field (ONESEAL_MIN_SEAL_MM). */
+  minSealMm: number;
   /** Per API client token bucket: sustained requests per second and burst size. */
   rateLimit: { perSecond: number; burst: number };
   /** Per client address, one bucket for POST /v1/verifications and POST /v/{id}/check (no credentials needed). */
@@ -131,6 +138,7 @@ const FILE_KEYS = {
   hsmPoolSize: 'ONESEAL_HSM_POOL_SIZE',
   hsmTimeoutSeconds: 'ONESEAL_HSM_TIMEOUT_SECONDS',
   maxUploadMb: 'ONESEAL_MAX_UPLOAD_MB',
+  minSealMm: 'ONESEAL_MIN_SEAL_MM',
   rateLimitPerSecond: 'ONESEAL_RATE_LIMIT_PER_SECOND',
   rateLimitBurst: 'ONESEAL_RATE_LIMIT_BURST',
   requestTimeoutSeconds: 'ONESEAL_REQUEST_TIMEOUT_SECONDS',
@@ -168,6 +176,8 @@ const DEFAULTS = {
   hsmPoolSize: 4,
   hsmTimeoutSeconds: 10,
   maxUploadMb: 50,
+  // Below about 2 cm a seal's ring text can no longer be read on paper.
+  minSealMm: 20,
   rateLimitPerSecond: 20,
   rateLimitBurst: 40,
   requestTimeoutSeconds: 60,
@@ -357,6 +367,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const uploadRaw = get('maxUploadMb');
   const maxUploadMb = uploadRaw === undefined ? DEFAULTS.maxUploadMb : parseInteger(uploadRaw, field('maxUploadMb'), 1, 1024, errors);
 
+  const minSealRaw = get('minSealMm');
+  const minSealMm = minSealRaw === undefined ? DEFAULTS.minSealMm : parseInteger(minSealRaw, field('minSealMm'), 5, 100, errors);
+
   const optionalInt = (key: 'hsmTimeoutSeconds' | 'rateLimitPerSecond' | 'rateLimitBurst' | 'requestTimeoutSeconds' | 'auditHeadIntervalMinutes' | 'sessionIdleMinutes' | 'sessionMaxHours' | 'loginsPerMinute'
     | 'verifyRatePerSecond' | 'verifyRateBurst' | 'maxPages' | 'maxStraddlePages' | 'maxObjects' | 'headersTimeoutSeconds' | 'uploadTimeoutSeconds' | 'keepAliveTimeoutSeconds' | 'connectionsPerAddress', max: number): number | undefined => {
     const raw = get(key);
@@ -418,7 +431,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!sealName || sealName.length > 32) errors.push({ field: field('sealName'), message: 'must be 1 to 32 characters' });
 
   if (errors.length > 0 || port === undefined || publicUrl === undefined || database === undefined || pin === undefined
-    || poolSize === undefined || hsmTimeoutSeconds === undefined || maxUploadMb === undefined || ratePerSecond === undefined || rateBurst === undefined
+    || poolSize === undefined || hsmTimeoutSeconds === undefined || maxUploadMb === undefined || minSealMm === undefined || ratePerSecond === undefined || rateBurst === undefined
     || requestTimeoutSeconds === undefined || auditHeadIntervalMinutes === undefined || sessionIdleMinutes === undefined || sessionMaxHours === undefined || loginsPerMinute === undefined
     || workers === undefined || healthProbeIntervalMs === undefined || verifyRatePerSecond === undefined || verifyRateBurst === undefined || maxPages === undefined || maxStraddlePages === undefined || maxObjects === undefined || headersTimeoutSeconds === undefined
     || uploadTimeoutSeconds === undefined || keepAliveTimeoutSeconds === undefined || connectionsPerAddress === undefined) {
@@ -432,6 +445,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host,
     port,
     publicUrl,
+    publicUrlConfigured: publicUrlRaw !== undefined,
     packageRoot,
     dataDir,
     database,
@@ -447,6 +461,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       manageSofthsmConf: isSoftHsm(modulePath) && !env.SOFTHSM2_CONF,
     },
     maxUploadBytes: maxUploadMb * 1024 * 1024,
+    minSealMm,
     rateLimit: { perSecond: ratePerSecond, burst: rateBurst },
     requestTimeoutMs: requestTimeoutSeconds * 1000,
     workers,

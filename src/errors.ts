@@ -8,6 +8,7 @@ export type ErrorKind =
   | 'unauthorized' // no or unknown credentials (401)
   | 'forbidden' // authenticated, but not allowed (403)
   | 'not-found' // the named thing does not exist (404)
+  | 'method-not-allowed' // a known path that does not take this method (405)
   | 'conflict' // the state does not allow it now (409)
   | 'too-large' // a body or document over a limit (413)
   | 'unsupported-media' // a body of a type we do not take (415)
@@ -15,6 +16,7 @@ export type ErrorKind =
   | 'rate-limited' // too many requests (429)
   | 'unavailable' // a dependency (HSM, database) is down (503)
   | 'timeout' // took too long (504/503)
+  | 'not-implemented' // a method no path takes (501)
   | 'internal'; // a bug (500)
 
 export interface FieldError {

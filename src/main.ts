@@ -12,6 +12,7 @@ import { signAuditHead } from './audit/heads.js';
 import { startPeriodic } from './periodic.js';
 import { startRotationScheduler } from './seals/scheduler.js';
 import { openServices, type Services } from './services.js';
+import { recordServerPublicUrl } from './public-url.js';
 
 /** How often the server checks seal rotation policies; policies are in days or thousands of signatures, so minutes are precise enough. */
 const ROTATION_CHECK_INTERVAL_MS = 5 * 60 * 1000;
@@ -40,14 +41,17 @@ export interface RunningServer {
 
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config);
-  const services = await openServices(config, { workers: true });
+  const services = await openServices(config, { ownPublicUrl: true, workers: true });
   try {
     const app = createApp({ db: services.store.db, hsm: services.hsm, logger, services });
     const server = createHttpServer(app.callback(), config.http).listen(config.port, config.host);
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-    logger.info({ url, publicUrl: config.publicUrl }, 'listening');
+    // Without ONESEAL_PUBLIC_URL the server is reached where it listens; the CLI reads what it records here.
+    const publicUrl = config.publicUrlConfigured ? config.publicUrl : url;
+    await recordServerPublicUrl(services.store.db, publicUrl);
+    logger.info({ url, publicUrl }, 'listening');
     const threads = Number(process.env.UV_THREADPOOL_SIZE) || 4;
     if (threads <= config.hsm.poolSize) {
       // Signatures wait for the HSM on libuv's threads; if a slow HSM holds them all, SQLite and file I/O stall too.

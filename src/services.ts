@@ -14,6 +14,7 @@ import { Stamper } from './stamping/stamper.js';
 import { openStore, type Store } from './store/db.js';
 import { workerEntry } from './workers/entry.js';
 import { WorkerPool } from './workers/pool.js';
+import { sharedPublicUrl, type PublicUrlSource } from './public-url.js';
 
 export interface Services {
   config: Config;
@@ -26,6 +27,8 @@ export interface Services {
   stamper: Stamper;
   /** What GET /metrics shows. */
   metrics: ServiceMetrics;
+  /** Where config.publicUrl came from (src/public-url.ts). */
+  publicUrlSource: PublicUrlSource;
   close(): Promise<void>;
 }
 
@@ -49,8 +52,13 @@ function stampPool(size: number): WorkerPool {
   return new WorkerPool({ size, entry: () => workerEntry('stamp-worker'), maxHeapMb: 2048, recycleHeapBytes: 256 * 1024 * 1024 });
 }
 
-/** `workers`: run the PDF work of stamps in worker threads (the server; a CLI command stamps once and is better off without). */
-export async function openServices(config: Config, options: { workers?: boolean } = {}): Promise<Services> {
+/**
+ * `ownPublicUrl`: the server serves under its own configured or derived URL; other entry points (the
+ * CLI) take the one the server recorded when they have none configured. `workers`: run the PDF work of
+ * stamps in worker threads (the server; a CLI command stamps once and is better off without).
+ */
+export async function openServices(configured: Config, options: { ownPublicUrl?: boolean; workers?: boolean } = {}): Promise<Services> {
+  let config = configured;
   const metrics = createServiceMetrics();
   const hsm = await openHsm(config, {
     onSign: (seconds, ok) => metrics.hsmSignSeconds.observe({ outcome: ok ? 'ok' : 'error' }, seconds),
@@ -59,6 +67,10 @@ export async function openServices(config: Config, options: { workers?: boolean 
   let store: Store | undefined;
   try {
     store = await openStore(config);
+    const publicUrl = options.ownPublicUrl
+      ? { url: config.publicUrl, source: config.publicUrlConfigured ? 'configured' as const : 'derived' as const }
+      : await sharedPublicUrl(store.db, config);
+    config = { ...config, publicUrl: publicUrl.url };
     const authority = await loadAuthority({ db: store.db, hsm, publicUrl: config.publicUrl });
     assertProductionSafe(config, { usingDevRoot: authority.usingDevRoot });
     const secrets = await openAccessSecrets(hsm);
@@ -73,6 +85,7 @@ export async function openServices(config: Config, options: { workers?: boolean 
       revocation: ownRevocationSource(pki),
       limits: config.documentLimits,
       pool,
+      minSealMm: config.minSealMm,
       onStamp: ({ sealId, level, outcome }) => metrics.stamps.inc({ seal: sealId, level, outcome }),
     });
     const lease = await startInstanceLease(opened.db);
@@ -84,6 +97,7 @@ export async function openServices(config: Config, options: { workers?: boolean 
       secrets,
       stamper,
       metrics,
+      publicUrlSource: publicUrl.source,
       async close() {
         stamper.close();
         await pool?.close();

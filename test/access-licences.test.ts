@@ -6,7 +6,7 @@
  * masked form the public page shows.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SAMPLE_DATA } from './licences-samples.js';
+import { freshSample, SAMPLE_DATA } from './licences-samples.js';
 import { addClient, call, callAs, type Reply } from './support/api-client.js';
 import { personWithSession } from './support/people.js';
 import { openStack, type Stack } from './support/stamp-stack.js';
@@ -18,7 +18,7 @@ let officer: { key: string };
 let auditor: { key: string };
 let permit: string;
 /** A residence permit valid for years to come (the sample's term may have ended). */
-const PERMIT: Record<string, string> = { ...SAMPLE_DATA['residence-permit']!, validTo: '2099-01-09' };
+const PERMIT: Record<string, string> = freshSample('residence-permit', { validTo: '2099-01-09' });
 
 beforeAll(async () => {
   stack = await openStack();

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import { request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import pino from 'pino';
@@ -30,12 +30,15 @@ let tdb: TestDatabase;
 let store: Store;
 let base: string;
 let server: Server;
+/** What the app logs at info and above (request lines, warnings, errors). */
+const appLog: Record<string, unknown>[] = [];
 
 beforeAll(async () => {
   token = await openTestHsm({ poolSize: 2 });
   tdb = sqliteTestDatabase();
   store = await openStore({ database: tdb.database });
-  ({ base, server } = await listen(createApp({ db: store.db, hsm: token.hsm, healthProbeIntervalMs: 0 })));
+  const logger = pino({ level: 'info' }, { write: (line: string) => appLog.push(JSON.parse(line)) });
+  ({ base, server } = await listen(createApp({ db: store.db, hsm: token.hsm, logger, healthProbeIntervalMs: 0 })));
 });
 afterAll(async () => {
   await closeServer(server);
@@ -100,6 +103,33 @@ describe('the app skeleton on a real server', () => {
     const res = await fetch(`${base}/healthz`, { method: 'DELETE' });
     expect(res.status).toBe(405);
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(res.headers.get('allow')).toMatch(/\bGET\b/);
+  });
+
+  it('answers TRACE, PROPFIND and other unknown methods with 405 (known path) or 501, problem+json, no stack logged', async () => {
+    // fetch refuses TRACE, so this speaks HTTP through node:http.
+    const send = (method: string, path: string) =>
+      new Promise<{ status: number; type: string; allow: string | undefined; body: Record<string, unknown> }>((resolve, reject) => {
+        const req = request(`${base}${path}`, { method }, (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () =>
+            resolve({ status: res.statusCode!, type: String(res.headers['content-type']), allow: res.headers.allow, body: JSON.parse(text) as Record<string, unknown> }));
+        });
+        req.on('error', reject).end();
+      });
+    const from = appLog.length;
+    for (const method of ['TRACE', 'PROPFIND', 'MKCOL', 'PURGE']) {
+      const known = await send(method, '/healthz');
+      expect(known, method).toMatchObject({ status: 405, type: 'application/problem+json', body: { type: `${PROBLEM_BASE}method-not-allowed`, status: 405 } });
+      expect(known.allow, method).toMatch(/\bGET\b/);
+      expect(known.body.allow).toEqual(known.allow!.split(', '));
+      const unknown = await send(method, '/no/such/thing');
+      expect(unknown, method).toMatchObject({ status: 501, type: 'application/problem+json', body: { type: `${PROBLEM_BASE}method-not-implemented`, status: 501 } });
+    }
+    const logged = appLog.slice(from);
+    expect(logged.filter((l) => (l.level as number) >= 40)).toEqual([]);
+    expect(JSON.stringify(logged)).not.toMatch(/\bat .*\.(js|ts):\d+/);
+    expect(logged.filter((l) => l.msg === 'request').map((l) => l.status)).toEqual([405, 501, 405, 501, 405, 501, 405, 501]);
   });
 
   it('reports the database as the failing part when it is gone', async () => {
@@ -166,6 +196,7 @@ describe('problem+json mapping and body limits', () => {
     const expected: Record<ErrorKind, number> = {
       'bad-request': 400, unauthorized: 401, forbidden: 403, 'not-found': 404, conflict: 409, 'too-large': 413,
       'unsupported-media': 415, unprocessable: 422, 'rate-limited': 429, unavailable: 503, timeout: 503, internal: 500,
+      'method-not-allowed': 405, 'not-implemented': 501,
     };
     for (const [kind, status] of Object.entries(expected)) {
       const res = await fetch(`${b}/kind/${kind}`);

@@ -78,6 +78,14 @@ describe('oneseal seal', () => {
     expect(shown.out).toMatch(/v1\s+active\s+EC-P256/);
     const list = await json<{ seals: { id: string }[] }>('seal', 'list');
     expect(list.seals.map((s) => s.id)).toEqual(['approval', 'contracts']);
+
+    // The expiry printed is the certificate's own notAfter, as openssl reads it.
+    const endDate = execFileSync('openssl', ['x509', '-noout', '-enddate'], { input: created.certificate, encoding: 'utf8' }).trim().replace(/^notAfter=/, '');
+    const expires = new Date(endDate).toISOString().slice(0, 10);
+    expect(shown.out).toMatch(new RegExp(`v1\\s+active\\s+EC-P256.*certificate expires ${expires}`));
+    const listed = await run('seal', 'list');
+    expect(listed.out).toMatch(new RegExp(`^contracts .*\\n\\s+v1\\s+active\\s+EC-P256.*certificate expires ${expires}`, 'm'));
+    expect(listed.out).toMatch(/^approval .*\n\s+v1\s+active .*certificate expires \d{4}-\d\d-\d\d/m);
   });
 
   it('rotates with progress (key → certificate → switch), then revokes and destroys the old key', async () => {

@@ -1,14 +1,17 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { appendAudit } from '../src/audit/chain.js';
 import { main } from '../src/cli/main.js';
 import type { CliIo } from '../src/cli/command.js';
+import { COMMANDS } from '../src/cli/registry.js';
 import { loadConfig } from '../src/config.js';
 import { startServer } from '../src/main.js';
 import { openStore } from '../src/store/db.js';
+import { repoRoot } from './support/pdfs.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -34,6 +37,59 @@ describe('oneseal CLI', () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);
     for (const c of ['serve', 'init', 'pki roots', 'audit verify']) expect(r.out).toContain(`  ${c}`);
+  });
+
+  it('wraps --help for an 80-column terminal: no padded lines, every command and its whole usage shown', async () => {
+    const r = await run(['--help']);
+    const lines = r.out.split('\n');
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(80);
+    expect(lines.filter((l) => / $/.test(l))).toEqual([]);
+    const words = r.out.split(/\s+/).join(' ');
+    for (const c of COMMANDS) expect(words).toContain(`${c.name} ${c.usage ?? ''}`.trim().split(/\s+/).join(' '));
+    const one = await run(['seal', 'create', '--help']);
+    expect(one.code).toBe(0);
+    expect(Math.max(...one.out.split('\n').map((l) => l.length))).toBeLessThanOrEqual(80);
+    expect(one.out.split(/\s+/).join(' ')).toContain('[--image SEAL.png] [--diameter-mm N] [--break-glass] [--json]');
+  });
+
+  it('registers every command once, and each loads an implementation only when asked', async () => {
+    expect(new Set(COMMANDS.map((c) => c.name)).size).toBe(COMMANDS.length);
+    for (const c of COMMANDS) expect(typeof (await c.load()).run, c.name).toBe('function');
+  });
+
+  it('--help loads no command module and no dependency; verify loads the verifier', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'oneseal-cli-loads-'));
+    dirs.push(dir);
+    // A module hook that names every module the launcher loads, from the built CLI as users run it.
+    writeFileSync(path.join(dir, 'hook.mjs'), 'export async function load(url, c, next) { process.stderr.write(`LOADED ${url}\\n`); return next(url, c); }\n');
+    writeFileSync(path.join(dir, 'register.mjs'), `import { register } from 'node:module'; register(${JSON.stringify(pathToFileURL(path.join(dir, 'hook.mjs')).href)});\n`);
+    const loaded = (...args: string[]) => {
+      const r = spawnSync(process.execPath, ['--import', pathToFileURL(path.join(dir, 'register.mjs')).href, path.join(repoRoot, 'bin', 'oneseal'), ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, ...tempEnv() },
+      });
+      return { status: r.status, modules: [...r.stderr.matchAll(/^LOADED (.*)$/gm)].map((m) => m[1]!.replace(pathToFileURL(repoRoot).href, '')) };
+    };
+    const help = loaded('--help');
+    expect(help.status).toBe(0);
+    expect(help.modules.filter((m) => m.startsWith('/dist/')).sort()).toEqual(
+      ['cli/command', 'cli/help', 'cli/main', 'cli/prompt', 'cli/registry', 'errors', 'printable'].map((m) => `/dist/src/${m}.js`),
+    );
+    expect(help.modules.filter((m) => m.includes('node_modules'))).toEqual([]);
+    const missing = loaded('verify', 'MISSING.pdf');
+    expect(missing.status).toBe(2);
+    expect(missing.modules).toContain('/dist/src/cli/verify.js');
+    expect(missing.modules).not.toContain('/dist/src/cli/stamp.js');
+  });
+
+  it('names a missing or unreadable file in words, exit 2, never the raw errno text', async () => {
+    const missing = await run(['verify', 'MISSING.pdf']);
+    expect(missing).toMatchObject({ code: 2, err: 'oneseal verify: MISSING.pdf: no such file or directory' });
+    const dir = await run(['verify', tmpdir()]);
+    expect(dir).toMatchObject({ code: 2, err: 'oneseal verify: the path given is a directory, where a file is needed' });
+    const json = await run(['verify', 'MISSING.pdf', '--json']);
+    expect(JSON.parse(json.err)).toEqual({ error: { code: 'file-unreadable', message: 'MISSING.pdf: no such file or directory' } });
+    for (const r of [missing, dir, json]) expect(r.err).not.toMatch(/ENOENT|EISDIR|\n\s+at /);
   });
 
   it('exits 2 with a message on stderr for usage mistakes and bad configuration', async () => {

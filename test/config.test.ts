@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
@@ -55,6 +55,17 @@ describe('loadConfig defaults', () => {
     expect(c.hsm.manageSofthsmConf).toBe(false);
   });
 
+  it('reads the sqlite: forms the README shows, and refuses a plain path saying which forms it takes', () => {
+    const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+    const row = readme.split('\n').find((l) => l.startsWith('| `ONESEAL_DATABASE_URL`'))!;
+    expect(row).toContain('`sqlite:/abs/path/oneseal.db`');
+    expect(row).toContain('`sqlite:relative/oneseal.db`');
+    expect(loadConfig({ ONESEAL_DATABASE_URL: `sqlite:${tmp}/a.db` }).database).toEqual({ client: 'sqlite3', filename: `${tmp}/a.db` });
+    expect(loadConfig({ ONESEAL_DATABASE_URL: `sqlite://${tmp}/b.db` }).database).toEqual({ client: 'sqlite3', filename: `${tmp}/b.db` });
+    expect(loadConfig({ ONESEAL_DATABASE_URL: 'sqlite:rel/c.db' }).database).toEqual({ client: 'sqlite3', filename: path.resolve('rel/c.db') });
+    expect(configError({ ONESEAL_DATABASE_URL: `${tmp}/d.db` }).message).toMatch(/ONESEAL_DATABASE_URL.*sqlite:/s);
+  });
+
   it('reads postgres URLs with an optional schema, keeping the URL secret', () => {
     const c = loadConfig({ ONESEAL_DATABASE_URL: 'postgres://u:hunter2@db.example:5432/oneseal?schema=seal_prod' });
     expect(c.database.client).toBe('pg');
@@ -85,6 +96,19 @@ describe('loadConfig validation', () => {
     expect(e.message).toContain('ONESEAL_PORT: must be a whole number from 0 to 65535, got "80a"');
     expect(e.message).toContain('ONESEAL_LOG_LEVEL');
     expect(e.message).toMatch(/ONESEAL_ORG_CREDIT_CODE: .*check character is wrong: "X" given, .* need "F"/);
+  });
+
+  it('takes the legible seal minimum from ONESEAL_MIN_SEAL_MM (default 20 mm) and refuses nonsense', () => {
+    expect(loadConfig({}).minSealMm).toBe(20);
+    expect(loadConfig({ ONESEAL_MIN_SEAL_MM: '25' }).minSealMm).toBe(25);
+    for (const bad of ['0', '2', '101', '20mm', '-20']) {
+      expect(configError({ ONESEAL_MIN_SEAL_MM: bad }).fields).toEqual([{ field: 'ONESEAL_MIN_SEAL_MM', message: `must be a whole number from 5 to 100, got "${bad}"` }]);
+    }
+  });
+
+  it('says whether the public URL was configured or derived from host and port', () => {
+    expect(loadConfig({}).publicUrlConfigured).toBe(false);
+    expect(loadConfig({ ONESEAL_PUBLIC_URL: 'https://seal.example.gov.cn' }).publicUrlConfigured).toBe(true);
   });
 
   it('rejects an out-of-range port and a malformed URL', () => {

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { corpusFile, repoRoot } from './support/pdfs.js';
+import { corpusDir, repoRoot } from './support/pdfs.js';
 
 const fixture = (name: string) => join(repoRoot, 'fixtures', name);
 const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'latin1' });
@@ -67,10 +67,46 @@ describe('committed fixtures', () => {
     expect(fields.find((f) => f.fieldtype === '/Tx')?.fullname).toBe('applicantName');
   });
 
-  it('the signed-document corpus is referenced, not copied', () => {
-    expect(existsSync(corpusFile('eu-dss-pades/validation/DSS-3226.pdf'))).toBe(true);
-    expect(existsSync(corpusFile('eu-dss-pades/validation/pdf-signed-original.pdf'))).toBe(true);
-    expect(existsSync(fixture('DSS-3226.pdf')) || existsSync(fixture('pdf-signed-original.pdf'))).toBe(false);
-    expect(existsSync(fixture('regressions'))).toBe(true);
+  it('the README describes regressions/ as it is: the fuzz regressions it holds', () => {
+    const regressions = readdirSync(fixture('regressions')).filter((f) => f.endsWith('.pdf'));
+    expect(regressions.length).toBeGreaterThan(0);
+    const readme = readFileSync(fixture('README.md'), 'utf8');
+    expect(readme).toMatch(/\| `regressions\/` \|[^\n]*test\/fuzz\.test\.ts/);
+    expect(readme).not.toMatch(/`regressions\/` \| \(empty/);
+    expect(readme).not.toContain('../shared');
+  });
+});
+
+describe('signed-document corpus (fixtures/corpus)', () => {
+  const listed = readFileSync(join(corpusDir, 'EXPECTED.tsv'), 'utf8').trim().split('\n').map((l) => l.split('\t')[0]!).sort();
+  const readme = readFileSync(join(corpusDir, 'README.md'), 'utf8');
+
+  it('holds exactly the files EXPECTED.tsv lists, each a PDF', () => {
+    const onDisk = (readdirSync(corpusDir, { recursive: true }) as string[])
+      .filter((f) => f.endsWith('.pdf'))
+      .map((f) => f.split(sep).join('/'))
+      .sort();
+    expect(onDisk).toEqual(listed);
+    expect(listed.length).toBe(74);
+    for (const rel of listed) expect(readFileSync(join(corpusDir, rel)).subarray(0, 5).toString('latin1')).toBe('%PDF-');
+  });
+
+  it('its README names every file with its source project, commit and licence, and the licence text is there', () => {
+    for (const rel of listed) expect(readme).toMatch(new RegExp(`\\| \`${rel.replace(/[.]/g, '\\.')}\` \\| (attack|intact) \\| EU DSS .*\\| \`d9473b8\` \\| LGPL-2\\.1 \\|`));
+    const licence = readFileSync(join(corpusDir, 'eu-dss-pades/LICENSE-LGPL-2.1.txt'), 'utf8');
+    expect(licence).toContain('GNU LESSER GENERAL PUBLIC LICENSE');
+    expect(licence).toContain('Version 2.1');
+  });
+
+  it('nothing in the repository reads ../shared (a fresh clone has no such sibling)', () => {
+    const offenders: string[] = [];
+    for (const dir of ['src', 'test', 'bench', 'fuzz', 'scripts', '.ci']) {
+      for (const f of readdirSync(join(repoRoot, dir), { recursive: true }) as string[]) {
+        if (!/\.(ts|mjs|js|sh)$/.test(f) && !f.endsWith('run')) continue;
+        const text = readFileSync(join(repoRoot, dir, f), 'utf8');
+        if (/\.\.\/shared\/|'\.\.\/\.\.\/shared/.test(text)) offenders.push(`${dir}/${f}`);
+      }
+    }
+    expect(offenders).toEqual([]);
   });
 });

@@ -13,7 +13,7 @@ import { changeLicence, issueLicence, licenceDeps, revokeLicence, type LicenceDe
 import { PdfReader } from '../src/pdf/reader.js';
 import { IncrementalWriter } from '../src/pdf/writer.js';
 import { getLicencePdf } from '../src/store/licences.js';
-import { SAMPLE_DATA } from './licences-samples.js';
+import { freshSample } from './licences-samples.js';
 import { repoRoot } from './support/pdfs.js';
 import { openStack, type Stack } from './support/stamp-stack.js';
 
@@ -23,18 +23,18 @@ let deps: LicenceDeps;
 let browser: Browser;
 let page: Page;
 const ids = { valid: '', superseded: '', current: '', revoked: '', person: '' };
+const permit = freshSample('residence-permit', { validTo: '2099-01-09' });
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   stack = await openStack();
   deps = licenceDeps(stack.services);
-  const food = SAMPLE_DATA['food-business-licence']!;
-  ids.valid = (await issueLicence(deps, { type: 'business-licence', data: SAMPLE_DATA['business-licence'] }, 'test')).id;
+  const food = freshSample('food-business-licence');
+  ids.valid = (await issueLicence(deps, { type: 'business-licence', data: freshSample('business-licence') }, 'test')).id;
   ids.superseded = (await issueLicence(deps, { type: 'food-business-licence', data: food }, 'test')).id;
   ids.current = (await changeLicence(deps, ids.superseded, { ...food, address: '上海市徐汇区漕溪北路90号2层' }, 'test')).id;
-  ids.revoked = (await issueLicence(deps, { type: 'business-licence', data: SAMPLE_DATA['business-licence'] }, 'test')).id;
+  ids.revoked = (await issueLicence(deps, { type: 'business-licence', data: freshSample('business-licence') }, 'test')).id;
   await revokeLicence(deps, ids.revoked, '企业申请注销登记', 'test');
-  const permit = { ...SAMPLE_DATA['residence-permit']!, validTo: '2099-01-09' };
   ids.person = (await issueLicence(deps, { type: 'residence-permit', data: permit }, 'test')).id;
 
   browser = await chromium.launch({
@@ -90,7 +90,7 @@ describe('licence page at 390 px', () => {
   it('masks a person: 张*梅 and the ID number as first 6 + last 4', async () => {
     await open(ids.person);
     const text = (await page.textContent('body'))!;
-    const idNumber = SAMPLE_DATA['residence-permit']!.idNumber!;
+    const idNumber = permit.idNumber!;
     expect(text).toContain('张*梅');
     expect(text).toContain(`${idNumber.slice(0, 6)}********${idNumber.slice(-4)}`);
     expect(text).not.toContain(idNumber);

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderLicence, verificationUrl, type RenderedLicence } from '../src/licences/render.js';
 import { makePdf, qpdfCheck, scratchDir } from './support/pdfs.js';
-import { sampleInput, SAMPLE_DATA } from './licences-samples.js';
+import { sampleInput, SAMPLE_DATA, printedForm } from './licences-samples.js';
 
 const scratch = scratchDir();
 afterAll(() => {
@@ -32,8 +32,10 @@ describe.each(Object.keys(SAMPLE_DATA))('%s rendered to PDF', (typeId) => {
     const raw = run('pdftotext', ['-raw', '-enc', 'UTF-8', file, '-']);
     // A wrapped value continues on the next output line; joining lines restores it without loss.
     const joined = raw.replace(/\n/g, '');
-    const values = Object.entries(input.data as Record<string, string>).filter(([k]) => k !== 'photo');
+    const values = Object.entries(input.data as Record<string, string>).filter(([k]) => k !== 'photo').map(([k, v]) => [k, printedForm(v)] as const);
     for (const [, value] of values) expect(joined).toContain(value);
+    // Every date in the customary form, none as YYYY-MM-DD.
+    expect(raw).not.toMatch(/\d{4}-\d{2}-\d{2}/);
     for (const [, value] of values.filter(([, v]) => v.length <= 20)) expect(raw).toContain(value);
     expect(raw).toContain(input.type.title.zh);
     expect(raw).toContain(input.issuer.name);

@@ -5,6 +5,7 @@ import { LicenceTypeRegistry } from '../src/licences/registry.js';
 import { creditCodeCheckChar } from '../src/standards/credit-code.js';
 import { buildLicenceId } from '../src/standards/licence-id.js';
 import { residentIdCheckChar } from '../src/standards/resident-id.js';
+import { formatChineseDate, parseIsoDate } from '../src/standards/date.js';
 
 export const registry = LicenceTypeRegistry.load();
 export const PUBLIC_BASE_URL = 'https://licences.example.gov.cn';
@@ -83,6 +84,32 @@ export const SAMPLE_DATA: Record<string, Record<string, string>> = {
     photo: portraitPng().toString('base64'),
   },
 };
+
+/** A data value as the licence prints it: dates in the customary form 2025年01月10日. */
+export function printedForm(value: string): string {
+  const date = parseIsoDate(value);
+  return date ? formatChineseDate(date) : value;
+}
+
+let freshCount = 0;
+
+/**
+ * Sample data to issue through the service: the holder's identifying numbers made unique (each type
+ * admits one current licence per credit code, ID number or licence number), and no issue date, which
+ * OneSeal fills in. `patch` overrides fields after that.
+ */
+export function freshSample(typeId: string, patch: Record<string, string> = {}): Record<string, string> {
+  const n = String(process.pid % 10_000).padStart(4, '0') + String(++freshCount).padStart(4, '0');
+  const data = { ...SAMPLE_DATA[typeId]! };
+  if ('unifiedSocialCreditCode' in data) data.unifiedSocialCreditCode = withCheck(`911100008${n}`);
+  if ('idNumber' in data) {
+    const body = `440305${1950 + (freshCount % 50)}0307${n.slice(-2)}${(freshCount % 5) * 2}`;
+    data.idNumber = body + residentIdCheckChar(body);
+  }
+  if ('licenceNumber' in data) data.licenceNumber = `JY231010${n}`;
+  delete data.issuedOn;
+  return { ...data, ...patch };
+}
 
 export const SAMPLE_ISSUERS: Record<string, { name: string; creditCode: string }> = {
   'business-licence': { name: '北京市海淀区市场监督管理局', creditCode: withCheck('11110108MB0129483') },

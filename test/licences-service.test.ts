@@ -30,7 +30,7 @@ import {
 } from '../src/store/licences.js';
 import { insertSeal } from '../src/store/seals.js';
 import { testBackends, type TestDatabase } from './support/databases.js';
-import { SAMPLE_DATA } from './licences-samples.js';
+import { freshSample } from './licences-samples.js';
 import { openStack, type Stack } from './support/stamp-stack.js';
 
 describe('masking', () => {
@@ -111,7 +111,7 @@ for (const backend of backends) {
 describe('lifecycle with the HSM', () => {
   let stack: Stack;
   let deps: LicenceDeps;
-  const food = SAMPLE_DATA['food-business-licence']!;
+  const fresh = () => freshSample('food-business-licence');
   beforeAll(async () => {
     stack = await openStack();
     deps = licenceDeps(stack.services);
@@ -121,14 +121,15 @@ describe('lifecycle with the HSM', () => {
   });
 
   it('numbers licences of one type 00000001, 00000002, … with version 001', async () => {
-    const a = await issueLicence(deps, { type: 'food-business-licence', data: food }, 'test');
-    const b = await issueLicence(deps, { type: 'food-business-licence', data: food }, 'test');
+    const a = await issueLicence(deps, { type: 'food-business-licence', data: fresh() }, 'test');
+    const b = await issueLicence(deps, { type: 'food-business-licence', data: fresh() }, 'test');
     expect([a.serial, b.serial]).toEqual(['00000001', '00000002']);
     expect(a.id).toMatch(/\.00000001\.001\.[0-9A-Z]$/);
     expect(a.issuerName).toBe(stack.services.config.seal.orgName);
   });
 
   it('lets only one of two concurrent changes of the same version through', async () => {
+    const food = fresh();
     const first = await issueLicence(deps, { type: 'food-business-licence', data: food }, 'test');
     const results = await Promise.allSettled([
       changeLicence(deps, first.id, { ...food, mainBusiness: '单位食堂' }, 'a'),
@@ -146,6 +147,7 @@ describe('lifecycle with the HSM', () => {
   });
 
   it('refuses to change or revoke a revoked licence, and needs a reason', async () => {
+    const food = fresh();
     const l = await issueLicence(deps, { type: 'food-business-licence', data: food }, 'test');
     await expect(revokeLicence(deps, l.id, '  ', 'test')).rejects.toMatchObject({ kind: 'unprocessable', fields: [{ field: 'reason' }] });
     await revokeLicence(deps, l.id, '许可证被依法撤销', 'test');
@@ -154,7 +156,7 @@ describe('lifecycle with the HSM', () => {
   });
 
   it('tells the issued file from a changed copy and from a file that is not a PDF', async () => {
-    const l = await issueLicence(deps, { type: 'food-business-licence', data: food }, 'test');
+    const l = await issueLicence(deps, { type: 'food-business-licence', data: fresh() }, 'test');
     const pdf = (await getLicencePdf(deps.db, l.id))!;
     expect(await checkLicenceCopy(deps, l, pdf)).toMatchObject({ identical: true, verdict: 'valid', genuine: true });
     const changed = Buffer.from(pdf);
@@ -164,7 +166,7 @@ describe('lifecycle with the HSM', () => {
   });
 
   it('escapes every value on the page', async () => {
-    const l = await issueLicence(deps, { type: 'food-business-licence', data: { ...food, operator: '<b>味香园</b>"&\'' } }, 'test');
+    const l = await issueLicence(deps, { type: 'food-business-licence', data: { ...fresh(), operator: '<b>味香园</b>"&\'' } }, 'test');
     const html = licencePage(publicStatus(deps.registry, l), 'zh');
     expect(html).toContain(esc('<b>味香园</b>"&\''));
     expect(html).not.toContain('<b>味香园');

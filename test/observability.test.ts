@@ -3,6 +3,9 @@
  * 127.0.0.1): counters move when stamps are made and refused, the exposition parses, and /healthz
  * reports certificates about to expire (warn) and expired (503).
  */
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROBLEM_BASE } from '../src/api/problem.js';
 import { checkExpiry } from '../src/observability/certificate-expiry.js';
@@ -55,8 +58,10 @@ describe('GET /metrics and /healthz on a running server', () => {
   let stack: Stack;
   let url: string;
   let key: string;
+  /** What the server logs at info and above. */
+  const logged: Record<string, unknown>[] = [];
   beforeAll(async () => {
-    stack = await openStack();
+    stack = await openStack({}, { logger: pino({ level: 'info' }, { write: (line: string) => logged.push(JSON.parse(line)) }) });
     url = stack.server.url;
     ({ key } = await addClient(stack, 'metrics-test', ['approval']));
   }, 120_000);
@@ -95,6 +100,37 @@ describe('GET /metrics and /healthz on a running server', () => {
     expect(delta('oneseal_http_request_duration_seconds_count{route="/v1/stamps",method="POST",status="200"}')).toBe(1);
     expect(delta('oneseal_http_request_duration_seconds_count{route="/v1/stamps",method="POST",status="400"}')).toBe(1);
     expect(delta('oneseal_errors_total{code="invalid-stamp-options"}')).toBe(1);
+  }, 60_000);
+
+  it('counts a client that hangs up mid-upload as client-aborted, never as a database outage', async () => {
+    const before = await scrape(url);
+    const from = logged.length;
+    const pdf = LETTER();
+    const socket = connect(Number(new URL(url).port), '127.0.0.1');
+    await once(socket, 'connect');
+    // Expect: 100-continue: the server says "100 Continue" once the request is in the application, so
+    // the hang-up below happens while it reads the body, not before it sees the request.
+    socket.write([
+      'POST /v1/stamps?seal=approval&page=1&x=150&y=60 HTTP/1.1', 'Host: 127.0.0.1', `Authorization: Bearer ${key}`,
+      'Content-Type: application/pdf', `Content-Length: ${pdf.length}`, 'Expect: 100-continue', '', '',
+    ].join('\r\n'));
+    const [interim] = (await once(socket, 'data')) as [Buffer];
+    expect(interim.toString('latin1')).toMatch(/^HTTP\/1\.1 100 Continue/);
+    socket.write(pdf.subarray(0, pdf.length >> 1));
+    socket.destroy();
+
+    const aborted = 'oneseal_errors_total{code="client-aborted"}';
+    let after = await scrape(url);
+    for (let i = 0; i < 500 && (after.get(aborted) ?? 0) === (before.get(aborted) ?? 0); i++) after = await scrape(url);
+    expect((after.get(aborted) ?? 0) - (before.get(aborted) ?? 0)).toBe(1);
+    expect(after.get('oneseal_errors_total{code="database-unavailable"}') ?? 0).toBe(before.get('oneseal_errors_total{code="database-unavailable"}') ?? 0);
+    expect([...after.keys()].filter((k) => k.startsWith('oneseal_http_request_duration_seconds_count{route="/v1/stamps"') && k.includes('status="503"'))).toEqual([]);
+    const lines = logged.slice(from);
+    expect(lines.filter((l) => (l.level as number) >= 40)).toEqual([]);
+    expect(lines).toContainEqual(expect.objectContaining({ msg: 'request', method: 'POST', path: '/v1/stamps', problem: 'client-aborted' }));
+    const health = await fetch(`${url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ checks: { db: { ok: true } } });
   }, 60_000);
 
   it('labels by route pattern, never by raw path, and counts unknown routes as "unmatched"', async () => {

@@ -78,6 +78,9 @@ describe('rotation', () => {
     const [v1, v2] = await listSealVersions(services.store.db, DEFAULT_SEAL_ID);
     expect(v1!.status).toBe('retired');
     expect(v1!.retiredAt).not.toBeNull();
+    // The first version was active from its creation (issue 13: it used to say activatedAt null).
+    expect(v1!.activatedAt).toBe(v1!.createdAt);
+    expect(v2!.activatedAt).toBe(v1!.retiredAt);
     expect(v2!.status).toBe('active');
     expect(v2!.activatedAt).not.toBeNull();
     expect(v2!.keyId).not.toBe(v1!.keyId);

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isOneSealError } from '../src/errors.js';
 import { signPdf, type RevocationSource } from '../src/signing/sign-pdf.js';
+import { corpusFile } from './support/pdfs.js';
 import { openTestHsm, type TestToken } from './support/token.js';
 import { makeTestPki, opensslVerify, pdfsigBlocks, run, type TestPki, writeTemp } from './signing-fixtures.js';
 
@@ -12,8 +11,7 @@ import { makeTestPki, opensslVerify, pdfsigBlocks, run, type TestPki, writeTemp 
  * must work on their structures (hybrid xrefs, existing DSS, several revisions) and must not change
  * what a verifier says about the signatures already there.
  */
-const CORPUS = resolve(dirname(fileURLToPath(import.meta.url)), '../../shared/corpus');
-const intact = readFileSync(resolve(CORPUS, 'EXPECTED.tsv'), 'utf8')
+const intact = readFileSync(corpusFile('EXPECTED.tsv'), 'utf8')
   .split('\n')
   .map((l) => l.split('\t'))
   .filter((c) => c[1] === 'intact')
@@ -46,7 +44,7 @@ describe('signing the signed-PDF corpus', () => {
     const seal = await pki.seal('EC-P256');
     const refused: string[] = [];
     for (const path of intact) {
-      const input = readFileSync(resolve(CORPUS, path));
+      const input = readFileSync(corpusFile(path));
       const name = path.replace(/\W+/g, '_');
       let r;
       try {

@@ -13,6 +13,7 @@ import { MM } from '../src/stamp/units.js';
 import { fixture, fixturePath, openStack, OTHER_SIGNER_PDF, type Stack } from './support/stamp-stack.js';
 import { qpdfObjects, qpdfTransform } from './support/pdfs.js';
 import { expectSigned, isRed, pdftotextWords, redFraction, render, renderRightOfX, sha256Hex, type Rendering } from './support/validators.js';
+import { redBounds } from './stamp-support.js';
 
 let s: Stack;
 let tsaCert: Uint8Array;
@@ -103,6 +104,26 @@ describe('one stamp on each fixture (PAdES B-T, the default)', () => {
     const img = render(r.pdf);
     expect(redFraction(img, 200, 150, 200, 80)).toBeGreaterThan(0.02);
     expect(redFraction(render(input), 200, 150, 200, 80)).toBe(0);
+    // Round, not stretched to the 200 × 80 pt field (a 2.5:1 ellipse): 80 pt across both ways, centred in the field.
+    const red = redBounds(img)!;
+    expect(red.x1 - red.x0).toBeGreaterThan(74);
+    expect(red.x1 - red.x0).toBeLessThan(82);
+    expect(red.y1 - red.y0).toBeGreaterThan(74);
+    expect(red.y1 - red.y0).toBeLessThan(82);
+    expect(Math.abs((red.x0 + red.x1) / 2 - 300)).toBeLessThan(2);
+    expect(Math.abs((red.y0 + red.y1) / 2 - 190)).toBeLessThan(2);
+  });
+
+  it('refuses a signature field too small for a legible seal, naming the field and the minimum; nothing is signed', async () => {
+    // The same form with the field shrunk to 200 × 40 pt (14 mm high), then to 40 × 200 pt: same byte length, offsets intact.
+    for (const rect of ['[ 200 150 400 190 ]', '[ 200 150 240 350 ]']) {
+      const input = Buffer.from(fixture('form-empty-signature-field.pdf').toString('latin1').replace('[ 200 150 400 230 ]', rect), 'latin1');
+      expect(input.toString('latin1')).toContain(rect);
+      const e = await s.services.stamper.stamp(input, { sealId: 'approval', placement: { kind: 'field', name: 'approverSignature' } }).catch((x: unknown) => x);
+      expect(e).toMatchObject({ code: 'field-too-small', kind: 'unprocessable', fields: [{ field: 'field' }] });
+      expect((e as Error).message).toMatch(/"approverSignature" is 70\.6 × 14\.1 mm|"approverSignature" is 14\.1 × 70\.6 mm/);
+      expect((e as Error).message).toContain('legible minimum of 20 mm');
+    }
   });
 
   it('PDF 1.3 with a classic xref table: the seal at the requested position', async () => {

@@ -43,7 +43,7 @@ describe('placement', () => {
       stamp(base, (s) => {
         const form = seal.emit(s.writer);
         const rect = [ux - d / 2, uy - d / 2, ux + d / 2, uy + d / 2];
-        s.annotate(1, rect, placedAppearance(s.writer, form, { page: 1, rect: rect as [number, number, number, number], matrix: [1, 0, 0, 1, rect[0]!, rect[1]!] }));
+        s.annotate(1, rect, placedAppearance(s.writer, form, { rect: rect as [number, number, number, number], matrix: [1, 0, 0, 1, rect[0]!, rect[1]!] }));
       }),
     );
     expect(diffFraction(naive, cx - d / 2, cy - d / 2, ref, cx - d / 2, cy - d / 2, d, d)).toBeGreaterThan(0.05);

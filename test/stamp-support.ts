@@ -243,3 +243,17 @@ export function redFraction(a: Rendering, x0: number, y0: number, w: number, h: 
   }
   return red / total;
 }
+
+/** The smallest box (display points, lower-left origin) holding every seal-red pixel of a rendering; undefined when none is red. */
+export function redBounds(a: Rendering): { x0: number; y0: number; x1: number; y1: number } | undefined {
+  let box: { x0: number; y0: number; x1: number; y1: number } | undefined;
+  for (let y = 0.5; y < a.height; y++) {
+    for (let x = 0.5; x < a.width; x++) {
+      if (!isRed(a.at(x, y))) continue;
+      box = box
+        ? { x0: Math.min(box.x0, x - 0.5), y0: Math.min(box.y0, y - 0.5), x1: Math.max(box.x1, x + 0.5), y1: Math.max(box.y1, y + 0.5) }
+        : { x0: x - 0.5, y0: y - 0.5, x1: x + 0.5, y1: y + 0.5 };
+    }
+  }
+  return box;
+}

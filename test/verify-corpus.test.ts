@@ -1,6 +1,6 @@
 /**
  * The verification engine against real signed PDFs of other signers and published attack files
- * (shared/corpus, from EU DSS): every `attack` row must be invalid, every `intact` row must keep its
+ * (fixtures/corpus, from EU DSS): every `attack` row must be invalid, every `intact` row must keep its
  * cryptographic integrity and, without the signers' trust anchors, be indeterminate.
  */
 import { readFileSync } from 'node:fs';

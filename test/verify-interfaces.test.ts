@@ -6,7 +6,7 @@ import { issueLicence, licenceDeps } from '../src/licences/service.js';
 import { timestampRequestFor } from '../src/pki/tsa.js';
 import { getLicencePdf } from '../src/store/licences.js';
 import { docTimeStampDict } from '../src/signing/signature-dict.js';
-import { SAMPLE_DATA } from './licences-samples.js';
+import { freshSample } from './licences-samples.js';
 import { makePdf } from './support/pdfs.js';
 import { fixture, openStack, OTHER_SIGNER_PDF, type Stack } from './support/stamp-stack.js';
 import { invisibleSignatureField, signRevision } from './verify-shadow-attacks.js';
@@ -195,7 +195,7 @@ describe('POST /v1/verifications', () => {
 
 describe('POST /v/{id}/check', () => {
   it('tells a time-stamped file without a seal apart from the licence: not genuine, no seal, no TSA named', async () => {
-    const licence = await issueLicence(licenceDeps(stack.services), { type: 'business-licence', data: SAMPLE_DATA['business-licence'] }, 'test');
+    const licence = await issueLicence(licenceDeps(stack.services), { type: 'business-licence', data: freshSample('business-licence') }, 'test');
     const check = async (file: Buffer, lang: string): Promise<string> => {
       const form = new FormData();
       form.append('file', new Blob([file], { type: 'application/pdf' }), 'licence.pdf');

@@ -20,6 +20,7 @@ import type { Db } from '../store/db.js';
 import {
   endSessionsOf,
   findPersonByName,
+  getPerson,
   insertPerson,
   listPeople,
   lockPersonByName,
@@ -28,10 +29,10 @@ import {
   type Role,
 } from '../store/people.js';
 import { anySealUnderTwoPersonControl } from '../store/seals.js';
-import { actorIdentity, actorLabel, type Actor } from './actors.js';
-import { generatePassword, hashPassword, passwordProblem } from './passwords.js';
+import { actorIdentity, actorLabel, type Actor, type PersonActor } from './actors.js';
+import { generatePassword, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 import { authorize, ROLES } from './policy.js';
-import { generateTotpSecret, otpauthUrl } from './totp.js';
+import { generateTotpSecret, matchTotp, otpauthUrl } from './totp.js';
 import type { ChangeHandler, GovernedDeps, Prepared } from './two-person.js';
 
 const PERSON_NAME = /^[a-z][a-z0-9._-]{0,63}$/;
@@ -301,4 +302,49 @@ export async function disablePerson(deps: Pick<GovernedDeps, 'store'>, actor: Ac
 export async function readPeople(deps: Pick<GovernedDeps, 'store'>, actor: Actor): Promise<ReturnType<typeof personView>[]> {
   authorize(actor, 'person.read');
   return (await listPeople(deps.store.db)).map(personView);
+}
+
+/**
+ * A TOTP secret offered to a person for enrolment, sealed for the round trip through their browser:
+ * bound to the person, so a sealed offer from one account is refused by another.
+ */
+export function offerTotp(deps: Pick<GovernedDeps, 'secrets'>, person: PersonActor): { sealed: string; shown: { totpSecret: string; otpauthUrl: string } } {
+  const secret = generateTotpSecret();
+  return { sealed: deps.secrets.encrypt(`${person.id}:${secret}`), shown: { totpSecret: secret, otpauthUrl: otpauthUrl(secret, person.name, TOTP_ISSUER) } };
+}
+
+/** Whether someone besides the person knows one of their factors (a generated password, a secret an approver saw). */
+export async function credentialsShared(db: Db, person: PersonActor): Promise<boolean> {
+  const p = await getPerson(db, person.id);
+  return !!p && (p.passwordKnownBy !== null || p.totpKnownBy !== null || p.totpSecret === null);
+}
+
+/**
+ * A person replaces their own factors: a new password (proving the current one) and a TOTP secret only
+ * they saw (proving it with a code from the new entry). Afterwards nobody else knows either. It acts on
+ * the caller's own account only, so no role is needed beyond being logged in.
+ */
+export async function setOwnCredentials(deps: Pick<GovernedDeps, 'store' | 'secrets'>, actor: PersonActor,
+  input: { currentPassword: string; newPassword: string; totpOffer: string; otp: string }, now: Date = new Date()): Promise<void> {
+  const person = await getPerson(deps.store.db, actor.id);
+  if (!person) throw personNotFound(actor.name);
+  const errors: FieldError[] = [];
+  if (!(await verifyPassword(input.currentPassword, person.passwordHash))) errors.push({ field: 'currentPassword', message: 'is not your current password' });
+  const problem = passwordProblem(input.newPassword);
+  if (problem) errors.push({ field: 'newPassword', message: problem });
+  let secret: string | undefined;
+  try {
+    const [owner, offered] = deps.secrets.decrypt(input.totpOffer).split(':');
+    if (owner === person.id) secret = offered;
+  } catch {
+    // An altered or foreign offer: reported as a wrong code below.
+  }
+  const step = secret ? matchTotp(secret, input.otp, now, 0) : undefined;
+  if (step === undefined) errors.push({ field: 'otp', message: 'is not the code the new authenticator entry shows now' });
+  if (errors.length) throw new OneSealError('invalid-credentials-change', 'unprocessable', 'The new credentials were not saved.', { fields: errors });
+  const passwordHash = await hashPassword(input.newPassword);
+  await deps.store.db.transaction(async (trx) => {
+    await updatePerson(trx, person.id, { passwordHash, passwordKnownBy: null, totpSecret: deps.secrets.encrypt(secret!), totpLastStep: step!, totpKnownBy: null });
+    await appendAudit(trx, { actor: actorLabel(actor), action: 'person.own-credentials', subject: person.name, details: { sessionId: actor.sessionId } });
+  });
 }

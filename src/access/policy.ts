@@ -68,6 +68,7 @@ export const POLICY = {
   'person.enable': { summary: 'enable a disabled person again', roles: [SA], scopes: [], twoPerson: true },
   'person.reset-password': { summary: 'give a person a new password', roles: [SA], scopes: [], twoPerson: true },
   'person.reset-totp': { summary: 'give a person a new TOTP secret', roles: [SA], scopes: [], twoPerson: true },
+  'licence-type.read': { summary: 'list licence types, their data schemas and seals', roles: [LO, AU], scopes: ['licences'], ownership: 'licence-type' },
   'licence.issue': { summary: 'issue a licence', roles: [LO], scopes: ['licences'], ownership: 'licence-type' },
   'licence.read': { summary: 'read a licence record (masked without licence.personal-data)', roles: [LO, AU], scopes: ['licences'], ownership: 'own-licence' },
   'licence.personal-data': { summary: 'see a holder’s full ID number, birth date and address', roles: [LO], scopes: ['licences'], ownership: 'own-licence' },
@@ -76,7 +77,8 @@ export const POLICY = {
   'licence.revoke': { summary: 'revoke a licence', roles: [LO], scopes: ['licences'], ownership: 'own-licence' },
   'stamp.create': { summary: 'stamp documents with a seal', roles: [], scopes: ['stamps'], ownership: 'granted-seal' },
   'stamp.read': { summary: 'read stamp and batch records (no document content)', roles: [AU, OP], scopes: ['stamps'], ownership: 'own-stamp' },
-  'stamp.pdf': { summary: 'download a stamped PDF', roles: [], scopes: ['stamps'], ownership: 'own-stamp' },
+  'stamp.personal-data': { summary: 'see and search a stamp’s file name and case number (they name applicants)', roles: [AU], scopes: ['stamps'], ownership: 'own-stamp' },
+  'stamp.pdf': { summary: 'download a stamped PDF or a batch’s ZIP', roles: [AU], scopes: ['stamps'], ownership: 'own-stamp' },
   'audit.read': { summary: 'read the audit log', roles: [SA, AU], scopes: [] },
   'audit.sign-head': { summary: 'sign the audit chain head now', roles: [SA, AU, OP], scopes: [] },
 } as const satisfies Record<string, Rule>;
@@ -157,6 +159,20 @@ export function authorizeLicenceType(actor: Actor, action: 'licence.issue', type
   }
 }
 
+/**
+ * The seal a licence is issued with: the type's own seal for anyone allowed to issue the type; another
+ * seal only for a client granted that seal (people hold roles, not seals) or the PIN holder.
+ */
+export function authorizeIssuingSeal(actor: Actor, typeSeal: string, sealId: string): void {
+  authorize(actor, 'licence.issue');
+  if (sealId === typeSeal || actor.kind === 'break-glass' || (actor.kind === 'client' && actor.seals.includes(sealId))) return;
+  throw new OneSealError('seal-not-granted', 'forbidden',
+    actor.kind === 'client'
+      ? `Client "${actor.name}" may not issue licences with seal "${sealId}": it was not granted to this client (granted: ${list(actor.seals)}).`
+      : `${actorLabel(actor)} issues licences with the type's own seal "${typeSeal}"; only a system client granted seal "${sealId}" may choose it.`,
+    { extra: { seal: sealId, missingGrant: `seal:${sealId}` } });
+}
+
 /** The ownership rule for a licence: a client acts only on licences it issued, of a type it is granted. */
 export function authorizeLicence(actor: Actor, action: 'licence.read' | 'licence.pdf' | 'licence.change' | 'licence.revoke',
   licence: { id: string; typeId: string; ownerClientId: string | null }): void {
@@ -181,7 +197,7 @@ export function seesPersonalData(actor: Actor, licence: { typeId: string; ownerC
 }
 
 /** The ownership rule for stamps: clients see their own; people with the role see all. */
-export function seesStamp(actor: Actor, action: 'stamp.read' | 'stamp.pdf', stamp: { clientId: string }): boolean {
+export function seesStamp(actor: Actor, action: 'stamp.read' | 'stamp.personal-data' | 'stamp.pdf', stamp: { clientId: string }): boolean {
   if (!allows(actor, action)) return false;
   return actor.kind !== 'client' || stamp.clientId === actor.id;
 }

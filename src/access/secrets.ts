@@ -7,6 +7,9 @@
  *   of the database yields nothing usable and a write to it cannot mint a key or a session;
  * - proposal / rotation-policy: seals on two-person-control proposals, their approvals and approved
  *   rotation policies, so a row altered in the database is refused, not executed;
+ * - console-csrf: the web console's CSRF token, bound to a session id (src/console/web-session.ts);
+ * - cursor: the pagination cursors of the search APIs, so a client cannot craft a position or carry a
+ *   cursor over to another query or another caller;
  * - totp: AES-256-GCM encryption of people's TOTP secrets at rest.
  *
  * Why the HSM and not a file or the database: the database is the thing these MACs protect, so the key
@@ -23,7 +26,7 @@ export const ACCESS_SECRET_LABEL = 'oneseal-access-secret';
 /** Changing it (v2) would give every derived key anew: all API keys, sessions and TOTP secrets re-issued. */
 const MASTER_INFO = 'oneseal access keys v1';
 
-export type MacPurpose = 'api-key' | 'session' | 'proposal' | 'rotation-policy';
+export type MacPurpose = 'api-key' | 'session' | 'proposal' | 'rotation-policy' | 'cursor' | 'console-csrf';
 type Purpose = MacPurpose | 'totp';
 
 /** Creates the server secret on the token unless it is there; true when it was created. */
@@ -38,7 +41,10 @@ export class AccessSecrets {
 
   constructor(master: Buffer) {
     const derive = (purpose: Purpose) => createHmac('sha256', master).update(`oneseal/${purpose}`).digest();
-    this.keys = { 'api-key': derive('api-key'), session: derive('session'), proposal: derive('proposal'), 'rotation-policy': derive('rotation-policy'), totp: derive('totp') };
+    this.keys = {
+      'api-key': derive('api-key'), session: derive('session'), proposal: derive('proposal'), 'rotation-policy': derive('rotation-policy'),
+      cursor: derive('cursor'), 'console-csrf': derive('console-csrf'), totp: derive('totp'),
+    };
   }
 
   /** HMAC-SHA-256 of `data` under the purpose's key, base64url. */

@@ -48,7 +48,7 @@ const TOKEN_PREFIX = 'oss_';
 const TOKEN_PATTERN = /^oss_[A-Za-z0-9_-]{43}$/;
 const NAME_LIMIT = 64;
 
-export type LoginChannel = 'api' | 'cli';
+export type LoginChannel = 'api' | 'cli' | 'console';
 
 export interface LoginResult {
   token: string;

@@ -17,12 +17,16 @@ import { registerAdminProposalRoutes } from './routes/admin-proposals.js';
 import { registerAdminSealRoutes } from './routes/admin-seals.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerLicenceRoutes } from './routes/licences.js';
+import { registerLicenceSearchRoutes } from './routes/licence-search.js';
 import { registerVerifyPageRoutes } from './routes/verify-page.js';
 import { registerStampRoutes } from './routes/stamps.js';
+import { registerStampSearchRoutes } from './routes/stamp-search.js';
 import { registerStampBatchRoutes } from './routes/stamp-batches.js';
 import { registerSealReadRoutes } from './routes/seals.js';
 import { registerAuditHeadRoutes } from './routes/audit-heads.js';
+import { registerAuditSearchRoutes } from './routes/audit-search.js';
 import { registerDocsRoutes } from './routes/docs.js';
+import { registerConsoleRoutes } from '../console/routes.js';
 import type { Services } from '../services.js';
 import { registerVerificationRoutes } from './routes/verifications.js';
 import { OpenApiRegistry } from './openapi.js';
@@ -50,8 +54,9 @@ export type ServiceRouteRegistrar = (
 
 const ROUTES: readonly RouteRegistrar[] = [registerHealthRoutes];
 const SERVICE_ROUTES: readonly ServiceRouteRegistrar[] = [registerMetricsRoutes, registerPkiRoutes, registerSessionRoutes, registerAdminSealRoutes, registerAdminProposalRoutes,
-  registerAdminClientRoutes, registerAdminPeopleRoutes, registerLicenceRoutes, registerVerifyPageRoutes,
-  registerStampRoutes, registerStampBatchRoutes, registerSealReadRoutes, registerDocsRoutes, registerVerificationRoutes, registerAuditHeadRoutes];
+  registerAdminClientRoutes, registerAdminPeopleRoutes, registerLicenceRoutes, registerLicenceSearchRoutes, registerVerifyPageRoutes,
+  registerStampRoutes, registerStampSearchRoutes, registerStampBatchRoutes, registerSealReadRoutes, registerDocsRoutes, registerVerificationRoutes, registerAuditHeadRoutes, registerAuditSearchRoutes,
+  registerConsoleRoutes];
 
 export function createApp(deps: AppDeps): Koa {
   const logger = deps.logger ?? pino({ level: 'silent' });
@@ -66,11 +71,17 @@ export function createApp(deps: AppDeps): Koa {
   app.use(problemMiddleware(logger));
   app.use(closedCors());
 
-  // Runs after the routers: nothing answered and no route knows the path → 404.
+  // Runs after the routers: nothing answered and no route knows the path → 404; the router's bare
+  // 405/501 (it sets Allow) become problems: a known path with another method (TRACE, PROPFIND… included)
+  // → 405, a method no path takes → 501.
   app.use(async (ctx, next) => {
     await next();
-    if (ctx.status === 404 && ctx.body == null) {
-      throw new OneSealError('route-not-found', 'not-found', `There is no ${ctx.method} ${ctx.path}.`);
+    if (ctx.body != null) return;
+    if (ctx.status === 404) throw new OneSealError('route-not-found', 'not-found', `There is no ${ctx.method} ${ctx.path}.`);
+    if (ctx.status === 405 || ctx.status === 501) {
+      const allow = ctx.response.get('Allow');
+      if (allow) throw new OneSealError('method-not-allowed', 'method-not-allowed', `${ctx.path} does not take ${ctx.method}; it takes ${allow}.`, { extra: { allow: allow.split(', ') } });
+      throw new OneSealError('method-not-implemented', 'not-implemented', `This service does not implement ${ctx.method}.`);
     }
   });
 
@@ -87,6 +98,6 @@ export function createApp(deps: AppDeps): Koa {
     ctx.body = openapi.document({ version: PACKAGE_VERSION, serverUrl: services?.config.publicUrl ?? '/' });
   });
   app.use(router.routes());
-  app.use(router.allowedMethods({ throw: true }));
+  app.use(router.allowedMethods());
   return app;
 }

@@ -5,7 +5,7 @@
  */
 import type { Context } from 'koa';
 import { OneSealError } from '../errors.js';
-import { tooLarge } from './body.js';
+import { streamBody } from './body.js';
 
 export interface FormPart {
   name: string;
@@ -147,17 +147,6 @@ export async function readFormData(ctx: Context, limits: FormDataLimits): Promis
     fieldLimit: limits.fieldLimit ?? 64 * 1024,
     maxParts: limits.maxParts ?? 200,
   });
-  const declared = Number(ctx.get('Content-Length') || NaN);
-  if (declared > limits.limit) throw tooLarge(limits.limit);
-  let size = 0;
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length;
-    if (size > limits.limit) {
-      // Stop reading; the connection closes after the response so the rest is never buffered.
-      ctx.set('Connection', 'close');
-      throw tooLarge(limits.limit);
-    }
-    parser.write(chunk as Buffer);
-  }
+  await streamBody(ctx, limits.limit, (chunk) => parser.write(chunk));
   return parser.end();
 }

@@ -23,7 +23,8 @@ export function accessLog(logger: Logger) {
       await next();
     } finally {
       logger.info(
-        { requestId: ctx.state.requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - start) },
+        // problem: what went wrong, in the problem type's words (client-aborted, method-not-allowed…)
+        { requestId: ctx.state.requestId, method: ctx.method, path: ctx.path, status: ctx.status, problem: ctx.state.problemCode, ms: Math.round(performance.now() - start) },
         'request',
       );
     }

@@ -15,6 +15,7 @@ const STATUS: Record<ErrorKind, { status: number; title: string }> = {
   unauthorized: { status: 401, title: 'Unauthorized' },
   forbidden: { status: 403, title: 'Forbidden' },
   'not-found': { status: 404, title: 'Not found' },
+  'method-not-allowed': { status: 405, title: 'Method not allowed' },
   conflict: { status: 409, title: 'Conflict' },
   'too-large': { status: 413, title: 'Content too large' },
   'unsupported-media': { status: 415, title: 'Unsupported media type' },
@@ -22,6 +23,7 @@ const STATUS: Record<ErrorKind, { status: number; title: string }> = {
   'rate-limited': { status: 429, title: 'Too many requests' },
   unavailable: { status: 503, title: 'Service unavailable' },
   timeout: { status: 503, title: 'Timed out' },
+  'not-implemented': { status: 501, title: 'Not implemented' },
   internal: { status: 500, title: 'Internal server error' },
 };
 
@@ -132,7 +134,7 @@ export function problemMiddleware(logger: Logger) {
       const problem = toProblem(e, ctx.state.requestId as string, ctx.path);
       if (problem.unexpected) logger.error({ err: e, requestId: ctx.state.requestId }, 'unhandled error');
       // An outage (HSM, database) is not a bug, but operators must see what failed, not only a 503.
-      else if (problem.status >= 500) logger.warn({ requestId: ctx.state.requestId, problem: problem.body.type, detail: problem.body.detail }, 'service unavailable');
+      else if (problem.status === 503) logger.warn({ requestId: ctx.state.requestId, problem: problem.body.type, detail: problem.body.detail }, 'service unavailable');
       sendProblem(ctx, problem);
     }
   };

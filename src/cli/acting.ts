@@ -15,9 +15,6 @@ import { openServices, type Services } from '../services.js';
 import { printResult, type CommandContext } from './command.js';
 import { readSessionFile } from './session-file.js';
 
-export const ACTING_OPTIONS = { 'break-glass': { type: 'boolean' } } as const;
-export const ACTING_USAGE = '[--break-glass] ';
-
 /** The operating-system account, for the audit trail (containers may have no passwd entry). */
 export function osUser(): string {
   try {

@@ -1,11 +1,9 @@
 import { signAuditHead } from '../audit/heads.js';
 import { loadConfig } from '../config.js';
 import { openServices } from '../services.js';
-import { printResult, type Command } from './command.js';
+import { printResult, type CommandRunner } from './command.js';
 
-export const auditSignHead: Command = {
-  name: 'audit sign-head',
-  summary: 'sign the audit chain’s latest entry with the HSM audit key now (the server also does it periodically)',
+export const auditSignHead: CommandRunner = {
   async run(ctx) {
     const services = await openServices(loadConfig(ctx.io.env));
     try {

@@ -6,7 +6,7 @@ import { OneSealError } from '../errors.js';
 import { pemToDer } from '../pki/der.js';
 import { openStore } from '../store/db.js';
 import { getPkiKey } from '../store/pki.js';
-import { printResult, type Command } from './command.js';
+import { printResult, type CommandRunner } from './command.js';
 
 /** The audit certificate from a file kept apart from the database, so a rewrite of the database cannot swap it. */
 function readCertificate(file: string): Uint8Array {
@@ -19,11 +19,7 @@ function readCertificate(file: string): Uint8Array {
   return der;
 }
 
-export const auditVerify: Command = {
-  name: 'audit verify',
-  summary: 'check the audit log hash chain and its signed heads; exit 1 naming the first bad entry or head',
-  usage: '[--certificate AUDIT-CERT] ',
-  options: { certificate: { type: 'string' } },
+export const auditVerify: CommandRunner = {
   async run(ctx) {
     const pinned = typeof ctx.values.certificate === 'string' ? readCertificate(ctx.values.certificate) : undefined;
     const store = await openStore(loadConfig(ctx.io.env));

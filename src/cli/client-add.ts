@@ -3,14 +3,10 @@
  * a system client; carried out at once it prints its API key once ({id, key, …} with --json).
  */
 import { requestChange } from '../access/two-person.js';
-import { ACTING_OPTIONS, ACTING_USAGE, actAs, listFlag, printChange } from './acting.js';
-import { UsageError, type Command } from './command.js';
+import { actAs, listFlag, printChange } from './acting.js';
+import { UsageError, type CommandRunner } from './command.js';
 
-export const clientAdd: Command = {
-  name: 'client add',
-  summary: 'add a system client and print its API key (shown only this once)',
-  usage: `--name NAME [--seals SEAL[,SEAL…]] [--scopes stamps,licences,verify] [--licence-types TYPE[,TYPE…]] ${ACTING_USAGE}`,
-  options: { name: { type: 'string' }, seals: { type: 'string' }, scopes: { type: 'string' }, 'licence-types': { type: 'string' }, ...ACTING_OPTIONS },
+export const clientAdd: CommandRunner = {
   async run(ctx) {
     const { name } = ctx.values;
     if (typeof name !== 'string') throw new UsageError('give the client a name: --name NAME');

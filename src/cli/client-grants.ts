@@ -2,8 +2,6 @@
 import { listFlag } from './acting.js';
 import { UsageError, type CommandContext } from './command.js';
 
-export const GRANT_OPTIONS = { seals: { type: 'string' }, scopes: { type: 'string' }, 'licence-types': { type: 'string' } } as const;
-export const GRANT_USAGE = 'NAME-OR-ID [--seals SEAL[,…]] [--scopes SCOPE[,…]] [--licence-types TYPE[,…]] ';
 
 export function grantRequest(ctx: CommandContext, verb: string): { client: string; seals: string[]; scopes: string[]; licenceTypes: string[] } {
   const [client] = ctx.positionals;

@@ -1,12 +1,8 @@
 import { readClients } from '../access/clients.js';
-import { ACTING_OPTIONS, ACTING_USAGE, actAs } from './acting.js';
-import { printResult, type Command } from './command.js';
+import { actAs } from './acting.js';
+import { printResult, type CommandRunner } from './command.js';
 
-export const clientList: Command = {
-  name: 'client list',
-  summary: 'list system clients with their scopes and grants (never their keys)',
-  usage: ACTING_USAGE,
-  options: ACTING_OPTIONS,
+export const clientList: CommandRunner = {
   async run(ctx) {
     return actAs(ctx, async (services, actor) => {
       const clients = await readClients(services, actor);

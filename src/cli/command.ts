@@ -18,7 +18,8 @@ export interface CommandContext {
   io: CliIo;
 }
 
-export interface Command {
+/** What the registry (src/cli/registry.ts) knows of a command without loading it. */
+export interface CommandSpec {
   /** Words as typed: 'serve', 'pki roots'. */
   name: string;
   summary: string;
@@ -27,8 +28,17 @@ export interface Command {
   options?: NonNullable<ParseArgsConfig['options']>;
   /** How many positional arguments (e.g. file names) the command takes; default none. */
   positionals?: number;
+}
+
+/** A command's implementation, in a module of its own. */
+export interface CommandRunner {
   /** Returns the exit code: 0 done, 1 the thing checked or attempted failed. */
   run(ctx: CommandContext): Promise<number>;
+}
+
+export interface CommandEntry extends CommandSpec {
+  /** Imports the command's module: only when the command runs, so help and other commands stay fast. */
+  load(): Promise<CommandRunner>;
 }
 
 /** Wrong words or options: exit code 2 and a pointer to --help. */

@@ -1,12 +1,8 @@
 import { loadConfig } from '../config.js';
 import { initialise } from '../init.js';
-import { printResult, type Command } from './command.js';
+import { printResult, type CommandRunner } from './command.js';
 
-export const init: Command = {
-  name: 'init',
-  summary: 'create what is missing: dev token, schema, CA keys, default seal (idempotent)',
-  usage: '[--quiet]',
-  options: { quiet: { type: 'boolean' } },
+export const init: CommandRunner = {
   async run(ctx) {
     const changes: string[] = [];
     await initialise(loadConfig(ctx.io.env), (change) => {

@@ -6,16 +6,11 @@
 import { actorLabel } from '../access/actors.js';
 import { authorizeLicence } from '../access/policy.js';
 import { changeLicence, licenceDeps, requireLicence } from '../licences/service.js';
-import { ACTING_OPTIONS, ACTING_USAGE, actAs } from './acting.js';
-import { printResult, UsageError, type Command } from './command.js';
+import { actAs } from './acting.js';
+import { printResult, UsageError, type CommandRunner } from './command.js';
 import { readLicenceData, requireOutput, writeLicence } from './licence-files.js';
 
-export const licenceChange: Command = {
-  name: 'licence change',
-  summary: 'issue the next version of a licence with new field values; the old version becomes superseded',
-  usage: `ID --data FILE.json -o OUT.pdf ${ACTING_USAGE}`,
-  positionals: 1,
-  options: { data: { type: 'string' }, output: { type: 'string', short: 'o' }, ...ACTING_OPTIONS },
+export const licenceChange: CommandRunner = {
   async run(ctx) {
     const [id] = ctx.positionals;
     if (!id) throw new UsageError('name the licence: oneseal licence change ID --data FILE.json -o OUT.pdf');

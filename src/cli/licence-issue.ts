@@ -5,15 +5,11 @@
 import { actorLabel } from '../access/actors.js';
 import { authorizeLicenceType } from '../access/policy.js';
 import { issueLicence, licenceDeps } from '../licences/service.js';
-import { ACTING_OPTIONS, ACTING_USAGE, actAs } from './acting.js';
-import { printResult, UsageError, type Command } from './command.js';
+import { actAs } from './acting.js';
+import { printResult, UsageError, type CommandRunner } from './command.js';
 import { readLicenceData, requireOutput, writeLicence } from './licence-files.js';
 
-export const licenceIssue: Command = {
-  name: 'licence issue',
-  summary: 'issue an electronic licence: render, seal (PAdES B-LT, certified) and record it',
-  usage: `--type TYPE --data FILE.json -o OUT.pdf ${ACTING_USAGE}`,
-  options: { type: { type: 'string' }, data: { type: 'string' }, output: { type: 'string', short: 'o' }, ...ACTING_OPTIONS },
+export const licenceIssue: CommandRunner = {
   async run(ctx) {
     const { type } = ctx.values;
     if (typeof type !== 'string') throw new UsageError('say which licence type with --type, e.g. --type business-licence');

@@ -1,15 +1,10 @@
 import { actorLabel } from '../access/actors.js';
 import { authorizeLicence } from '../access/policy.js';
 import { licenceView, requireLicence, revokeLicence } from '../licences/service.js';
-import { ACTING_OPTIONS, ACTING_USAGE, actAs } from './acting.js';
-import { printResult, UsageError, type Command } from './command.js';
+import { actAs } from './acting.js';
+import { printResult, UsageError, type CommandRunner } from './command.js';
 
-export const licenceRevoke: Command = {
-  name: 'licence revoke',
-  summary: 'revoke a licence; the reason is shown on its public page',
-  usage: `ID --reason TEXT ${ACTING_USAGE}`,
-  positionals: 1,
-  options: { reason: { type: 'string' }, ...ACTING_OPTIONS },
+export const licenceRevoke: CommandRunner = {
   async run(ctx) {
     const [id] = ctx.positionals;
     if (!id) throw new UsageError('name the licence: oneseal licence revoke ID --reason TEXT');

@@ -3,15 +3,10 @@ import { publicHolder } from '../licences/masking.js';
 import { LicenceTypeRegistry } from '../licences/registry.js';
 import { verificationUrl } from '../licences/render.js';
 import { chinaDate, effectiveStatus, licenceView, maskedLicenceView, requireLicence } from '../licences/service.js';
-import { ACTING_OPTIONS, ACTING_USAGE, actAs } from './acting.js';
-import { printResult, UsageError, type Command } from './command.js';
+import { actAs } from './acting.js';
+import { printResult, UsageError, type CommandRunner } from './command.js';
 
-export const licenceShow: Command = {
-  name: 'licence show',
-  summary: 'show a licence record and its current status (valid, superseded, revoked, expired)',
-  usage: `ID ${ACTING_USAGE}`,
-  positionals: 1,
-  options: ACTING_OPTIONS,
+export const licenceShow: CommandRunner = {
   async run(ctx) {
     const [id] = ctx.positionals;
     if (!id) throw new UsageError('name the licence: oneseal licence show ID');

@@ -7,14 +7,10 @@ import { readFile } from 'node:fs/promises';
 import { login } from '../access/sessions.js';
 import { loadConfig } from '../config.js';
 import { openServices } from '../services.js';
-import { printResult, UsageError, type Command } from './command.js';
+import { printResult, UsageError, type CommandRunner } from './command.js';
 import { writeSessionFile } from './session-file.js';
 
-export const loginCommand: Command = {
-  name: 'login',
-  summary: 'log in as a person: later seal, client, user and licence commands act as them',
-  usage: '--name NAME [--password-file FILE] [--otp CODE] ',
-  options: { name: { type: 'string' }, 'password-file': { type: 'string' }, otp: { type: 'string' } },
+export const loginCommand: CommandRunner = {
   async run(ctx) {
     const { name } = ctx.values;
     if (typeof name !== 'string' || name === '') throw new UsageError('say who you are: --name NAME');

@@ -4,12 +4,10 @@ import { logout } from '../access/sessions.js';
 import { loadConfig } from '../config.js';
 import { OneSealError } from '../errors.js';
 import { actAs } from './acting.js';
-import { printResult, type Command } from './command.js';
+import { printResult, type CommandRunner } from './command.js';
 import { readSessionFile, removeSessionFile } from './session-file.js';
 
-export const logoutCommand: Command = {
-  name: 'logout',
-  summary: 'end the session oneseal login started',
+export const logoutCommand: CommandRunner = {
   async run(ctx) {
     const file = loadConfig(ctx.io.env).cliSessionFile;
     if (!readSessionFile(file)) {

@@ -4,45 +4,11 @@
  */
 import { parseArgs } from 'node:util';
 import { OneSealError } from '../errors.js';
-import { auditSignHead } from './audit-sign-head.js';
-import { auditVerify } from './audit-verify.js';
-import { clientAdd } from './client-add.js';
-import { clientGrant } from './client-grant.js';
-import { clientList } from './client-list.js';
-import { clientRevoke } from './client-revoke.js';
 import { printableLines } from '../printable.js';
-import { clientRotateKey } from './client-rotate-key.js';
-import { clientUngrant } from './client-ungrant.js';
-import { UsageError, type CliIo, type Command } from './command.js';
+import { UsageError, type CliIo, type CommandEntry } from './command.js';
+import { commandHelp, helpText } from './help.js';
 import { promptAtTerminal } from './prompt.js';
-import { init } from './init.js';
-import { licenceChange } from './licence-change.js';
-import { licenceIssue } from './licence-issue.js';
-import { licenceRevoke } from './licence-revoke.js';
-import { licenceShow } from './licence-show.js';
-import { loginCommand } from './login.js';
-import { logoutCommand } from './logout.js';
-import { pkiCrl } from './pki-crl.js';
-import { pkiRoots } from './pki-roots.js';
-import { SEAL_COMMANDS } from './seal.js';
-import { sealPolicy } from './seal-policy.js';
-import { sealTwoPerson } from './seal-two-person.js';
-import { serve } from './serve.js';
-import { stamp } from './stamp.js';
-import { userAdd } from './user-add.js';
-import { userDisable } from './user-disable.js';
-import { userEnable } from './user-enable.js';
-import { userGrant } from './user-grant.js';
-import { userList } from './user-list.js';
-import { userResetPassword } from './user-reset-password.js';
-import { userResetTotp } from './user-reset-totp.js';
-import { userUngrant } from './user-ungrant.js';
-import { verify } from './verify.js';
-import { whoami } from './whoami.js';
-
-export const COMMANDS: readonly Command[] = [serve, init, pkiRoots, auditVerify, auditSignHead, stamp, verify, loginCommand, logoutCommand, whoami,
-  licenceIssue, licenceChange, licenceShow, licenceRevoke, clientAdd, clientList, clientGrant, clientUngrant, clientRotateKey, clientRevoke,
-  userAdd, userList, userDisable, userEnable, userGrant, userUngrant, userResetPassword, userResetTotp, pkiCrl, ...SEAL_COMMANDS, sealPolicy, sealTwoPerson];
+import { COMMANDS } from './registry.js';
 
 const processIo: CliIo = {
   out: (text) => process.stdout.write(`${text}\n`),
@@ -51,24 +17,7 @@ const processIo: CliIo = {
   ...(process.stdin.isTTY ? { prompt: promptAtTerminal } : {}),
 };
 
-function helpText(prefix = ''): string {
-  const commands = COMMANDS.filter((c) => c.name.startsWith(prefix));
-  const width = Math.max(...commands.map((c) => `${c.name} ${c.usage ?? ''}`.length));
-  return [
-    'usage: oneseal <command> [options]',
-    '',
-    'commands:',
-    ...commands.map((c) => `  ${`${c.name} ${c.usage ?? ''}`.padEnd(width)}  ${c.summary}`),
-    '',
-    'options for every command:',
-    '  --json   machine-readable output on stdout',
-    '  --help   this text',
-    '',
-    'configuration comes from ONESEAL_* environment variables (see src/config.ts).',
-  ].join('\n');
-}
-
-function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
+function findCommand(argv: string[]): { command: CommandEntry; rest: string[] } | undefined {
   for (const words of [2, 1]) {
     const name = argv.slice(0, words).join(' ');
     const command = COMMANDS.find((c) => c.name === name);
@@ -91,19 +40,36 @@ function exitCodeOf(e: unknown): number {
   return typeof code === 'string' && /^E[A-Z]+$/.test(code) ? 2 : 1;
 }
 
+/** File-system errors in words, naming the file: the raw errno text reads like a crash. */
+const FILE_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'a directory, where a file is needed',
+  ENOTDIR: 'a part of the path is not a directory',
+};
+
+function fileErrorMessage(e: unknown): string | undefined {
+  const { code, path } = (e ?? {}) as NodeJS.ErrnoException;
+  // Only the file system's own errors: a network error (ECONNREFUSED…) keeps its message.
+  const what = code ? FILE_ERRORS[code] : undefined;
+  if (!what) return undefined;
+  return path ? `${path}: ${what}` : `the path given is ${what}`;
+}
+
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const json = argv.includes('--json');
   let commandName = 'oneseal';
   try {
     if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help' || argv[0] === '-h') {
-      io.out(helpText());
+      io.out(helpText(COMMANDS));
       return argv.length === 0 ? 2 : 0;
     }
     const found = findCommand(argv);
     if (!found) {
       const group = COMMANDS.some((c) => c.name.startsWith(`${argv[0]} `));
       if (group && (argv.length === 1 || argv[1]?.startsWith('-'))) {
-        io.out(helpText(`${argv[0]} `));
+        io.out(helpText(COMMANDS, `${argv[0]} `));
         return argv.includes('--help') ? 0 : 2;
       }
       throw new UsageError(`unknown command "${argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')}"`);
@@ -124,16 +90,18 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     const extra = parsed.positionals[command.positionals ?? 0];
     if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
     if (parsed.values.help) {
-      io.out(`usage: oneseal ${command.name} ${command.usage ?? ''}[--json]\n\n${command.summary}`);
+      io.out(commandHelp(command));
       return 0;
     }
-    return await command.run({ values: parsed.values, positionals: parsed.positionals, json, io });
+    const runner = await command.load();
+    return await runner.run({ values: parsed.values, positionals: parsed.positionals, json, io });
   } catch (e) {
     const exit = exitCodeOf(e);
     // Messages can quote a document or certificate (a field name, a subject): never raw control characters.
-    const message = printableLines(e instanceof Error ? e.message : String(e));
+    const fileError = fileErrorMessage(e);
+    const message = printableLines(fileError ?? (e instanceof Error ? e.message : String(e)));
     if (json) {
-      const code = e instanceof OneSealError ? e.code : e instanceof UsageError ? 'usage' : 'error';
+      const code = e instanceof OneSealError ? e.code : e instanceof UsageError ? 'usage' : fileError ? 'file-unreadable' : 'error';
       io.err(JSON.stringify({ error: { code, message } }));
     } else {
       io.err(`${commandName}: ${message}${e instanceof UsageError ? "\nRun 'oneseal --help' for the commands." : ''}`);

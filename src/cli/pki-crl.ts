@@ -2,13 +2,9 @@ import { writeFile } from 'node:fs/promises';
 import { loadConfig } from '../config.js';
 import { currentCrl } from '../pki/services.js';
 import { openServices } from '../services.js';
-import { printResult, UsageError, type Command } from './command.js';
+import { printResult, UsageError, type CommandRunner } from './command.js';
 
-export const pkiCrl: Command = {
-  name: 'pki crl',
-  summary: 'write the root CA’s current CRL (DER), as GET /pki/crl/root.crl serves it, e.g. for offline relying parties',
-  usage: '-o FILE ',
-  options: { out: { type: 'string', short: 'o' } },
+export const pkiCrl: CommandRunner = {
   async run(ctx) {
     const out = ctx.values.out;
     if (typeof out !== 'string' || out === '') throw new UsageError('say where to write it: -o FILE');

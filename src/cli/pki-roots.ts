@@ -3,11 +3,9 @@ import { loadConfig } from '../config.js';
 import { derToPem } from '../pki/der.js';
 import { openStore } from '../store/db.js';
 import { getPkiKey } from '../store/pki.js';
-import { printResult, type Command } from './command.js';
+import { printResult, type CommandRunner } from './command.js';
 
-export const pkiRoots: Command = {
-  name: 'pki roots',
-  summary: 'print the root CA certificate (PEM) relying parties should trust',
+export const pkiRoots: CommandRunner = {
   async run(ctx) {
     const config = loadConfig(ctx.io.env);
     const store = await openStore(config);

@@ -3,16 +3,11 @@
  * (proposed where two-person control applies). The scheduler rotates only under an approved policy.
  */
 import { requestChange } from '../access/two-person.js';
-import { ACTING_OPTIONS, ACTING_USAGE, actAs, printChange } from './acting.js';
-import { UsageError, type Command } from './command.js';
+import { actAs, printChange } from './acting.js';
+import { UsageError, type CommandRunner } from './command.js';
 import { numberOr, positional } from './seal.js';
 
-export const sealPolicy: Command = {
-  name: 'seal policy',
-  summary: 'set a seal’s rotation policy (every N days and/or after N signatures), or remove it with --none',
-  usage: `ID [--every-days N] [--after-signatures N] [--none] ${ACTING_USAGE}`,
-  positionals: 1,
-  options: { 'every-days': { type: 'string' }, 'after-signatures': { type: 'string' }, none: { type: 'boolean' }, ...ACTING_OPTIONS },
+export const sealPolicy: CommandRunner = {
   async run(ctx) {
     const id = positional(ctx, 0, 'seal policy ID --every-days N --after-signatures N | --none');
     const everyDays = numberOr(ctx, 'every-days');

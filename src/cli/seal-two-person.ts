@@ -3,16 +3,11 @@
  * a second seal-admin to approve. Production refuses both: every seal is always under two-person control.
  */
 import { requestChange } from '../access/two-person.js';
-import { ACTING_OPTIONS, ACTING_USAGE, actAs, printChange } from './acting.js';
-import { UsageError, type Command } from './command.js';
+import { actAs, printChange } from './acting.js';
+import { UsageError, type CommandRunner } from './command.js';
 import { positional } from './seal.js';
 
-export const sealTwoPerson: Command = {
-  name: 'seal two-person',
-  summary: 'switch a seal’s two-person control on (at once) or off (proposed)',
-  usage: `ID on|off ${ACTING_USAGE}`,
-  positionals: 2,
-  options: ACTING_OPTIONS,
+export const sealTwoPerson: CommandRunner = {
   async run(ctx) {
     const id = positional(ctx, 0, 'seal two-person ID on|off');
     const state = positional(ctx, 1, 'seal two-person ID on|off');

@@ -11,8 +11,8 @@ import { parseVersionNumber } from '../seals/requests.js';
 import { sealDetail, sealView, type VersionView } from '../seals/views.js';
 import type { ProposalRecord, ProposalStatus } from '../store/approvals.js';
 import { listSeals, listSealVersions } from '../store/seals.js';
-import { ACTING_OPTIONS, ACTING_USAGE, actAs, printChange, secretLines } from './acting.js';
-import { printResult, UsageError, type Command, type CommandContext } from './command.js';
+import { actAs, printChange, secretLines } from './acting.js';
+import { printResult, UsageError, type CommandContext, type CommandRunner } from './command.js';
 
 function str(ctx: CommandContext, key: string): string | undefined {
   const v = ctx.values[key];
@@ -43,9 +43,15 @@ function progress(ctx: CommandContext, what: string): (step: RotationStep) => vo
   return (step) => ctx.io.err(`${what}: ${STEP_TEXT[step]}… (${((performance.now() - start) / 1000).toFixed(1)} s)`);
 }
 
+/** When the version's certificate ends: an administrator plans the next rotation from it. */
+function expiryText(notAfter: string | null, now = new Date()): string {
+  if (!notAfter) return 'no certificate';
+  return `${new Date(notAfter) <= now ? 'certificate expired' : 'certificate expires'} ${notAfter.slice(0, 10)}`;
+}
+
 function versionLine(v: VersionView): string {
   const when = v.destroyedAt ? `key destroyed ${v.destroyedAt}` : v.revokedAt ? `revoked ${v.revokedAt} (${v.revocationReason})` : v.retiredAt ? `retired ${v.retiredAt}` : v.activatedAt ?? v.createdAt;
-  return `  v${v.version}  ${v.status.padEnd(9)} ${v.algorithm.padEnd(8)} serial ${v.certSerial ?? '-'}  ${v.signatureCount} signatures  ${when}`;
+  return `  v${v.version}  ${v.status.padEnd(9)} ${v.algorithm.padEnd(8)} serial ${v.certSerial ?? '-'}  ${expiryText(v.notAfter)}  ${v.signatureCount} signatures  ${when}`;
 }
 
 /** One line for what a seal change did, from its result. */
@@ -70,26 +76,7 @@ function proposalLine(p: ProposalRecord): string {
   return `${p.id}  ${p.status.padEnd(8)} ${p.action} ${p.subject}${params ? ` ${params}` : ''}  proposed by ${p.proposedBy} ${p.proposedAt}${p.approvedBy ? `, approved by ${p.approvedBy}` : ''}${p.rejectedBy ? `, rejected by ${p.rejectedBy}` : ''}`;
 }
 
-export const sealCreate: Command = {
-  name: 'seal create',
-  summary: 'create a seal: its first HSM key and certificate (proposed where two-person control applies)',
-  usage:
-    `--id ID --organisation NAME --credit-code CODE --name SEAL-NAME [--type TYPE] [--algorithm RSA-2048|RSA-3072|EC-P256|EC-P384] [--validity-days N] [--two-person] [--every-days N] [--after-signatures N] [--image SEAL.png] [--diameter-mm N] ${ACTING_USAGE}`,
-  options: {
-    id: { type: 'string' },
-    organisation: { type: 'string' },
-    'credit-code': { type: 'string' },
-    name: { type: 'string' },
-    type: { type: 'string' },
-    algorithm: { type: 'string' },
-    'validity-days': { type: 'string' },
-    'two-person': { type: 'boolean' },
-    'every-days': { type: 'string' },
-    'after-signatures': { type: 'string' },
-    image: { type: 'string' },
-    'diameter-mm': { type: 'string' },
-    ...ACTING_OPTIONS,
-  },
+export const sealCreate: CommandRunner = {
   async run(ctx) {
     const image = str(ctx, 'image');
     const diameterMm = numberOr(ctx, 'diameter-mm');
@@ -120,30 +107,22 @@ export const sealCreate: Command = {
   },
 };
 
-export const sealList: Command = {
-  name: 'seal list',
-  summary: 'list every seal with its active version',
-  usage: ACTING_USAGE,
-  options: ACTING_OPTIONS,
+export const sealList: CommandRunner = {
   async run(ctx) {
     return actAs(ctx, async ({ store }, actor) => {
       authorize(actor, 'seal.admin-read');
       const views = await Promise.all((await listSeals(store.db)).map(async (s) => sealView(s, await listSealVersions(store.db, s.id))));
-      const lines = views.map(
-        (s) => `${s.id.padEnd(20)} ${s.organisation} ${s.name}  active v${s.activeVersion ?? '-'} of ${s.versions.length}${s.twoPersonControl ? '  [two-person]' : ''}${s.isTest ? '  [test]' : ''}`,
-      );
+      const lines = views.flatMap((s) => [
+        `${s.id.padEnd(20)} ${s.organisation} ${s.name}  active v${s.activeVersion ?? '-'} of ${s.versions.length}${s.twoPersonControl ? '  [two-person]' : ''}${s.isTest ? '  [test]' : ''}`,
+        ...s.versions.map(versionLine),
+      ]);
       printResult(ctx, { seals: views }, lines.join('\n') || 'no seals yet: oneseal init creates the default one');
       return 0;
     });
   },
 };
 
-export const sealShow: Command = {
-  name: 'seal show',
-  summary: 'show a seal: its versions, statuses and certificate serials',
-  usage: `ID ${ACTING_USAGE}`,
-  positionals: 1,
-  options: ACTING_OPTIONS,
+export const sealShow: CommandRunner = {
   async run(ctx) {
     const id = positional(ctx, 0, 'seal show ID');
     return actAs(ctx, async (services, actor) => {
@@ -165,12 +144,7 @@ export const sealShow: Command = {
   },
 };
 
-export const sealRotate: Command = {
-  name: 'seal rotate',
-  summary: 'new key and certificate become active; the old version retires (proposed under two-person control)',
-  usage: `ID ${ACTING_USAGE}`,
-  positionals: 1,
-  options: ACTING_OPTIONS,
+export const sealRotate: CommandRunner = {
   async run(ctx) {
     const id = positional(ctx, 0, 'seal rotate ID');
     return actAs(ctx, async (services, actor) =>
@@ -178,12 +152,7 @@ export const sealRotate: Command = {
   },
 };
 
-export const sealRevoke: Command = {
-  name: 'seal revoke',
-  summary: 'revoke a version’s certificate (OCSP and the CRL report it)',
-  usage: `ID VERSION --reason keyCompromise|superseded|cessationOfOperation|… [--revoked-at ISO-TIME] ${ACTING_USAGE}`,
-  positionals: 2,
-  options: { reason: { type: 'string' }, 'revoked-at': { type: 'string' }, ...ACTING_OPTIONS },
+export const sealRevoke: CommandRunner = {
   async run(ctx) {
     const id = positional(ctx, 0, 'seal revoke ID VERSION --reason REASON');
     const version = parseVersionNumber(positional(ctx, 1, 'seal revoke ID VERSION --reason REASON'));
@@ -194,12 +163,7 @@ export const sealRevoke: Command = {
   },
 };
 
-export const sealDestroyKey: Command = {
-  name: 'seal destroy-key',
-  summary: 'delete a retired or revoked version’s private key from the HSM (documents keep verifying)',
-  usage: `ID VERSION ${ACTING_USAGE}`,
-  positionals: 2,
-  options: ACTING_OPTIONS,
+export const sealDestroyKey: CommandRunner = {
   async run(ctx) {
     const id = positional(ctx, 0, 'seal destroy-key ID VERSION');
     const version = parseVersionNumber(positional(ctx, 1, 'seal destroy-key ID VERSION'));
@@ -208,11 +172,7 @@ export const sealDestroyKey: Command = {
   },
 };
 
-export const sealProposals: Command = {
-  name: 'seal proposals',
-  summary: 'list two-person-control proposals of every kind (seals, clients, people)',
-  usage: `[--status pending|approved|rejected|executed] [--seal ID] ${ACTING_USAGE}`,
-  options: { status: { type: 'string' }, seal: { type: 'string' }, ...ACTING_OPTIONS },
+export const sealProposals: CommandRunner = {
   async run(ctx) {
     const status = str(ctx, 'status');
     if (status !== undefined && !PROPOSAL_STATUSES.includes(status as ProposalStatus)) throw new UsageError(`--status must be one of ${PROPOSAL_STATUSES.join(', ')}`);
@@ -225,12 +185,7 @@ export const sealProposals: Command = {
   },
 };
 
-export const sealApprove: Command = {
-  name: 'seal approve',
-  summary: 'approve and carry out a proposal of any kind (a different seal-admin from the proposer)',
-  usage: `PROPOSAL-ID [--digest SHA256] `,
-  positionals: 1,
-  options: { digest: { type: 'string' } },
+export const sealApprove: CommandRunner = {
   async run(ctx) {
     const id = positional(ctx, 0, 'seal approve PROPOSAL-ID');
     const digest = str(ctx, 'digest');
@@ -244,11 +199,7 @@ export const sealApprove: Command = {
   },
 };
 
-export const sealReject: Command = {
-  name: 'seal reject',
-  summary: 'reject a pending proposal (the proposer may withdraw their own)',
-  usage: `PROPOSAL-ID `,
-  positionals: 1,
+export const sealReject: CommandRunner = {
   async run(ctx) {
     const id = positional(ctx, 0, 'seal reject PROPOSAL-ID');
     return actAs(ctx, async (services, actor) => {
@@ -259,4 +210,3 @@ export const sealReject: Command = {
   },
 };
 
-export const SEAL_COMMANDS: readonly Command[] = [sealCreate, sealList, sealShow, sealRotate, sealRevoke, sealDestroyKey, sealProposals, sealApprove, sealReject];

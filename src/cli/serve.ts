@@ -1,11 +1,9 @@
 import { once } from 'node:events';
 import { loadConfig } from '../config.js';
 import { startServer } from '../main.js';
-import { printResult, type Command } from './command.js';
+import { printResult, type CommandRunner } from './command.js';
 
-export const serve: Command = {
-  name: 'serve',
-  summary: 'run the HTTP API until SIGINT or SIGTERM',
+export const serve: CommandRunner = {
   async run(ctx) {
     const running = await startServer(loadConfig(ctx.io.env));
     printResult(ctx, { url: running.url }, `oneseal: listening on ${running.url}`);

@@ -14,7 +14,7 @@ import type { PadesLevel } from '../signing/sign-pdf.js';
 import type { DocMdpPermission } from '../signing/signature-dict.js';
 import type { StampPlacement, StampRequest } from '../stamping/stamper.js';
 import { breakGlassActor } from './acting.js';
-import { printResult, UsageError, type Command, type CommandContext } from './command.js';
+import { printResult, UsageError, type CommandContext, type CommandRunner } from './command.js';
 
 const LEVELS: readonly PadesLevel[] = ['B-B', 'B-T', 'B-LT', 'B-LTA'];
 
@@ -79,27 +79,7 @@ function requestOf(ctx: CommandContext): StampRequest {
   };
 }
 
-export const stamp: Command = {
-  name: 'stamp',
-  summary: 'stamp and sign a PDF with a seal, using the local HSM and database (no server needed; a break-glass action of the PIN holder)',
-  usage:
-    'IN.pdf -o OUT.pdf [--seal ID] [--page N --x MM --y MM | --anchor TEXT [--page N] | --field NAME] [--straddle] ' +
-    '[--level B-B|B-T|B-LT|B-LTA] [--certify 1|2|3] [--reason TEXT] [--location TEXT] ',
-  positionals: 1,
-  options: {
-    output: { type: 'string', short: 'o' },
-    seal: { type: 'string' },
-    page: { type: 'string' },
-    x: { type: 'string' },
-    y: { type: 'string' },
-    anchor: { type: 'string' },
-    field: { type: 'string' },
-    straddle: { type: 'boolean' },
-    level: { type: 'string' },
-    certify: { type: 'string' },
-    reason: { type: 'string' },
-    location: { type: 'string' },
-  },
+export const stamp: CommandRunner = {
   async run(ctx) {
     const [input] = ctx.positionals;
     const output = str(ctx, 'output');

@@ -4,15 +4,11 @@
  * control the proposer gets the password and the approver the TOTP secret (src/access/people.ts).
  */
 import { requestChange } from '../access/two-person.js';
-import { ACTING_OPTIONS, ACTING_USAGE, actAs, listFlag, printChange } from './acting.js';
-import { UsageError, type Command } from './command.js';
+import { actAs, listFlag, printChange } from './acting.js';
+import { UsageError, type CommandRunner } from './command.js';
 import { passwordFromFile } from './user-input.js';
 
-export const userAdd: Command = {
-  name: 'user add',
-  summary: 'add a person with roles (seal-admin, licence-officer, auditor, operator); prints their credentials once',
-  usage: `--name NAME --roles ROLE[,ROLE…] [--password-file FILE] ${ACTING_USAGE}`,
-  options: { name: { type: 'string' }, roles: { type: 'string' }, 'password-file': { type: 'string' }, ...ACTING_OPTIONS },
+export const userAdd: CommandRunner = {
   async run(ctx) {
     const { name } = ctx.values;
     const roles = listFlag(ctx, 'roles');

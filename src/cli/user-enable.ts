@@ -1,14 +1,9 @@
 import { requestChange } from '../access/two-person.js';
-import { ACTING_OPTIONS, ACTING_USAGE, actAs, printChange } from './acting.js';
-import type { Command } from './command.js';
+import { actAs, printChange } from './acting.js';
+import type { CommandRunner } from './command.js';
 import { personName } from './user-input.js';
 
-export const userEnable: Command = {
-  name: 'user enable',
-  summary: 'enable a disabled person again (under two-person control)',
-  usage: `NAME ${ACTING_USAGE}`,
-  positionals: 1,
-  options: ACTING_OPTIONS,
+export const userEnable: CommandRunner = {
   async run(ctx) {
     const name = personName(ctx, 'user enable NAME');
     return actAs(ctx, async (services, actor) =>

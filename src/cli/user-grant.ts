@@ -1,14 +1,9 @@
 import { requestChange } from '../access/two-person.js';
-import { ACTING_OPTIONS, ACTING_USAGE, actAs, listFlag, printChange } from './acting.js';
-import { UsageError, type Command } from './command.js';
+import { actAs, listFlag, printChange } from './acting.js';
+import { UsageError, type CommandRunner } from './command.js';
 import { personName } from './user-input.js';
 
-export const userGrant: Command = {
-  name: 'user grant',
-  summary: 'give a person more roles (under two-person control)',
-  usage: `NAME --roles ROLE[,ROLE…] ${ACTING_USAGE}`,
-  positionals: 1,
-  options: { roles: { type: 'string' }, ...ACTING_OPTIONS },
+export const userGrant: CommandRunner = {
   async run(ctx) {
     const name = personName(ctx, 'user grant NAME --roles ROLE[,ROLE…]');
     const roles = listFlag(ctx, 'roles');

@@ -1,12 +1,8 @@
 import { readPeople } from '../access/people.js';
-import { ACTING_OPTIONS, ACTING_USAGE, actAs } from './acting.js';
-import { printResult, type Command } from './command.js';
+import { actAs } from './acting.js';
+import { printResult, type CommandRunner } from './command.js';
 
-export const userList: Command = {
-  name: 'user list',
-  summary: 'list people, their roles and whether they are enabled',
-  usage: ACTING_USAGE,
-  options: ACTING_OPTIONS,
+export const userList: CommandRunner = {
   async run(ctx) {
     return actAs(ctx, async (services, actor) => {
       const people = await readPeople(services, actor);

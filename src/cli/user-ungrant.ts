@@ -1,14 +1,9 @@
 import { ungrantRoles } from '../access/people.js';
-import { ACTING_OPTIONS, ACTING_USAGE, actAs, listFlag } from './acting.js';
-import { printResult, UsageError, type Command } from './command.js';
+import { actAs, listFlag } from './acting.js';
+import { printResult, UsageError, type CommandRunner } from './command.js';
 import { personName } from './user-input.js';
 
-export const userUngrant: Command = {
-  name: 'user ungrant',
-  summary: 'take roles from a person (at once)',
-  usage: `NAME --roles ROLE[,ROLE…] ${ACTING_USAGE}`,
-  positionals: 1,
-  options: { roles: { type: 'string' }, ...ACTING_OPTIONS },
+export const userUngrant: CommandRunner = {
   async run(ctx) {
     const name = personName(ctx, 'user ungrant NAME --roles ROLE[,ROLE…]');
     const roles = listFlag(ctx, 'roles');

@@ -5,17 +5,12 @@ import { ownVerifyOptions } from '../pki/verification.js';
 import { openStore } from '../store/db.js';
 import { verifyPdf, type Verdict } from '../verify/index.js';
 import { textReport } from '../verify/text-report.js';
-import { printResult, UsageError, type Command } from './command.js';
+import { printResult, UsageError, type CommandRunner } from './command.js';
 
 /** 0 valid; 1 invalid, or not sealed (no seal signature, time-stamps at most); 3 indeterminate; 2 is usage and I/O. */
 const EXIT: Record<Verdict, number> = { valid: 0, invalid: 1, 'not-sealed': 1, indeterminate: 3 };
 
-export const verify: Command = {
-  name: 'verify',
-  usage: 'FILE [--trust PEM]… [--json]',
-  summary: "verify a PDF's seal signatures: exit 0 valid, 1 invalid or not sealed, 3 indeterminate",
-  positionals: 1,
-  options: { trust: { type: 'string', multiple: true } },
+export const verify: CommandRunner = {
   async run(ctx) {
     const file = ctx.positionals[0];
     if (!file) throw new UsageError('name the PDF to verify');

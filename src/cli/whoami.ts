@@ -1,14 +1,10 @@
 /** `oneseal whoami`: the person this CLI acts as, and what the policy lets them do. */
 import { actorLabel } from '../access/actors.js';
 import { ACTIONS, allows } from '../access/policy.js';
-import { ACTING_OPTIONS, ACTING_USAGE, actAs } from './acting.js';
-import { printResult, type Command } from './command.js';
+import { actAs } from './acting.js';
+import { printResult, type CommandRunner } from './command.js';
 
-export const whoami: Command = {
-  name: 'whoami',
-  summary: 'show who seal, client, user and licence commands act as, and what they may do',
-  usage: ACTING_USAGE,
-  options: ACTING_OPTIONS,
+export const whoami: CommandRunner = {
   async run(ctx) {
     return actAs(ctx, async (_services, actor) => {
       const allowed = ACTIONS.filter((a) => allows(actor, a));

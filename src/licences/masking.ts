@@ -28,10 +28,15 @@ export interface PublicHolder {
   masked: boolean;
 }
 
+/** Whether the type's holder is an organisation (identified by a unified social credit code): its name and code are public. */
+export function holderIsOrganisation(type: LicenceType): boolean {
+  return type.fields.find((f) => f.name === type.holder.id)!.kind === 'credit-code';
+}
+
 /** The holder as the public may see it: organisations in full, everyone else masked. */
 export function publicHolder(type: LicenceType, holder: { name: string; id: string }): PublicHolder {
   const idField = type.fields.find((f) => f.name === type.holder.id)!;
-  const organisation = idField.kind === 'credit-code';
+  const organisation = holderIsOrganisation(type);
   return {
     name: organisation ? holder.name : maskPersonName(holder.name),
     id: organisation ? holder.id : maskIdNumber(holder.id),

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { CopyCheck, LicenceStatus, PublicLicenceStatus } from './service.js';
 import { LONG_TERM } from './types.js';
+import { formatChineseDate, parseIsoDate } from '../standards/date.js';
 
 export type PageLang = 'zh' | 'en';
 
@@ -79,7 +80,7 @@ const T = {
     to: '至',
     longTerm: '长期',
     tz: '（北京时间）',
-    issuedAt: '签发时间',
+    issuedOn: '签发日期',
     seal: '电子印章',
     signedAt: '签章时间',
     id: '证照标识',
@@ -128,7 +129,7 @@ const T = {
     to: 'to',
     longTerm: 'long-term',
     tz: ' (UTC+8)',
-    issuedAt: 'Issued at',
+    issuedOn: 'Date of issue',
     seal: 'Electronic seal',
     signedAt: 'Signed at',
     id: 'Licence identifier',
@@ -209,15 +210,17 @@ function statusCard(s: PublicLicenceStatus, lang: PageLang): string {
 
 function details(s: PublicLicenceStatus, lang: PageLang): string {
   const t = T[lang];
-  const to = s.validTo === LONG_TERM ? t.longTerm : s.validTo;
+  // Dates as the licence prints them: 2025年01月10日 in Chinese, YYYY-MM-DD in English.
+  const day = (d: string): string => (lang === 'zh' && parseIsoDate(d) ? formatChineseDate(parseIsoDate(d)!) : d);
+  const to = s.validTo === LONG_TERM ? t.longTerm : day(s.validTo);
   const row = (label: string, value: string, cls = ''): string => `<dt>${esc(label)}</dt><dd${cls ? ` class="${cls}"` : ''}>${value}</dd>`;
   return `<section class="card"><dl>
 ${row(t.type, esc(lang === 'zh' ? s.type.title.zh : s.type.title.en))}
 ${row(t.holder, `${esc(s.holder.name)}${s.holder.masked ? ` <small>(${esc(t.masked)})</small>` : ''}`)}
 ${row(lang === 'zh' ? s.holder.idLabel.zh : s.holder.idLabel.en, esc(s.holder.id), 'mono')}
 ${row(t.issuer, esc(s.issuer.name))}
-${row(t.validity, `${esc(s.validFrom)} ${esc(t.to)} ${esc(to)}`)}
-${row(t.issuedAt, esc(cst(s.issuedAt) + t.tz))}
+${row(t.validity, `${esc(day(s.validFrom))} ${esc(t.to)} ${esc(to)}`)}
+${row(t.issuedOn, esc(day(s.issuedOn)))}
 ${row(t.seal, esc(s.seal.name))}
 ${row(t.signedAt, esc(cst(s.signedAt) + t.tz))}
 ${row(t.id, esc(s.id), 'mono')}

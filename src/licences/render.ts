@@ -148,6 +148,12 @@ interface Row {
   lines: string[];
 }
 
+/** A field value as printed: dates in the customary form 2025年01月10日 (the data keeps YYYY-MM-DD). */
+function printed(def: FieldDef, value: string): string {
+  const date = def.kind === 'date' || def.kind === 'date-or-long-term' ? parseIsoDate(value) : undefined;
+  return date ? formatChineseDate(date) : value;
+}
+
 /** Lays out the columns at the largest size (down to MIN_SHRINK of the type's) at which all rows fit the body. */
 function layoutColumns(type: LicenceType, data: LicenceData, font: PDFFont, body: Box): Text[] {
   const { columns, fontSize } = type.layout;
@@ -163,7 +169,7 @@ function layoutColumns(type: LicenceType, data: LicenceData, font: PDFFont, body
     const laid = columns.map((names) => {
       const labelWidth = Math.max(...names.map((n) => measure(defs.get(n)!.label.zh))) + s * 1.2;
       const rows: Row[] = names.map((n) => {
-        const value = data[n] ?? '';
+        const value = printed(defs.get(n)!, data[n] ?? '');
         return { def: defs.get(n)!, lines: value === '' ? [''] : wrapText(value, colWidth - labelWidth, measure) };
       });
       const lineCount = rows.reduce((a, r) => a + r.lines.length, 0);

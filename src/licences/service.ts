@@ -11,17 +11,22 @@ import { OneSealError } from '../errors.js';
 import { DEFAULT_SEAL_ID } from '../init.js';
 import type { Services } from '../services.js';
 import { buildLicenceId } from '../standards/licence-id.js';
+import { applyMergePatch } from '../standards/merge-patch.js';
 import type { Stamper } from '../stamping/stamper.js';
 import {
   allocateLicenceSerial,
+  findCurrentByDuplicateKey,
   getLicence,
   insertLicence,
+  releaseDuplicateKey,
   markLicenceRevoked,
   markLicenceSuperseded,
   type LicenceRecord,
   type StoredLicenceStatus,
 } from '../store/licences.js';
 import { getSeal, incrementSignatureCount, type SealRecord } from '../store/seals.js';
+import { assertPublicUrlSet, type PublicUrlSource } from '../public-url.js';
+import { isUniqueViolation } from '../store/db.js';
 import { licenceChangedOnCommit } from './record-cache.js';
 import { ownVerifyOptions } from '../pki/verification.js';
 import { verifyPdf, type Verdict } from '../verify/index.js';
@@ -45,8 +50,10 @@ export interface LicenceDeps {
   db: Knex;
   stamper: Stamper;
   publicUrl: string;
+  /** Where publicUrl came from: production issues nothing under a guessed address (src/public-url.ts). */
+  publicUrlSource: PublicUrlSource;
+  production: boolean;
   registry: LicenceTypeRegistry;
-  sealId: string;
 }
 
 let builtInTypes: LicenceTypeRegistry | undefined;
@@ -57,8 +64,9 @@ export function licenceDeps(services: Services): LicenceDeps {
     db: services.store.db,
     stamper: services.stamper,
     publicUrl: services.config.publicUrl,
+    publicUrlSource: services.publicUrlSource,
+    production: services.config.production,
     registry: builtInTypes,
-    sealId: LICENCE_SEAL_ID,
   };
 }
 
@@ -97,17 +105,81 @@ function typeOf(deps: LicenceDeps, typeId: unknown): LicenceType {
   }
 }
 
-async function issuingSeal(deps: LicenceDeps): Promise<SealRecord> {
-  const seal = await getSeal(deps.db, deps.sealId);
+/** The seal that issues a type when the request names none. */
+export function defaultLicenceSeal(type: LicenceType): string {
+  return type.issuingSeal ?? LICENCE_SEAL_ID;
+}
+
+async function issuingSeal(deps: LicenceDeps, sealId: string, chosen: boolean): Promise<SealRecord> {
+  const seal = await getSeal(deps.db, sealId);
+  if (!seal && chosen) {
+    throw new OneSealError('seal-not-found', 'unprocessable', `There is no seal "${sealId}" to issue the licence with.`, { fields: [{ field: 'seal', message: `no seal "${sealId}"` }] });
+  }
   if (!seal) {
-    throw new OneSealError('licence-seal-missing', 'unavailable', `The seal "${deps.sealId}" that issues licences does not exist; run \`oneseal init\`.`);
+    throw new OneSealError('licence-seal-missing', 'unavailable', `The seal "${sealId}" that issues licences does not exist; run \`oneseal init\`.`);
   }
   return seal;
+}
+
+/**
+ * The issue date is the day the version is issued (China time): what the issuer block prints, what the
+ * record's issuedAt and the public page show. A type's issue-date field is filled with it; a value the
+ * client gives must be that day (or, for a change, the previous version's, which a client copies along).
+ */
+function withIssueDate(type: LicenceType, data: unknown, today: string, accepted: readonly string[]): unknown {
+  if (!type.issueDate || typeof data !== 'object' || data === null || Array.isArray(data)) return data;
+  const given = (data as Record<string, unknown>)[type.issueDate];
+  if (given !== undefined && given !== null && given !== '' && !accepted.includes(String(given))) {
+    const def = type.fields.find((f) => f.name === type.issueDate)!;
+    throw new OneSealError('invalid-licence-data', 'unprocessable', `${def.label.zh} (${def.label.en}) is the day of issue, ${today}: leave it out and OneSeal fills it in.`, {
+      fields: [{ field: type.issueDate, message: `${def.label.zh} (${def.label.en}): is set by OneSeal to the day of issue (${today}); "${String(given)}" was given` }],
+    });
+  }
+  return { ...data, [type.issueDate]: today };
+}
+
+/** A licence whose validity ended before today is refused unless the caller says it means it (e.g. recording a past one). */
+function checkNotExpired(type: LicenceType, data: LicenceData, today: string, allowExpired: boolean): void {
+  const to = data[type.validity.to]!;
+  if (allowExpired || to === LONG_TERM || to >= today) return;
+  const def = type.fields.find((f) => f.name === type.validity.to)!;
+  throw new OneSealError('licence-already-expired', 'unprocessable',
+    `${def.label.zh} (${def.label.en}) ${to} is already past (today is ${today} in China): the licence would be expired when issued. Send "allowExpired": true if that is intended.`,
+    { fields: [{ field: type.validity.to, message: `${to} is before today (${today}); set allowExpired to issue it anyway` }] });
+}
+
+/** The type's duplicate key of `data` (field values joined), or null when the type has no duplicate check. */
+export function duplicateKeyOf(type: LicenceType, data: LicenceData): string | null {
+  return type.duplicateKey ? type.duplicateKey.map((f) => data[f] ?? '').join('\u001f') : null;
+}
+
+function duplicateError(type: LicenceType, current: LicenceRecord): OneSealError {
+  const fields = (type.duplicateKey ?? []).map((f) => type.fields.find((d) => d.name === f)!);
+  const what = fields.map((d) => `${d.label.zh} (${d.label.en})`).join(', ');
+  return new OneSealError('licence-duplicate', 'conflict',
+    `A current ${type.title.zh} (${type.id}) with the same ${what} already exists: ${current.id}. Change that licence (a new version) or revoke it first.`,
+    { fields: fields.map((d) => ({ field: d.name, message: `already on the current licence ${current.id}` })), extra: { current: current.id } });
+}
+
+/**
+ * The current licence holding `key`, other than `except`. One whose validity has ended is no longer
+ * current: its key is released (in the caller's transaction) so the holder can be issued a new one.
+ */
+async function currentHolder(db: Knex | Knex.Transaction, type: LicenceType, key: string, except: string | null, today: string): Promise<LicenceRecord | undefined> {
+  const holder = await findCurrentByDuplicateKey(db, type.id, key);
+  if (!holder || holder.id === except) return undefined;
+  if (effectiveStatus(holder, today) === 'expired') {
+    await releaseDuplicateKey(db, holder.id);
+    return undefined;
+  }
+  return holder;
 }
 
 interface Production {
   type: LicenceType;
   data: LicenceData;
+  /** The moment of issue: the signing time, the record's issuedAt and (as a China date) the printed issue date. */
+  now: Date;
   seal: SealRecord;
   serial: string;
   version: number;
@@ -118,17 +190,25 @@ interface Production {
 
 /** Renders, seals and records one licence version (and the supersession of the previous one) in one transaction. */
 async function produce(deps: LicenceDeps, p: Production, actor: string): Promise<LicenceRecord> {
-  const { type, data, seal } = p;
+  const { type, data, seal, now } = p;
+  assertPublicUrlSet(deps, deps.publicUrlSource);
   const id = buildLicenceId({ typeCode: type.typeCode, issuer: seal.creditCode, serial: p.serial, version: String(p.version).padStart(3, '0') });
-  const now = new Date();
+  const duplicateKey = duplicateKeyOf(type, data);
+  const today = chinaDate(now);
+  // Checked before the signature so a duplicate costs no HSM time; the unique index decides a race.
+  if (duplicateKey !== null) {
+    const holder = await deps.db.transaction((trx) => currentHolder(trx, type, duplicateKey, p.supersedes?.id ?? null, today));
+    if (holder) throw duplicateError(type, holder);
+  }
   const rendered = await renderLicence(
-    { type, data, licenceId: id, issuer: { name: seal.organisation, creditCode: seal.creditCode }, issuedOn: chinaDate(now), publicBaseUrl: deps.publicUrl },
+    { type, data, licenceId: id, issuer: { name: seal.organisation, creditCode: seal.creditCode }, issuedOn: today, publicBaseUrl: deps.publicUrl },
     { now },
   );
   const r = rendered.sealRect;
   const stamped = await deps.stamper.stamp(rendered.pdf, {
     sealId: seal.id,
-    placement: { kind: 'position', page: r.page, x: r.x + r.width / 2, y: r.y + r.height / 2, unit: 'pt' },
+    // Fitted into the layout's seal square, so a seal larger than the type allows (a 42 mm seal on a 居住证 card) stays inside the frame.
+    placement: { kind: 'box', page: r.page, x: r.x, y: r.y, width: r.width, height: r.height },
     level: 'B-LT',
     // DocMDP 2: holders may still fill forms and add their own signatures; any other change breaks it.
     certify: 2,
@@ -163,31 +243,54 @@ async function produce(deps: LicenceDeps, p: Production, actor: string): Promise
     revokedAt: null,
     revocationReason: null,
   };
-  await deps.db.transaction(async (trx) => {
-    if (p.supersedes) licenceChangedOnCommit(trx, p.supersedes.id);
-    if (p.supersedes && !(await markLicenceSuperseded(trx, p.supersedes.id, id))) {
-      throw new OneSealError('licence-not-current', 'conflict', `Licence ${p.supersedes.id} was changed or revoked meanwhile; nothing was issued.`);
-    }
-    await insertLicence(trx, record, stamped.pdf);
-    await incrementSignatureCount(trx, stamped.seal.versionId);
-    await appendAudit(trx, {
-      actor,
-      action: p.supersedes ? 'licence.change' : 'licence.issue',
-      subject: id,
-      details: { type: type.id, sha256: record.sha256, seal: stamped.seal, supersedes: record.supersedes },
+  try {
+    await deps.db.transaction(async (trx) => {
+      if (p.supersedes) licenceChangedOnCommit(trx, p.supersedes.id);
+      if (p.supersedes && !(await markLicenceSuperseded(trx, p.supersedes.id, id))) {
+        throw new OneSealError('licence-not-current', 'conflict', `Licence ${p.supersedes.id} was changed or revoked meanwhile; nothing was issued.`);
+      }
+      const holder = duplicateKey === null ? undefined : await currentHolder(trx, type, duplicateKey, null, today);
+      if (holder) throw duplicateError(type, holder);
+      await insertLicence(trx, record, stamped.pdf, duplicateKey);
+      await incrementSignatureCount(trx, stamped.seal.versionId);
+      await appendAudit(trx, {
+        actor,
+        action: p.supersedes ? 'licence.change' : 'licence.issue',
+        subject: id,
+        details: { type: type.id, sha256: record.sha256, seal: stamped.seal, supersedes: record.supersedes },
+      });
     });
-  });
+  } catch (e) {
+    // Another issue for the same holder committed between the check and the insert: the index refused this one.
+    const holder = duplicateKey !== null && isUniqueViolation(e) ? await findCurrentByDuplicateKey(deps.db, type.id, duplicateKey) : undefined;
+    throw holder ? duplicateError(type, holder) : e;
+  }
   return record;
 }
 
-/** `actor` is the audit name of who issues; `ownerClientId` the system client it belongs to (null when a person issues). */
-export async function issueLicence(deps: LicenceDeps, input: { type: unknown; data: unknown }, actor: string, ownerClientId: string | null = null): Promise<LicenceRecord> {
+export interface IssueOptions {
+  /** The system client the licence belongs to (null when a person issues). */
+  ownerClientId?: string | null;
+  /** Another seal than the type's default; the caller has checked the actor may use it (authorizeIssuingSeal). */
+  sealId?: string;
+  /** Issue even though the validity already ended. */
+  allowExpired?: boolean;
+}
+
+/** `actor` is the audit name of who issues. */
+export async function issueLicence(deps: LicenceDeps, input: { type: unknown; data: unknown }, actor: string, options: IssueOptions = {}): Promise<LicenceRecord> {
   const type = typeOf(deps, input.type);
-  assertValidLicenceData(type, input.data);
-  const seal = await issuingSeal(deps);
+  const now = new Date();
+  const today = chinaDate(now);
+  const data = withIssueDate(type, input.data, today, [today]);
+  assertValidLicenceData(type, data);
+  checkNotExpired(type, data, today, options.allowExpired ?? false);
+  const seal = await issuingSeal(deps, options.sealId ?? defaultLicenceSeal(type), options.sealId !== undefined);
   // A serial lost to a failed render or signature is a gap, never a duplicate.
   const serial = await deps.db.transaction((trx) => allocateLicenceSerial(trx, type.typeCode, seal.creditCode));
-  return produce(deps, { type, data: input.data, seal, serial: String(serial).padStart(8, '0'), version: 1, supersedes: null, ownerClientId }, actor);
+  return produce(deps, {
+    type, data, now, seal, serial: String(serial).padStart(8, '0'), version: 1, supersedes: null, ownerClientId: options.ownerClientId ?? null,
+  }, actor);
 }
 
 function notCurrent(record: LicenceRecord, action: string): OneSealError {
@@ -197,21 +300,31 @@ function notCurrent(record: LicenceRecord, action: string): OneSealError {
   });
 }
 
-/** Issues version n+1 with new data (same serial, new identifier) and marks version n superseded. */
-export async function changeLicence(deps: LicenceDeps, id: string, data: unknown, actor: string): Promise<LicenceRecord> {
+/**
+ * Issues version n+1 with new data (same serial, new identifier, same seal) and marks version n superseded.
+ * `data` is the whole new data or, with `mergePatch`, a JSON merge patch (RFC 7396) of the version changed.
+ */
+export async function changeLicence(
+  deps: LicenceDeps, id: string, newData: unknown, actor: string, options: { allowExpired?: boolean; mergePatch?: boolean } = {},
+): Promise<LicenceRecord> {
   const old = await requireLicence(deps.db, id);
   if (old.status !== 'valid') throw notCurrent(old, 'change');
   const type = typeOf(deps, old.typeId);
+  const now = new Date();
+  const today = chinaDate(now);
+  const given = options.mergePatch ? applyMergePatch(old.data, newData) : newData;
+  const data = withIssueDate(type, given, today, [today, ...(type.issueDate && old.data[type.issueDate] ? [old.data[type.issueDate]!] : [])]);
   assertValidLicenceData(type, data);
+  checkNotExpired(type, data, today, options.allowExpired ?? false);
   if (old.version >= MAX_VERSION) {
     throw new OneSealError('licence-version-limit', 'conflict', `Licence serial ${old.serial} has reached version ${MAX_VERSION}; issue a new licence instead.`);
   }
-  const seal = await issuingSeal(deps);
+  const seal = await issuingSeal(deps, old.sealId, false);
   if (seal.creditCode !== old.issuerCode) {
     throw new OneSealError('licence-issuer-changed', 'conflict',
       `Licence ${id} was issued by ${old.issuerCode}, but seal "${seal.id}" now belongs to ${seal.creditCode}; issue a new licence instead.`);
   }
-  return produce(deps, { type, data, seal, serial: old.serial, version: old.version + 1, supersedes: old, ownerClientId: old.ownerClientId }, actor);
+  return produce(deps, { type, data, now, seal, serial: old.serial, version: old.version + 1, supersedes: old, ownerClientId: old.ownerClientId }, actor);
 }
 
 export async function revokeLicence(deps: Pick<LicenceDeps, 'db'>, id: string, reason: unknown, actor: string): Promise<LicenceRecord> {
@@ -246,6 +359,7 @@ export function licenceView(publicUrl: string, r: LicenceRecord): Record<string,
     issuer: { name: r.issuerName, creditCode: r.issuerCode },
     validFrom: r.validFrom,
     validTo: r.validTo,
+    issuedOn: chinaDate(new Date(r.issuedAt)),
     issuedAt: r.issuedAt,
     signedAt: r.signedAt,
     seal: { id: r.sealId, name: r.sealName, version: r.sealVersion, certSerial: r.certSerial },
@@ -273,6 +387,8 @@ export interface PublicLicenceStatus {
   issuer: { name: string; creditCode: string };
   validFrom: string;
   validTo: string;
+  /** The issue date (China), as printed on the licence: the day of issuedAt. */
+  issuedOn: string;
   issuedAt: string;
   signedAt: string;
   seal: { name: string; certSerial: string };
@@ -292,6 +408,7 @@ export function publicStatus(registry: LicenceTypeRegistry, record: LicenceRecor
     issuer: { name: record.issuerName, creditCode: record.issuerCode },
     validFrom: record.validFrom,
     validTo: record.validTo,
+    issuedOn: chinaDate(new Date(record.issuedAt)),
     issuedAt: record.issuedAt,
     signedAt: record.signedAt,
     seal: { name: `${record.issuerName}${record.sealName}`, certSerial: record.certSerial },

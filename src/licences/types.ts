@@ -65,6 +65,18 @@ export interface LicenceType {
   holder: { name: string; id: string };
   /** The fields bounding the validity period; `to` may be a date-or-long-term field. */
   validity: { from: string; to: string };
+  /**
+   * A date field that holds the issue date (居住证 签发日期). OneSeal fills it with the day of issue
+   * (China time), the same day the issuer block and the record show; a client may not choose another.
+   */
+  issueDate?: string;
+  /**
+   * The fields that identify the holder for the duplicate check: only one current licence of this type
+   * may have the same values (e.g. one current 营业执照 per credit code). Absent: no check.
+   */
+  duplicateKey?: string[];
+  /** The seal that issues this type unless the request names another the caller is granted (default: approval). */
+  issuingSeal?: string;
   layout: LicenceLayout;
 }
 
@@ -165,6 +177,12 @@ export function parseLicenceType(raw: unknown, source: string): LicenceType {
   if (!isObject(validity) || fields.get(String(validity['from'])) !== 'date' || !['date', 'date-or-long-term'].includes(fields.get(String(validity['to'])) ?? '')) {
     p.add('validity must be { "from": a date field, "to": a date or date-or-long-term field }');
   }
+  if (raw['issueDate'] !== undefined && fields.get(String(raw['issueDate'])) !== 'date') p.add('issueDate must name a date field');
+  const dup = raw['duplicateKey'];
+  if (dup !== undefined && !(Array.isArray(dup) && dup.length > 0 && dup.every((f) => fields.has(String(f)) && fields.get(String(f)) !== 'image'))) {
+    p.add('duplicateKey must list one or more (non-image) fields');
+  }
+  if (raw['issuingSeal'] !== undefined && !(isText(raw['issuingSeal']) && /^[a-z0-9][a-z0-9-]{0,62}$/.test(raw['issuingSeal']))) p.add('issuingSeal must be a seal id');
   checkLayout(raw['layout'], fields, p);
 
   if (p.list.length > 0) {

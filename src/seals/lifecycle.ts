@@ -29,7 +29,7 @@ export interface ChangeOptions {
 }
 
 /** Reasons a seal certificate can be revoked with; certificateHold is reversible and removeFromCRL is for delta CRLs: neither fits. */
-const ACCEPTED_REASONS = Object.keys(REVOCATION_REASONS).filter((r) => r !== 'certificateHold' && r !== 'removeFromCRL') as RevocationReason[];
+export const ACCEPTED_REASONS = Object.keys(REVOCATION_REASONS).filter((r) => r !== 'certificateHold' && r !== 'removeFromCRL') as RevocationReason[];
 
 /** A revocation time earlier than this before now is a back-dated revocation. */
 const CLOCK_TOLERANCE_MS = 5 * 60 * 1000;

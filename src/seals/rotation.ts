@@ -42,8 +42,7 @@ export async function performRotation(deps: SealDeps, sealId: string, actor: str
       const previous = await activeSealVersion(trx, sealId);
       if (previous) await updateSealVersion(trx, previous.id, { status: 'retired', retiredAt: now });
       await recordIssuedCertificate(trx, material.certificate);
-      const inserted = await insertSealVersion(trx, { sealId, version: planned, status: 'active', ...material.fields });
-      await updateSealVersion(trx, inserted.id, { activatedAt: now });
+      const inserted = await insertSealVersion(trx, { sealId, version: planned, status: 'active', activatedAt: now, ...material.fields });
       await appendAudit(trx, {
         actor,
         action: 'seal.rotate',
@@ -57,7 +56,7 @@ export async function performRotation(deps: SealDeps, sealId: string, actor: str
         },
       });
       return {
-        version: { ...inserted, activatedAt: now },
+        version: inserted,
         ...(previous ? { retired: { ...previous, status: 'retired' as const, retiredAt: now } } : {}),
       };
     });

@@ -230,6 +230,17 @@ function freshName(names: Set<string>): string {
   for (let i = 1; ; i++) if (!names.has(`Signature${i}`)) return `Signature${i}`;
 }
 
+/** The widget rectangle (user space, normalised) of the signature field `name`; undefined when it has none or no area. */
+export function signatureFieldRect(reader: PdfReader, name: string): Rect | undefined {
+  const widget = readForm(reader).signatureFields.find((f) => f.name === name)?.widget;
+  const r = widget ? reader.resolve(widget.dict.get('Rect')) : undefined;
+  if (!Array.isArray(r) || r.length !== 4) return undefined;
+  const n = r.map((v) => reader.resolve(v));
+  if (!n.every((v): v is number => typeof v === 'number' && Number.isFinite(v))) return undefined;
+  const rect: Rect = [Math.min(n[0]!, n[2]!), Math.min(n[1]!, n[3]!), Math.max(n[0]!, n[2]!), Math.max(n[1]!, n[3]!)];
+  return rect[2] > rect[0] && rect[3] > rect[1] ? rect : undefined;
+}
+
 /** Signs into an existing, still empty signature field: sets its /V (and the widget's /AP when given). */
 export function fillSignatureField(
   reader: PdfReader,

@@ -160,12 +160,59 @@ export function placeOnText(pages: readonly PageGeometry[], box: TextBox, size: 
   return placeAt(pages, { page: box.page, x: cx, y: cy, unit: 'pt' }, size);
 }
 
+/** The smallest seal still legible on paper, in millimetres, unless configured (ONESEAL_MIN_SEAL_MM). */
+export const DEFAULT_MIN_SEAL_MM = 20;
+
+/** The scale that fits `size` into a box of w × h without enlarging or distorting it; refuses (422) below `minMm`. */
+function fitScale(size: Size, w: number, h: number, minMm: number, what: string, field: string): number {
+  const k = Math.min(1, w / size.width, h / size.height);
+  const side = Math.min(size.width, size.height) * k;
+  if (side < minMm * MM - EPS) {
+    const mm = (v: number): string => formatNumber(Math.round((v / MM) * 10) / 10);
+    throw new OneSealError('field-too-small', 'unprocessable',
+      `${what} is ${mm(w)} × ${mm(h)} mm: the seal fitted into it without distortion would be ` +
+        `${mm(side)} mm across, below the legible minimum of ${formatNumber(minMm)} mm. Enlarge it, or place the seal by position or anchor.`,
+      { fields: [{ field, message: `too small for a legible seal (at least ${formatNumber(minMm)} mm each way)` }], extra: { minSealMm: minMm } });
+  }
+  return k;
+}
+
+/**
+ * Fits an appearance of `size` into a signature field's widget `rect` (user space): scaled down, never
+ * up, keeping its aspect ratio, centred. A viewer maps an appearance's BBox onto /Rect, so handing it the
+ * seal form directly stretched a round seal into the field's shape.
+ */
+export function fitInField(fieldName: string, rect: Rect, size: Size, minMm: number): Pick<Placement, 'rect' | 'matrix'> {
+  const [x0, y0, x1, y1] = rect;
+  const k = fitScale(size, x1 - x0, y1 - y0, minMm, `The signature field "${fieldName}"`, 'field');
+  return { rect, matrix: [k, 0, 0, k, x0 + (x1 - x0 - size.width * k) / 2, y0 + (y1 - y0 - size.height * k) / 2] };
+}
+
+export interface BoxRequest {
+  page: number;
+  /** Lower-left corner and size of the box, in points from the lower-left corner of the page as displayed. */
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** Places an appearance fitted (as fitInField) and centred in a display-space box, e.g. a licence layout's seal square. */
+export function placeInBox(pages: readonly PageGeometry[], box: BoxRequest, size: Size, minMm: number): Placement {
+  const k = fitScale(size, box.width, box.height, minMm, `The seal box on page ${box.page}`, 'box');
+  const [w, h] = [size.width * k, size.height * k];
+  const x0 = box.x + (box.width - w) / 2;
+  const y0 = box.y + (box.height - h) / 2;
+  const placed = placeInView(pages, box.page, [x0, y0, x0 + w, y0 + h], [x0, y0]);
+  return { ...placed, matrix: multiply([k, 0, 0, k, 0, 0], placed.matrix) };
+}
+
 /**
  * A Form XObject for an annotation's /AP /N (its BBox is the placement's rect size, so the viewer
  * maps it onto /Rect unchanged) that draws `form` through the placement's matrix, optionally
  * clipped to `clip` (in the form's space).
  */
-export function placedAppearance(alloc: PdfAllocator, form: PdfRef, placement: Placement, clip?: Rect): PdfRef {
+export function placedAppearance(alloc: PdfAllocator, form: PdfRef, placement: Pick<Placement, 'rect' | 'matrix'>, clip?: Rect): PdfRef {
   const [llx, lly, urx, ury] = placement.rect;
   const m = multiply(placement.matrix, translate(-llx, -lly));
   const n = (v: number): string => formatNumber(Math.round(v * 1000) / 1000);

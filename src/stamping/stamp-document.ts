@@ -10,9 +10,9 @@ import { findText } from '../pdf/text.js';
 import type { DigestSigner } from '../hsm/types.js';
 import type { DocMdpPermission } from '../signing/signature-dict.js';
 import { signPdf, type PadesLevel, type RevocationSource, type Timestamper } from '../signing/sign-pdf.js';
-import type { AppearanceSource, VisibleAppearance } from '../signing/field.js';
+import { signatureFieldRect, type AppearanceSource, type VisibleAppearance } from '../signing/field.js';
 import { buildImageSealAppearance } from '../stamp/image.js';
-import { placeAt, placedAppearance, placeOnText, type Placement } from '../stamp/placement.js';
+import { fitInField, placeAt, placedAppearance, placeInBox, placeOnText, type BoxRequest, type Placement } from '../stamp/placement.js';
 import { buildSealAppearance, DEFAULT_SEAL_DIAMETER } from '../stamp/seal.js';
 import { emitStraddle, planStraddle } from '../stamp/straddle.js';
 import type { AppearanceTemplate } from '../stamp/template.js';
@@ -23,6 +23,8 @@ export type StampPlacement =
   | { kind: 'position'; page: number; x: number; y: number; unit?: 'mm' | 'pt' }
   | { kind: 'anchor'; text: string; page?: number }
   | { kind: 'field'; name: string }
+  /** Fitted into a box (points, display space) without distortion, e.g. the seal square of a licence layout. */
+  | ({ kind: 'box' } & BoxRequest)
   | { kind: 'invisible' };
 
 export interface StampRequest {
@@ -57,6 +59,8 @@ export interface StampDocumentDeps {
   timestamper: Timestamper;
   revocation: RevocationSource;
   limits: DocumentLimits;
+  /** The smallest seal, in mm, that may be fitted into a box or a signature field. */
+  minSealMm: number;
 }
 
 export interface StampedDocument {
@@ -88,6 +92,7 @@ export async function stampDocument(input: Uint8Array, request: StampRequest, de
   let placement: Placement | undefined;
   const p = request.placement;
   if (p.kind === 'position') placement = placeAt(pages, p, size);
+  else if (p.kind === 'box') placement = placeInBox(pages, p, size, deps.minSealMm);
   else if (p.kind === 'anchor') {
     const matches = findText(reader, p.text, p.page === undefined ? {} : { page: p.page });
     if (matches.length === 0) {
@@ -127,7 +132,7 @@ export async function stampDocument(input: Uint8Array, request: StampRequest, de
     level,
     appearance,
     extraAppearances,
-    existingField: p.kind === 'field' ? { name: p.name, xobject: sealOnce } : undefined,
+    existingField: p.kind === 'field' ? { name: p.name, xobject: fieldAppearance(reader, p.name, template, sealOnce, deps.minSealMm) } : undefined,
     reason: request.reason,
     location: request.location,
     contactInfo: request.contactInfo,
@@ -171,6 +176,14 @@ export class AppearanceCache {
     }
     return t;
   }
+}
+
+/** The seal fitted undistorted into the field's widget; none for a field without area (an invisible signature). */
+function fieldAppearance(reader: PdfReader, name: string, template: AppearanceTemplate, seal: AppearanceSource, minSealMm: number): AppearanceSource | undefined {
+  const rect = signatureFieldRect(reader, name);
+  if (!rect) return undefined;
+  const fitted = fitInField(name, rect, template, minSealMm);
+  return { emit: (alloc) => placedAppearance(alloc, seal.emit(alloc), fitted) };
 }
 
 /** The seal form is written once per document, however many widgets (slices) draw it. */

@@ -9,6 +9,7 @@ import { signingMaterial, type SealDeps, type SigningMaterial } from '../seals/s
 import type { PadesLevel, RevocationSource, Timestamper } from '../signing/sign-pdf.js';
 import type { WorkerPool } from '../workers/pool.js';
 import type { StampTask } from '../workers/stamp-worker.js';
+import { DEFAULT_MIN_SEAL_MM } from '../stamp/placement.js';
 import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from './document-limits.js';
 import { AppearanceCache, DEFAULT_LEVEL, stampDocument, type SealFace, type StampedDocument, type StampRequest } from './stamp-document.js';
 
@@ -27,6 +28,8 @@ export interface StamperDeps extends SealDeps {
   limits?: DocumentLimits;
   /** Where the PDF work runs; in this thread when omitted (CLI, tests of the core). */
   pool?: WorkerPool;
+  /** The smallest seal, in mm, that may be fitted into a signature field (default DEFAULT_MIN_SEAL_MM). */
+  minSealMm?: number;
 }
 
 /**
@@ -99,6 +102,7 @@ export class Stamper {
   private async sign(material: SigningMaterial, input: Uint8Array, request: StampRequest, signal?: AbortSignal): Promise<StampResult> {
     const { timestamper, revocation, pool } = this.deps;
     const limits = this.deps.limits ?? DEFAULT_DOCUMENT_LIMITS;
+    const minSealMm = this.deps.minSealMm ?? DEFAULT_MIN_SEAL_MM;
     const face: SealFace = {
       versionId: material.version.id,
       organisation: material.seal.organisation,
@@ -109,7 +113,7 @@ export class Stamper {
     let stamped: StampedDocument;
     if (pool) {
       const task: StampTask = {
-        input, request, face, limits,
+        input, request, face, limits, minSealMm,
         key: { algorithm: material.key.algorithm, spki: material.key.spki },
         certificate: material.certificate,
         chain: material.chain,
@@ -128,7 +132,7 @@ export class Stamper {
     } else {
       stamped = await stampDocument(input, request, {
         signer: material.key, certificate: material.certificate, chain: material.chain,
-        appearance: () => this.appearances.get(face), timestamper, revocation, limits,
+        appearance: () => this.appearances.get(face), timestamper, revocation, limits, minSealMm,
       });
     }
     return {

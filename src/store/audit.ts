@@ -1,6 +1,7 @@
 /** Storage for the hash-chained audit log; the chain rules (hashing, verification) live in src/audit. */
 import { int, mapper, nullable, text } from './codec.js';
 import type { Db } from './db.js';
+import { newestFirst, within } from './keyset.js';
 
 export interface AuditRow {
   seq: number;
@@ -84,4 +85,21 @@ export async function latestAuditHead(db: Db): Promise<AuditHeadRecord | undefin
 
 export async function listAuditHeads(db: Db): Promise<AuditHeadRecord[]> {
   return (await db('audit_heads').orderBy('seq')).map(heads.fromRow);
+}
+
+/** What GET /v1/audit filters on (all must hold): the actor's label, the action, and `at` in [from, to). */
+export interface AuditFilters {
+  actor?: string;
+  action?: string;
+  from?: string;
+  to?: string;
+}
+
+/** One page of entries, newest first, below `after` (a [seq] key). */
+export async function searchAudit(db: Db, f: AuditFilters, after: readonly (string | number)[] | undefined, limit: number): Promise<AuditRow[]> {
+  const query = db('audit_log');
+  if (f.actor !== undefined) query.where('actor', f.actor);
+  if (f.action !== undefined) query.where('action', f.action);
+  within(query, 'at', f.from, f.to);
+  return ((await newestFirst(query, ['seq'], after, limit)) as Record<string, unknown>[]).map(rows.fromRow);
 }

@@ -75,3 +75,9 @@ export async function openStore(config: Pick<Config, 'database'>): Promise<Store
   }
   return { db, close: () => db.destroy() };
 }
+
+/** A unique index or primary key refused a row (PostgreSQL 23505, SQLite SQLITE_CONSTRAINT UNIQUE/PRIMARY). */
+export function isUniqueViolation(e: unknown): boolean {
+  const err = e as { code?: string; message?: string };
+  return err.code === '23505' || (err.code === 'SQLITE_CONSTRAINT' && /UNIQUE|PRIMARY/i.test(err.message ?? ''));
+}

@@ -3,7 +3,7 @@
  * 'done' with the result's id once it committed. The primary key decides who does the work.
  */
 import { mapper, nullable, text, type Codec } from './codec.js';
-import type { Db } from './db.js';
+import { isUniqueViolation, type Db } from './db.js';
 
 export interface IdempotencyRecord {
   clientId: string;
@@ -39,11 +39,6 @@ export async function reserveIdempotency(db: Db, record: IdempotencyRecord): Pro
     if (isUniqueViolation(e)) return false;
     throw e;
   }
-}
-
-function isUniqueViolation(e: unknown): boolean {
-  const err = e as { code?: string; message?: string };
-  return err.code === '23505' || (err.code === 'SQLITE_CONSTRAINT' && /UNIQUE|PRIMARY/i.test(err.message ?? ''));
 }
 
 /** True when this owner's pending reservation was marked done (false: it was released or taken over). */

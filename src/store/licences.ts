@@ -4,6 +4,8 @@
  */
 import { int, json, mapper, nullable, text, type Codec, type Columns } from './codec.js';
 import type { Db } from './db.js';
+import { newestFirst, within } from './keyset.js';
+import { LONG_TERM } from '../licences/types.js';
 
 export type StoredLicenceStatus = 'valid' | 'superseded' | 'revoked';
 
@@ -85,8 +87,20 @@ export async function allocateLicenceSerial(db: Db, typeCode: string, issuerCode
   return Number(row.next_serial) - 1;
 }
 
-export async function insertLicence(db: Db, record: LicenceRecord, pdf: Uint8Array): Promise<void> {
-  await db('licences').insert({ ...licences.toRow(record), pdf: Buffer.from(pdf) });
+/** `duplicateKey`: the type's duplicate-check key; a unique index admits one valid licence per type and key (migration 007). */
+export async function insertLicence(db: Db, record: LicenceRecord, pdf: Uint8Array, duplicateKey: string | null = null): Promise<void> {
+  await db('licences').insert({ ...licences.toRow(record), pdf: Buffer.from(pdf), duplicate_key: duplicateKey });
+}
+
+/** The valid licence of a type holding a duplicate key, if any. */
+export async function findCurrentByDuplicateKey(db: Db, typeId: string, key: string): Promise<LicenceRecord | undefined> {
+  const row = await db('licences').where({ type_id: typeId, duplicate_key: key, status: 'valid' }).first(RECORD_COLUMNS);
+  return row ? licences.fromRow(row) : undefined;
+}
+
+/** Frees the key of a licence that is no longer current (its validity ended), so the holder may be issued another. */
+export async function releaseDuplicateKey(db: Db, id: string): Promise<void> {
+  await db('licences').where({ id }).update({ duplicate_key: null });
 }
 
 export async function getLicence(db: Db, id: string): Promise<LicenceRecord | undefined> {
@@ -107,4 +121,39 @@ export async function markLicenceSuperseded(db: Db, id: string, by: string): Pro
 /** Revokes a licence that is valid; false when it was not (already revoked or superseded). */
 export async function markLicenceRevoked(db: Db, id: string, at: string, reason: string): Promise<boolean> {
   return (await db('licences').where({ id, status: 'valid' }).update({ status: 'revoked', revoked_at: at, revocation_reason: reason })) === 1;
+}
+
+/** What GET /v1/licences filters on; every filter given must hold (AND). Times are ISO-8601 UTC, `issuedTo` exclusive. */
+export interface LicenceFilters {
+  /** A system client's scope: the licences it issued… */
+  ownerClientId?: string;
+  /** …of these types (its grants, or the organisation types for a holder search without personal data). */
+  typeIds?: readonly string[];
+  typeId?: string;
+  holderId?: string;
+  holderName?: string;
+  /** `expired`: stored valid but past valid_to (as `today` in China, YYYY-MM-DD); `valid` then means not expired. */
+  status?: StoredLicenceStatus | 'expired';
+  today: string;
+  issuedFrom?: string;
+  issuedTo?: string;
+}
+
+/** The sort key of the licence list: newest issue first. */
+export const LICENCE_ORDER = ['issued_at', 'id'] as const;
+
+/** One page of licence records (no PDF), newest first, below `after` (an [issuedAt, id] key). */
+export async function searchLicences(db: Db, f: LicenceFilters, after: readonly (string | number)[] | undefined, limit: number): Promise<LicenceRecord[]> {
+  const query = db('licences').select(RECORD_COLUMNS);
+  const equal: [string, string | undefined][] = [
+    ['owner_client_id', f.ownerClientId], ['type_id', f.typeId], ['holder_id', f.holderId], ['holder_name', f.holderName],
+    ['status', f.status === 'expired' ? 'valid' : f.status],
+  ];
+  for (const [column, value] of equal) if (value !== undefined) query.where(column, value);
+  if (f.typeIds) query.whereIn('type_id', [...f.typeIds]);
+  // valid_to is a date or 长期 (long-term), which never expires; how 长期 sorts against digits depends on the collation.
+  if (f.status === 'expired') query.whereNot('valid_to', LONG_TERM).where('valid_to', '<', f.today);
+  if (f.status === 'valid') query.where((q) => q.where('valid_to', LONG_TERM).orWhere('valid_to', '>=', f.today));
+  within(query, 'issued_at', f.issuedFrom, f.issuedTo);
+  return ((await newestFirst(query, LICENCE_ORDER, after, limit)) as Record<string, unknown>[]).map(licences.fromRow);
 }

@@ -126,10 +126,12 @@ export async function updateSeal(db: Db, id: string, patch: Partial<Omit<SealRec
 }
 
 export type NewSealVersion = Pick<SealVersionRecord, 'sealId' | 'version' | 'keyId' | 'keyLabel' | 'algorithm'>
-  & Partial<Pick<SealVersionRecord, 'status' | 'certificate' | 'certSerial' | 'notBefore' | 'notAfter'>>;
+  & Partial<Pick<SealVersionRecord, 'status' | 'certificate' | 'certSerial' | 'notBefore' | 'notAfter' | 'activatedAt'>>;
 
+/** A version inserted already active was activated when it was created (a seal's first version). */
 export async function insertSealVersion(db: Db, v: NewSealVersion): Promise<SealVersionRecord> {
-  const row = versions.toRow({ status: 'pending', signatureCount: 0, createdAt: nowIso(), ...v });
+  const createdAt = nowIso();
+  const row = versions.toRow({ status: 'pending', signatureCount: 0, createdAt, ...(v.status === 'active' ? { activatedAt: createdAt } : {}), ...v });
   const [inserted] = await db('seal_versions').insert(row).returning('id');
   const id = typeof inserted === 'object' ? (inserted as { id: number }).id : inserted;
   return (await getSealVersionById(db, Number(id)))!;

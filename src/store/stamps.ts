@@ -1,6 +1,7 @@
 /** Stamp records: one per signed document, keyed for idempotent retries. */
 import { int, json, mapper, nullable, text } from './codec.js';
 import type { Db } from './db.js';
+import { newestFirst, within } from './keyset.js';
 
 export interface StampRecord {
   id: string;
@@ -100,4 +101,46 @@ export async function getStampBatch(db: Db, id: string): Promise<StampBatchRecor
 
 export async function listBatchStamps(db: Db, batchId: string): Promise<StampRecord[]> {
   return (await db('stamps').where({ batch_id: batchId }).orderBy('batch_index')).map(stamps.fromRow);
+}
+
+export type StampCountKey = 'seal' | 'client' | 'item';
+
+/** Stamps made since `sinceIso`, counted per seal, per client (by name) or per item code, most first. */
+export async function countStampsSince(db: Db, sinceIso: string, by: StampCountKey): Promise<{ key: string; count: number }[]> {
+  const column = { seal: 'stamps.seal_id', client: 'api_clients.name', item: 'stamps.item_code' }[by];
+  const rows = (await db('stamps').join('api_clients', 'api_clients.id', 'stamps.client_id')
+    .where('stamps.created_at', '>=', sinceIso).groupBy(column).select({ key: column }).count({ count: '*' }).orderBy('count', 'desc')) as unknown as { key: unknown; count: unknown }[];
+  return rows.map((r) => ({ key: r.key === null ? '' : String(r.key), count: Number(r.count) }));
+}
+
+/** What GET /v1/stamps filters on; every filter given must hold (AND). Times are ISO-8601 UTC, `to` exclusive. */
+export interface StampFilters {
+  /** The caller's scope: a system client sees only its own stamps, whatever else it asks for. */
+  ownerClientId?: string;
+  clientId?: string;
+  sealId?: string;
+  caseNumber?: string;
+  itemCode?: string;
+  filename?: string;
+  from?: string;
+  to?: string;
+}
+
+/** The sort key of the stamp list: newest first, the id breaking ties of the same millisecond. */
+export const STAMP_ORDER = ['created_at', 'id'] as const;
+
+/** One page of stamps, newest first, below `after` (a [createdAt, id] key). */
+export async function searchStamps(db: Db, f: StampFilters, after: readonly (string | number)[] | undefined, limit: number): Promise<StampView[]> {
+  const query = db('stamps');
+  const equal: [string, string | undefined][] = [
+    ['client_id', f.ownerClientId], ['client_id', f.clientId], ['seal_id', f.sealId], ['case_number', f.caseNumber], ['item_code', f.itemCode], ['filename', f.filename],
+  ];
+  for (const [column, value] of equal) if (value !== undefined) query.where(column, value);
+  within(query, 'created_at', f.from, f.to);
+  const rows = ((await newestFirst(query, STAMP_ORDER, after, limit)) as Record<string, unknown>[]).map(stamps.fromRow);
+  // Names in a second query rather than a join, so the planner has one table to walk along its index.
+  const ids = [...new Set(rows.map((r) => r.clientId))];
+  const clients = ids.length ? ((await db('api_clients').whereIn('id', ids).select('id', 'name')) as { id: string; name: string }[]) : [];
+  const names = new Map(clients.map((c) => [c.id, c.name]));
+  return rows.map((r) => ({ ...r, clientName: names.get(r.clientId) ?? r.clientId }));
 }

@@ -16,6 +16,7 @@ export interface StampTask {
   chain: Uint8Array[];
   maxTokenSize: number;
   limits: DocumentLimits;
+  minSealMm: number;
 }
 
 const appearances = new AppearanceCache();
@@ -29,5 +30,6 @@ serveTasks({
     timestamper: { maxTokenSize: t.maxTokenSize, stamp: (digest) => call('timestamp', digest) as Promise<Uint8Array> },
     revocation: { forCerts: (certs) => call('revocation', certs) as Promise<{ crls: Uint8Array[]; ocsps: Uint8Array[] }> },
     limits: t.limits,
+    minSealMm: t.minSealMm,
   }),
 });

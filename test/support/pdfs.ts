@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { PDFDocument, StandardFonts } from '@cantoo/pdf-lib';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const corpusDir = path.resolve(repoRoot, '../shared/corpus');
+/** Signed PDFs from other signers with the verdict each must get (fixtures/corpus/README.md). */
+export const corpusDir = path.join(repoRoot, 'fixtures', 'corpus');
 export const corpusFile = (rel: string): string => path.join(corpusDir, rel);
 
 /** A PDF made by pdf-lib: `pages` pages of text, with or without object streams (and so an xref stream). */

@@ -98,5 +98,5 @@ export async function openStack(extraEnv: NodeJS.ProcessEnv = {}, serverOptions:
 
 export const fixturePath = (name: string): string => path.join(repoRoot, 'fixtures', name);
 export const fixture = (name: string): Buffer => readFileSync(fixturePath(name));
-/** Signed by someone else (EU DSS test data); read-only, never copied into the repo. */
-export const OTHER_SIGNER_PDF = path.resolve(repoRoot, '../shared/corpus/eu-dss-pades/validation/pdf-signed-original.pdf');
+/** Signed by someone else (EU DSS test data, fixtures/corpus). */
+export const OTHER_SIGNER_PDF = path.join(repoRoot, 'fixtures/corpus/eu-dss-pades/validation/pdf-signed-original.pdf');

@@ -1,11 +1,13 @@
 /**
  * POST /v1/stamp-batches: several documents of one case (一件事一次办) stamped as one unit — either
- * every document is stamped and recorded, or nothing is. GET /v1/stamp-batches/{id}: the batch record.
+ * every document is stamped and recorded, or nothing is. GET /v1/stamp-batches/{id}: the batch record;
+ * GET /v1/stamp-batches/{id}/zip: the same ZIP again (the client that made it, people whose role downloads stamped PDFs).
  */
 import type { Context } from 'koa';
 import { OneSealError, type FieldError } from '../../errors.js';
-import { stampBatchAndRecord, type RecordedBatch, type StampJob } from '../../stamping/record.js';
-import { getStampBatch, listBatchStamps } from '../../store/stamps.js';
+import type { Actor } from '../../access/actors.js';
+import { loadRecordedBatch, stampBatchAndRecord, type RecordedBatch, type StampJob } from '../../stamping/record.js';
+import { getStampBatch, listBatchStamps, type StampBatchRecord, type StampRecord } from '../../store/stamps.js';
 import type { ServiceRouteRegistrar } from '../app.js';
 import { authorize, seesStamp } from '../../access/policy.js';
 import { authenticate, requireActor } from '../auth.js';
@@ -15,10 +17,11 @@ import { checkSeals, defaultSeal, idempotencyOf, readStampInput, requireStamper,
 import type { CommitGate } from '../../deadline.js';
 import { zip } from '../zip.js';
 import { STAMP_OPTION_SCHEMA_PROPERTIES, commonProblems } from './stamp-docs.js';
-import { stampView } from './stamps.js';
+import { stampViewFor } from './stamps.js';
 
 export const MAX_BATCH_DOCUMENTS = 50;
 const OVERRIDE = /^documents\[(\d+)\]\.(.+)$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Shared options apply to every document; `documents[i].<option>` fields override them for document i. */
 function batchOptions(ctx: Context, input: StampInput): { jobs: StampJob[]; caseNumber: string | null } {
@@ -58,14 +61,20 @@ function entryName(index: number, filename: string | null): string {
   return `${String(index + 1).padStart(2, '0')}-${base}-stamped.pdf`;
 }
 
-function batchView(batch: RecordedBatch['batch'], stamps: ReturnType<typeof stampView>[]) {
-  return { id: batch.id, clientId: batch.clientId, caseNumber: batch.caseNumber, createdAt: batch.createdAt, documentCount: batch.documentCount, stamps };
+/** The batch record as `actor` may see it: the case number is personal data like a stamp's (stampViewFor). */
+function batchView(actor: Actor, batch: RecordedBatch['batch'], stamps: StampRecord[]) {
+  const personal = seesStamp(actor, 'stamp.personal-data', batch);
+  return {
+    id: batch.id, clientId: batch.clientId, ...(personal ? { caseNumber: batch.caseNumber } : { personalData: 'masked' }), createdAt: batch.createdAt,
+    documentCount: batch.documentCount, stamps: stamps.map((s) => stampViewFor(actor, s)),
+  };
 }
 
-function sendBatch(ctx: Context, result: RecordedBatch & { replayed: boolean }): void {
+/** The batch's ZIP, as POST /v1/stamp-batches answers it and GET /v1/stamp-batches/{id}/zip gives it again. */
+function sendBatch(ctx: Context, actor: Actor, result: RecordedBatch & { replayed: boolean }): void {
   const names = result.stamps.map((s, i) => entryName(i, s.record.filename));
   const manifest = {
-    ...batchView(result.batch, result.stamps.map((s) => stampView(s.record))),
+    ...batchView(actor, result.batch, result.stamps.map((s) => s.record)),
     files: result.stamps.map((s, i) => ({ index: i, file: names[i], stampId: s.record.id, filename: s.record.filename, sha256: s.record.sha256Out })),
   };
   ctx.status = 200;
@@ -92,17 +101,30 @@ export const registerStampBatchRoutes: ServiceRouteRegistrar = (router, { servic
       await checkSeals(ctx, services, jobs.map((j) => j.request.sealId));
       return stampBatchAndRecord(services, client, jobs, caseNumber, idempotency, gate);
     };
-    sendBatch(ctx, await withTimeout(services.config.requestTimeoutMs, work));
+    sendBatch(ctx, client, await withTimeout(services.config.requestTimeoutMs, work));
   });
+
+  /** The batch if the caller may do `action` on it; 404 otherwise, so other clients' batch ids reveal nothing. */
+  async function visibleBatch(actor: Actor, id: string, action: 'stamp.read' | 'stamp.pdf'): Promise<StampBatchRecord> {
+    authorize(actor, action);
+    const batch = UUID.test(id) ? await getStampBatch(services.store.db, id) : undefined;
+    if (!batch || !seesStamp(actor, action, batch)) {
+      throw new OneSealError('batch-not-found', 'not-found', `There is no stamp batch "${id}" among yours.`);
+    }
+    return batch;
+  }
 
   router.get('/v1/stamp-batches/:id', auth, async (ctx) => {
     const actor = requireActor(ctx);
-    authorize(actor, 'stamp.read');
-    const batch = /^[0-9a-f-]{36}$/.test(ctx.params.id!) ? await getStampBatch(services.store.db, ctx.params.id!) : undefined;
-    if (!batch || !seesStamp(actor, 'stamp.read', batch)) {
-      throw new OneSealError('batch-not-found', 'not-found', `There is no stamp batch "${ctx.params.id}" among yours.`);
-    }
-    ctx.body = batchView(batch, (await listBatchStamps(services.store.db, batch.id)).map((s) => stampView(s)));
+    const batch = await visibleBatch(actor, ctx.params.id!, 'stamp.read');
+    ctx.body = batchView(actor, batch, await listBatchStamps(services.store.db, batch.id));
+  });
+
+  router.get('/v1/stamp-batches/:id/zip', auth, async (ctx) => {
+    const actor = requireActor(ctx);
+    const batch = await visibleBatch(actor, ctx.params.id!, 'stamp.pdf');
+    // Each stored PDF is checked against the SHA-256 it was recorded with as it is read.
+    sendBatch(ctx, actor, { ...(await loadRecordedBatch(services, batch.id)), replayed: false });
   });
 
   openapi.add({
@@ -173,6 +195,25 @@ export const registerStampBatchRoutes: ServiceRouteRegistrar = (router, { servic
             },
           },
           401: commonProblems[401],
+          404: problemResponse('No such batch among yours.'),
+        },
+      },
+    },
+    '/v1/stamp-batches/{id}/zip': {
+      get: {
+        operationId: 'getStampBatchZip',
+        summary: 'Download a stamp batch\'s ZIP again',
+        description: 'The stored PDFs (each checked against its recorded SHA-256) and manifest.json, as POST /v1/stamp-batches answered them. The client that made the batch, and people whose role may download stamped PDFs (stamp.pdf: auditors).',
+        security: [{ bearer: [] }],
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' }, example: '5b0e8a3c-2f1d-4c6e-9a7b-8d9e0f1a2b3c' }],
+        responses: {
+          200: {
+            description: 'The ZIP (STORE method): NN-<filename>-stamped.pdf for each document, and manifest.json.',
+            headers: { 'Stamp-Batch-Id': { schema: { type: 'string', format: 'uuid' } } },
+            content: { 'application/zip': { schema: { type: 'string', contentMediaType: 'application/zip' } } },
+          },
+          401: commonProblems[401],
+          403: problemResponse('The caller may not download stamped PDFs (stamp.pdf); the problem names the role or scope.'),
           404: problemResponse('No such batch among yours.'),
         },
       },

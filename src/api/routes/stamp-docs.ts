@@ -47,6 +47,7 @@ export const STAMP_SCHEMAS = {
       filename: { type: ['string', 'null'] },
       batchId: { type: ['string', 'null'] },
       pdfUrl: { type: 'string' },
+      personalData: { const: 'masked', description: 'Present when the caller may not see personal data (operators): caseNumber and filename are then left out.' },
     },
   },
 };

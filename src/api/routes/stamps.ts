@@ -9,6 +9,7 @@ import { readOutput } from '../../stamping/outputs.js';
 import { stampAndRecord, type RecordedStamp } from '../../stamping/record.js';
 import { getStampView, type StampRecord, type StampView } from '../../store/stamps.js';
 import type { ServiceRouteRegistrar } from '../app.js';
+import type { Actor } from '../../access/actors.js';
 import { seesStamp, authorize } from '../../access/policy.js';
 import { authenticate, requireActor } from '../auth.js';
 import { problemResponse } from '../openapi.js';
@@ -36,9 +37,19 @@ export function stampView(s: StampView | (StampRecord & { clientName?: string })
   };
 }
 
+/**
+ * The record as this actor may see it: without stamp.personal-data (operators) the file name and case
+ * number, which name applicants, are left out and `personalData: "masked"` says so.
+ */
+export function stampViewFor(actor: Actor, s: StampView | StampRecord) {
+  const view = stampView(s);
+  if (seesStamp(actor, 'stamp.personal-data', s)) return view;
+  const { caseNumber: _case, filename: _file, ...rest } = view;
+  return { ...rest, personalData: 'masked' as const };
+}
+
 /** The stamp if the caller may see it; 404 otherwise, so ids of other clients' stamps reveal nothing. */
-async function visibleStamp(ctx: Context, services: Services, id: string, action: 'stamp.read' | 'stamp.pdf'): Promise<StampView> {
-  const actor = requireActor(ctx);
+export async function visibleStamp(actor: Actor, services: Services, id: string, action: 'stamp.read' | 'stamp.pdf'): Promise<StampView> {
   authorize(actor, action);
   const stamp = UUID.test(id) ? await getStampView(services.store.db, id) : undefined;
   if (!stamp || !seesStamp(actor, action, stamp)) {
@@ -55,6 +66,20 @@ function downloadName(filename: string | null, id: string): string {
 function contentDisposition(name: string): string {
   const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+/** The stored output of a stamp (the caller checked stamp.pdf); 404 when it was not kept. */
+export async function storedPdf(services: Services, stamp: StampView): Promise<Buffer> {
+  if (!stamp.outputPath) throw new OneSealError('stamp-output-not-kept', 'not-found', `The output of stamp "${stamp.id}" was not kept.`);
+  return readOutput(services.config.dataDir, stamp.outputPath, stamp.sha256Out);
+}
+
+export async function sendStoredPdf(ctx: Context, services: Services, stamp: StampView): Promise<void> {
+  const pdf = await storedPdf(services, stamp);
+  ctx.type = 'application/pdf';
+  ctx.set('Stamp-Id', stamp.id);
+  ctx.set('Content-Disposition', contentDisposition(downloadName(stamp.filename, stamp.id)));
+  ctx.body = pdf;
 }
 
 export function sendStampedPdf(ctx: Context, stamp: RecordedStamp, replayed: boolean): void {
@@ -85,16 +110,12 @@ export const registerStampRoutes: ServiceRouteRegistrar = (router, { services, o
   });
 
   router.get('/v1/stamps/:id', auth, async (ctx) => {
-    ctx.body = stampView(await visibleStamp(ctx, services, ctx.params.id!, 'stamp.read'));
+    const actor = requireActor(ctx);
+    ctx.body = stampViewFor(actor, await visibleStamp(actor, services, ctx.params.id!, 'stamp.read'));
   });
 
   router.get('/v1/stamps/:id/pdf', auth, async (ctx) => {
-    const stamp = await visibleStamp(ctx, services, ctx.params.id!, 'stamp.pdf');
-    if (!stamp.outputPath) throw new OneSealError('stamp-output-not-kept', 'not-found', `The output of stamp "${stamp.id}" was not kept.`);
-    ctx.type = 'application/pdf';
-    ctx.set('Stamp-Id', stamp.id);
-    ctx.set('Content-Disposition', contentDisposition(downloadName(stamp.filename, stamp.id)));
-    ctx.body = await readOutput(services.config.dataDir, stamp.outputPath, stamp.sha256Out);
+    await sendStoredPdf(ctx, services, await visibleStamp(requireActor(ctx), services, ctx.params.id!, 'stamp.pdf'));
   });
 
   const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
@@ -151,7 +172,7 @@ export const registerStampRoutes: ServiceRouteRegistrar = (router, { services, o
       get: {
         operationId: 'getStamp',
         summary: 'The record of a stamp',
-        description: 'Who asked and when, the seal and its version, the signing certificate serial, the SHA-256 of the document before and after, the level, the placement, case number and item code. Clients see their own stamps; auditors and operators every record.',
+        description: 'Who asked and when, the seal and its version, the signing certificate serial, the SHA-256 of the document before and after, the level, the placement, case number and item code. Clients see their own stamps; auditors and operators every record, operators without the file name and case number (`personalData: "masked"`).',
         security: [{ bearer: [] }],
         parameters: [idParam],
         responses: {

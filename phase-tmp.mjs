@@ -1,0 +1,12 @@
+const c0 = process.cpuUsage();
+const lap = (w) => { const c = process.cpuUsage(c0); console.log(w, ((c.user + c.system) / 1000).toFixed(0)); };
+const { loadConfig } = await import('./dist/src/config.js'); lap('config');
+const knex = await import('knex'); lap('knex');
+const { openStore } = await import('./dist/src/store/db.js'); lap('store mod');
+const v = await import('./dist/src/verify/index.js'); lap('verify mod');
+const pv = await import('./dist/src/pki/verification.js'); lap('pki verification');
+const store = await openStore(loadConfig()); lap('openStore');
+const o = await pv.ownVerifyOptions(store.db); lap('options');
+const { readFileSync } = await import('node:fs');
+const r = await v.verifyPdf(readFileSync(process.argv[2]), o); lap('verify ' + r.verdict);
+await store.close(); lap('close');
