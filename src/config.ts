@@ -386,8 +386,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const verifyRatePerSecond = optionalInt('verifyRatePerSecond', 100_000);
   const verifyRateBurst = optionalInt('verifyRateBurst', 100_000);
   const workersRaw = get('workers');
-  // Both cores by default: the event loop only routes, the PDF work runs beside it.
-  const workers = workersRaw === undefined ? availableParallelism() : parseInteger(workersRaw, field('workers'), 0, 256, errors);
+  // A worker runs one stamp at a time and waits, idle, while the main thread gets its HSM signature and
+  // time-stamp: one per core keeps the cores busy, one per HSM session more keeps the HSM busy meanwhile.
+  const workers = workersRaw === undefined ? availableParallelism() + (poolSize ?? DEFAULTS.hsmPoolSize) : parseInteger(workersRaw, field('workers'), 0, 256, errors);
   const probeRaw = get('healthProbeIntervalMs');
   const healthProbeIntervalMs = probeRaw === undefined ? 1000 : parseInteger(probeRaw, field('healthProbeIntervalMs'), 0, 60_000, errors);
   const maxPages = optionalInt('maxPages', 10_000_000);
