@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../src/access/actors.js';
 import { ACTIONS, allows, POLICY, ROLES, SCOPES, type Action } from '../src/access/policy.js';
 import { requestChange } from '../src/access/two-person.js';
+import { importItems } from '../src/items/catalogue.js';
+import { addCentre } from '../src/items/centres.js';
 import { performRotation } from '../src/seals/rotation.js';
 import { createSeal } from '../src/seals/service.js';
 import { freshSample, SAMPLE_DATA } from './licences-samples.js';
@@ -53,6 +55,9 @@ beforeAll(async () => {
   fixtures.stamp = (await stamp(stamps.key)).headers.get('stamp-id')!;
   fixtures.proposer = (await personWithSession(stack, 'matrix-proposer', ['seal-admin'])).key;
   await createSeal(stack.services, { id: 'matrix', ...ORG, isTest: true }, 'break-glass:matrix-setup');
+  await importItems(stack.services, PIN_HOLDER, 'code,name,department,seal,placement\nM-1,矩阵事项,市场监管,approval,invisible\nM-2,矩阵事项二,卫健,approval,invisible\n', 'csv');
+  await addCentre(stack.services, PIN_HOLDER, { code: 'matrix-centre', name: '矩阵便民服务中心' });
+  await requestChange(stack.services, PIN_HOLDER, 'delegation.create', { item: 'M-2', centre: 'matrix-centre' });
 }, 180_000);
 afterAll(async () => {
   await stack?.close();
@@ -153,6 +158,14 @@ const PROBES: Record<Action, Probe> = {
   'stamp.read': (p) => send(p.key, 'GET', `/v1/stamps/${fixtures.stamp}`),
   'stamp.personal-data': (p) => send(p.key, 'GET', `/v1/stamps/${fixtures.stamp}`),
   'stamp.pdf': (p) => send(p.key, 'GET', `/v1/stamps/${fixtures.stamp}/pdf`),
+  'item.read': (p) => send(p.key, 'GET', '/v1/items'),
+  'item.import': (p) => send(p.key, 'POST', '/v1/items/import', [{ code: unique('imported'), name: '导入事项', department: '民政', seal: 'approval', placement: 'invisible' }]),
+  'centre.read': (p) => send(p.key, 'GET', '/v1/admin/centres'),
+  'centre.add': (p) => send(p.key, 'POST', '/v1/admin/centres', { code: unique('centre'), name: '新便民服务中心' }),
+  // Proposals (202) where allowed: delegations always need a second seal-admin.
+  'delegation.create': (p) => send(p.key, 'POST', '/v1/admin/delegations', { item: 'M-1', centre: 'matrix-centre' }),
+  'delegation.revoke': (p) => send(p.key, 'POST', '/v1/admin/delegations/revoke', { item: 'M-2', centre: 'matrix-centre' }),
+  'stats.read': (p) => send(p.key, 'GET', '/v1/stats/stamps?by=department'),
   'audit.read': (p) => send(p.key, 'GET', '/v1/admin/audit/entries?limit=5'),
   'audit.sign-head': (p) => send(p.key, 'POST', '/v1/admin/audit/heads'),
 };

@@ -442,6 +442,23 @@ describe('public status', () => {
     expect(api.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'; base-uri 'none'");
   });
 
+  it('checks a copy sent as the part `document` (as everywhere else) or `file` (the page form\'s name)', async () => {
+    const licence = await issue('business-licence');
+    const pdf = await pdfOf(licence.id);
+    for (const part of ['document', 'file']) {
+      const form = new FormData();
+      form.append(part, new Blob([pdf], { type: 'application/pdf' }), 'licence.pdf');
+      const res = await fetch(`${base}/v/${licence.id}/check?lang=en`, { method: 'POST', body: form });
+      expect(res.status, part).toBe(200);
+      expect(await res.text(), part).toContain('Electronic seal signature verifies');
+    }
+    const other = new FormData();
+    other.append('upload', new Blob([pdf], { type: 'application/pdf' }), 'licence.pdf');
+    const refused = await fetch(`${base}/v/${licence.id}/check?lang=en`, { method: 'POST', body: other });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toMatch(/The form has no \S{1,8}document\S{1,8} file/);
+  }, 60_000);
+
   it('answers a form without a file with an HTML page leading back, not problem+json', async () => {
     const licence = await issue('business-licence');
     const form = new FormData();

@@ -46,7 +46,7 @@ async function recordStamps(clientId: string, n: number, base: Date, extra: { ca
   for (let i = 0; i < n; i++) {
     await insertStamp(stack.services.store.db, {
       id: randomUUID(), clientId, sealId: 'approval', sealVersion: 1, certSerial: '01', sha256In: 'a'.repeat(64), sha256Out: 'b'.repeat(64), level: 'B-B',
-      placement: { requested: { kind: 'invisible' } }, caseNumber: extra.caseNumber ?? null, itemCode: extra.itemCode ?? null, idempotencyKey: null, requestHash: null,
+      placement: { requested: { kind: 'invisible' } }, caseNumber: extra.caseNumber ?? null, itemCode: extra.itemCode ?? null, department: null, centreCode: null, idempotencyKey: null, requestHash: null,
       outputPath: null, createdAt: new Date(base.getTime() + Math.floor(i / 3)).toISOString(), batchId: null, batchIndex: null, filename: extra.filename ?? null,
     });
   }
@@ -201,7 +201,7 @@ describe('GET /v1/stamps', () => {
     expect(r.bytes.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
     const rows = JSON.parse(execFileSync('python3', ['-c', 'import csv,io,json,sys; print(json.dumps(list(csv.reader(io.StringIO(sys.stdin.buffer.read().decode("utf-8-sig"), newline="")))))'], { input: r.bytes, encoding: 'utf8' })) as string[][];
     const [header, ...body] = rows;
-    expect(header).toEqual(['id', 'createdAt', 'clientId', 'clientName', 'sealId', 'sealVersion', 'certSerial', 'level', 'itemCode', 'caseNumber', 'filename', 'batchId', 'sha256Before', 'sha256After']);
+    expect(header).toEqual(['id', 'createdAt', 'clientId', 'clientName', 'sealId', 'sealVersion', 'certSerial', 'level', 'itemCode', 'department', 'centre', 'caseNumber', 'filename', 'batchId', 'sha256Before', 'sha256After']);
     expect(body).toHaveLength(13);
     const col = (name: string) => body.map((row) => row[header!.indexOf(name)]);
     expect(col('filename')).toContain('\'=cmd|\' /C calc\'!A0.pdf');

@@ -50,6 +50,10 @@ describe('oneseal CLI', () => {
     expect(one.code).toBe(0);
     expect(Math.max(...one.out.split('\n').map((l) => l.length))).toBeLessThanOrEqual(80);
     expect(one.out.split(/\s+/).join(' ')).toContain('[--image SEAL.png] [--diameter-mm N] [--break-glass] [--json]');
+    for (const c of COMMANDS) {
+      const help = await run([...c.name.split(' '), '--help']);
+      expect(help.out.match(/\[--json\]/g), c.name).toHaveLength(1);
+    }
   });
 
   it('registers every command once, and each loads an implementation only when asked', async () => {

@@ -95,7 +95,7 @@ for (const backend of backends) {
         id: 'L1', typeId: 'business-licence', typeCode: 'T', issuerCode: 'I', issuerName: '某某区行政审批局', serial: '00000001', version: 1,
         data: { name: '北京星河数字科技有限公司' }, holderName: '北京星河数字科技有限公司', holderId: '91110000802100433B', validFrom: '2015-03-18',
         validTo: '长期', sha256: 'ab', sealId: 'approval', sealName: '行政审批专用章', sealVersion: 1, certSerial: '01', signedAt: '2026-01-01T00:00:00.000Z',
-        status: 'valid', issuedAt: '2026-01-01T00:00:00.000Z', issuedBy: 'test', ownerClientId: null, supersedes: null, supersededBy: null, revokedAt: null, revocationReason: null,
+        status: 'valid', issuedAt: '2026-01-01T00:00:00.000Z', issuedBy: 'test', ownerClientId: null, itemCode: null, centreCode: null, supersedes: null, supersededBy: null, revokedAt: null, revocationReason: null,
       };
       await insertLicence(store.db, record, pdf);
       expect(await getLicence(store.db, 'L1')).toEqual(record);

@@ -95,7 +95,7 @@ for (const backend of backends) {
 
     it('finds clients by key prefix and keeps stamp idempotency keys unique per client', async () => {
       await insertClient(store.db, {
-        id: 'c1', name: 'window 1', keyPrefix: 'os_abc', keyHash: 'h', seals: ['approval'], scopes: ['stamps'], licenceTypes: [],
+        id: 'c1', name: 'window 1', keyPrefix: 'os_abc', keyHash: 'h', seals: ['approval'], scopes: ['stamps'], licenceTypes: [], centreCode: null,
         createdAt: new Date().toISOString(), revokedAt: null,
       });
       expect(await findClientByPrefix(store.db, 'os_abc')).toMatchObject({ id: 'c1', seals: ['approval'], scopes: ['stamps'], licenceTypes: [] });
@@ -105,7 +105,7 @@ for (const backend of backends) {
       const stamp: StampRecord = {
         id: '7d4f0c1e-0000-4000-8000-000000000001', clientId: 'c1', sealId: 'approval', sealVersion: 1, certSerial: '01ab',
         sha256In: 'a'.repeat(64), sha256Out: 'b'.repeat(64), level: 'B-T', placement: { page: 1, x: 100, y: 100 },
-        caseNumber: null, itemCode: null, idempotencyKey: 'k1', requestHash: 'c'.repeat(64), outputPath: null,
+        caseNumber: null, itemCode: null, department: null, centreCode: null, idempotencyKey: 'k1', requestHash: 'c'.repeat(64), outputPath: null,
         createdAt: new Date().toISOString(), batchId: null, batchIndex: null, filename: null,
       };
       await insertStamp(store.db, stamp);

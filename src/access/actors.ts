@@ -13,6 +13,8 @@ export interface PersonActor {
   roles: readonly Role[];
   /** The session the request came with (people may hold several). */
   sessionId: string;
+  /** The service centre the person works for; null or absent: the district hall. */
+  centre?: string | null;
 }
 
 export interface ClientActor {
@@ -22,6 +24,8 @@ export interface ClientActor {
   seals: readonly string[];
   scopes: readonly Scope[];
   licenceTypes: readonly string[];
+  /** The service centre the client belongs to; null or absent: the district hall. */
+  centre?: string | null;
 }
 
 export interface BreakGlassActor {

@@ -3,9 +3,10 @@
  * system-client changes and the people changes. Typed against the policy table, so an action marked
  * twoPerson there without a handler here does not compile.
  */
+import { DELEGATION_CHANGES } from '../items/centres.js';
 import { SEAL_CHANGES } from '../seals/changes.js';
 import { CLIENT_CHANGES } from './clients.js';
 import { PERSON_CHANGES } from './people.js';
 import type { ChangeAction, ChangeHandler } from './two-person.js';
 
-export const CHANGE_HANDLERS: Record<ChangeAction, ChangeHandler> = { ...SEAL_CHANGES, ...CLIENT_CHANGES, ...PERSON_CHANGES };
+export const CHANGE_HANDLERS: Record<ChangeAction, ChangeHandler> = { ...SEAL_CHANGES, ...CLIENT_CHANGES, ...PERSON_CHANGES, ...DELEGATION_CHANGES };

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { appendAudit } from '../audit/chain.js';
 import { OneSealError, type FieldError } from '../errors.js';
 import { DEFAULT_SEAL_ID } from '../init.js';
+import { centreField, checkCentreExists } from '../items/centres.js';
 import { LicenceTypeRegistry } from '../licences/registry.js';
 import { nowIso } from '../store/codec.js';
 import type { Db } from '../store/db.js';
@@ -24,7 +25,8 @@ const LICENCE_SEAL_ID = DEFAULT_SEAL_ID;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 let licenceTypes: LicenceTypeRegistry | undefined;
-function knownLicenceTypes(): string[] {
+/** The ids of the licence types this server knows (loaded once). */
+export function knownLicenceTypes(): string[] {
   licenceTypes ??= LicenceTypeRegistry.load();
   return licenceTypes.list().map((t) => t.id);
 }
@@ -36,6 +38,7 @@ export function clientView(c: ApiClientRecord) {
     seals: c.seals,
     scopes: c.scopes,
     licenceTypes: c.licenceTypes,
+    centre: c.centreCode,
     createdAt: c.createdAt,
     revokedAt: c.revokedAt,
     /** True while the key is stored the old way (scrypt); its first use re-stores it as HMAC. */
@@ -115,23 +118,24 @@ function requireActive(c: ApiClientRecord): void {
   if (c.revokedAt) throw new OneSealError('client-revoked', 'conflict', `Client "${c.name}" was revoked at ${c.revokedAt}; add a new client instead.`);
 }
 
-type CreateParams = Grants & { name: string };
+type CreateParams = Grants & { name: string; centre?: string | null };
 
 const createClient: ChangeHandler<CreateParams> = {
   action: 'client.create',
   async prepare(deps, input) {
-    const { name, ...grants } = readRequest(CODE, input, ['name', 'seals', 'scopes', 'licenceTypes'], (o, errors) => {
+    const { name, centre, ...grants } = readRequest(CODE, input, ['name', 'seals', 'scopes', 'licenceTypes', 'centre'], (o, errors) => {
       const name = typeof o.name === 'string' ? o.name.trim() : '';
       if (!name || name.length > 100) errors.push({ field: 'name', message: 'must be 1 to 100 characters' });
       const grants = grantsOf(o, errors);
       if (grants.scopes.length === 0 && o.scopes === undefined) grants.scopes = ['stamps'];
       if (grants.scopes.length === 0) errors.push({ field: 'scopes', message: `give at least one of ${SCOPES.join(', ')}` });
       checkUsable(grants, errors);
-      return { name, ...grants };
+      return { name, centre: centreField(o, errors), ...grants };
     });
     await checkSealsExist(deps.store.db, grants.seals);
+    await checkCentreExists(deps.store.db, centre);
     if (await findClientByName(deps.store.db, name)) throw new OneSealError('client-exists', 'conflict', `A system client named "${name}" exists already; client names are unique.`);
-    return { params: { name, ...grants }, subject: name, sealId: null };
+    return { params: { name, ...grants, ...(centre ? { centre } : {}) }, subject: name, sealId: null };
   },
   needsSecondPerson: (deps, params) => anySealUnderTwoPersonControl(deps.store.db, sealsConcerned(params)),
   async execute(deps, params, run) {
@@ -144,6 +148,7 @@ const createClient: ChangeHandler<CreateParams> = {
       seals: params.seals,
       scopes: params.scopes,
       licenceTypes: params.licenceTypes,
+      centreCode: params.centre ?? null,
       createdAt: nowIso(),
       revokedAt: null,
     };
@@ -152,7 +157,7 @@ const createClient: ChangeHandler<CreateParams> = {
       if (!(await insertClient(trx, record))) throw new OneSealError('client-exists', 'conflict', `A system client named "${record.name}" exists already.`);
       await appendAudit(trx, {
         actor: run.label, action: 'client.create', subject: record.id,
-        details: { name: record.name, seals: record.seals, scopes: record.scopes, licenceTypes: record.licenceTypes, ...run.auditDetails },
+        details: { name: record.name, seals: record.seals, scopes: record.scopes, licenceTypes: record.licenceTypes, centre: record.centreCode, ...run.auditDetails },
       });
     });
     // The key is shown to whoever carried the change out, once; only its HMAC is kept.

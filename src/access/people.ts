@@ -14,6 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendAudit } from '../audit/chain.js';
 import { OneSealError, type FieldError } from '../errors.js';
+import { centreField, checkCentreExists } from '../items/centres.js';
 import { readRequest } from './request-fields.js';
 import { nowIso } from '../store/codec.js';
 import type { Db } from '../store/db.js';
@@ -45,6 +46,7 @@ export function personView(p: PersonRecord) {
     roles: p.roles,
     disabled: p.disabledAt !== null,
     disabledAt: p.disabledAt,
+    centre: p.centreCode,
     totpEnrolled: p.totpSecret !== null,
     createdAt: p.createdAt,
     createdBy: p.createdBy,
@@ -118,16 +120,17 @@ function newTotp(deps: GovernedDeps, name: string): { sealed: string; shown: { t
 /** Roles change who may act on every seal, so people changes follow two-person control wherever any seal is under it. */
 const peopleNeedSecondPerson = async (deps: GovernedDeps): Promise<boolean> => anySealUnderTwoPersonControl(deps.store.db);
 
-type AddParams = { name: string; roles: Role[]; passwordHash: string };
+type AddParams = { name: string; roles: Role[]; passwordHash: string; centre?: string | null };
 
 const addPerson: ChangeHandler<AddParams> = {
   action: 'person.add',
   async prepare(deps, input): Promise<Prepared<AddParams>> {
-    const { name, roles, chosen } = readRequest(CODE, input, ['name', 'roles', 'password'], (o, errors) =>
-      ({ name: nameOf(o, errors), roles: rolesOf(o, errors), chosen: passwordOf(o, errors) }));
+    const { name, roles, chosen, centre } = readRequest(CODE, input, ['name', 'roles', 'password', 'centre'], (o, errors) =>
+      ({ name: nameOf(o, errors), roles: rolesOf(o, errors), chosen: passwordOf(o, errors), centre: centreField(o, errors) }));
+    await checkCentreExists(deps.store.db, centre);
     if (await findPersonByName(deps.store.db, name)) throw new OneSealError('person-exists', 'conflict', `A person named "${name}" exists already.`);
     const password = await hashedPassword(chosen);
-    return { params: { name, roles, passwordHash: password.hash }, subject: name, sealId: null, ...(password.disclosed ? { disclosed: password.disclosed } : {}) };
+    return { params: { name, roles, passwordHash: password.hash, ...(centre ? { centre } : {}) }, subject: name, sealId: null, ...(password.disclosed ? { disclosed: password.disclosed } : {}) };
   },
   needsSecondPerson: peopleNeedSecondPerson,
   async execute(deps, params, run) {
@@ -143,6 +146,7 @@ const addPerson: ChangeHandler<AddParams> = {
       passwordKnownBy: run.proposerIdentity,
       totpKnownBy: actorIdentity(run.actor),
       disabledAt: null,
+      centreCode: params.centre ?? null,
       createdBy: run.label,
       createdAt: now,
       updatedAt: now,
@@ -150,13 +154,13 @@ const addPerson: ChangeHandler<AddParams> = {
     await deps.store.db.transaction(async (trx) => {
       await run.beforeChange(trx);
       if (!(await insertPerson(trx, person))) throw new OneSealError('person-exists', 'conflict', `A person named "${params.name}" exists already.`);
-      await appendAudit(trx, { actor: run.label, action: 'person.add', subject: person.name, details: { id: person.id, roles: person.roles, ...run.auditDetails } });
+      await appendAudit(trx, { actor: run.label, action: 'person.add', subject: person.name, details: { id: person.id, roles: person.roles, centre: person.centreCode, ...run.auditDetails } });
     });
     // password: the slot a generated password takes when the change runs at once (the proposer's, so it
     // is not known here), keeping the order {id, name, roles, password, totpSecret, otpauthUrl}.
-    return { id: person.id, name: person.name, roles: person.roles, password: undefined, ...totp.shown };
+    return { id: person.id, name: person.name, roles: person.roles, ...(person.centreCode ? { centre: person.centreCode } : {}), password: undefined, ...totp.shown };
   },
-  publicParams: ({ name, roles }) => ({ name, roles }),
+  publicParams: ({ name, roles, centre }) => ({ name, roles, ...(centre ? { centre } : {}) }),
 };
 
 type GrantParams = { name: string; roles: Role[] };

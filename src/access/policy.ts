@@ -79,6 +79,13 @@ export const POLICY = {
   'stamp.read': { summary: 'read stamp and batch records (no document content)', roles: [AU, OP], scopes: ['stamps'], ownership: 'own-stamp' },
   'stamp.personal-data': { summary: 'see and search a stamp’s file name and case number (they name applicants)', roles: [AU], scopes: ['stamps'], ownership: 'own-stamp' },
   'stamp.pdf': { summary: 'download a stamped PDF or a batch’s ZIP', roles: [AU], scopes: ['stamps'], ownership: 'own-stamp' },
+  'item.read': { summary: 'list the item catalogue and its stamp profiles', roles: [SA, LO, AU, OP], scopes: ['stamps', 'licences'] },
+  'item.import': { summary: 'import items into the catalogue (all rows or none)', roles: [SA], scopes: [] },
+  'centre.read': { summary: 'list service centres and the items delegated to them', roles: [SA, LO, AU, OP], scopes: [] },
+  'centre.add': { summary: 'add a service centre', roles: [SA], scopes: [] },
+  'delegation.create': { summary: 'delegate an item to a service centre', roles: [SA], scopes: [], twoPerson: true },
+  'delegation.revoke': { summary: 'take a delegated item back from a service centre', roles: [SA], scopes: [], twoPerson: true },
+  'stats.read': { summary: 'read stamp statistics by department, item and centre', roles: [SA, AU, OP], scopes: [] },
   'audit.read': { summary: 'read the audit log', roles: [SA, AU], scopes: [] },
   'audit.sign-head': { summary: 'sign the audit chain head now', roles: [SA, AU, OP], scopes: [] },
 } as const satisfies Record<string, Rule>;

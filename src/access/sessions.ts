@@ -162,7 +162,7 @@ export async function authenticateSession(deps: SessionDeps, token: string, now:
   const person = await getPerson(deps.store.db, session.personId);
   if (!person || person.disabledAt) throw sessionRefused('session-ended', 'This person is disabled; the session no longer counts.');
   if (now.getTime() - Date.parse(session.lastSeenAt) >= TOUCH_EVERY_MS) await touchSession(deps.store.db, session.id, now.toISOString());
-  return { kind: 'person', id: person.id, name: person.name, roles: person.roles, sessionId: session.id };
+  return { kind: 'person', id: person.id, name: person.name, roles: person.roles, sessionId: session.id, centre: person.centreCode };
 }
 
 export async function logout(deps: Pick<SessionDeps, 'store'>, actor: PersonActor): Promise<void> {

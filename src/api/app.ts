@@ -26,6 +26,8 @@ import { registerSealReadRoutes } from './routes/seals.js';
 import { registerAuditHeadRoutes } from './routes/audit-heads.js';
 import { registerAuditSearchRoutes } from './routes/audit-search.js';
 import { registerDocsRoutes } from './routes/docs.js';
+import { registerItemRoutes } from './routes/items.js';
+import { registerStatsRoutes } from './routes/stats.js';
 import { registerConsoleRoutes } from '../console/routes.js';
 import type { Services } from '../services.js';
 import { registerVerificationRoutes } from './routes/verifications.js';
@@ -56,7 +58,8 @@ const ROUTES: readonly RouteRegistrar[] = [registerHealthRoutes];
 const SERVICE_ROUTES: readonly ServiceRouteRegistrar[] = [registerMetricsRoutes, registerPkiRoutes, registerSessionRoutes, registerAdminSealRoutes, registerAdminProposalRoutes,
   registerAdminClientRoutes, registerAdminPeopleRoutes, registerLicenceRoutes, registerLicenceSearchRoutes, registerVerifyPageRoutes,
   registerStampRoutes, registerStampSearchRoutes, registerStampBatchRoutes, registerSealReadRoutes, registerDocsRoutes, registerVerificationRoutes, registerAuditHeadRoutes, registerAuditSearchRoutes,
-  registerConsoleRoutes];
+  registerConsoleRoutes,
+  registerItemRoutes, registerStatsRoutes];
 
 export function createApp(deps: AppDeps): Koa {
   const logger = deps.logger ?? pino({ level: 'silent' });

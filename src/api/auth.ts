@@ -51,7 +51,7 @@ async function clientForKey(services: Services, key: string): Promise<ApiClientR
 }
 
 function clientActor(record: ApiClientRecord): ClientActor {
-  return { kind: 'client', id: record.id, name: record.name, seals: record.seals, scopes: record.scopes, licenceTypes: record.licenceTypes };
+  return { kind: 'client', id: record.id, name: record.name, seals: record.seals, scopes: record.scopes, licenceTypes: record.licenceTypes, centre: record.centreCode };
 }
 
 async function actorForToken(services: Services, token: string): Promise<Actor> {

@@ -13,7 +13,9 @@ import { authorize, authorizeSeal } from '../access/policy.js';
 import { requireActor } from './auth.js';
 import { readBody } from './body.js';
 import { readFormData } from './form-data.js';
+import { resolveHandling, withProfile } from '../items/handling.js';
 import { IDEMPOTENCY_KEY } from '../stamping/idempotency.js';
+import { parseStampOptions, type StampOptions } from './stamp-options.js';
 import type { IdempotencyOption } from '../stamping/record.js';
 
 export interface UploadedDocument {
@@ -92,6 +94,23 @@ export function requireStamper(ctx: Context): ClientActor {
 export function defaultSeal(ctx: Context): string | undefined {
   const client = requireStamper(ctx);
   return client.seals.length === 1 ? client.seals[0] : undefined;
+}
+
+/** What a stamp job records about who handled it. */
+export interface HandledStampOptions extends StampOptions {
+  department: string | null;
+  centreCode: string | null;
+}
+
+/**
+ * One document's options: with an item named, the caller's right to handle it checked (403 for a
+ * centre's client naming none, or one not delegated to its centre) and the item's profile applied.
+ */
+export async function handledStampOptions(ctx: Context, services: Services, raw: Record<string, string>): Promise<HandledStampOptions> {
+  const itemCode = raw.itemCode?.trim() || null;
+  const handling = await resolveHandling(services.store.db, requireStamper(ctx), itemCode, 'stamp');
+  const options = parseStampOptions(handling ? withProfile(raw, handling) : raw, { defaultSeal: defaultSeal(ctx) });
+  return { ...options, department: handling?.item.department ?? null, centreCode: handling?.centre?.code ?? null };
 }
 
 /** The request's Idempotency-Key, if any; a repeat waits for the first request up to the request time-out. */

@@ -40,5 +40,6 @@ export function helpText(commands: readonly CommandSpec[], prefix = ''): string 
 }
 
 export function commandHelp(c: CommandSpec): string {
-  return [...wrap(`usage: oneseal ${c.name} ${c.usage ?? ''}[--json]`, 0, 6), '', ...wrap(c.summary, 0, 0)].join('\n');
+  const usage = `${c.name} ${c.usage ?? ''}`.trim();
+  return [...wrap(`usage: oneseal ${usage}${usage.includes('--json') ? '' : ' [--json]'}`, 0, 6), '', ...wrap(c.summary, 0, 0)].join('\n');
 }

@@ -5,6 +5,7 @@
  */
 import { actorLabel } from '../access/actors.js';
 import { authorizeLicence } from '../access/policy.js';
+import { resolveHandling } from '../items/handling.js';
 import { changeLicence, licenceDeps, requireLicence } from '../licences/service.js';
 import { actAs } from './acting.js';
 import { printResult, UsageError, type CommandRunner } from './command.js';
@@ -18,8 +19,9 @@ export const licenceChange: CommandRunner = {
     const output = requireOutput(ctx.values.output);
     return actAs(ctx, async (services, actor) => {
       const deps = licenceDeps(services);
-      authorizeLicence(actor, 'licence.change', await requireLicence(deps.db, id));
-      const record = await changeLicence(deps, id, data, actorLabel(actor));
+      const old = await requireLicence(deps.db, id);
+      authorizeLicence(actor, 'licence.change', old);
+      const record = await changeLicence(deps, id, data, actorLabel(actor), { handling: await resolveHandling(deps.db, actor, old.itemCode, 'issue licences') });
       const view = await writeLicence(deps, record, output);
       printResult(ctx, view, `issued ${record.id}, version ${record.version} of ${record.serial}, superseding ${id} → ${output}\nverify at ${view.verifyUrl}`);
       return 0;

@@ -4,6 +4,7 @@
  */
 import { actorLabel } from '../access/actors.js';
 import { authorizeLicenceType } from '../access/policy.js';
+import { resolveHandling } from '../items/handling.js';
 import { issueLicence, licenceDeps } from '../licences/service.js';
 import { actAs } from './acting.js';
 import { printResult, UsageError, type CommandRunner } from './command.js';
@@ -18,7 +19,9 @@ export const licenceIssue: CommandRunner = {
     return actAs(ctx, async (services, actor) => {
       authorizeLicenceType(actor, 'licence.issue', type);
       const deps = licenceDeps(services);
-      const record = await issueLicence(deps, { type, data }, actorLabel(actor));
+      // A centre's officer must name an item delegated to the centre, as over HTTP.
+      const handling = await resolveHandling(deps.db, actor, typeof ctx.values.item === 'string' ? ctx.values.item : null, 'issue licences');
+      const record = await issueLicence(deps, { type, data }, actorLabel(actor), { handling });
       const view = await writeLicence(deps, record, output);
       printResult(ctx, view, `issued ${record.id} (${record.typeId}) → ${output}\nverify at ${view.verifyUrl}`);
       return 0;

@@ -95,8 +95,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'licence issue',
     summary: 'issue an electronic licence: render, seal (PAdES B-LT, certified) and record it',
-    usage: `--type TYPE --data FILE.json -o OUT.pdf ${ACTING_USAGE}`,
-    options: { type: { type: 'string' }, data: { type: 'string' }, output: { type: 'string', short: 'o' }, ...ACTING_OPTIONS },
+    usage: `--type TYPE [--item CODE] --data FILE.json -o OUT.pdf ${ACTING_USAGE}`,
+    options: { type: { type: 'string' }, item: { type: 'string' }, data: { type: 'string' }, output: { type: 'string', short: 'o' }, ...ACTING_OPTIONS },
     load: async () => (await import('./licence-issue.js')).licenceIssue,
   },
   {
@@ -126,8 +126,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'client add',
     summary: 'add a system client and print its API key (shown only this once)',
-    usage: `--name NAME [--seals SEAL[,SEAL…]] [--scopes stamps,licences,verify] [--licence-types TYPE[,TYPE…]] ${ACTING_USAGE}`,
-    options: { name: { type: 'string' }, seals: { type: 'string' }, scopes: { type: 'string' }, 'licence-types': { type: 'string' }, ...ACTING_OPTIONS },
+    usage: `--name NAME [--seals SEAL[,SEAL…]] [--scopes stamps,licences,verify] [--licence-types TYPE[,TYPE…]] [--centre CODE] ${ACTING_USAGE}`,
+    options: { name: { type: 'string' }, seals: { type: 'string' }, scopes: { type: 'string' }, 'licence-types': { type: 'string' }, centre: { type: 'string' }, ...ACTING_OPTIONS },
     load: async () => (await import('./client-add.js')).clientAdd,
   },
   {
@@ -172,8 +172,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'user add',
     summary: 'add a person with roles (seal-admin, licence-officer, auditor, operator); prints their credentials once',
-    usage: `--name NAME --roles ROLE[,ROLE…] [--password-file FILE] ${ACTING_USAGE}`,
-    options: { name: { type: 'string' }, roles: { type: 'string' }, 'password-file': { type: 'string' }, ...ACTING_OPTIONS },
+    usage: `--name NAME --roles ROLE[,ROLE…] [--password-file FILE] [--centre CODE] ${ACTING_USAGE}`,
+    options: { name: { type: 'string' }, roles: { type: 'string' }, 'password-file': { type: 'string' }, centre: { type: 'string' }, ...ACTING_OPTIONS },
     load: async () => (await import('./user-add.js')).userAdd,
   },
   {
@@ -336,5 +336,48 @@ export const COMMANDS: readonly CommandEntry[] = [
     positionals: 2,
     options: ACTING_OPTIONS,
     load: async () => (await import('./seal-two-person.js')).sealTwoPerson,
+  },
+  {
+    name: 'item import',
+    summary: 'import the item catalogue (事项目录) from CSV or JSON: all rows or none',
+    usage: `FILE.csv|FILE.json ${ACTING_USAGE}`,
+    positionals: 1,
+    options: ACTING_OPTIONS,
+    load: async () => (await import('./item-import.js')).itemImport,
+  },
+  {
+    name: 'item list',
+    summary: 'list the item catalogue with each item’s stamp profile',
+    usage: `[--department DEPT] ${ACTING_USAGE}`,
+    options: { department: { type: 'string' }, ...ACTING_OPTIONS },
+    load: async () => (await import('./item-list.js')).itemList,
+  },
+  {
+    name: 'centre add',
+    summary: 'add a town service centre (便民服务中心); it handles only the items later delegated to it',
+    usage: `--code CODE --name NAME ${ACTING_USAGE}`,
+    options: { code: { type: 'string' }, name: { type: 'string' }, ...ACTING_OPTIONS },
+    load: async () => (await import('./centre-add.js')).centreAdd,
+  },
+  {
+    name: 'centre list',
+    summary: 'list service centres and the items delegated to each',
+    usage: ACTING_USAGE,
+    options: ACTING_OPTIONS,
+    load: async () => (await import('./centre-list.js')).centreList,
+  },
+  {
+    name: 'delegate',
+    summary: 'delegate an item to a service centre (under two-person control)',
+    usage: `--item CODE --centre CODE ${ACTING_USAGE}`,
+    options: { item: { type: 'string' }, centre: { type: 'string' }, ...ACTING_OPTIONS },
+    load: async () => (await import('./delegate.js')).delegate,
+  },
+  {
+    name: 'undelegate',
+    summary: 'take a delegated item back from a centre (under two-person control)',
+    usage: `--item CODE --centre CODE ${ACTING_USAGE}`,
+    options: { item: { type: 'string' }, centre: { type: 'string' }, ...ACTING_OPTIONS },
+    load: async () => (await import('./delegate.js')).undelegate,
   },
 ];

@@ -16,7 +16,7 @@ export const userAdd: CommandRunner = {
     if (!roles?.length) throw new UsageError('give at least one role: --roles seal-admin,licence-officer,auditor,operator');
     const password = await passwordFromFile(ctx);
     return actAs(ctx, async (services, actor) =>
-      printChange(ctx, await requestChange(services, actor, 'person.add', { name, roles, ...(password ? { password } : {}) }),
+      printChange(ctx, await requestChange(services, actor, 'person.add', { name, roles, ...(password ? { password } : {}), ...(typeof ctx.values.centre === 'string' ? { centre: ctx.values.centre } : {}) }),
         (r) => `added ${String(r.name)} (${(r.roles as string[]).join(', ')}), id ${String(r.id)}`, { flat: true }));
   },
 };

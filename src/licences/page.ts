@@ -76,6 +76,9 @@ const T = {
     type: '证照类型',
     holder: '持证主体',
     issuer: '发证机关',
+    delegator: '委托机关',
+    handledBy: '受托办理',
+    item: '办理事项',
     validity: '有效期',
     to: '至',
     longTerm: '长期',
@@ -125,6 +128,9 @@ const T = {
     type: 'Licence type',
     holder: 'Holder',
     issuer: 'Issuing authority',
+    delegator: 'Delegating authority',
+    handledBy: 'Handled on its behalf by',
+    item: 'Item',
     validity: 'Valid',
     to: 'to',
     longTerm: 'long-term',
@@ -218,7 +224,9 @@ function details(s: PublicLicenceStatus, lang: PageLang): string {
 ${row(t.type, esc(lang === 'zh' ? s.type.title.zh : s.type.title.en))}
 ${row(t.holder, `${esc(s.holder.name)}${s.holder.masked ? ` <small>(${esc(t.masked)})</small>` : ''}`)}
 ${row(lang === 'zh' ? s.holder.idLabel.zh : s.holder.idLabel.en, esc(s.holder.id), 'mono')}
-${row(t.issuer, esc(s.issuer.name))}
+${row(s.handling?.centre ? t.delegator : t.issuer, esc(s.issuer.name))}
+${s.handling?.centre ? row(t.handledBy, esc(s.handling.centre.name)) : ''}
+${s.handling ? row(t.item, esc(s.handling.item.name)) : ''}
 ${row(t.validity, `${esc(day(s.validFrom))} ${esc(t.to)} ${esc(to)}`)}
 ${row(t.issuedOn, esc(day(s.issuedOn)))}
 ${row(t.seal, esc(s.seal.name))}

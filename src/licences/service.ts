@@ -24,9 +24,11 @@ import {
   type LicenceRecord,
   type StoredLicenceStatus,
 } from '../store/licences.js';
+import { getCentre, getItem } from '../store/items.js';
 import { getSeal, incrementSignatureCount, type SealRecord } from '../store/seals.js';
 import { assertPublicUrlSet, type PublicUrlSource } from '../public-url.js';
 import { isUniqueViolation } from '../store/db.js';
+import type { Handling } from '../items/handling.js';
 import { licenceChangedOnCommit } from './record-cache.js';
 import { ownVerifyOptions } from '../pki/verification.js';
 import { verifyPdf, type Verdict } from '../verify/index.js';
@@ -186,6 +188,8 @@ interface Production {
   supersedes: LicenceRecord | null;
   /** The system client the licence belongs to: its issuer, kept through later versions. */
   ownerClientId: string | null;
+  /** The item and who handled it, when the request named an item. */
+  handling: Handling | null;
 }
 
 /** Renders, seals and records one licence version (and the supersession of the previous one) in one transaction. */
@@ -212,7 +216,8 @@ async function produce(deps: LicenceDeps, p: Production, actor: string): Promise
     level: 'B-LT',
     // DocMDP 2: holders may still fill forms and add their own signatures; any other change breaks it.
     certify: 2,
-    reason: '电子证照签发',
+    reason: p.handling?.reason ?? '电子证照签发',
+    ...(p.handling ? { location: p.handling.location } : {}),
     signingTime: now,
   });
   const record: LicenceRecord = {
@@ -238,6 +243,8 @@ async function produce(deps: LicenceDeps, p: Production, actor: string): Promise
     issuedAt: now.toISOString(),
     issuedBy: actor,
     ownerClientId: p.ownerClientId,
+    itemCode: p.handling?.item.code ?? null,
+    centreCode: p.handling?.centre?.code ?? null,
     supersedes: p.supersedes?.id ?? null,
     supersededBy: null,
     revokedAt: null,
@@ -257,7 +264,7 @@ async function produce(deps: LicenceDeps, p: Production, actor: string): Promise
         actor,
         action: p.supersedes ? 'licence.change' : 'licence.issue',
         subject: id,
-        details: { type: type.id, sha256: record.sha256, seal: stamped.seal, supersedes: record.supersedes },
+        details: { type: type.id, sha256: record.sha256, seal: stamped.seal, supersedes: record.supersedes, ...(record.itemCode ? { item: record.itemCode, centre: record.centreCode } : {}) },
       });
     });
   } catch (e) {
@@ -268,6 +275,15 @@ async function produce(deps: LicenceDeps, p: Production, actor: string): Promise
   return record;
 }
 
+/** The item must issue this type of licence. */
+function checkItemIssues(handling: Handling | null, type: LicenceType): void {
+  if (handling && handling.item.licenceType !== type.id) {
+    throw new OneSealError('item-licence-type-mismatch', 'unprocessable',
+      `Item ${handling.item.code} (${handling.item.name}) issues ${handling.item.licenceType ? `"${handling.item.licenceType}" licences` : 'no licence'}, not "${type.id}".`,
+      { fields: [{ field: 'itemCode', message: `does not issue "${type.id}"` }] });
+  }
+}
+
 export interface IssueOptions {
   /** The system client the licence belongs to (null when a person issues). */
   ownerClientId?: string | null;
@@ -275,11 +291,14 @@ export interface IssueOptions {
   sealId?: string;
   /** Issue even though the validity already ended. */
   allowExpired?: boolean;
+  /** The item and handling centre (src/items/handling.ts), when the request named an item. */
+  handling?: Handling | null;
 }
 
 /** `actor` is the audit name of who issues. */
 export async function issueLicence(deps: LicenceDeps, input: { type: unknown; data: unknown }, actor: string, options: IssueOptions = {}): Promise<LicenceRecord> {
   const type = typeOf(deps, input.type);
+  checkItemIssues(options.handling ?? null, type);
   const now = new Date();
   const today = chinaDate(now);
   const data = withIssueDate(type, input.data, today, [today]);
@@ -289,7 +308,7 @@ export async function issueLicence(deps: LicenceDeps, input: { type: unknown; da
   // A serial lost to a failed render or signature is a gap, never a duplicate.
   const serial = await deps.db.transaction((trx) => allocateLicenceSerial(trx, type.typeCode, seal.creditCode));
   return produce(deps, {
-    type, data, now, seal, serial: String(serial).padStart(8, '0'), version: 1, supersedes: null, ownerClientId: options.ownerClientId ?? null,
+    type, data, now, seal, serial: String(serial).padStart(8, '0'), version: 1, supersedes: null, ownerClientId: options.ownerClientId ?? null, handling: options.handling ?? null,
   }, actor);
 }
 
@@ -302,14 +321,16 @@ function notCurrent(record: LicenceRecord, action: string): OneSealError {
 
 /**
  * Issues version n+1 with new data (same serial, new identifier, same seal) and marks version n superseded.
- * `data` is the whole new data or, with `mergePatch`, a JSON merge patch (RFC 7396) of the version changed.
+ * `data` is the whole new data or, with `mergePatch`, a JSON merge patch (RFC 7396) of the version changed; `handling` the item
+ * and who handles this version.
  */
 export async function changeLicence(
-  deps: LicenceDeps, id: string, newData: unknown, actor: string, options: { allowExpired?: boolean; mergePatch?: boolean } = {},
+  deps: LicenceDeps, id: string, newData: unknown, actor: string, options: { allowExpired?: boolean; mergePatch?: boolean; handling?: Handling | null } = {},
 ): Promise<LicenceRecord> {
   const old = await requireLicence(deps.db, id);
   if (old.status !== 'valid') throw notCurrent(old, 'change');
   const type = typeOf(deps, old.typeId);
+  checkItemIssues(options.handling ?? null, type);
   const now = new Date();
   const today = chinaDate(now);
   const given = options.mergePatch ? applyMergePatch(old.data, newData) : newData;
@@ -324,7 +345,7 @@ export async function changeLicence(
     throw new OneSealError('licence-issuer-changed', 'conflict',
       `Licence ${id} was issued by ${old.issuerCode}, but seal "${seal.id}" now belongs to ${seal.creditCode}; issue a new licence instead.`);
   }
-  return produce(deps, { type, data, now, seal, serial: old.serial, version: old.version + 1, supersedes: old, ownerClientId: old.ownerClientId }, actor);
+  return produce(deps, { type, data, now, seal, serial: old.serial, version: old.version + 1, supersedes: old, ownerClientId: old.ownerClientId, handling: options.handling ?? null }, actor);
 }
 
 export async function revokeLicence(deps: Pick<LicenceDeps, 'db'>, id: string, reason: unknown, actor: string): Promise<LicenceRecord> {
@@ -364,6 +385,8 @@ export function licenceView(publicUrl: string, r: LicenceRecord): Record<string,
     signedAt: r.signedAt,
     seal: { id: r.sealId, name: r.sealName, version: r.sealVersion, certSerial: r.certSerial },
     sha256: r.sha256,
+    itemCode: r.itemCode,
+    centre: r.centreCode,
     supersedes: r.supersedes,
     supersededBy: r.supersededBy,
     revokedAt: r.revokedAt,
@@ -392,13 +415,31 @@ export interface PublicLicenceStatus {
   issuedAt: string;
   signedAt: string;
   seal: { name: string; certSerial: string };
+  /** The item and the centre that handled it on the issuer's behalf (null: the issuer itself). */
+  handling: LicenceHandling | null;
   supersedes: string | null;
   supersededBy: string | null;
   revokedAt: string | null;
   revocationReason: string | null;
 }
 
-export function publicStatus(registry: LicenceTypeRegistry, record: LicenceRecord, now: Date = new Date()): PublicLicenceStatus {
+export interface LicenceHandling {
+  item: { code: string; name: string };
+  centre: { code: string; name: string } | null;
+}
+
+/** The item and handling centre of a licence as the public sees them (names as they are now). */
+export async function licenceHandling(db: Knex, record: Pick<LicenceRecord, 'itemCode' | 'centreCode'>): Promise<LicenceHandling | null> {
+  if (!record.itemCode) return null;
+  const item = await getItem(db, record.itemCode);
+  const centre = record.centreCode ? await getCentre(db, record.centreCode) : undefined;
+  return {
+    item: { code: record.itemCode, name: item?.name ?? record.itemCode },
+    centre: record.centreCode ? { code: record.centreCode, name: centre?.name ?? record.centreCode } : null,
+  };
+}
+
+export function publicStatus(registry: LicenceTypeRegistry, record: LicenceRecord, now: Date = new Date(), handling: LicenceHandling | null = null): PublicLicenceStatus {
   const type = registry.get(record.typeId);
   return {
     id: record.id,
@@ -412,6 +453,7 @@ export function publicStatus(registry: LicenceTypeRegistry, record: LicenceRecor
     issuedAt: record.issuedAt,
     signedAt: record.signedAt,
     seal: { name: `${record.issuerName}${record.sealName}`, certSerial: record.certSerial },
+    handling,
     supersedes: record.supersedes,
     supersededBy: record.supersededBy,
     revokedAt: record.revokedAt,

@@ -2,6 +2,7 @@
  * The metrics OneSeal exposes at GET /metrics. The parts that produce the numbers (HSM, stamper, HTTP
  * middleware) report through callbacks or these handles; none of them imports the registry.
  */
+import { HandlingMetrics } from './handling-metrics.js';
 import { Registry, type Counter, type Gauge, type Histogram } from './metrics.js';
 
 export interface ServiceMetrics {
@@ -18,6 +19,8 @@ export interface ServiceMetrics {
   errors: Counter;
   /** route (the router's pattern, "unmatched" otherwise), method, status. */
   httpDuration: Histogram;
+  /** Recorded stamps and their latency by department, item and handling centre. */
+  handling: HandlingMetrics;
 }
 
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -33,6 +36,7 @@ export function createServiceMetrics(): ServiceMetrics {
     hsmSessions: registry.gauge('oneseal_hsm_sessions', 'HSM session pool: sessions signing now, free places in the pool, requests waiting for one.', ['state']),
     errors: registry.counter('oneseal_errors_total', 'Problem responses sent, by problem type.', ['code']),
     httpDuration: registry.histogram('oneseal_http_request_duration_seconds', 'HTTP requests, by route pattern, method and status.', ['route', 'method', 'status'], HTTP_BUCKETS),
+    handling: new HandlingMetrics(registry),
   };
 }
 

@@ -25,6 +25,9 @@ export interface StampJob {
   request: StampRequest;
   caseNumber: string | null;
   itemCode: string | null;
+  /** The item's department and the handling centre (null: the district hall), when an item was named. */
+  department: string | null;
+  centreCode: string | null;
 }
 
 export interface Actor {
@@ -73,6 +76,8 @@ function stampRecord(id: string, actor: Actor, job: StampJob, result: StampResul
     placement: { requested: job.request.placement, placed: result.placed, straddle: job.request.straddle ?? false, fieldName: result.fieldName },
     caseNumber: job.caseNumber,
     itemCode: job.itemCode,
+    department: job.department,
+    centreCode: job.centreCode,
     idempotencyKey: idem,
     requestHash: reqHash,
     outputPath: outputPathFor(id),
@@ -100,6 +105,7 @@ async function recordOne(trx: Knex.Transaction, actor: Actor, record: StampRecor
       level: record.level,
       caseNumber: record.caseNumber,
       itemCode: record.itemCode,
+      ...(record.itemCode ? { department: record.department, centre: record.centreCode } : {}),
       ...(record.batchId ? { batch: record.batchId, batchIndex: record.batchIndex } : {}),
     },
   });
@@ -134,6 +140,12 @@ function scope(services: Services, actor: Actor, idem: IdempotencyOption, hash: 
   };
 }
 
+/** Counts recorded stamps by department, item and centre; a batch's time is shared among its documents. */
+function observeHandling(services: Services, jobs: readonly StampJob[], started: number): void {
+  const seconds = (performance.now() - started) / 1000 / jobs.length;
+  for (const job of jobs) services.metrics.handling.observe(job, seconds);
+}
+
 /**
  * `gate`: the request's deadline. Past it the work stops at the next check and is never recorded;
  * once the recording transaction has started the deadline no longer applies.
@@ -142,6 +154,7 @@ export async function stampAndRecord(services: Services, actor: Actor, job: Stam
   gate: CommitGate = OPEN_GATE): Promise<RecordedStamp & { replayed: boolean }> {
   const hash = idem ? requestHash('stamp', [job]) : null;
   const work = async (complete?: Complete): Promise<RecordedStamp> => {
+    const started = performance.now();
     gate.check();
     const result = await services.stamper.stamp(job.document, job.request, gate.signal);
     gate.check();
@@ -151,6 +164,7 @@ export async function stampAndRecord(services: Services, actor: Actor, job: Stam
         await recordOne(trx, actor, record, result.seal.versionId);
         await complete?.(trx, record.id);
       })));
+    observeHandling(services, [job], started);
     return { record, pdf: result.pdf };
   };
   if (!idem) return { ...(await work()), replayed: false };
@@ -178,6 +192,7 @@ export async function stampBatchAndRecord(services: Services, actor: Actor, jobs
   idem?: IdempotencyOption, gate: CommitGate = OPEN_GATE): Promise<RecordedBatch & { replayed: boolean }> {
   const hash = idem ? requestHash('batch', jobs, { caseNumber }) : null;
   const work = async (complete?: Complete): Promise<RecordedBatch> => {
+    const started = performance.now();
     // One version per seal for the whole batch: a rotation mid-batch must not split the case across keys.
     const materials = new Map<string, SigningMaterial>();
     const results: StampResult[] = [];
@@ -213,6 +228,7 @@ export async function stampBatchAndRecord(services: Services, actor: Actor, jobs
         });
         await complete?.(trx, batch.id);
       })));
+    observeHandling(services, jobs, started);
     return { batch, stamps };
   };
   if (!idem) return { ...(await work()), replayed: false };

@@ -15,6 +15,8 @@ export interface ApiClientRecord {
   scopes: Scope[];
   /** Licence types this client may issue (with the licences scope). */
   licenceTypes: string[];
+  /** The service centre the client belongs to; null: the district hall. */
+  centreCode: string | null;
   createdAt: string;
   revokedAt: string | null;
 }
@@ -27,6 +29,7 @@ const clients = mapper<ApiClientRecord>({
   seals: ['seals', json<string[]>()],
   scopes: ['scopes', json<Scope[]>()],
   licenceTypes: ['licence_types', json<string[]>()],
+  centreCode: ['centre_code', nullable(text)],
   createdAt: ['created_at', text],
   revokedAt: ['revoked_at', nullable(text)],
 });

@@ -35,6 +35,9 @@ export interface LicenceRecord {
   issuedBy: string;
   /** The system client the licence belongs to (it issued the serial), or null when a person issued it. */
   ownerClientId: string | null;
+  /** The catalogue item the licence was issued for, and the centre that handled it (null: the district hall). */
+  itemCode: string | null;
+  centreCode: string | null;
   supersedes: string | null;
   supersededBy: string | null;
   revokedAt: string | null;
@@ -65,6 +68,8 @@ const COLUMNS: Columns<LicenceRecord> = {
   issuedAt: ['issued_at', text],
   issuedBy: ['issued_by', text],
   ownerClientId: ['owner_client_id', nullableText],
+  itemCode: ['item_code', nullableText],
+  centreCode: ['centre_code', nullableText],
   supersedes: ['supersedes', nullableText],
   supersededBy: ['superseded_by', nullableText],
   revokedAt: ['revoked_at', nullableText],

@@ -17,6 +17,8 @@ export interface PersonRecord {
   passwordKnownBy: string | null;
   totpKnownBy: string | null;
   disabledAt: string | null;
+  /** The service centre the person works for; null: the district hall. */
+  centreCode: string | null;
   createdBy: string;
   createdAt: string;
   updatedAt: string;
@@ -33,6 +35,7 @@ const people = mapper<PersonRecord>({
   passwordKnownBy: ['password_known_by', nullableText],
   totpKnownBy: ['totp_known_by', nullableText],
   disabledAt: ['disabled_at', nullableText],
+  centreCode: ['centre_code', nullableText],
   createdBy: ['created_by', text],
   createdAt: ['created_at', text],
   updatedAt: ['updated_at', text],

@@ -15,6 +15,9 @@ export interface StampRecord {
   placement: unknown;
   caseNumber: string | null;
   itemCode: string | null;
+  department: string | null;
+  /** The service centre that handled the item; null: the district hall. */
+  centreCode: string | null;
   idempotencyKey: string | null;
   /** Hash of the request that used the idempotency key, to tell a retry from a reuse with other content. */
   requestHash: string | null;
@@ -53,6 +56,8 @@ const stamps = mapper<StampRecord>({
   placement: ['placement', json()],
   caseNumber: ['case_number', nullableText],
   itemCode: ['item_code', nullableText],
+  department: ['department', nullableText],
+  centreCode: ['centre_code', nullableText],
   idempotencyKey: ['idempotency_key', nullableText],
   requestHash: ['request_hash', nullableText],
   outputPath: ['output_path', nullableText],
@@ -121,6 +126,8 @@ export interface StampFilters {
   sealId?: string;
   caseNumber?: string;
   itemCode?: string;
+  department?: string;
+  centreCode?: string;
   filename?: string;
   from?: string;
   to?: string;
@@ -133,7 +140,8 @@ export const STAMP_ORDER = ['created_at', 'id'] as const;
 export async function searchStamps(db: Db, f: StampFilters, after: readonly (string | number)[] | undefined, limit: number): Promise<StampView[]> {
   const query = db('stamps');
   const equal: [string, string | undefined][] = [
-    ['client_id', f.ownerClientId], ['client_id', f.clientId], ['seal_id', f.sealId], ['case_number', f.caseNumber], ['item_code', f.itemCode], ['filename', f.filename],
+    ['client_id', f.ownerClientId], ['client_id', f.clientId], ['seal_id', f.sealId], ['case_number', f.caseNumber], ['item_code', f.itemCode],
+    ['department', f.department], ['centre_code', f.centreCode], ['filename', f.filename],
   ];
   for (const [column, value] of equal) if (value !== undefined) query.where(column, value);
   within(query, 'created_at', f.from, f.to);
@@ -143,4 +151,16 @@ export async function searchStamps(db: Db, f: StampFilters, after: readonly (str
   const clients = ids.length ? ((await db('api_clients').whereIn('id', ids).select('id', 'name')) as { id: string; name: string }[]) : [];
   const names = new Map(clients.map((c) => [c.id, c.name]));
   return rows.map((r) => ({ ...r, clientName: names.get(r.clientId) ?? r.clientId }));
+}
+
+export type StampGrouping = 'department' | 'item' | 'centre';
+const GROUP_COLUMN: Record<StampGrouping, string> = { department: 'department', item: 'item_code', centre: 'centre_code' };
+
+/** Stamps per department, item or centre made in [from, to) (ISO times); the null group is stamps without one. */
+export async function countStampsBy(db: Db, by: StampGrouping, range: { from?: string; to?: string }): Promise<{ key: string | null; count: number }[]> {
+  const column = GROUP_COLUMN[by];
+  const q = db('stamps').select({ key: column }).count({ n: '*' }).groupBy(column);
+  if (range.from) q.where('created_at', '>=', range.from);
+  if (range.to) q.where('created_at', '<', range.to);
+  return ((await q) as { key: unknown; n: unknown }[]).map((r) => ({ key: r.key === null ? null : String(r.key), count: Number(r.n) }));
 }

@@ -55,6 +55,11 @@ export function parsePdfDate(v: unknown): Date | undefined {
   return Number.isNaN(t) ? undefined : new Date(t);
 }
 
+/** A text string of the signature dictionary, bounded (it is the signer's claim, shown to people). */
+function textOf(v: unknown): string | undefined {
+  return v instanceof PdfString ? v.decodeText().slice(0, 500) : undefined;
+}
+
 function signerOf(cert: pkijs.Certificate): SignerSummary {
   const s = parseName(cert.subject);
   // ETSI EN 319 412-1 "NTRCN-<code>": the unified social credit code, as OneSeal's CA writes it.
@@ -117,6 +122,8 @@ export async function reportSignature(ex: Examined, doc: DocumentContext): Promi
     verdict: verdictOf(reasons),
     reasons,
     signer: isSignature && ex.signerCert && !reasons.some((r) => r.code === 'SIGNER_NOT_SEAL') ? signerOf(ex.signerCert) : undefined,
+    reason: isSignature ? textOf(found.dict.get('Reason')) : undefined,
+    location: isSignature ? textOf(found.dict.get('Location')) : undefined,
     signingTime: (parsePdfDate(found.dict.get('M')) ?? (cms ? signingTimeOf(cms) : undefined))?.toISOString(),
     provenTime: provenTime?.toISOString(),
     timestamp: timestampSummary(stamps),

@@ -55,6 +55,12 @@ export interface SignatureReport {
   reasons: Reason[];
   /** Who signed: for signatures only. A document time-stamp names its TSA under `timestamp.tsa`, never here. */
   signer?: SignerSummary;
+  /**
+   * The signature dictionary's /Reason and /Location (covered by the signature): OneSeal writes there
+   * the item and who handled it ("受托办理：某某镇便民服务中心（食品经营许可）") and the handling body.
+   */
+  reason?: string;
+  location?: string;
   /** The signing time the signer claims (/M or the signing-time attribute); not proof of anything. */
   signingTime?: string;
   /** The earliest time a verified time-stamp proves the signature existed. */

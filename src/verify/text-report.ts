@@ -27,6 +27,9 @@ export function signatureLines(s: SignatureReport, index: number): string[] {
     const what = s.reasons.some((r) => r.code === 'SIGNER_NOT_SEAL') ? 'signature, not a seal 签名，不是签章' : 'seal signature 签章';
     lines.push(`${index + 1}. ${what} "${printable(s.fieldName)}": ${verdict}`);
     lines.push(`   signer 签章人: ${who}${s.signer?.creditCode ? ` (${s.signer.creditCode})` : ''}`);
+    if (s.signer?.organisation) lines.push(`   organisation 机关: ${printable(s.signer.organisation)}`);
+    if (s.reason) lines.push(`   reason 事由: ${printable(s.reason)}`);
+    if (s.location) lines.push(`   handled at 办理地点: ${printable(s.location)}`);
     if (s.signingTime) lines.push(`   claimed time 声明时间: ${s.signingTime}`);
     if (s.provenTime) lines.push(`   proven time 时间戳证明: ${s.provenTime}${s.timestamp?.tsa ? ` (${printable(s.timestamp.tsa)})` : ''}`);
     lines.push(`   level 级别: ${s.level ?? '—'}`);

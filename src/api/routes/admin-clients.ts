@@ -53,15 +53,15 @@ export const registerAdminClientRoutes: ServiceRouteRegistrar = (router, { servi
         post: op({
           operationId: 'addClient',
           summary: 'Add a system client (default scope: stamps); its API key is in the answer, once',
-          requestBody: { required: true, content: { 'application/json': { schema: { ...grants, required: ['name'], properties: { name: { type: 'string', maxLength: 100 }, ...grants.properties } } } } },
+          requestBody: { required: true, content: { 'application/json': { schema: { ...grants, required: ['name'], properties: { name: { type: 'string', maxLength: 100 }, ...grants.properties } }, example: { name: 'approval-system', scopes: ['stamps'], seals: ['approval'] } } } },
           responses: { ...changeResponses({ 201: json(ref('SystemClientWithKey'), 'Added') }), 409: problemResponse('A client with this name exists (names are unique).'), 422: problemResponse('Unknown seal, scope or licence type; `errors` lists each.') },
         }),
       },
       '/v1/admin/clients/{ref}/grant': {
-        post: op({ operationId: 'grantClient', summary: 'Grant seals, scopes or licence types', parameters: [refParam], requestBody: { required: true, content: { 'application/json': { schema: grants } } }, responses: { ...changeResponses({ 200: json(ref('SystemClient'), 'Granted') }), ...notFound } }),
+        post: op({ operationId: 'grantClient', summary: 'Grant seals, scopes or licence types', parameters: [refParam], requestBody: { required: true, content: { 'application/json': { schema: grants, example: { seals: ['contracts'] } } } }, responses: { ...changeResponses({ 200: json(ref('SystemClient'), 'Granted') }), ...notFound } }),
       },
       '/v1/admin/clients/{ref}/ungrant': {
-        post: op({ operationId: 'ungrantClient', summary: 'Take seals, scopes or licence types away (at once)', parameters: [refParam], requestBody: { required: true, content: { 'application/json': { schema: grants } } }, responses: { 200: json(ref('SystemClient'), 'Done'), ...ADMIN_PROBLEMS, ...notFound } }),
+        post: op({ operationId: 'ungrantClient', summary: 'Take seals, scopes or licence types away (at once)', parameters: [refParam], requestBody: { required: true, content: { 'application/json': { schema: grants, example: { seals: ['contracts'] } } } }, responses: { 200: json(ref('SystemClient'), 'Done'), ...ADMIN_PROBLEMS, ...notFound } }),
       },
       '/v1/admin/clients/{ref}/rotate-key': {
         post: op({ operationId: 'rotateClientKey', summary: 'A new API key for the client (same client, grants and history); the old key stops', parameters: [refParam], responses: { ...changeResponses({ 200: json(ref('SystemClientWithKey'), 'The new key, once') }), ...notFound } }),

@@ -49,7 +49,7 @@ export const registerAdminPeopleRoutes: ServiceRouteRegistrar = (router, { servi
   const notFound = { 404: problemResponse('No such person.') };
   const totp = { totpSecret: { type: 'string', description: 'base32, shown once' }, otpauthUrl: { type: 'string' } };
   const withRoles = (summary: string, operationId: string, executed: Record<string, unknown>) => ({
-    post: op({ operationId, summary, parameters: [nameParam], requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['roles'], properties: { roles } } } } }, responses: { ...executed, ...notFound } }),
+    post: op({ operationId, summary, parameters: [nameParam], requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['roles'], properties: { roles } }, example: { roles: ['auditor'] } } } }, responses: { ...executed, ...notFound } }),
   });
   openapi.add(
     {
@@ -59,7 +59,7 @@ export const registerAdminPeopleRoutes: ServiceRouteRegistrar = (router, { servi
           operationId: 'addPerson',
           summary: 'Add a person with roles',
           description: 'Without `password` one is generated. Carried out at once: the answer holds the password (when generated), the TOTP secret and its otpauth URL, once. Proposed: the proposer gets the password (disclosed), the approver the TOTP secret: no one but the new person gets both.',
-          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['name', 'roles'], properties: { name: { type: 'string', pattern: '^[a-z][a-z0-9._-]{0,63}$' }, roles, password: { type: 'string', minLength: 12 } } } } } },
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['name', 'roles'], properties: { name: { type: 'string', pattern: '^[a-z][a-z0-9._-]{0,63}$' }, roles, password: { type: 'string', minLength: 12 } } }, example: { name: 'carol', roles: ['licence-officer'] } } } },
           responses: { ...changeResponses({ 201: json({ type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, roles, password: { type: 'string' }, ...totp } }, 'Added') }), 409: problemResponse('A person with this name exists.') },
         }),
       },
@@ -68,7 +68,7 @@ export const registerAdminPeopleRoutes: ServiceRouteRegistrar = (router, { servi
       '/v1/admin/people/{name}/disable': { post: op({ operationId: 'disablePerson', summary: 'Disable (at once): sessions end, their proposals can no longer be approved', parameters: [nameParam], responses: { 200: json(ref('Person'), 'Disabled'), ...ADMIN_PROBLEMS, ...notFound } }) },
       '/v1/admin/people/{name}/enable': { post: op({ operationId: 'enablePerson', summary: 'Enable a disabled person again', parameters: [nameParam], responses: { ...changeResponses({ 200: json(ref('Person'), 'Enabled') }), ...notFound } }) },
       '/v1/admin/people/{name}/reset-password': {
-        post: op({ operationId: 'resetPassword', summary: 'A new password (given, or generated and disclosed to the proposer); sessions end', parameters: [nameParam], requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { password: { type: 'string', minLength: 12 } } } } } }, responses: { ...changeResponses({ 200: json({ type: 'object', properties: { name: { type: 'string' }, password: { type: 'string' } } }, 'Reset') }), ...notFound } }),
+        post: op({ operationId: 'resetPassword', summary: 'A new password (given, or generated and disclosed to the proposer); sessions end', parameters: [nameParam], requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { password: { type: 'string', minLength: 12 } } }, example: {} } } }, responses: { ...changeResponses({ 200: json({ type: 'object', properties: { name: { type: 'string' }, password: { type: 'string' } } }, 'Reset') }), ...notFound } }),
       },
       '/v1/admin/people/{name}/reset-totp': {
         post: op({ operationId: 'resetTotp', summary: 'A new TOTP secret, shown once to whoever carries it out; sessions end', parameters: [nameParam], responses: { ...changeResponses({ 200: json({ type: 'object', properties: { name: { type: 'string' }, ...totp } }, 'Reset') }), ...notFound } }),

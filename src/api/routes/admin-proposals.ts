@@ -51,7 +51,11 @@ export const registerAdminProposalRoutes: ServiceRouteRegistrar = (router, { ser
           operationId: 'listProposals',
           summary: 'Two-person-control proposals, oldest first (seal-admin, auditor)',
           parameters: [{ name: 'status', in: 'query', schema: { enum: PROPOSAL_STATUSES } }, { name: 'seal', in: 'query', schema: { type: 'string' } }],
-          responses: { 200: json({ type: 'object', properties: { proposals: { type: 'array', items: ref('Proposal') } } }, 'The proposals'), ...ADMIN_PROBLEMS },
+          responses: {
+            200: json({ type: 'object', properties: { proposals: { type: 'array', items: ref('Proposal') } } }, 'The proposals'),
+            400: problemResponse('`status` is not a proposal status (`invalid-query`).'),
+            ...ADMIN_PROBLEMS,
+          },
         }),
       },
       '/v1/admin/proposals/{id}': {
@@ -68,7 +72,7 @@ export const registerAdminProposalRoutes: ServiceRouteRegistrar = (router, { ser
           summary: 'Approve and carry out a proposal made by another person (seal-admin; never a system client)',
           description: 'Optionally send { "digest": … } as read from GET: a proposal that differs from what was reviewed is refused. A proposal altered in storage, or whose proposer is no longer an enabled seal-admin, is refused too. The result carries, once, anything the change made for its executor (a new API key, a TOTP secret).',
           parameters: [idParam],
-          requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { digest: { type: 'string' } } } } } },
+          requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { digest: { type: 'string' } } }, example: { digest: '(the digest GET /v1/admin/proposals/{id} showed)' } } } },
           responses: {
             200: json({ type: 'object', properties: { proposal: ref('Proposal'), result: { type: 'object' } } }, 'Approved and carried out'),
             ...ADMIN_PROBLEMS,

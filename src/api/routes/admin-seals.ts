@@ -177,7 +177,15 @@ function document(openapi: OpenApiRegistry): void {
         post: op({
           operationId: 'createSeal',
           summary: 'Create a seal: its first HSM key and certificate',
-          requestBody: { required: true, content: { 'application/json': { schema: ref('NewSeal') } } },
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: ref('NewSeal'),
+                example: { id: 'contracts', organisation: '某某区行政审批局', creditCode: '11110105MB0123456F', name: '合同专用章', keyAlgorithm: 'EC-P256', rotationPolicy: { everyDays: 365 } },
+              },
+            },
+          },
           description: 'In production the seal is always under two-person control, and creating it is itself a proposal.',
           responses: {
             ...changeResponses({ 201: json(ref('AdminSeal'), 'Created; Location names the seal.') }),
@@ -225,6 +233,7 @@ function document(openapi: OpenApiRegistry): void {
                     revokedAt: { type: 'string', format: 'date-time', description: 'Only keyCompromise may be dated in the past; default now' },
                   },
                 },
+                example: { reason: 'keyCompromise', revokedAt: '2026-11-30T09:00:00Z' },
               },
             },
           },
@@ -244,7 +253,7 @@ function document(openapi: OpenApiRegistry): void {
           operationId: 'setRotationPolicy',
           summary: 'Rotate automatically every N days and/or after N signatures (null removes the policy)',
           parameters: [sealIdParam],
-          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['rotationPolicy'], properties: { rotationPolicy: ref('RotationPolicy') } } } } },
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['rotationPolicy'], properties: { rotationPolicy: ref('RotationPolicy') } }, example: { rotationPolicy: { everyDays: 365, afterSignatures: 100000 } } } } },
           description: 'The policy is stored with who approved it; the scheduler rotates only under an approved policy (two people where two-person control applies).',
           responses: { ...changeResponses({ 200: json(ref('AdminSeal'), 'The seal with its new policy') }), 404: problemResponse('No such seal.'), 422: problemResponse('Invalid policy.') },
         }),
@@ -254,7 +263,7 @@ function document(openapi: OpenApiRegistry): void {
           operationId: 'setTwoPersonControl',
           summary: 'Switch two-person control on (at once) or off (proposed; refused in production, where it is always on)',
           parameters: [sealIdParam],
-          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['twoPersonControl'], properties: { twoPersonControl: { type: 'boolean' } } } } } },
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['twoPersonControl'], properties: { twoPersonControl: { type: 'boolean' } } }, example: { twoPersonControl: true } } } },
           responses: {
             ...changeResponses({ 200: json(ref('AdminSeal'), 'Switched') }),
             404: problemResponse('No such seal.'),

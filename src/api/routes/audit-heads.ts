@@ -52,6 +52,7 @@ export const registerAuditHeadRoutes: ServiceRouteRegistrar = (router, { service
               description: 'Entries; each names its actor: person:NAME, client:NAME, break-glass:OSUSER or system:….',
               content: { 'application/json': { schema: { type: 'object', properties: { entries: { type: 'array', items: { type: 'object', properties: { seq: { type: 'integer' }, at: { type: 'string' }, actor: { type: 'string' }, action: { type: 'string' }, subject: { type: ['string', 'null'] }, details: { type: 'object' }, hash: { type: 'string' } } } }, next: { type: ['integer', 'null'] } } } } },
             },
+            400: problemResponse('`after` is not an entry number or `limit` is out of range (`invalid-query`).'),
             401: problemResponse('No session token or API key, or a wrong, expired or revoked one.'),
             403: problemResponse('Needs the auditor or seal-admin role.'),
           },
@@ -60,6 +61,7 @@ export const registerAuditHeadRoutes: ServiceRouteRegistrar = (router, { service
       '/v1/admin/audit/heads': {
         post: {
           tags: ['Admin: audit'],
+          operationId: 'signAuditHead',
           summary: 'Sign the audit chain head now',
           description: 'Signs the latest audit log entry (seq and hash) with the audit key in the HSM, after checking the entries since the last signed head. `oneseal audit verify` checks these signatures.',
           security: [{ bearer: [] }],

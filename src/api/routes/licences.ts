@@ -15,6 +15,7 @@ import {
   defaultLicenceSeal,
   issueLicence,
   licenceDeps,
+  licenceHandling,
   licenceNotFound,
   maskedLicenceView,
   publicStatus,
@@ -23,6 +24,7 @@ import {
   revokeLicence,
   type LicenceDeps,
 } from '../../licences/service.js';
+import { resolveHandling, type Handling } from '../../items/handling.js';
 import { licenceDataSchema } from '../../licences/schema.js';
 import { getLicencePdf, type LicenceRecord } from '../../store/licences.js';
 import type { ServiceRouteRegistrar } from '../app.js';
@@ -125,6 +127,20 @@ const AUTH_ERRORS = {
   403: problemResponse('The policy does not allow it: the problem names the missing role, scope or licence-type grant, or says the licence belongs to another client'),
 };
 
+/** The item a licence request names (itemCode), if any. */
+function itemCodeOf(body: Record<string, unknown>): string | null {
+  if (body.itemCode === undefined || body.itemCode === null) return null;
+  if (typeof body.itemCode !== 'string' || body.itemCode.trim() === '') {
+    throw new OneSealError('invalid-licence-data', 'unprocessable', 'itemCode must be an item code.', { fields: [{ field: 'itemCode', message: 'must be an item code' }] });
+  }
+  return body.itemCode.trim();
+}
+
+/** The next version is for the same item, handled by whoever changes it (a centre only for its own items). */
+function nextHandling(deps: LicenceDeps, actor: Actor, old: LicenceRecord): Promise<Handling | null> {
+  return resolveHandling(deps.db, actor, old.itemCode, 'issue licences');
+}
+
 /** The licence if the actor may do `action` on it (404 for no licence, 403 naming what is missing). */
 export async function licenceFor(deps: LicenceDeps, actor: Actor, action: 'licence.read' | 'licence.pdf' | 'licence.change' | 'licence.revoke', id: string): Promise<LicenceRecord> {
   authorize(actor, action);
@@ -137,7 +153,7 @@ export async function licenceFor(deps: LicenceDeps, actor: Actor, action: 'licen
 export function viewFor(deps: LicenceDeps, actor: Actor, record: LicenceRecord): Record<string, unknown> {
   return seesPersonalData(actor, record) ? licenceView(deps.publicUrl, record) : maskedLicenceView(deps.registry, deps.publicUrl, record);
 }
-const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
+const json = (schema: unknown, example?: unknown) => ({ content: { 'application/json': { schema, ...(example === undefined ? {} : { example }) } } });
 
 export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { services, openapi }) => {
   const deps = licenceDeps(services);
@@ -165,14 +181,17 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
     const actor = requireActor(ctx);
     authorize(actor, 'licence.issue');
     const body = await jsonObject(ctx, JSON_LIMIT);
-    checkMembers(body, { type: 'any', data: 'any', seal: 'string', allowExpired: 'boolean' });
+    checkMembers(body, { type: 'any', data: 'any', seal: 'string', allowExpired: 'boolean', itemCode: 'string' });
     // An unknown type is a 422 from the service (naming the types); a known one must be granted, and so must a seal other than its own.
     const type = deps.registry.list().find((t) => t.id === body.type);
     if (type) authorizeLicenceType(actor, 'licence.issue', type.id);
     const sealId = typeof body.seal === 'string' ? body.seal : undefined;
     if (type && sealId !== undefined) authorizeIssuingSeal(actor, defaultLicenceSeal(type), sealId);
+    // A centre's client or officer must name an item delegated to its centre (src/items/handling.ts).
+    const handling = await resolveHandling(deps.db, actor, itemCodeOf(body), 'issue licences');
     const record = await issueLicence(deps, { type: body.type, data: body.data }, actorLabel(actor), {
       ownerClientId: actor.kind === 'client' ? actor.id : null,
+      handling,
       ...(sealId !== undefined ? { sealId } : {}),
       allowExpired: body.allowExpired === true,
     });
@@ -197,10 +216,10 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
 
   router.post('/v1/licences/:id/versions', auth, async (ctx) => {
     const actor = requireActor(ctx);
-    await licenceFor(deps, actor, 'licence.change', ctx.params.id!);
+    const old = await licenceFor(deps, actor, 'licence.change', ctx.params.id!);
     const body = await jsonObject(ctx, JSON_LIMIT);
     checkMembers(body, { data: 'any', allowExpired: 'boolean' });
-    const record = await changeLicence(deps, ctx.params.id!, body.data, actorLabel(actor), { allowExpired: body.allowExpired === true });
+    const record = await changeLicence(deps, ctx.params.id!, body.data, actorLabel(actor), { allowExpired: body.allowExpired === true, handling: await nextHandling(deps, actor, old) });
     ctx.status = 201;
     ctx.set('Location', `/v1/licences/${record.id}`);
     ctx.body = viewFor(deps, actor, record);
@@ -209,7 +228,7 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
   // A partial change: a JSON merge patch (RFC 7396) of the licence's data gives the next version.
   router.patch('/v1/licences/:id', auth, async (ctx) => {
     const actor = requireActor(ctx);
-    await licenceFor(deps, actor, 'licence.change', ctx.params.id!);
+    const old = await licenceFor(deps, actor, 'licence.change', ctx.params.id!);
     const patch = await jsonObject(ctx, JSON_LIMIT, [MERGE_PATCH]);
     const readOnly = Object.keys(patch).filter((k) => !PATCHABLE.has(k));
     if (readOnly.length > 0) {
@@ -222,7 +241,7 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
         fields: [{ field: 'data', message: 'must be an object of field values' }],
       });
     }
-    const record = await changeLicence(deps, ctx.params.id!, patch.data, actorLabel(actor), { allowExpired: allowExpiredQuery(ctx), mergePatch: true });
+    const record = await changeLicence(deps, ctx.params.id!, patch.data, actorLabel(actor), { allowExpired: allowExpiredQuery(ctx), mergePatch: true, handling: await nextHandling(deps, actor, old) });
     ctx.status = 201;
     ctx.set('Location', `/v1/licences/${record.id}`);
     ctx.body = viewFor(deps, actor, record);
@@ -236,7 +255,8 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
   });
 
   router.get('/v1/licences/:id/status', async (ctx) => {
-    ctx.body = publicStatus(deps.registry, await requireLicence(deps.db, ctx.params.id!));
+    const record = await requireLicence(deps.db, ctx.params.id!);
+    ctx.body = publicStatus(deps.registry, record, new Date(), await licenceHandling(deps.db, record));
   });
 
   const secured = {
@@ -247,6 +267,7 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
     {
       '/v1/licences': {
         post: {
+          operationId: 'issueLicence',
           summary: 'Issue an electronic licence (电子证照): rendered, sealed at PAdES B-LT with a DocMDP 2 certification signature',
           ...secured,
           requestBody: {
@@ -259,6 +280,7 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
                   properties: {
                     type: { type: 'string', enum: deps.registry.list().map((t) => t.id) },
                     data: { type: 'object', additionalProperties: { type: 'string' }, description: 'Field values of the type: GET /v1/licence-types gives each type\'s JSON schema. A type\'s issue-date field (居住证 issuedOn) is filled by OneSeal with the day of issue.' },
+                    itemCode: { type: 'string', description: 'The catalogue item (GET /v1/items) the licence is issued for; required for a service centre, which may issue only for items delegated to it. The item must issue this type.' },
                     seal: { type: 'string', description: 'Issue with this seal instead of the type\'s own (GET /v1/licence-types); only a client granted the seal may' },
                     allowExpired: { type: 'boolean', default: false, description: 'Issue even though the validity already ended (otherwise 422 licence-already-expired)' },
                   },
@@ -307,7 +329,7 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
         },
       },
       '/v1/licences/{id}': {
-        get: { summary: 'A licence record (full data)', ...secured, parameters: [ID_PARAM], responses: { 200: { description: 'The record', ...json(LICENCE_REF) }, ...AUTH_ERRORS, 404: problemResponse('No such licence') } },
+        get: { operationId: 'getLicence', summary: 'A licence record (full data)', ...secured, parameters: [ID_PARAM], responses: { 200: { description: 'The record', ...json(LICENCE_REF) }, ...AUTH_ERRORS, 404: problemResponse('No such licence') } },
         patch: {
           operationId: 'patchLicence',
           summary: 'Change some fields of a licence (JSON merge patch, RFC 7396): issues the next version with the fields sent changed, the rest kept',
@@ -335,6 +357,7 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
       },
       '/v1/licences/{id}/pdf': {
         get: {
+          operationId: 'getLicencePdf',
           summary: 'The signed licence PDF',
           ...secured,
           parameters: [ID_PARAM],
@@ -343,10 +366,11 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
       },
       '/v1/licences/{id}/versions': {
         post: {
+          operationId: 'changeLicence',
           summary: 'Change a licence: issues the next version (same serial) and marks this one superseded',
           ...secured,
           parameters: [ID_PARAM],
-          requestBody: json({ type: 'object', required: ['data'], additionalProperties: false, properties: { data: { type: 'object', additionalProperties: { type: 'string' } }, allowExpired: { type: 'boolean' } } }),
+          requestBody: json({ type: 'object', required: ['data'], additionalProperties: false, properties: { data: { type: 'object', additionalProperties: { type: 'string' } }, allowExpired: { type: 'boolean' } } }, { data: { address: '北京市海淀区中关村大街1号' } }),
           responses: {
             201: { description: 'The new version', ...json(LICENCE_REF) },
             ...AUTH_ERRORS,
@@ -358,10 +382,11 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
       },
       '/v1/licences/{id}/revoke': {
         post: {
+          operationId: 'revokeLicence',
           summary: 'Revoke a licence; the reason is shown on the public page',
           ...secured,
           parameters: [ID_PARAM],
-          requestBody: json({ type: 'object', required: ['reason'], properties: { reason: { type: 'string', maxLength: 200 } } }),
+          requestBody: json({ type: 'object', required: ['reason'], properties: { reason: { type: 'string', maxLength: 200 } } }, { reason: '持证人已迁出本区' }),
           responses: {
             200: { description: 'The revoked record', ...json(LICENCE_REF) },
             ...AUTH_ERRORS,
@@ -373,6 +398,7 @@ export const registerLicenceRoutes: ServiceRouteRegistrar = (router: Router, { s
       },
       '/v1/licences/{id}/status': {
         get: {
+          operationId: 'getLicenceStatus',
           summary: 'Public status of a licence (no authentication; holder masked when a person)',
           parameters: [ID_PARAM],
           responses: { 200: { description: 'Status', ...json({ $ref: '#/components/schemas/LicenceStatus' }) }, 404: problemResponse('No such licence') },

@@ -124,7 +124,7 @@ export const registerPkiRoutes: ServiceRouteRegistrar = (router: Router, { servi
         operationId: 'postOcsp',
         summary: 'OCSP (RFC 6960) for certificates the root issued',
         description: 'An unreadable request gets an unsigned malformedRequest OCSPResponse (HTTP 200), as OCSP clients expect.',
-        requestBody: { required: true, content: { 'application/ocsp-request': { schema: { type: 'string', format: 'binary' } } } },
+        requestBody: { required: true, content: { 'application/ocsp-request': { schema: { type: 'string', format: 'binary' }, example: '(DER OCSPRequest, e.g. from `openssl ocsp -reqout`)' } } },
         responses: {
           200: der('application/ocsp-response', 'The signed OCSP response'),
           413: problemResponse(`Request over ${REQUEST_LIMIT} bytes`),
@@ -154,7 +154,7 @@ export const registerPkiRoutes: ServiceRouteRegistrar = (router: Router, { servi
         operationId: 'postTimeStamp',
         summary: 'RFC 3161 time-stamping',
         description: 'A refused request (unknown hash algorithm, unaccepted policy) gets a TimeStampResp with status rejection and the failure bit.',
-        requestBody: { required: true, content: { 'application/timestamp-query': { schema: { type: 'string', format: 'binary' } } } },
+        requestBody: { required: true, content: { 'application/timestamp-query': { schema: { type: 'string', format: 'binary' }, example: '(DER TimeStampReq, e.g. from `openssl ts -query -sha256 -cert`)' } } },
         responses: {
           200: der('application/timestamp-reply', 'The TimeStampResp'),
           413: problemResponse(`Request over ${REQUEST_LIMIT} bytes`),

@@ -8,12 +8,12 @@ import { OneSealError, type FieldError } from '../../errors.js';
 import type { Actor } from '../../access/actors.js';
 import { loadRecordedBatch, stampBatchAndRecord, type RecordedBatch, type StampJob } from '../../stamping/record.js';
 import { getStampBatch, listBatchStamps, type StampBatchRecord, type StampRecord } from '../../store/stamps.js';
+import type { Services } from '../../services.js';
 import type { ServiceRouteRegistrar } from '../app.js';
 import { authorize, seesStamp } from '../../access/policy.js';
 import { authenticate, requireActor } from '../auth.js';
 import { problemResponse } from '../openapi.js';
-import { parseStampOptions, type StampOptions } from '../stamp-options.js';
-import { checkSeals, defaultSeal, idempotencyOf, readStampInput, requireStamper, withTimeout, type StampInput } from '../stamp-input.js';
+import { checkSeals, handledStampOptions, idempotencyOf, readStampInput, requireStamper, withTimeout, type HandledStampOptions, type StampInput } from '../stamp-input.js';
 import type { CommitGate } from '../../deadline.js';
 import { zip } from '../zip.js';
 import { STAMP_OPTION_SCHEMA_PROPERTIES, commonProblems } from './stamp-docs.js';
@@ -24,7 +24,7 @@ const OVERRIDE = /^documents\[(\d+)\]\.(.+)$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Shared options apply to every document; `documents[i].<option>` fields override them for document i. */
-function batchOptions(ctx: Context, input: StampInput): { jobs: StampJob[]; caseNumber: string | null } {
+async function batchOptions(ctx: Context, services: Services, input: StampInput): Promise<{ jobs: StampJob[]; caseNumber: string | null }> {
   const shared: Record<string, string> = {};
   const overrides = input.documents.map(() => ({}) as Record<string, string>);
   const errors: FieldError[] = [];
@@ -35,18 +35,20 @@ function batchOptions(ctx: Context, input: StampInput): { jobs: StampJob[]; case
     else if (m[2] === 'caseNumber') errors.push({ field: name, message: 'a batch is one case: give caseNumber once, for the whole batch' });
     else overrides[Number(m[1])]![m[2]!] = value;
   }
-  const parsed: (StampOptions | undefined)[] = input.documents.map((_, i) => {
+  const parsed: (HandledStampOptions | undefined)[] = [];
+  for (const [i, override] of overrides.entries()) {
     try {
-      return parseStampOptions({ ...shared, ...overrides[i] }, { defaultSeal: defaultSeal(ctx) });
+      parsed.push(await handledStampOptions(ctx, services, { ...shared, ...override }));
     } catch (e) {
-      if (!(e instanceof OneSealError) || !e.fields) throw e;
+      // Refusals (an item not delegated, an option the item fixes) stand as they are; bad fields are gathered.
+      if (!(e instanceof OneSealError) || !e.fields || e.kind !== 'bad-request') throw e;
       for (const f of e.fields) {
-        const field = f.field in overrides[i]! ? `documents[${i}].${f.field}` : f.field;
+        const field = f.field in override ? `documents[${i}].${f.field}` : f.field;
         if (!errors.some((x) => x.field === field && x.message === f.message)) errors.push({ field, message: f.message });
       }
-      return undefined;
+      parsed.push(undefined);
     }
-  });
+  }
   if (errors.length) {
     throw new OneSealError('invalid-stamp-options', 'bad-request',
       `The batch options are invalid: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}.`, { fields: errors });
@@ -97,7 +99,7 @@ export const registerStampBatchRoutes: ServiceRouteRegistrar = (router, { servic
     const idempotency = idempotencyOf(ctx, services);
     const work = async (gate: CommitGate) => {
       const input = await readStampInput(ctx, services, { maxDocuments: MAX_BATCH_DOCUMENTS });
-      const { jobs, caseNumber } = batchOptions(ctx, input);
+      const { jobs, caseNumber } = await batchOptions(ctx, services, input);
       await checkSeals(ctx, services, jobs.map((j) => j.request.sealId));
       return stampBatchAndRecord(services, client, jobs, caseNumber, idempotency, gate);
     };
@@ -154,6 +156,7 @@ export const registerStampBatchRoutes: ServiceRouteRegistrar = (router, { servic
                 },
                 additionalProperties: { type: 'string', description: 'documents[i].<option>: an option for document i only.' },
               },
+              example: { document: ['(the bytes of 01-decision.pdf)', '(the bytes of 02-notice.pdf)'], seal: 'approval', anchor: '（盖章）', 'documents[1].page': '2' },
             },
           },
         },

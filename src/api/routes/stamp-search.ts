@@ -15,7 +15,7 @@ import { readSearchQuery, timeFilter } from '../search-query.js';
 import { listParameters, listResponses } from './search-docs.js';
 import { stampViewFor } from './stamps.js';
 
-const FILTERS = ['caseNumber', 'itemCode', 'client', 'seal', 'from', 'to', 'filename'] as const;
+const FILTERS = ['caseNumber', 'itemCode', 'department', 'centre', 'client', 'seal', 'from', 'to', 'filename'] as const;
 const PERSONAL_FILTERS = ['caseNumber', 'filename'] as const;
 
 const COLUMNS: readonly (CsvColumn<StampView> & { personal?: true })[] = [
@@ -28,6 +28,8 @@ const COLUMNS: readonly (CsvColumn<StampView> & { personal?: true })[] = [
   { header: 'certSerial', value: (s) => s.certSerial },
   { header: 'level', value: (s) => s.level },
   { header: 'itemCode', value: (s) => s.itemCode },
+  { header: 'department', value: (s) => s.department },
+  { header: 'centre', value: (s) => s.centreCode },
   { header: 'caseNumber', value: (s) => s.caseNumber, personal: true },
   { header: 'filename', value: (s) => s.filename, personal: true },
   { header: 'batchId', value: (s) => s.batchId },
@@ -49,7 +51,7 @@ export const registerStampSearchRoutes: ServiceRouteRegistrar = (router, { servi
       ownerClientId: actor.kind === 'client' ? actor.id : undefined,
       // A client by id or by name; a name no client has matches nothing.
       clientId: q.client === undefined ? undefined : ((await getClient(db, q.client)) ?? (await findClientByName(db, q.client)))?.id ?? q.client,
-      sealId: q.seal, caseNumber: q.caseNumber, itemCode: q.itemCode, filename: q.filename,
+      sealId: q.seal, caseNumber: q.caseNumber, itemCode: q.itemCode, department: q.department, centreCode: q.centre, filename: q.filename,
       from: timeFilter('from', q.from), to: timeFilter('to', q.to, true),
     };
     // Clients see their own personal data; people only with the role (the table's own-stamp rule, per row).
@@ -78,6 +80,8 @@ export const registerStampSearchRoutes: ServiceRouteRegistrar = (router, { servi
         parameters: listParameters({
           caseNumber: { schema: { type: 'string' }, example: 'BJ-2026-000123', description: 'The approval case (办件) number.' },
           itemCode: { schema: { type: 'string' }, example: '11110000000000000X4001', description: 'The service item (事项) code.' },
+          department: { schema: { type: 'string' }, example: '市场监管', description: 'The department of the catalogue item stamped for.' },
+          centre: { schema: { type: 'string' }, example: 'dongcun', description: 'The service centre that handled the item (its code).' },
           client: { schema: { type: 'string' }, example: 'window-system', description: 'The client that asked for the stamp: id or name.' },
           seal: { schema: { type: 'string' }, example: 'approval', description: 'Seal id.' },
           from: { schema: { type: 'string' }, example: '2026-11-01' },
@@ -92,7 +96,7 @@ export const registerStampSearchRoutes: ServiceRouteRegistrar = (router, { servi
             caseNumber: 'BJ-2026-000123', itemCode: '11110000000000000X4001', filename: '营业执照申请书.pdf', batchId: null, pdfUrl: '/v1/stamps/0b6f3f7e-8a54-4a0e-9d8c-3f6f0c1d2e4a/pdf',
           }],
           nextCursor: 'eyJrIjpbIjIwMjYtMTEtMzBUMDI6MTU6MDQuMTIzWiIsIjBiNmYuLi4iXSwibSI6Ii4uLiJ9',
-        }, 'id,createdAt,clientId,clientName,sealId,sealVersion,certSerial,level,itemCode,caseNumber,filename,batchId,sha256Before,sha256After\r\n'
+        }, 'id,createdAt,clientId,clientName,sealId,sealVersion,certSerial,level,itemCode,department,centre,caseNumber,filename,batchId,sha256Before,sha256After\r\n'
           + '0b6f3f7e-…,2026-11-30T02:15:04.123Z,5f0c…,window-system,approval,2,4a1f…,B-T,11110000000000000X4001,BJ-2026-000123,营业执照申请书.pdf,,9f86…,2c26…\r\n',
         '403: the caller lacks stamp.read (or stamp.personal-data for caseNumber and filename filters); the problem names the role or scope.'),
       },

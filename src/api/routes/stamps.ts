@@ -13,8 +13,8 @@ import type { Actor } from '../../access/actors.js';
 import { seesStamp, authorize } from '../../access/policy.js';
 import { authenticate, requireActor } from '../auth.js';
 import { problemResponse } from '../openapi.js';
-import { STAMP_OPTION_NAMES, parseStampOptions } from '../stamp-options.js';
-import { checkSeals, defaultSeal, idempotencyOf, readStampInput, requireStamper, withTimeout } from '../stamp-input.js';
+import { STAMP_OPTION_NAMES } from '../stamp-options.js';
+import { checkSeals, handledStampOptions, idempotencyOf, readStampInput, requireStamper, withTimeout } from '../stamp-input.js';
 import type { CommitGate } from '../../deadline.js';
 import { STAMP_OPTION_SCHEMA_PROPERTIES, STAMP_SCHEMAS, commonProblems } from './stamp-docs.js';
 
@@ -31,6 +31,8 @@ export function stampView(s: StampView | (StampRecord & { clientName?: string })
     placement: s.placement,
     caseNumber: s.caseNumber,
     itemCode: s.itemCode,
+    department: s.department,
+    centre: s.centreCode,
     filename: s.filename,
     batchId: s.batchId,
     pdfUrl: `/v1/stamps/${s.id}/pdf`,
@@ -100,7 +102,7 @@ export const registerStampRoutes: ServiceRouteRegistrar = (router, { services, o
     const idempotency = idempotencyOf(ctx, services);
     const work = async (gate: CommitGate) => {
       const input = await readStampInput(ctx, services, { maxDocuments: 1 });
-      const options = parseStampOptions(input.fields, { defaultSeal: defaultSeal(ctx) });
+      const options = await handledStampOptions(ctx, services, input.fields);
       await checkSeals(ctx, services, [options.request.sealId]);
       const [doc] = input.documents;
       return stampAndRecord(services, client, { document: doc!.data, filename: doc!.filename, ...options }, idempotency, gate);
@@ -145,8 +147,12 @@ export const registerStampRoutes: ServiceRouteRegistrar = (router, { services, o
                 properties: { document: { type: 'string', contentMediaType: 'application/pdf', description: 'The PDF to stamp.' }, ...STAMP_OPTION_SCHEMA_PROPERTIES },
               },
               encoding: { document: { contentType: 'application/pdf' } },
+              example: { document: '(the bytes of letter.pdf)', seal: 'approval', anchor: '（盖章）', level: 'B-T' },
             },
-            'application/pdf': { schema: { type: 'string', contentMediaType: 'application/pdf' } },
+            'application/pdf': {
+              schema: { type: 'string', contentMediaType: 'application/pdf' },
+              example: '(the bytes of letter.pdf; options in the query: ?seal=approval&page=1&x=150&y=60)',
+            },
           },
         },
         responses: {

@@ -37,6 +37,8 @@ const REPORT_SCHEMA = {
           verdict: VERDICT,
           reasons: { type: 'array', items: { type: 'object', properties: { code: { type: 'string' }, message: BILINGUAL } } },
           signer: { type: 'object', description: 'The seal holder, for seal signatures only; a time-stamp names its TSA under timestamp.tsa' },
+          reason: { type: 'string', description: 'The signature\'s /Reason: for OneSeal stamps, the item and who handled it (受托办理：…（item）)' },
+          location: { type: 'string', description: 'The signature\'s /Location: the handling body (a service centre, or the bureau)' },
           signingTime: { type: 'string' },
           provenTime: { type: 'string' },
           timestamp: { type: 'object' },
@@ -103,14 +105,18 @@ export const registerVerificationRoutes: ServiceRouteRegistrar = (router, { serv
     {
       '/v1/verifications': {
         post: {
+          operationId: 'verifyDocument',
           summary: 'Verify the signatures of a PDF',
           description:
             "Structure, integrity, trust (OneSeal's roots), time-stamps, revocation at the proven time, and every change made after each signature, judged by whitelisting (anything no rule explains is MODIFIED_AFTER_SIGNING). Valid needs at least one seal signature; a document with time-stamps only is not-sealed. No authentication; rate-limited per address. `Accept: text/html` returns a readable report.",
           requestBody: {
             required: true,
             content: {
-              'application/pdf': { schema: { type: 'string', format: 'binary' } },
-              'multipart/form-data': { schema: { type: 'object', properties: { document: { type: 'string', format: 'binary' } }, required: ['document'] } },
+              'application/pdf': { schema: { type: 'string', format: 'binary' }, example: '(the bytes of sealed.pdf)' },
+              'multipart/form-data': {
+                schema: { type: 'object', properties: { document: { type: 'string', format: 'binary' } }, required: ['document'] },
+                example: { document: '(the bytes of sealed.pdf)' },
+              },
             },
           },
           responses: {

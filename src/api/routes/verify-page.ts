@@ -9,7 +9,7 @@ import type { Context } from 'koa';
 import { OneSealError, type ErrorKind } from '../../errors.js';
 import { checkResultPage, licencePage, notFoundPage, PAGE_CSP, pageLang, uploadErrorPage } from '../../licences/page.js';
 import { LicenceRecordCache } from '../../licences/record-cache.js';
-import { checkLicenceCopy, licenceDeps, publicStatus } from '../../licences/service.js';
+import { checkLicenceCopy, licenceDeps, licenceHandling, publicStatus } from '../../licences/service.js';
 import { getLicence } from '../../store/licences.js';
 import type { ServiceRouteRegistrar } from '../app.js';
 import { readMultipartFile } from '../multipart.js';
@@ -38,7 +38,7 @@ export const registerVerifyPageRoutes: ServiceRouteRegistrar = (router: Router, 
     const lang = pageLang(ctx.query.lang);
     const record = await records.get(ctx.params.id!, (id) => getLicence(deps.db, id));
     if (!record) return sendHtml(ctx, 404, notFoundPage(ctx.params.id!, lang));
-    sendHtml(ctx, 200, licencePage(publicStatus(deps.registry, record), lang));
+    sendHtml(ctx, 200, licencePage(publicStatus(deps.registry, record, new Date(), await licenceHandling(deps.db, record)), lang));
   });
 
   router.post('/v/:id/check', async (ctx) => {
@@ -52,11 +52,11 @@ export const registerVerifyPageRoutes: ServiceRouteRegistrar = (router: Router, 
     }
     const record = await getLicence(deps.db, ctx.params.id!);
     if (!record) return sendHtml(ctx, 404, notFoundPage(ctx.params.id!, lang));
-    const status = publicStatus(deps.registry, record);
+    const status = publicStatus(deps.registry, record, new Date(), await licenceHandling(deps.db, record));
     let upload: Buffer;
     try {
       if (refused) throw refused;
-      upload = await readMultipartFile(ctx, { limit: Math.min(services.config.maxUploadBytes, CHECK_UPLOAD_LIMIT), field: 'file' });
+      upload = await readMultipartFile(ctx, { limit: Math.min(services.config.maxUploadBytes, CHECK_UPLOAD_LIMIT), field: 'document', alsoAccepted: ['file'] });
     } catch (e) {
       // A person at a browser gets a page with the way back, not problem+json.
       if (!(e instanceof OneSealError) || !PAGE_ERRORS.has(e.kind)) throw e;
@@ -69,7 +69,13 @@ export const registerVerifyPageRoutes: ServiceRouteRegistrar = (router: Router, 
     sendHtml(ctx, 200, checkResultPage(status, check, lang));
   });
 
-  const page = (summary: string) => ({
+  const checkUpload = {
+    type: 'string',
+    format: 'binary',
+    description: 'The PDF to check (the part is named `document`, as on POST /v1/verifications; `file`, the page form\'s name, is accepted too)',
+  };
+  const page = (operationId: string, summary: string) => ({
+    operationId,
     summary,
     parameters: [
       { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
@@ -79,17 +85,20 @@ export const registerVerifyPageRoutes: ServiceRouteRegistrar = (router: Router, 
   openapi.add({
     '/v/{id}': {
       get: {
-        ...page('The public licence page behind the QR code (HTML for phones): status, masked holder, issuer, dates, seal, upload form'),
+        ...page('licencePage', 'The public licence page behind the QR code (HTML for phones): status, masked holder, issuer, dates, seal, upload form'),
         responses: { 200: { description: 'HTML page', content: { 'text/html': {} } }, 404: { description: 'HTML "not found" page', content: { 'text/html': {} } } },
       },
     },
     '/v/{id}/check': {
       post: {
-        ...page('Checks an uploaded PDF: identical to the issued licence (SHA-256) and signatures valid (verification engine)'),
-        requestBody: { content: { 'multipart/form-data': { schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } } } } } },
+        ...page('checkLicenceCopy', 'Checks an uploaded PDF: identical to the issued licence (SHA-256) and signatures valid (verification engine)'),
+        requestBody: { required: true, content: { 'multipart/form-data': { schema: { type: 'object', properties: { document: checkUpload } }, example: { document: '(the bytes of licence.pdf)' } } } },
         responses: {
           200: { description: 'HTML verdict page', content: { 'text/html': {} } },
+          400: { description: 'HTML page leading back: the form has no `document` file, or is malformed', content: { 'text/html': {} } },
           404: { description: 'HTML "not found" page', content: { 'text/html': {} } },
+          413: { description: 'HTML page leading back: the file is over 10 MB', content: { 'text/html': {} } },
+          415: { description: 'HTML page leading back: the body is not multipart/form-data', content: { 'text/html': {} } },
           429: { description: 'HTML page: too many checks from this address (one limit shared with POST /v1/verifications)', content: { 'text/html': {} } },
         },
       },

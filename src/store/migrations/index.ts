@@ -5,6 +5,7 @@ import * as m003 from './003-stamp-api.js';
 import * as m004 from './004-licences.js';
 import * as m005 from './005-people-and-access.js';
 import * as m007 from './007-newcomer-fixes.js';
+import * as m010 from './010-items-and-centres.js';
 
 interface MigrationModule {
   name: string;
@@ -13,7 +14,7 @@ interface MigrationModule {
 }
 
 /** Every migration, oldest first. Imported statically so they run the same from TS (vitest) and compiled JS. */
-export const migrations: readonly MigrationModule[] = [m001, m002, m003, m004, m005, m007];
+export const migrations: readonly MigrationModule[] = [m001, m002, m003, m004, m005, m007, m010];
 
 export const migrationSource: Knex.MigrationSource<MigrationModule> = {
   getMigrations: async () => [...migrations],
