@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
 import { OneSealError, type FieldError } from './errors.js';
@@ -16,6 +16,7 @@ import { findPackageRoot } from './package-root.js';
 
 export { findPackageRoot };
 import { creditCodeError } from './standards/credit-code.js';
+import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from './stamping/document-limits.js';
 
 /** The development token's PIN. Public on purpose; production refuses it. */
 export const DEV_PIN = '1234-oneseal-dev';
@@ -86,8 +87,21 @@ export interface Config {
   minSealMm: number;
   /** Per API client token bucket: sustained requests per second and burst size. */
   rateLimit: { perSecond: number; burst: number };
+  /** Per client address, one bucket for POST /v1/verifications and POST /v/{id}/check (no credentials needed). */
+  publicRateLimit: { perSecond: number; burst: number };
   /** How long one API request may run before it is answered with 503 (the work may still finish and be recorded). */
   requestTimeoutMs: number;
+  /** /healthz probes the HSM and the database at most this often and answers from the last probe in between (0: every time). */
+  healthProbeIntervalMs: number;
+  /** Worker threads for PDF work (0: in the main thread). */
+  workers: number;
+  /** Pages and objects one document to stamp may have (checked before any work on it). */
+  documentLimits: DocumentLimits;
+  /**
+   * The HTTP server's own limits: time to send the headers, time to send the whole request (a slow
+   * upload is cut), idle keep-alive time, and open connections per client address.
+   */
+  http: { headersTimeoutMs: number; uploadTimeoutMs: number; keepAliveTimeoutMs: number; connectionsPerAddress: number };
   /** How often the server signs the audit chain head when it moved: bounds how much of the log is only hash-protected. */
   auditHeadIntervalMs: number;
   logLevel: LogLevel;
@@ -134,6 +148,17 @@ const FILE_KEYS = {
   rateLimitPerSecond: 'ONESEAL_RATE_LIMIT_PER_SECOND',
   rateLimitBurst: 'ONESEAL_RATE_LIMIT_BURST',
   requestTimeoutSeconds: 'ONESEAL_REQUEST_TIMEOUT_SECONDS',
+  verifyRatePerSecond: 'ONESEAL_VERIFY_RATE_PER_SECOND',
+  verifyRateBurst: 'ONESEAL_VERIFY_RATE_BURST',
+  workers: 'ONESEAL_WORKERS',
+  healthProbeIntervalMs: 'ONESEAL_HEALTH_PROBE_INTERVAL_MS',
+  maxPages: 'ONESEAL_MAX_PAGES',
+  maxStraddlePages: 'ONESEAL_MAX_STRADDLE_PAGES',
+  maxObjects: 'ONESEAL_MAX_OBJECTS',
+  headersTimeoutSeconds: 'ONESEAL_HEADERS_TIMEOUT_SECONDS',
+  uploadTimeoutSeconds: 'ONESEAL_UPLOAD_TIMEOUT_SECONDS',
+  keepAliveTimeoutSeconds: 'ONESEAL_KEEPALIVE_TIMEOUT_SECONDS',
+  connectionsPerAddress: 'ONESEAL_CONNECTIONS_PER_ADDRESS',
   auditHeadIntervalMinutes: 'ONESEAL_AUDIT_HEAD_INTERVAL_MINUTES',
   logLevel: 'ONESEAL_LOG_LEVEL',
   sessionIdleMinutes: 'ONESEAL_SESSION_IDLE_MINUTES',
@@ -165,6 +190,14 @@ const DEFAULTS = {
   rateLimitPerSecond: 20,
   rateLimitBurst: 40,
   requestTimeoutSeconds: 60,
+  verifyRatePerSecond: 20,
+  verifyRateBurst: 40,
+  ...DEFAULT_DOCUMENT_LIMITS,
+  headersTimeoutSeconds: 20,
+  // 50 MB at 1 MB/s, with room: a client slower than that ties up a connection for nothing.
+  uploadTimeoutSeconds: 120,
+  keepAliveTimeoutSeconds: 5,
+  connectionsPerAddress: 256,
   auditHeadIntervalMinutes: 10,
   sessionIdleMinutes: 30,
   sessionMaxHours: 12,
@@ -350,7 +383,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const minSealRaw = get('minSealMm');
   const minSealMm = minSealRaw === undefined ? DEFAULTS.minSealMm : parseInteger(minSealRaw, field('minSealMm'), 5, 100, errors);
 
-  const optionalInt = (key: 'hsmTimeoutSeconds' | 'rateLimitPerSecond' | 'rateLimitBurst' | 'requestTimeoutSeconds' | 'auditHeadIntervalMinutes' | 'sessionIdleMinutes' | 'sessionMaxHours' | 'loginsPerMinute' | 'archiveHorizonDays' | 'archiveRetentionYears', max: number): number | undefined => {
+  const optionalInt = (key: 'hsmTimeoutSeconds' | 'rateLimitPerSecond' | 'rateLimitBurst' | 'requestTimeoutSeconds' | 'auditHeadIntervalMinutes' | 'sessionIdleMinutes' | 'sessionMaxHours' | 'loginsPerMinute'
+    | 'verifyRatePerSecond' | 'verifyRateBurst' | 'maxPages' | 'maxStraddlePages' | 'maxObjects' | 'headersTimeoutSeconds' | 'uploadTimeoutSeconds' | 'keepAliveTimeoutSeconds' | 'connectionsPerAddress'
+    | 'archiveHorizonDays' | 'archiveRetentionYears', max: number): number | undefined => {
     const raw = get(key);
     return raw === undefined ? DEFAULTS[key] : parseInteger(raw, field(key), 1, max, errors);
   };
@@ -367,6 +402,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const weakDigests = (get('archiveWeakDigests') ?? '').split(',').map((d) => d.trim().toUpperCase()).filter((d) => d !== '');
   for (const d of weakDigests) {
     if (!DIGEST_NAMES.includes(d)) errors.push({ field: field('archiveWeakDigests'), message: `"${d}" is not one of ${DIGEST_NAMES.join(', ')}` });
+  }
+  const verifyRatePerSecond = optionalInt('verifyRatePerSecond', 100_000);
+  const verifyRateBurst = optionalInt('verifyRateBurst', 100_000);
+  const workersRaw = get('workers');
+  // A worker runs one stamp at a time and waits, idle, while the main thread gets its HSM signature and
+  // time-stamp: one per core keeps the cores busy, one per HSM session more keeps the HSM busy meanwhile.
+  const workers = workersRaw === undefined ? availableParallelism() + (poolSize ?? DEFAULTS.hsmPoolSize) : parseInteger(workersRaw, field('workers'), 0, 256, errors);
+  const probeRaw = get('healthProbeIntervalMs');
+  const healthProbeIntervalMs = probeRaw === undefined ? 1000 : parseInteger(probeRaw, field('healthProbeIntervalMs'), 0, 60_000, errors);
+  const maxPages = optionalInt('maxPages', 10_000_000);
+  const maxStraddlePages = optionalInt('maxStraddlePages', 10_000_000);
+  const maxObjects = optionalInt('maxObjects', 5_000_000);
+  const headersTimeoutSeconds = optionalInt('headersTimeoutSeconds', 3600);
+  const uploadTimeoutSeconds = optionalInt('uploadTimeoutSeconds', 3600);
+  const keepAliveTimeoutSeconds = optionalInt('keepAliveTimeoutSeconds', 3600);
+  const connectionsPerAddress = optionalInt('connectionsPerAddress', 100_000);
+  if (headersTimeoutSeconds !== undefined && uploadTimeoutSeconds !== undefined && headersTimeoutSeconds > uploadTimeoutSeconds) {
+    errors.push({ field: field('headersTimeoutSeconds'), message: `the headers time-out (${headersTimeoutSeconds} s) cannot be longer than the whole request's (${uploadTimeoutSeconds} s)` });
   }
   if (sessionIdleMinutes !== undefined && sessionMaxHours !== undefined && sessionIdleMinutes > sessionMaxHours * 60) {
     errors.push({ field: field('sessionIdleMinutes'), message: `the idle time-out (${sessionIdleMinutes} min) cannot be longer than the session lifetime (${sessionMaxHours} h)` });
@@ -401,7 +454,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (errors.length > 0 || port === undefined || publicUrl === undefined || database === undefined || pin === undefined
     || poolSize === undefined || hsmTimeoutSeconds === undefined || maxUploadMb === undefined || minSealMm === undefined || ratePerSecond === undefined || rateBurst === undefined
     || requestTimeoutSeconds === undefined || auditHeadIntervalMinutes === undefined || sessionIdleMinutes === undefined || sessionMaxHours === undefined || loginsPerMinute === undefined
-    || archiveHorizonDays === undefined || archiveRetentionYears === undefined) {
+    || archiveHorizonDays === undefined || archiveRetentionYears === undefined
+    || workers === undefined || healthProbeIntervalMs === undefined || verifyRatePerSecond === undefined || verifyRateBurst === undefined || maxPages === undefined || maxStraddlePages === undefined || maxObjects === undefined || headersTimeoutSeconds === undefined
+    || uploadTimeoutSeconds === undefined || keepAliveTimeoutSeconds === undefined || connectionsPerAddress === undefined) {
     throw invalidConfig(errors);
   }
 
@@ -431,6 +486,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     minSealMm,
     rateLimit: { perSecond: ratePerSecond, burst: rateBurst },
     requestTimeoutMs: requestTimeoutSeconds * 1000,
+    workers,
+    healthProbeIntervalMs,
+    publicRateLimit: { perSecond: verifyRatePerSecond, burst: verifyRateBurst },
+    documentLimits: { maxPages, maxStraddlePages, maxObjects },
+    http: {
+      headersTimeoutMs: headersTimeoutSeconds * 1000,
+      uploadTimeoutMs: uploadTimeoutSeconds * 1000,
+      keepAliveTimeoutMs: keepAliveTimeoutSeconds * 1000,
+      connectionsPerAddress,
+    },
     auditHeadIntervalMs: auditHeadIntervalMinutes * 60 * 1000,
     logLevel,
     sessions: { idleMs: sessionIdleMinutes * 60 * 1000, maxMs: sessionMaxHours * 3600 * 1000, requireTotp, loginsPerMinute },

@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { createApp } from './api/app.js';
+import { createHttpServer } from './api/http-server.js';
 import type { Config } from './config.js';
 import { signAuditHead } from './audit/heads.js';
 import { renewArchiveOnce, renewDeps } from './archive/renew.js';
@@ -44,10 +45,10 @@ export interface RunningServer {
 
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config);
-  const services = await openServices(config, { ownPublicUrl: true });
+  const services = await openServices(config, { ownPublicUrl: true, workers: true });
   try {
     const app = createApp({ db: services.store.db, hsm: services.hsm, logger, services });
-    const server = app.listen(config.port, config.host);
+    const server = createHttpServer(app.callback(), config.http).listen(config.port, config.host);
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;

@@ -12,6 +12,8 @@ import { createServiceMetrics, watchHsmPool, type ServiceMetrics } from './obser
 import { startInstanceLease } from './stamping/instance.js';
 import { Stamper } from './stamping/stamper.js';
 import { openStore, type Store } from './store/db.js';
+import { workerEntry } from './workers/entry.js';
+import { WorkerPool } from './workers/pool.js';
 import { sharedPublicUrl, type PublicUrlSource } from './public-url.js';
 
 export interface Services {
@@ -43,10 +45,19 @@ export async function openHsm(config: Config, options: { onSign?: (seconds: numb
 }
 
 /**
- * `ownPublicUrl`: the server serves under its own configured or derived URL; other entry points (the
- * CLI) take the one the server recorded when they have none configured.
+ * Worker threads for the PDF work of stamps. A worker whose heap passed 256 MB (a document of
+ * thousands of pages) is replaced after its task, so that memory goes back to the system.
  */
-export async function openServices(configured: Config, options: { ownPublicUrl?: boolean } = {}): Promise<Services> {
+function stampPool(size: number): WorkerPool {
+  return new WorkerPool({ size, entry: () => workerEntry('stamp-worker'), maxHeapMb: 2048, recycleHeapBytes: 256 * 1024 * 1024 });
+}
+
+/**
+ * `ownPublicUrl`: the server serves under its own configured or derived URL; other entry points (the
+ * CLI) take the one the server recorded when they have none configured. `workers`: run the PDF work of
+ * stamps in worker threads (the server; a CLI command stamps once and is better off without).
+ */
+export async function openServices(configured: Config, options: { ownPublicUrl?: boolean; workers?: boolean } = {}): Promise<Services> {
   let config = configured;
   const metrics = createServiceMetrics();
   const hsm = await openHsm(config, {
@@ -65,12 +76,15 @@ export async function openServices(configured: Config, options: { ownPublicUrl?:
     const secrets = await openAccessSecrets(hsm);
     const opened = store;
     const pki = { store: opened, authority };
+    const pool = options.workers && config.workers > 0 ? stampPool(config.workers) : undefined;
     const stamper = new Stamper({
       store: opened,
       hsm,
       authority,
       timestamper: localTimestamper(pki),
       revocation: ownRevocationSource(pki),
+      limits: config.documentLimits,
+      pool,
       minSealMm: config.minSealMm,
       onStamp: ({ sealId, level, outcome }) => metrics.stamps.inc({ seal: sealId, level, outcome }),
     });
@@ -86,6 +100,7 @@ export async function openServices(configured: Config, options: { ownPublicUrl?:
       publicUrlSource: publicUrl.source,
       async close() {
         stamper.close();
+        await pool?.close();
         await lease.stop();
         await opened.close();
         await hsm.close();

@@ -163,11 +163,12 @@ describe('limits', () => {
     expect(limiter.take('b')).toEqual({ allowed: true });
   });
 
-  it('turns a request time-out into a 503 problem that points at Idempotency-Key', async () => {
-    const err = await withTimeout(5, new Promise(() => {})).catch((e: unknown) => e);
+  it('turns a request time-out into a 503 problem that says the work was cancelled and points at Idempotency-Key', async () => {
+    const err = await withTimeout(5, () => new Promise(() => {})).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OneSealError);
     const problem = toProblem(err, 'req-1', '/v1/stamps');
     expect(problem.status).toBe(503);
-    expect(problem.body.detail).toMatch(/retry with the same Idempotency-Key/);
+    expect(problem.body.outcome).toBe('cancelled');
+    expect(problem.body.detail).toMatch(/cancelled: nothing was stamped or recorded.*same Idempotency-Key/);
   });
 });

@@ -38,7 +38,7 @@ beforeAll(async () => {
   tdb = sqliteTestDatabase();
   store = await openStore({ database: tdb.database });
   const logger = pino({ level: 'info' }, { write: (line: string) => appLog.push(JSON.parse(line)) });
-  ({ base, server } = await listen(createApp({ db: store.db, hsm: token.hsm, logger })));
+  ({ base, server } = await listen(createApp({ db: store.db, hsm: token.hsm, logger, healthProbeIntervalMs: 0 })));
 });
 afterAll(async () => {
   await closeServer(server);
@@ -136,7 +136,7 @@ describe('the app skeleton on a real server', () => {
     const other = sqliteTestDatabase();
     const closedStore = await openStore({ database: other.database });
     await closedStore.close();
-    const { base: b, server: s } = await listen(createApp({ db: closedStore.db, hsm: token.hsm }));
+    const { base: b, server: s } = await listen(createApp({ db: closedStore.db, hsm: token.hsm, healthProbeIntervalMs: 0 }));
     try {
       const res = await fetch(`${b}/healthz`);
       expect(res.status).toBe(503);

@@ -34,6 +34,7 @@ import { registerConsoleRoutes } from '../console/routes.js';
 import type { Services } from '../services.js';
 import { registerVerificationRoutes } from './routes/verifications.js';
 import { OpenApiRegistry } from './openapi.js';
+import { RateLimiter } from './rate-limit.js';
 import { PACKAGE_VERSION } from '../version.js';
 
 export interface AppDeps {
@@ -41,6 +42,8 @@ export interface AppDeps {
   /** The HSM as /healthz sees it (Hsm.health()). */
   hsm: { health(): Promise<CheckResult> };
   logger?: Logger;
+  /** How often /healthz really probes (default: the configuration's, else 1 s). */
+  healthProbeIntervalMs?: number;
   /** Everything the resource routes work with; without it only /healthz is served (skeleton tests). */
   services?: Services;
 }
@@ -50,7 +53,7 @@ export type RouteRegistrar = (router: Router, deps: AppDeps) => void;
 /** Routes that need the HSM, database and CA: listed in SERVICE_ROUTES. */
 export type ServiceRouteRegistrar = (
   router: Router,
-  deps: AppDeps & { services: Services; logger: Logger; openapi: OpenApiRegistry },
+  deps: AppDeps & { services: Services; logger: Logger; openapi: OpenApiRegistry; publicLimiter: RateLimiter },
 ) => void;
 
 const ROUTES: readonly RouteRegistrar[] = [registerHealthRoutes];
@@ -91,7 +94,10 @@ export function createApp(deps: AppDeps): Koa {
   for (const register of ROUTES) register(router, deps);
   const { services } = deps;
   const openapi = new OpenApiRegistry();
-  if (services) for (const register of SERVICE_ROUTES) register(router, { ...deps, services, logger, openapi });
+  // The verifications anyone may ask for without credentials share one bucket per address, so neither
+  // route is a way around the other's limit.
+  const publicLimiter = new RateLimiter(services?.config.publicRateLimit ?? { perSecond: 20, burst: 40 });
+  if (services) for (const register of SERVICE_ROUTES) register(router, { ...deps, services, logger, openapi, publicLimiter });
   router.get('/openapi.json', (ctx) => {
     ctx.body = openapi.document({ version: PACKAGE_VERSION, serverUrl: services?.config.publicUrl ?? '/' });
   });

@@ -8,6 +8,8 @@ export interface RateLimitOptions {
   now?: () => number;
 }
 
+import { OneSealError } from '../errors.js';
+
 export type RateDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
 /** Buckets idle this long are full again anyway; dropping them keeps memory bounded by active clients. */
@@ -42,5 +44,15 @@ export class RateLimiter {
     if (now - this.lastSweep < IDLE_DROP_MS) return;
     this.lastSweep = now;
     for (const [id, b] of this.buckets) if (now - b.at > IDLE_DROP_MS) this.buckets.delete(id);
+  }
+}
+
+/** Takes a token for `address` or throws 429 naming when to retry. */
+export function takeOrRefuse(limiter: RateLimiter, address: string): void {
+  const decision = limiter.take(address);
+  if (!decision.allowed) {
+    throw new OneSealError('rate-limited', 'rate-limited', `Too many verification requests from ${address}; retry after ${decision.retryAfterSeconds} s.`, {
+      retryAfter: decision.retryAfterSeconds,
+    });
   }
 }

@@ -4,7 +4,7 @@
  * seals named, before any signing work starts.
  */
 import type { Context } from 'koa';
-import { withDeadline } from '../deadline.js';
+import { runWithDeadline, type CommitGate } from '../deadline.js';
 import { OneSealError } from '../errors.js';
 import type { Services } from '../services.js';
 import { getSeal } from '../store/seals.js';
@@ -124,12 +124,13 @@ export function idempotencyOf(ctx: Context, services: Services): IdempotencyOpti
 }
 
 /**
- * Runs `work` with the request time-out. On time-out the client gets 503 at once; the work itself
- * cannot be cut off inside the HSM, so it may still finish and be recorded — which is why the
- * message points at Idempotency-Key: a retry with the same key returns that result.
+ * Runs `work` with the request time-out. On time-out the client gets 503 at once and the work is
+ * cancelled: it stops at its next check (a signature already inside the HSM finishes, unused) and is
+ * never recorded. A retry with the same Idempotency-Key then does the work afresh.
  */
-export function withTimeout<T>(ms: number, work: Promise<T>): Promise<T> {
-  return withDeadline(work, ms, () => new OneSealError('request-timeout', 'timeout',
-    `The request took longer than ${Math.round(ms / 1000)} s. It may still complete: retry with the same Idempotency-Key to get its result without stamping twice.`,
-    { retryAfter: 5 }));
+export function withTimeout<T>(ms: number, work: (gate: CommitGate) => Promise<T>): Promise<T> {
+  return runWithDeadline(ms, work, () => new OneSealError('request-timeout', 'timeout',
+    `The request took longer than ${Math.round(ms / 1000)} s and was cancelled: nothing was stamped or recorded. `
+    + 'Retry (with the same Idempotency-Key, if you sent one) to do it again.',
+    { retryAfter: 5, extra: { outcome: 'cancelled' } }));
 }

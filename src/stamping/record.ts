@@ -7,6 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { appendAudit } from '../audit/chain.js';
 import { canonicalJson } from '../audit/canonical-json.js';
+import { OPEN_GATE, type CommitGate } from '../deadline.js';
 import { OneSealError } from '../errors.js';
 import { signingMaterial, type SigningMaterial } from '../seals/service.js';
 import type { Services } from '../services.js';
@@ -145,17 +146,24 @@ function observeHandling(services: Services, jobs: readonly StampJob[], started:
   for (const job of jobs) services.metrics.handling.observe(job, seconds);
 }
 
-export async function stampAndRecord(services: Services, actor: Actor, job: StampJob, idem?: IdempotencyOption): Promise<RecordedStamp & { replayed: boolean }> {
+/**
+ * `gate`: the request's deadline. Past it the work stops at the next check and is never recorded;
+ * once the recording transaction has started the deadline no longer applies.
+ */
+export async function stampAndRecord(services: Services, actor: Actor, job: StampJob, idem?: IdempotencyOption,
+  gate: CommitGate = OPEN_GATE): Promise<RecordedStamp & { replayed: boolean }> {
   const hash = idem ? requestHash('stamp', [job]) : null;
   const work = async (complete?: Complete): Promise<RecordedStamp> => {
     const started = performance.now();
-    const result = await services.stamper.stamp(job.document, job.request);
+    gate.check();
+    const result = await services.stamper.stamp(job.document, job.request, gate.signal);
+    gate.check();
     const record = stampRecord(randomUUID(), actor, job, result, idem?.key ?? null, hash, undefined);
     await withOutputs(services, [{ path: record.outputPath!, pdf: result.pdf }], () =>
-      services.store.db.transaction(async (trx) => {
+      gate.commit(() => services.store.db.transaction(async (trx) => {
         await recordOne(trx, actor, record, result.seal.versionId);
         await complete?.(trx, record.id);
-      }));
+      })));
     observeHandling(services, [job], started);
     return { record, pdf: result.pdf };
   };
@@ -181,7 +189,7 @@ function documentFailed(index: number, job: StampJob, e: OneSealError): OneSealE
 const CLIENT_FAULT = new Set(['bad-request', 'unprocessable', 'not-found', 'conflict', 'too-large']);
 
 export async function stampBatchAndRecord(services: Services, actor: Actor, jobs: StampJob[], caseNumber: string | null,
-  idem?: IdempotencyOption): Promise<RecordedBatch & { replayed: boolean }> {
+  idem?: IdempotencyOption, gate: CommitGate = OPEN_GATE): Promise<RecordedBatch & { replayed: boolean }> {
   const hash = idem ? requestHash('batch', jobs, { caseNumber }) : null;
   const work = async (complete?: Complete): Promise<RecordedBatch> => {
     const started = performance.now();
@@ -189,13 +197,14 @@ export async function stampBatchAndRecord(services: Services, actor: Actor, jobs
     const materials = new Map<string, SigningMaterial>();
     const results: StampResult[] = [];
     for (const [i, job] of jobs.entries()) {
+      gate.check();
       try {
         let material = materials.get(job.request.sealId);
         if (!material) {
           material = await signingMaterial(services, job.request.sealId);
           materials.set(job.request.sealId, material);
         }
-        results.push(await services.stamper.stampWith(material, job.document, job.request));
+        results.push(await services.stamper.stampWith(material, job.document, job.request, gate.signal));
       } catch (e) {
         if (e instanceof OneSealError && CLIENT_FAULT.has(e.kind)) throw documentFailed(i, job, e);
         throw e;
@@ -206,8 +215,9 @@ export async function stampBatchAndRecord(services: Services, actor: Actor, jobs
       record: stampRecord(randomUUID(), actor, job, results[index]!, null, null, { id: batch.id, index }),
       pdf: results[index]!.pdf,
     }));
+    gate.check();
     await withOutputs(services, stamps.map((s) => ({ path: s.record.outputPath!, pdf: s.pdf })), () =>
-      services.store.db.transaction(async (trx) => {
+      gate.commit(() => services.store.db.transaction(async (trx) => {
         await insertStampBatch(trx, batch);
         for (const [i, s] of stamps.entries()) await recordOne(trx, actor, s.record, results[i]!.seal.versionId);
         await appendAudit(trx, {
@@ -217,7 +227,7 @@ export async function stampBatchAndRecord(services: Services, actor: Actor, jobs
           details: { clientId: actor.id, caseNumber, stamps: stamps.map((s) => s.record.id) },
         });
         await complete?.(trx, batch.id);
-      }));
+      })));
     observeHandling(services, jobs, started);
     return { batch, stamps };
   };

@@ -4,56 +4,19 @@
  * HSM at the requested level. Recording the stamp is the caller's job (in its own transaction).
  */
 import { OneSealError } from '../errors.js';
-import { PdfReader } from '../pdf/reader.js';
-import { findText } from '../pdf/text.js';
 import { onSealChanged } from '../seals/events.js';
 import { signingMaterial, type SealDeps, type SigningMaterial } from '../seals/service.js';
-import type { DocMdpPermission } from '../signing/signature-dict.js';
 import type { PadesLevel, RevocationSource, Timestamper } from '../signing/sign-pdf.js';
-import { signPdf } from '../signing/sign-pdf.js';
-import { signatureFieldRect, type AppearanceSource, type VisibleAppearance } from '../signing/field.js';
-import { buildImageSealAppearance } from '../stamp/image.js';
-import { DEFAULT_MIN_SEAL_MM, fitInField, placeAt, placedAppearance, placeInBox, placeOnText, type BoxRequest, type Placement } from '../stamp/placement.js';
-import { buildSealAppearance, DEFAULT_SEAL_DIAMETER } from '../stamp/seal.js';
-import { emitStraddle, planStraddle } from '../stamp/straddle.js';
-import type { AppearanceTemplate } from '../stamp/template.js';
-import { MM } from '../stamp/units.js';
+import type { WorkerPool } from '../workers/pool.js';
+import type { StampTask } from '../workers/stamp-worker.js';
+import { DEFAULT_MIN_SEAL_MM } from '../stamp/placement.js';
+import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from './document-limits.js';
+import { AppearanceCache, DEFAULT_LEVEL, stampDocument, type SealFace, type StampedDocument, type StampRequest } from './stamp-document.js';
 
-export type StampPlacement =
-  | { kind: 'position'; page: number; x: number; y: number; unit?: 'mm' | 'pt' }
-  | { kind: 'anchor'; text: string; page?: number }
-  | { kind: 'field'; name: string }
-  /** Fitted into a box (points, display space) without distortion, e.g. the seal square of a licence layout. */
-  | ({ kind: 'box' } & BoxRequest)
-  | { kind: 'invisible' };
+export { DEFAULT_LEVEL, type StampPlacement, type StampRequest } from './stamp-document.js';
 
-export interface StampRequest {
-  sealId: string;
-  placement: StampPlacement;
-  /** Also cut the seal across the right edges of the pages (骑缝章). */
-  straddle?: boolean;
-  /** The pages the paging seal crosses (default all). */
-  straddlePages?: number[];
-  /** At most this many pages per paging seal (default: as many as keep slices MIN_SLICE_MM wide). */
-  straddlePagesPerSeal?: number;
-  level?: PadesLevel;
-  certify?: DocMdpPermission;
-  reason?: string;
-  location?: string;
-  contactInfo?: string;
-  signingTime?: Date;
-}
-
-export interface StampResult {
-  pdf: Buffer;
-  sha256In: string;
-  sha256Out: string;
-  fieldName: string;
-  level: PadesLevel;
-  signingTime: Date;
+export interface StampResult extends StampedDocument {
   seal: { id: string; version: number; certSerial: string; versionId: number };
-  /** Where the seal went (1-based page and /Rect), for the record. */
-  placed: { page: number; rect: [number, number, number, number] } | null;
 }
 
 export interface StamperDeps extends SealDeps {
@@ -61,13 +24,13 @@ export interface StamperDeps extends SealDeps {
   revocation: RevocationSource;
   /** Told the outcome of every stamp ("ok" or the error's kind), for the stamp counter. */
   onStamp?: (event: { sealId: string; level: PadesLevel; outcome: string }) => void;
+  /** Pages and objects a document may have; the defaults when omitted. */
+  limits?: DocumentLimits;
+  /** Where the PDF work runs; in this thread when omitted (CLI, tests of the core). */
+  pool?: WorkerPool;
   /** The smallest seal, in mm, that may be fitted into a signature field (default DEFAULT_MIN_SEAL_MM). */
   minSealMm?: number;
 }
-
-export const DEFAULT_LEVEL: PadesLevel = 'B-T';
-/** China Standard Time, for /M: the bureau's documents show local time. */
-const UTC_OFFSET_MINUTES = 480;
 
 /**
  * How long a seal's active version is reused without asking the database. Changes made in this
@@ -77,7 +40,7 @@ export const SIGNING_MATERIAL_TTL_MS = 2000;
 
 export class Stamper {
   /** Appearance templates per seal version: building one subsets a font (tens of ms), emitting it costs microseconds. */
-  private readonly appearances = new Map<number, Promise<AppearanceTemplate>>();
+  private readonly appearances = new AppearanceCache();
   private readonly materials = new Map<string, { material: Promise<SigningMaterial>; expires: number }>();
   private readonly unsubscribe: () => void;
 
@@ -85,7 +48,8 @@ export class Stamper {
     this.unsubscribe = onSealChanged((sealId) => this.materials.delete(sealId));
   }
 
-  async stamp(input: Uint8Array, request: StampRequest): Promise<StampResult> {
+  /** `signal`: the caller gave up (request time-out); the work stops at its next step. */
+  async stamp(input: Uint8Array, request: StampRequest, signal?: AbortSignal): Promise<StampResult> {
     let material: SigningMaterial;
     try {
       material = await this.materialOf(request.sealId);
@@ -94,7 +58,7 @@ export class Stamper {
       this.report('unknown', request, e);
       throw e;
     }
-    return this.stampWith(material, input, request);
+    return this.stampWith(material, input, request, signal);
   }
 
   private report(sealId: string, request: StampRequest, e?: unknown): void {
@@ -117,10 +81,16 @@ export class Stamper {
     this.unsubscribe();
   }
 
+  /** The worker threads doing the PDF work, if any. */
+  get pool(): WorkerPool | undefined {
+    return this.deps.pool;
+  }
+
   /** Stamps with a version already chosen (rotation mid-request must not switch keys under it). */
-  async stampWith(material: SigningMaterial, input: Uint8Array, request: StampRequest): Promise<StampResult> {
+  async stampWith(material: SigningMaterial, input: Uint8Array, request: StampRequest, signal?: AbortSignal): Promise<StampResult> {
     try {
-      const result = await this.sign(material, input, request);
+      signal?.throwIfAborted();
+      const result = await this.sign(material, input, request, signal);
       this.report(material.seal.id, request);
       return result;
     } catch (e) {
@@ -129,136 +99,50 @@ export class Stamper {
     }
   }
 
-  private async sign(material: SigningMaterial, input: Uint8Array, request: StampRequest): Promise<StampResult> {
-    const level = request.level ?? DEFAULT_LEVEL;
-    const signingTime = request.signingTime ?? new Date();
-    const reader = PdfReader.load(input);
-    const template = await this.appearanceOf(material);
-    const size = { width: template.width, height: template.height };
-    const pages = reader.pages();
-
-    let placement: Placement | undefined;
-    const p = request.placement;
-    if (p.kind === 'position') placement = placeAt(pages, p, size);
-    else if (p.kind === 'box') placement = placeInBox(pages, p, size, this.minSealMm);
-    else if (p.kind === 'anchor') {
-      const matches = findText(reader, p.text, p.page === undefined ? {} : { page: p.page });
-      if (matches.length === 0) {
-        throw new OneSealError(
-          'anchor-not-found',
-          'unprocessable',
-          `The text "${p.text}" was not found${p.page === undefined ? '' : ` on page ${p.page}`}; check the anchor or place the seal by page and coordinates.`,
-          { fields: [{ field: 'anchor', message: 'not found in the document text' }] },
-        );
-      }
-      placement = placeOnText(pages, matches[0]!, size);
-    }
-
-    const sealOnce = onceEmitted(template);
-    const appearance: VisibleAppearance | undefined = placement && {
-      page: placement.page - 1,
-      rect: placement.rect,
-      xobject: { emit: (alloc) => placedAppearance(alloc, sealOnce.emit(alloc), placement!) },
+  private async sign(material: SigningMaterial, input: Uint8Array, request: StampRequest, signal?: AbortSignal): Promise<StampResult> {
+    const { timestamper, revocation, pool } = this.deps;
+    const limits = this.deps.limits ?? DEFAULT_DOCUMENT_LIMITS;
+    const minSealMm = this.deps.minSealMm ?? DEFAULT_MIN_SEAL_MM;
+    const face: SealFace = {
+      versionId: material.version.id,
+      organisation: material.seal.organisation,
+      name: material.seal.name,
+      creditCode: material.seal.creditCode,
+      appearance: material.seal.appearance,
     };
-    const extraAppearances: VisibleAppearance[] = [];
-    if (request.straddle) {
-      const slices = planStraddle(pages, size, {
-        ...(request.straddlePages ? { pages: request.straddlePages } : {}),
-        ...(request.straddlePagesPerSeal ? { pagesPerSeal: request.straddlePagesPerSeal } : {}),
+    let stamped: StampedDocument;
+    if (pool) {
+      const task: StampTask = {
+        input, request, face, limits, minSealMm,
+        key: { algorithm: material.key.algorithm, spki: material.key.spki },
+        certificate: material.certificate,
+        chain: material.chain,
+        maxTokenSize: timestamper.maxTokenSize,
+      };
+      const { value } = await pool.run<StampedDocument>('stamp', task, {
+        signal,
+        calls: {
+          sign: (hash: Parameters<typeof material.key.signDigest>[0], digest: Uint8Array) => material.key.signDigest(hash, digest),
+          timestamp: (digest: Uint8Array) => timestamper.stamp(digest),
+          revocation: (certs: Uint8Array[]) => revocation.forCerts(certs),
+        },
       });
-      for (const slice of slices) {
-        extraAppearances.push({
-          page: slice.placement.page - 1,
-          rect: slice.placement.rect,
-          xobject: { emit: (alloc) => emitStraddle(alloc, sealOnce.emit(alloc), [slice])[0]!.appearance },
-        });
-      }
+      // Structured clone delivers a Uint8Array; callers expect the Buffer they always got.
+      stamped = { ...value, pdf: Buffer.from(value.pdf.buffer, value.pdf.byteOffset, value.pdf.byteLength) };
+    } else {
+      stamped = await stampDocument(input, request, {
+        signer: material.key, certificate: material.certificate, chain: material.chain,
+        appearance: () => this.appearances.get(face), timestamper, revocation, limits, minSealMm,
+      });
     }
-
-    const result = await signPdf(reader, {
-      signer: material.key,
-      certificate: material.certificate,
-      chain: material.chain,
-      signingTime,
-      utcOffsetMinutes: UTC_OFFSET_MINUTES,
-      level,
-      appearance,
-      extraAppearances,
-      existingField: p.kind === 'field' ? { name: p.name, xobject: this.fieldAppearance(reader, p.name, template, sealOnce) } : undefined,
-      reason: request.reason,
-      location: request.location,
-      contactInfo: request.contactInfo,
-      certify: request.certify,
-      timestamper: this.deps.timestamper,
-      revocation: this.deps.revocation,
-    });
     return {
-      pdf: result.pdf,
-      sha256In: result.sha256In,
-      sha256Out: result.sha256Out,
-      fieldName: result.fieldName,
-      level,
-      signingTime,
+      ...stamped,
       seal: {
         id: material.seal.id,
         version: material.version.version,
         versionId: material.version.id,
         certSerial: material.version.certSerial ?? '',
       },
-      placed: placement ? { page: placement.page, rect: placement.rect } : null,
     };
   }
-
-  /** The seal fitted undistorted into the field's widget; none for a field without area (an invisible signature). */
-  private fieldAppearance(reader: PdfReader, name: string, template: AppearanceTemplate, seal: AppearanceSource): AppearanceSource | undefined {
-    const rect = signatureFieldRect(reader, name);
-    if (!rect) return undefined;
-    const fitted = fitInField(name, rect, template, this.minSealMm);
-    return { emit: (alloc) => placedAppearance(alloc, seal.emit(alloc), fitted) };
-  }
-
-  private get minSealMm(): number {
-    return this.deps.minSealMm ?? DEFAULT_MIN_SEAL_MM;
-  }
-
-  private appearanceOf(material: SigningMaterial): Promise<AppearanceTemplate> {
-    let t = this.appearances.get(material.version.id);
-    if (!t) {
-      t = buildAppearance(material);
-      t.catch(() => this.appearances.delete(material.version.id));
-      this.appearances.set(material.version.id, t);
-    }
-    return t;
-  }
-}
-
-type SealAppearanceSetting = { kind?: 'generated' | 'image'; diameterMm?: number; pngBase64?: string };
-
-function buildAppearance(material: SigningMaterial): Promise<AppearanceTemplate> {
-  const setting = (material.seal.appearance ?? {}) as SealAppearanceSetting;
-  const diameter = setting.diameterMm ? setting.diameterMm * MM : DEFAULT_SEAL_DIAMETER;
-  if (setting.kind === 'image' && setting.pngBase64) {
-    return Promise.resolve(buildImageSealAppearance(Buffer.from(setting.pngBase64, 'base64'), { width: diameter }));
-  }
-  return buildSealAppearance({
-    organisation: material.seal.organisation,
-    title: material.seal.name,
-    code: material.seal.creditCode,
-    diameter,
-  });
-}
-
-/** The seal form is written once per document, however many widgets (slices) draw it. */
-function onceEmitted(template: AppearanceTemplate): AppearanceSource {
-  const emitted = new WeakMap<object, ReturnType<AppearanceTemplate['emit']>>();
-  return {
-    emit(alloc) {
-      let ref = emitted.get(alloc);
-      if (!ref) {
-        ref = template.emit(alloc);
-        emitted.set(alloc, ref);
-      }
-      return ref;
-    },
-  };
 }

@@ -27,13 +27,21 @@ async function runCheck(check: () => Promise<CheckResult>): Promise<CheckResult>
   }
 }
 
+interface Probe {
+  checks: Record<string, CheckResult>;
+}
+
 /**
  * GET /healthz: a real round trip to the HSM and to the database, and (with the services) the expiry
- * of the seal, root, TSA and OCSP certificates.
+ * of the seal, root, TSA and OCSP certificates. Probed at most once per interval (load balancers and
+ * monitors poll it often; under load a probe costs an HSM session): callers within the interval share
+ * the last probe, or the one under way.
  */
 export function registerHealthRoutes(router: Router, deps: AppDeps): void {
   const { services } = deps;
-  router.get('/healthz', async (ctx) => {
+  const interval = deps.healthProbeIntervalMs ?? services?.config.healthProbeIntervalMs ?? 1000;
+  let last: { at: number; probe: Promise<Probe> } | undefined;
+  const probe = async (): Promise<Probe> => {
     const [hsm, db, certificates] = await Promise.all([
       runCheck(() => deps.hsm.health()),
       runCheck(async () => {
@@ -42,12 +50,17 @@ export function registerHealthRoutes(router: Router, deps: AppDeps): void {
       }),
       services ? runCheck(async () => checkExpiry(await serviceCertificates(services), new Date())) : undefined,
     ]);
-    const checks: Record<string, CheckResult> = { hsm, db, ...(certificates ? { certificates } : {}) };
+    return { checks: { hsm, db, ...(certificates ? { certificates } : {}) } };
+  };
+  router.get('/healthz', async (ctx) => {
+    const now = performance.now();
+    if (!last || now - last.at >= interval) last = { at: now, probe: probe() };
+    const { checks } = await last.probe;
     const failing = Object.entries(checks).filter(([, c]) => !c.ok);
     if (failing.length > 0) {
       const what = failing.map(([name, c]) => `${CHECK_NAMES[name]}: ${c.detail ?? 'failed'}`);
       throw new OneSealError('unhealthy', 'unavailable', `Not ready. ${what.join('; ')}`, { extra: { checks }, retryAfter: 5 });
     }
-    ctx.body = { status: certificates?.warn ? 'warn' : 'ok', checks };
+    ctx.body = { status: checks.certificates?.warn ? 'warn' : 'ok', checks };
   });
 }

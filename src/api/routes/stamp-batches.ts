@@ -14,6 +14,7 @@ import { authorize, seesStamp } from '../../access/policy.js';
 import { authenticate, requireActor } from '../auth.js';
 import { problemResponse } from '../openapi.js';
 import { checkSeals, handledStampOptions, idempotencyOf, readStampInput, requireStamper, withTimeout, type HandledStampOptions, type StampInput } from '../stamp-input.js';
+import type { CommitGate } from '../../deadline.js';
 import { zip } from '../../zip/write.js';
 import { STAMP_OPTION_SCHEMA_PROPERTIES, commonProblems } from './stamp-docs.js';
 import { stampViewFor } from './stamps.js';
@@ -127,12 +128,12 @@ export const registerStampBatchRoutes: ServiceRouteRegistrar = (router, { servic
   router.post('/v1/stamp-batches', auth, async (ctx) => {
     const client = requireStamper(ctx);
     const idempotency = idempotencyOf(ctx, services);
-    const work = (async () => {
+    const work = async (gate: CommitGate) => {
       const input = await readStampInput(ctx, services, { maxDocuments: MAX_BATCH_DOCUMENTS });
       const { jobs, caseNumber } = await batchOptions(ctx, services, input);
       await checkSeals(ctx, services, jobs.map((j) => j.request.sealId));
-      return stampBatchAndRecord(services, client, jobs, caseNumber, idempotency);
-    })();
+      return stampBatchAndRecord(services, client, jobs, caseNumber, idempotency, gate);
+    };
     sendBatch(ctx, client, await withTimeout(services.config.requestTimeoutMs, work));
   });
 

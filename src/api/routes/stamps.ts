@@ -15,6 +15,7 @@ import { authenticate, requireActor } from '../auth.js';
 import { problemResponse } from '../openapi.js';
 import { STAMP_OPTION_NAMES } from '../stamp-options.js';
 import { checkSeals, handledStampOptions, idempotencyOf, readStampInput, requireStamper, withTimeout } from '../stamp-input.js';
+import type { CommitGate } from '../../deadline.js';
 import { STAMP_OPTION_SCHEMA_PROPERTIES, STAMP_SCHEMAS, commonProblems } from './stamp-docs.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -102,13 +103,13 @@ export const registerStampRoutes: ServiceRouteRegistrar = (router, { services, o
   router.post('/v1/stamps', auth, async (ctx) => {
     const client = requireStamper(ctx);
     const idempotency = idempotencyOf(ctx, services);
-    const work = (async () => {
+    const work = async (gate: CommitGate) => {
       const input = await readStampInput(ctx, services, { maxDocuments: 1 });
       const options = await handledStampOptions(ctx, services, input.fields);
       await checkSeals(ctx, services, [options.request.sealId]);
       const [doc] = input.documents;
-      return stampAndRecord(services, client, { document: doc!.data, filename: doc!.filename, ...options }, idempotency);
-    })();
+      return stampAndRecord(services, client, { document: doc!.data, filename: doc!.filename, ...options }, idempotency, gate);
+    };
     const result = await withTimeout(services.config.requestTimeoutMs, work);
     sendStampedPdf(ctx, result, result.replayed);
   });

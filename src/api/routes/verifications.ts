@@ -4,7 +4,6 @@
  */
 import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
-import { OneSealError } from '../../errors.js';
 import { ownVerifyOptions } from '../../pki/verification.js';
 import { verifyPdf, type Report } from '../../verify/index.js';
 import { signatureLines, VERDICT_WORDS } from '../../verify/text-report.js';
@@ -12,7 +11,7 @@ import type { ServiceRouteRegistrar } from '../app.js';
 import { readBody } from '../body.js';
 import { readMultipartFile } from '../multipart.js';
 import { problemResponse } from '../openapi.js';
-import { RateLimiter } from '../rate-limit.js';
+import { takeOrRefuse } from '../rate-limit.js';
 
 const BILINGUAL = { type: 'object', required: ['zh', 'en'], properties: { zh: { type: 'string' }, en: { type: 'string' } } };
 const LEVEL = { enum: ['none', 'lta-updates', 'form-filling', 'annotations', 'other'], description: 'Ordered: none < lta-updates < form-filling < annotations < other' };
@@ -88,15 +87,9 @@ async function readDocument(ctx: Context, limit: number): Promise<Buffer> {
   return readBody(ctx, { limit, types: ['application/pdf'] });
 }
 
-export const registerVerificationRoutes: ServiceRouteRegistrar = (router, { services, openapi }) => {
-  const limiter = new RateLimiter({ perSecond: 20, burst: 40 });
+export const registerVerificationRoutes: ServiceRouteRegistrar = (router, { services, openapi, publicLimiter }) => {
   router.post('/v1/verifications', async (ctx) => {
-    const decision = limiter.take(ctx.ip);
-    if (!decision.allowed) {
-      throw new OneSealError('rate-limited', 'rate-limited', `Too many verification requests from ${ctx.ip}; retry after ${decision.retryAfterSeconds} s.`, {
-        retryAfter: decision.retryAfterSeconds,
-      });
-    }
+    takeOrRefuse(publicLimiter, ctx.ip);
     const bytes = await readDocument(ctx, services.config.maxUploadBytes);
     const report = await verifyPdf(bytes, await ownVerifyOptions(services.store.db));
     if (ctx.accepts('application/json', 'text/html') === 'text/html') {
@@ -131,7 +124,7 @@ export const registerVerificationRoutes: ServiceRouteRegistrar = (router, { serv
             413: problemResponse('The upload is over the size limit'),
             415: problemResponse('Not a PDF or multipart body'),
             422: problemResponse('The file is not a PDF OneSeal can read (broken, encrypted)'),
-            429: problemResponse('Too many requests from this address'),
+            429: problemResponse('Too many requests from this address (shared with POST /v/{id}/check)'),
           },
         },
       },

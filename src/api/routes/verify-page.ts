@@ -14,13 +14,14 @@ import { getLicence } from '../../store/licences.js';
 import type { ServiceRouteRegistrar } from '../app.js';
 import { readMultipartFile } from '../multipart.js';
 import { toProblem } from '../problem.js';
+import { takeOrRefuse } from '../rate-limit.js';
 
 /**
  * Issued licences are a few hundred kilobytes; anyone may post here and each upload is verified, so a
  * far smaller cap than the API's keeps the public page from being a cheap way to burn CPU.
  */
 const CHECK_UPLOAD_LIMIT = 10 * 1024 * 1024;
-const UPLOAD_ERRORS: ReadonlySet<ErrorKind> = new Set(['bad-request', 'too-large', 'unsupported-media']);
+const PAGE_ERRORS: ReadonlySet<ErrorKind> = new Set(['bad-request', 'too-large', 'unsupported-media', 'rate-limited']);
 
 function sendHtml(ctx: Context, status: number, html: string): void {
   ctx.status = status;
@@ -29,7 +30,7 @@ function sendHtml(ctx: Context, status: number, html: string): void {
   ctx.body = html;
 }
 
-export const registerVerifyPageRoutes: ServiceRouteRegistrar = (router: Router, { services, openapi }) => {
+export const registerVerifyPageRoutes: ServiceRouteRegistrar = (router: Router, { services, openapi, publicLimiter }) => {
   const deps = licenceDeps(services);
   const records = new LicenceRecordCache();
 
@@ -42,16 +43,25 @@ export const registerVerifyPageRoutes: ServiceRouteRegistrar = (router: Router, 
 
   router.post('/v/:id/check', async (ctx) => {
     const lang = pageLang(ctx.query.lang);
+    // Taken before anything else: a request for an unknown id still counts.
+    let refused: unknown;
+    try {
+      takeOrRefuse(publicLimiter, ctx.ip);
+    } catch (e) {
+      refused = e;
+    }
     const record = await getLicence(deps.db, ctx.params.id!);
     if (!record) return sendHtml(ctx, 404, notFoundPage(ctx.params.id!, lang));
     const status = publicStatus(deps.registry, record, new Date(), await licenceHandling(deps.db, record));
     let upload: Buffer;
     try {
+      if (refused) throw refused;
       upload = await readMultipartFile(ctx, { limit: Math.min(services.config.maxUploadBytes, CHECK_UPLOAD_LIMIT), field: 'document', alsoAccepted: ['file'] });
     } catch (e) {
       // A person at a browser gets a page with the way back, not problem+json.
-      if (!(e instanceof OneSealError) || !UPLOAD_ERRORS.has(e.kind)) throw e;
+      if (!(e instanceof OneSealError) || !PAGE_ERRORS.has(e.kind)) throw e;
       const problem = toProblem(e, ctx.state.requestId as string, ctx.path);
+      if (problem.retryAfter !== undefined) ctx.set('Retry-After', String(problem.retryAfter));
       return sendHtml(ctx, problem.status, uploadErrorPage(status, problem.body.detail, lang));
     }
     const check = await checkLicenceCopy(deps, record, upload);
@@ -89,6 +99,7 @@ export const registerVerifyPageRoutes: ServiceRouteRegistrar = (router: Router, 
           404: { description: 'HTML "not found" page', content: { 'text/html': {} } },
           413: { description: 'HTML page leading back: the file is over 10 MB', content: { 'text/html': {} } },
           415: { description: 'HTML page leading back: the body is not multipart/form-data', content: { 'text/html': {} } },
+          429: { description: 'HTML page: too many checks from this address (one limit shared with POST /v1/verifications)', content: { 'text/html': {} } },
         },
       },
     },

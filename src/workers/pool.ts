@@ -1,0 +1,175 @@
+/**
+ * A fixed number of worker threads for CPU-heavy work (PDF parsing, appearances, hashing, CMS
+ * assembly), so the event loop only routes requests while both cores work. One task per worker at a
+ * time, the rest queue. A task's calls back into the main thread (HSM, database) are answered here.
+ *
+ * A cancelled task's worker is terminated (the work really stops) and replaced. A worker whose heap
+ * grew past `recycleHeapBytes` is replaced after its task, so one huge document does not keep its
+ * memory; one that runs out of its heap limit fails only its own task.
+ */
+import { Worker } from 'node:worker_threads';
+import { OneSealError } from '../errors.js';
+import { fromWire, toWire, type FromWorker, type ToWorker } from './wire.js';
+
+export type MainCalls = Record<string, (...args: never[]) => Promise<unknown>>;
+
+export interface PoolOptions {
+  size: number;
+  /** Resolves the worker's script (see entry.ts). */
+  entry: () => Promise<URL>;
+  /** A worker's old-generation heap limit. */
+  maxHeapMb: number;
+  recycleHeapBytes: number;
+}
+
+interface Task {
+  kind: string;
+  payload: unknown;
+  calls: MainCalls;
+  signal?: AbortSignal;
+  resolve: (r: { value: unknown; threadId: number }) => void;
+  reject: (e: unknown) => void;
+}
+
+interface Slot {
+  worker?: Worker;
+  task?: Task;
+  /** The first error a call into the main thread raised: the task fails with it, not with its echo. */
+  callFailure?: unknown;
+  onAbort?: () => void;
+}
+
+export class WorkerPool {
+  private readonly slots: Slot[];
+  private readonly queue: Task[] = [];
+  private closed = false;
+  /** Thread ids that ran a task. */
+  readonly ranOn = new Set<number>();
+  /** Workers replaced (cancelled task, or heap grown past the recycling size) whose thread has ended. */
+  retired = 0;
+
+  constructor(private readonly options: PoolOptions) {
+    this.slots = Array.from({ length: options.size }, () => ({}));
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  /** Tasks running now. */
+  get busy(): number {
+    return this.slots.filter((s) => s.task).length;
+  }
+
+  run<T>(kind: string, payload: unknown, opts: { calls?: MainCalls; signal?: AbortSignal } = {}): Promise<{ value: T; threadId: number }> {
+    if (this.closed) return Promise.reject(new OneSealError('shutting-down', 'unavailable', 'The service is shutting down.', { retryAfter: 5 }));
+    opts.signal?.throwIfAborted();
+    return new Promise((resolve, reject) => {
+      const task: Task = { kind, payload, calls: opts.calls ?? {}, signal: opts.signal, resolve: resolve as Task['resolve'], reject };
+      this.queue.push(task);
+      opts.signal?.addEventListener('abort', () => {
+        const i = this.queue.indexOf(task);
+        if (i >= 0) {
+          this.queue.splice(i, 1);
+          reject(opts.signal!.reason);
+        }
+      }, { once: true });
+      this.dispatch();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const t of this.queue.splice(0)) t.reject(new OneSealError('shutting-down', 'unavailable', 'The service is shutting down.', { retryAfter: 5 }));
+    await Promise.all(this.slots.map((s) => s.worker?.terminate()));
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (slot.task || this.queue.length === 0) continue;
+      const task = this.queue.shift()!;
+      void this.start(slot, task);
+    }
+  }
+
+  private async start(slot: Slot, task: Task): Promise<void> {
+    slot.task = task;
+    slot.callFailure = undefined;
+    try {
+      if (!slot.worker) slot.worker = await this.spawn(slot);
+    } catch (e) {
+      this.finish(slot, () => task.reject(e));
+      return;
+    }
+    const worker = slot.worker;
+    worker.ref(); // a task in flight keeps the process alive; an idle pool does not
+    slot.onAbort = () => {
+      // Terminating is the only way to stop synchronous work in a worker; a fresh one takes its place.
+      this.retire(slot);
+      this.finish(slot, () => task.reject(task.signal!.reason));
+    };
+    task.signal?.addEventListener('abort', slot.onAbort, { once: true });
+    worker.postMessage({ type: 'task', kind: task.kind, payload: task.payload } satisfies ToWorker);
+  }
+
+  private spawn(slot: Slot): Promise<Worker> {
+    return this.options.entry().then((url) => {
+      const worker = new Worker(url, { resourceLimits: { maxOldGenerationSizeMb: this.options.maxHeapMb } });
+      worker.on('message', (m: FromWorker) => this.onMessage(slot, worker, m));
+      worker.on('error', (e: Error & { code?: string }) => this.onDeath(slot, worker, e));
+      worker.on('exit', (code) => this.onDeath(slot, worker, new Error(`worker exited with code ${code}`)));
+      return worker;
+    });
+  }
+
+  private onMessage(slot: Slot, worker: Worker, m: FromWorker): void {
+    const task = slot.task;
+    if (slot.worker !== worker || !task) return;
+    if (m.type === 'call') {
+      const fn = task.calls[m.method] as ((...args: unknown[]) => Promise<unknown>) | undefined;
+      const answer = fn ? fn(...m.args) : Promise.reject(new Error(`no main-thread call "${m.method}"`));
+      answer.then(
+        (value) => slot.worker === worker && worker.postMessage({ type: 'reply', callId: m.callId, value } satisfies ToWorker),
+        (e: unknown) => {
+          slot.callFailure ??= e;
+          if (slot.worker === worker) worker.postMessage({ type: 'reply', callId: m.callId, error: toWire(e) } satisfies ToWorker);
+        },
+      );
+      return;
+    }
+    if (m.heapBytes > this.options.recycleHeapBytes) this.retire(slot);
+    const failure = slot.callFailure;
+    this.finish(slot, () => {
+      if (m.type === 'done') task.resolve({ value: m.value, threadId: worker.threadId });
+      else task.reject(failure ?? fromWire(m.error));
+    });
+    this.ranOn.add(worker.threadId);
+  }
+
+  private onDeath(slot: Slot, worker: Worker, e: Error & { code?: string }): void {
+    if (slot.worker !== worker) return;
+    slot.worker = undefined;
+    const task = slot.task;
+    if (!task) return;
+    const error = e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+      ? new OneSealError('document-too-complex', 'unprocessable',
+        `Working on this document needed more than ${this.options.maxHeapMb} MB; it was stopped. Split the document or simplify it.`)
+      : new OneSealError('worker-failed', 'internal', `A worker thread failed: ${e.message}`, { cause: e });
+    this.finish(slot, () => task.reject(error));
+  }
+
+  private retire(slot: Slot): void {
+    const worker = slot.worker;
+    slot.worker = undefined;
+    void worker?.terminate().then(() => this.retired++);
+  }
+
+  private finish(slot: Slot, settle: () => void): void {
+    slot.worker?.unref();
+    if (slot.onAbort) slot.task?.signal?.removeEventListener('abort', slot.onAbort);
+    slot.task = undefined;
+    slot.onAbort = undefined;
+    settle();
+    this.dispatch();
+  }
+}

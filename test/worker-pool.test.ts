@@ -1,0 +1,100 @@
+/**
+ * The worker pool on real threads, with a small worker speaking its protocol: results come from a
+ * worker thread, calls into the main thread are answered, a failing call fails the task with that
+ * very error, a cancelled task's thread is terminated (the work really stops) and replaced, a worker
+ * that runs out of heap fails only its own task (422), and a worker that grew too big is replaced.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { OneSealError } from '../src/errors.js';
+import { WorkerPool } from '../src/workers/pool.js';
+import { waitFor } from './support/ops.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'oneseal-pool-'));
+const script = path.join(dir, 'worker.mjs');
+writeFileSync(script, `
+import { parentPort } from 'node:worker_threads';
+let next = 0;
+const waiting = new Map();
+const call = (method, ...args) => new Promise((resolve, reject) => {
+  const callId = next++;
+  waiting.set(callId, { resolve, reject });
+  parentPort.postMessage({ type: 'call', callId, method, args });
+});
+const done = (value, heapBytes = 0) => parentPort.postMessage({ type: 'done', value, heapBytes });
+parentPort.on('message', async (m) => {
+  if (m.type === 'reply') {
+    const w = waiting.get(m.callId);
+    waiting.delete(m.callId);
+    return m.error ? w.reject(new Error(m.error.message)) : w.resolve(m.value);
+  }
+  switch (m.kind) {
+    case 'echo': return done(m.payload);
+    case 'ask':
+      try { return done(await call('double', m.payload)); }
+      catch (e) { return parentPort.postMessage({ type: 'failed', error: { name: 'Error', message: e.message }, heapBytes: 0 }); }
+    case 'spin': for (;;) {}
+    case 'hog': { const keep = []; for (;;) keep.push(new Array(1e5).fill(Math.random())); }
+    case 'grow': return done('grown', 1e12);
+  }
+});
+`);
+
+let pool: WorkerPool | undefined;
+const open = (opts: { maxHeapMb?: number } = {}) =>
+  (pool = new WorkerPool({ size: 1, entry: async () => pathToFileURL(script), maxHeapMb: opts.maxHeapMb ?? 256, recycleHeapBytes: 1e9 }));
+afterEach(async () => {
+  await pool?.close();
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('WorkerPool', () => {
+  it('runs tasks in a worker thread and answers its calls into the main thread', async () => {
+    const p = open();
+    const echoed = await p.run<string>('echo', 'hello');
+    expect(echoed.value).toBe('hello');
+    expect(echoed.threadId).toBeGreaterThan(0);
+    expect((await p.run<number>('ask', 21, { calls: { double: async (n: number) => n * 2 } })).value).toBe(42);
+  });
+
+  it('fails a task with the error its call into the main thread raised', async () => {
+    const p = open();
+    const hsmDown = new OneSealError('hsm-unavailable', 'unavailable', 'The HSM is not there.');
+    await expect(p.run('ask', 1, { calls: { double: async () => { throw hsmDown; } } })).rejects.toBe(hsmDown);
+  });
+
+  it('terminates the thread of a cancelled task and serves the next task with a fresh one', async () => {
+    const p = open();
+    const first = (await p.run('echo', 1)).threadId;
+    const controller = new AbortController();
+    const spinning = p.run('spin', null, { signal: controller.signal });
+    await waitFor(() => p.busy === 1);
+    const reason = new OneSealError('request-timeout', 'timeout', 'too long');
+    controller.abort(reason);
+    await expect(spinning).rejects.toBe(reason);
+    await waitFor(() => p.retired === 1);
+    const next = await p.run('echo', 2);
+    expect(next.value).toBe(2);
+    expect(next.threadId).not.toBe(first);
+  });
+
+  it('refuses a task whose worker runs out of heap with 422, and keeps serving', async () => {
+    const p = open({ maxHeapMb: 32 });
+    const err = await p.run('hog', null).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OneSealError);
+    expect((err as OneSealError).code).toBe('document-too-complex');
+    expect((err as OneSealError).kind).toBe('unprocessable');
+    expect((await p.run('echo', 3)).value).toBe(3);
+  });
+
+  it('replaces a worker whose memory grew past the recycling size once its task is done', async () => {
+    const p = open();
+    const grown = await p.run('grow', null);
+    expect(grown.value).toBe('grown');
+    await waitFor(() => p.retired === 1);
+    expect((await p.run('echo', 4)).threadId).not.toBe(grown.threadId);
+  });
+});
