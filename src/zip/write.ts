@@ -20,6 +20,21 @@ function dosDateTime(d: Date): { time: number; date: number } {
   };
 }
 
+/**
+ * The run of fields the local header and the central directory record share (APPNOTE 4.3.7 and 4.3.12):
+ * flags, method (STORE), DOS time and date, CRC-32, both sizes and the name length.
+ */
+function writeEntryFields(buf: Buffer, at: number, f: { time: number; date: number; crc: number; size: number; nameLength: number }): void {
+  buf.writeUInt16LE(UTF8_NAMES, at);
+  buf.writeUInt16LE(0, at + 2);
+  buf.writeUInt16LE(f.time, at + 4);
+  buf.writeUInt16LE(f.date, at + 6);
+  buf.writeUInt32LE(f.crc, at + 8);
+  buf.writeUInt32LE(f.size, at + 12);
+  buf.writeUInt32LE(f.size, at + 16);
+  buf.writeUInt16LE(f.nameLength, at + 20);
+}
+
 export function zip(entries: readonly ZipEntry[], modified = new Date()): Buffer {
   const { time, date } = dosDateTime(modified);
   const chunks: Buffer[] = [];
@@ -33,14 +48,7 @@ export function zip(entries: readonly ZipEntry[], modified = new Date()): Buffer
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4); // version needed: 2.0
-    local.writeUInt16LE(UTF8_NAMES, 6);
-    local.writeUInt16LE(0, 8); // STORE
-    local.writeUInt16LE(time, 10);
-    local.writeUInt16LE(date, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(size, 18);
-    local.writeUInt32LE(size, 22);
-    local.writeUInt16LE(name.length, 26);
+    writeEntryFields(local, 6, { time, date, crc, size, nameLength: name.length });
     local.writeUInt16LE(0, 28);
     chunks.push(local, name, Buffer.from(entry.data.buffer, entry.data.byteOffset, size));
 
@@ -48,14 +56,7 @@ export function zip(entries: readonly ZipEntry[], modified = new Date()): Buffer
     header.writeUInt32LE(0x02014b50, 0);
     header.writeUInt16LE(0x0314, 4); // made by: UNIX, 2.0
     header.writeUInt16LE(20, 6);
-    header.writeUInt16LE(UTF8_NAMES, 8);
-    header.writeUInt16LE(0, 10);
-    header.writeUInt16LE(time, 12);
-    header.writeUInt16LE(date, 14);
-    header.writeUInt32LE(crc, 16);
-    header.writeUInt32LE(size, 20);
-    header.writeUInt32LE(size, 24);
-    header.writeUInt16LE(name.length, 28);
+    writeEntryFields(header, 8, { time, date, crc, size, nameLength: name.length });
     // extra length, comment length, disk number, internal attributes: 0
     header.writeUInt32LE((0o100644 << 16) >>> 0, 38); // external attributes: a regular file, rw-r--r--
     header.writeUInt32LE(offset, 42);
