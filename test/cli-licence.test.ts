@@ -117,8 +117,11 @@ describe('one public URL for the server and the CLI (issue 13)', () => {
     const issued = JSON.parse(r.out) as { id: string; verifyUrl: string };
     expect(issued.verifyUrl).toBe(`${stack.env.ONESEAL_PUBLIC_URL}/v/${issued.id}`);
     expect(issued.verifyUrl).not.toContain(':8080');
-    execFileSync('pdftoppm', ['-r', '150', '-png', '-singlefile', out, path.join(stack.dir, 'from-cli')]);
-    expect(execFileSync('zbarimg', ['--raw', '-q', path.join(stack.dir, 'from-cli.png')], { encoding: 'utf8' }).trim()).toBe(issued.verifyUrl);
+    // The bottom-left quarter, where the QR code is (a phone frames it so; zbarimg misses the dense signed code on a whole page).
+    const [w, h] = execFileSync('pdfinfo', [out], { encoding: 'utf8' }).match(/Page size:\s+([\d.]+) x ([\d.]+)/)!.slice(1).map((v) => Number(v) * 150 / 72);
+    execFileSync('pdftoppm', ['-r', '150', '-png', '-singlefile', '-x', '0', '-y', String(Math.round(h! / 2)), '-W', String(Math.round(w! / 2)), '-H', String(Math.round(h! / 2)), out, path.join(stack.dir, 'from-cli')]);
+    const scanned = execFileSync('zbarimg', ['--raw', '-q', path.join(stack.dir, 'from-cli.png')], { encoding: 'utf8' }).trim();
+    expect(scanned.startsWith(`${issued.verifyUrl}#os1.`), scanned).toBe(true);
   });
 
   it('takes the CLI\'s own configured URL first, the server\'s next, and refuses a guessed one in production', async () => {
