@@ -34,8 +34,9 @@ describe('deterministic CBOR', () => {
   });
 
   it('round-trips text maps and agrees with cbor-x both ways', () => {
-    // Integer-like keys are left out: JS objects put them first whatever order they were given in.
-    const record = fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }).filter((k) => !/^\d+$/.test(k)), fc.oneof(fc.integer(), fc.string(), fc.uint8Array({ maxLength: 40 })), { maxKeys: 10 });
+    // Integer-like keys are left out: JS objects put them first whatever order they were given in. So is
+    // `__proto__`: cbor-x renames it to `__proto_` when it decodes into an object (ours decodes into a Map).
+    const record = fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }).filter((k) => !/^\d+$/.test(k) && k !== '__proto__'), fc.oneof(fc.integer(), fc.string(), fc.uint8Array({ maxLength: 40 })), { maxKeys: 10 });
     fc.assert(fc.property(record, (obj) => {
       const ours = encodeCbor(new Map(Object.entries(obj)));
       const decoded = decodeCbor(ours) as Map<string, CborValue>;
