@@ -114,7 +114,7 @@ describe('console over HTTP', () => {
     expect(renewed.status).toBe(303);
   });
 
-  it('counts today’s stamps per seal, system and item code on the overview of an auditor', async () => {
+  it('counts today’s stamps per seal, system, item code, department and centre on the overview of an auditor', async () => {
     const client = await addClient(stack, '一网通办', ['approval']);
     const doc = await PDFDocument.create();
     doc.addPage([595, 842]);
@@ -131,6 +131,10 @@ describe('console over HTTP', () => {
     await b.post('/console/welcome', { _csrf: hidden(welcome, '_csrf'), totpOffer: hidden(welcome, 'totpOffer'), currentPassword: person.password, newPassword: 'erin picks this one', repeatPassword: 'erin picks this one', otp: totpCode(secret, totpStep(new Date())) });
     const overview = (await b.fetch('/console/')).text;
     for (const key of ['approval', '一网通办', 'XK-7']) expect(overview).toMatch(new RegExp(`<td data-label="[^"]+">${key}</td><td data-label="[^"]+" class="num">2</td>`));
+    // An item outside the catalogue has no department, and a district-hall client no centre: both count under —.
+    for (const label of ['按部门', '按办理中心（— 为区政务服务大厅）']) {
+      expect(overview).toMatch(new RegExp(`<h3>${label}</h3>.*?<td data-label="${label}">—</td><td data-label="[^"]+" class="num">2</td>`, 's'));
+    }
   });
 
   it('switches the language and returns only to a console page', async () => {

@@ -73,6 +73,8 @@ const WORDS = {
   perSeal: ['按印章', 'By seal'],
   perClient: ['按接入系统', 'By system'],
   perItem: ['按事项编码', 'By item code'],
+  perDepartment: ['按部门', 'By department'],
+  perCentre: ['按办理中心（— 为区政务服务大厅）', 'By service centre (— is the district hall)'],
   count: ['次数', 'Count'],
   expiring: ['90 天内到期的证书', 'Certificates expiring within 90 days'],
   certificate: ['证书', 'Certificate'],

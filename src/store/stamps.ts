@@ -109,11 +109,11 @@ export async function listBatchStamps(db: Db, batchId: string): Promise<StampRec
   return (await db('stamps').where({ batch_id: batchId }).orderBy('batch_index')).map(stamps.fromRow);
 }
 
-export type StampCountKey = 'seal' | 'client' | 'item';
+export type StampCountKey = 'seal' | 'client' | 'item' | 'department' | 'centre';
 
 /** Stamps made since `sinceIso`, counted per seal, per client (by name) or per item code, most first. */
 export async function countStampsSince(db: Db, sinceIso: string, by: StampCountKey): Promise<{ key: string; count: number }[]> {
-  const column = { seal: 'stamps.seal_id', client: 'api_clients.name', item: 'stamps.item_code' }[by];
+  const column = { seal: 'stamps.seal_id', client: 'api_clients.name', item: 'stamps.item_code', department: 'stamps.department', centre: 'stamps.centre_code' }[by];
   const rows = (await db('stamps').join('api_clients', 'api_clients.id', 'stamps.client_id')
     .where('stamps.created_at', '>=', sinceIso).groupBy(column).select({ key: column }).count({ count: '*' }).orderBy('count', 'desc')) as unknown as { key: unknown; count: unknown }[];
   return rows.map((r) => ({ key: r.key === null ? '' : String(r.key), count: Number(r.count) }));

@@ -32,7 +32,9 @@ async function check(run: () => Promise<unknown>): Promise<{ ok: boolean; detail
 
 async function stampCounts({ services, v }: ConsoleRequest, now: Date) {
   const db = services.store.db;
-  const keys: [StampCountKey, 'perSeal' | 'perClient' | 'perItem'][] = [['seal', 'perSeal'], ['client', 'perClient'], ['item', 'perItem']];
+  const keys: [StampCountKey, 'perSeal' | 'perClient' | 'perItem' | 'perDepartment' | 'perCentre'][] = [
+    ['seal', 'perSeal'], ['client', 'perClient'], ['item', 'perItem'], ['department', 'perDepartment'], ['centre', 'perCentre'],
+  ];
   const periods = [[chinaStart(now, 'day'), v.t('stampsToday')], [chinaStart(now, 'month'), v.t('stampsMonth')]] as const;
   return Promise.all(periods.map(async ([since, title]) => card(title, html`<div class="grid">${await Promise.all(keys.map(async ([key, label]) =>
     html`<div><h3>${v.t(label)}</h3>${table([v.t(label), v.t('count')], (await countStampsSince(db, since, key)).map((r) => [r.key || '—', r.count]), { numeric: [1], empty: v.t('none') })}</div>`))}</div>`)));
