@@ -105,9 +105,10 @@ describe('a slow HSM under a running server', () => {
   }, 120_000);
 
   it('cancels a request the slow HSM keeps past the request time-out: 503 says so, nothing is recorded afterwards, and the retry with its Idempotency-Key stamps once', async () => {
-    const url = await serve({ ONESEAL_HSM_TIMEOUT_SECONDS: '60', ONESEAL_REQUEST_TIMEOUT_SECONDS: '1' });
+    // 3 s: a one-page stamp on a busy 2-core machine (the full suite beside it) can take over 1 s, and a retry must fit.
+    const url = await serve({ ONESEAL_HSM_TIMEOUT_SECONDS: '60', ONESEAL_REQUEST_TIMEOUT_SECONDS: '3' });
     const before = await records();
-    slow.setDelay(2_500);
+    slow.setDelay(6_000);
     const first = await postStamp(url, key, LETTER(), { idempotencyKey: 'slow-hsm-1' });
     expect(first.status).toBe(503);
     const problem = (await first.json()) as Problem & { outcome?: string };
@@ -125,7 +126,7 @@ describe('a slow HSM under a running server', () => {
     expect(await records()).toEqual({ stamps: before.stamps, problems: [] });
     slow.setDelay(0);
 
-    // On a loaded machine a retry can itself overrun the 1 s time-out: that is again a clear "cancelled", so retry.
+    // On a loaded machine a retry can itself overrun the time-out: that is again a clear "cancelled", so retry.
     let retry = await postStamp(url, key, LETTER(), { idempotencyKey: 'slow-hsm-1' });
     for (let attempt = 1; retry.status === 503 && attempt < 20; attempt++) {
       expect(((await retry.json()) as { outcome?: string }).outcome).toBe('cancelled');
