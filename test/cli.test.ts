@@ -65,7 +65,8 @@ describe('oneseal CLI', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'oneseal-cli-loads-'));
     dirs.push(dir);
     // A module hook that names every module the launcher loads, from the built CLI as users run it.
-    writeFileSync(path.join(dir, 'hook.mjs'), 'export async function load(url, c, next) { process.stderr.write(`LOADED ${url}\\n`); return next(url, c); }\n');
+    // The hook runs on the loader thread, whose asynchronous stderr can be lost when the CLI exits at once, so it writes synchronously.
+    writeFileSync(path.join(dir, 'hook.mjs'), "import { writeSync } from 'node:fs';\nexport async function load(url, c, next) { writeSync(2, `LOADED ${url}\\n`); return next(url, c); }\n");
     writeFileSync(path.join(dir, 'register.mjs'), `import { register } from 'node:module'; register(${JSON.stringify(pathToFileURL(path.join(dir, 'hook.mjs')).href)});\n`);
     const loaded = (...args: string[]) => {
       const r = spawnSync(process.execPath, ['--import', pathToFileURL(path.join(dir, 'register.mjs')).href, path.join(repoRoot, 'bin', 'oneseal'), ...args], {
