@@ -5,7 +5,7 @@
  * generated inside the database by one INSERT … SELECT per table (a recursive CTE in SQLite,
  * generate_series in PostgreSQL): seconds instead of the minutes a million round trips would take.
  * Each query runs many times with varying values; p50 and p95 go to the table and the target is p95 ≤ 50 ms,
- * with MET or MISSED and the indexes the plan walks (EXPLAIN of the first values) in the row's notes.
+ * with MET or MISSED and the indexes the plan walks (EXPLAIN of one run's values) in the row's notes.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -171,8 +171,10 @@ export async function explain(db: Knex, d: Dialect, query: Knex.QueryBuilder, op
 
 /** What a plan reads, for the table: the indexes it walks, and whether it scans a whole table or sorts. */
 function planSummary(text: string): string {
-  const indexes = [...new Set([...text.matchAll(/INDEX (\w+)|Index (?:Only )?Scan(?: Backward)? using (\w+)|Bitmap Index Scan on (\w+)/g)].map((m) => m[1] ?? m[2] ?? m[3]))];
-  const extra = [/SCAN \w+$|SCAN \w+\n|Seq Scan/m.test(text) ? 'full-scan' : '', /TEMP B-TREE|Sort/.test(text) ? 'sort' : ''].filter(Boolean);
+  // The client-name subquery's primary-key lookup is the same in every stamp plan; left out.
+  const indexes = [...new Set([...text.matchAll(/INDEX (\w+)|Index (?:Only )?Scan(?: Backward)? using (\w+)|Bitmap Index Scan on (\w+)/g)].map((m) => m[1] ?? m[2] ?? m[3]))]
+    .filter((name) => !/api_clients/.test(name!));
+  const extra = [/^\W*SCAN (?!api_clients)\w+$|Seq Scan on (?!api_clients)/m.test(text) ? 'full-scan' : '', /TEMP B-TREE|Sort/.test(text) ? 'sort' : ''].filter(Boolean);
   return [...indexes, ...extra].join('+') || text.replace(/\s+/g, ' ');
 }
 
@@ -204,7 +206,8 @@ export async function searchSection(ctx: BenchContext): Promise<void> {
       console.error(`bench: search: ${STAMPS} stamps, ${AUDIT} audit entries, ${LICENCES} licences into ${backend.name} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       for (const [name, shape] of queries(store.db)) {
         const m = await measure(`search ${backend.name}: ${name}`, { ops: ctx.n(200, 20), concurrency: 1, warmup: 5 }, shape.run);
-        m.notes = { plan: planSummary(await explain(store.db, backend.name, shape.plan(0))), [`p95≤${BOUND_MS}ms`]: m.p95ms! <= BOUND_MS ? 'MET' : 'MISSED' };
+        // The plan for a value from the middle of the run (i = 0 puts a "deep" cursor at the very start, an atypical plan).
+        m.notes = { plan: planSummary(await explain(store.db, backend.name, shape.plan(100))), [`p95≤${BOUND_MS}ms`]: m.p95ms! <= BOUND_MS ? 'MET' : 'MISSED' };
         ctx.rows.push(m);
         ctx.targets.push({ description: `search ${backend.name}: ${name}, p95 ms`, actual: m.p95ms!, required: BOUND_MS, kind: 'max' });
       }
