@@ -8,6 +8,7 @@ import Koa from 'koa';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCode, totpStep } from '../src/access/totp.js';
+import { appendAudit } from '../src/audit/chain.js';
 import { CONSOLE_CSP } from '../src/console/assets.js';
 import { setSessionCookie } from '../src/console/web-session.js';
 import { addClient, bearer, call, stampForm } from './support/api-client.js';
@@ -49,6 +50,19 @@ const hidden = (html: string, name: string): string => new RegExp(`name="${name}
 async function login(b: Browser, person: Pick<TestPerson, 'name' | 'password' | 'totpSecret'>, step = totpStep(new Date())) {
   const page = await b.fetch('/console/login');
   return b.post('/console/login', { _csrf: hidden(page.text, '_csrf'), name: person.name, password: person.password, otp: totpCode(person.totpSecret, step) });
+}
+
+/** A new person logged in, past the first-login page (their own password and TOTP secret set). */
+async function settledSession(name: string, roles: string[]): Promise<Browser> {
+  const person = await addPerson(stack, name, roles);
+  const b = new Browser();
+  await login(b, person);
+  const welcome = (await b.fetch('/console/welcome')).text;
+  const secret = /id="totp-secret">([A-Z2-7]+)</.exec(welcome)![1]!;
+  const password = `${name} picks this one`;
+  const r = await b.post('/console/welcome', { _csrf: hidden(welcome, '_csrf'), totpOffer: hidden(welcome, 'totpOffer'), currentPassword: person.password, newPassword: password, repeatPassword: password, otp: totpCode(secret, totpStep(new Date())) });
+  expect(r.status).toBe(303);
+  return b;
 }
 
 describe('console over HTTP', () => {
@@ -123,18 +137,50 @@ describe('console over HTTP', () => {
       const r = await call(`${base}/v1/stamps`, { method: 'POST', headers: bearer(client.key), body: stampForm([{ data: pdf, filename: 'a.pdf' }], { seal: 'approval', page: '1', x: '100', y: '100', itemCode: 'XK-7' }) });
       expect(r.status).toBe(200);
     }
-    const person = await addPerson(stack, 'erin', ['auditor']);
-    const b = new Browser();
-    await login(b, person);
-    const welcome = (await b.fetch('/console/welcome')).text;
-    const secret = /id="totp-secret">([A-Z2-7]+)</.exec(welcome)![1]!;
-    await b.post('/console/welcome', { _csrf: hidden(welcome, '_csrf'), totpOffer: hidden(welcome, 'totpOffer'), currentPassword: person.password, newPassword: 'erin picks this one', repeatPassword: 'erin picks this one', otp: totpCode(secret, totpStep(new Date())) });
+    const b = await settledSession('erin', ['auditor']);
     const overview = (await b.fetch('/console/')).text;
     for (const key of ['approval', '一网通办', 'XK-7']) expect(overview).toMatch(new RegExp(`<td data-label="[^"]+">${key}</td><td data-label="[^"]+" class="num">2</td>`));
     // An item outside the catalogue has no department, and a district-hall client no centre: both count under —.
     for (const label of ['按部门', '按办理中心（— 为区政务服务大厅）']) {
       expect(overview).toMatch(new RegExp(`<h3>${label}</h3>.*?<td data-label="${label}">—</td><td data-label="[^"]+" class="num">2</td>`, 's'));
     }
+  });
+
+  it('pages through the audit log and downloads lists as CSV with the API\'s columns, masking and refusals', async () => {
+    const client = await addClient(stack, '窗口系统', ['approval']);
+    const doc = await PDFDocument.create();
+    doc.addPage([595, 842]);
+    const r = await call(`${base}/v1/stamps`, { method: 'POST', headers: bearer(client.key), body: stampForm([{ data: await doc.save(), filename: '张三的申请.pdf' }], { seal: 'approval', page: '1', x: '100', y: '100', caseNumber: 'CSV-1', itemCode: 'XK-CSV' }) });
+    expect(r.status).toBe(200);
+    // More entries than one page (50), so the audit list has a next page to follow.
+    await stack.services.store.db.transaction(async (trx) => {
+      for (let i = 0; i < 60; i++) await appendAudit(trx, { actor: 'system:test', action: 'test.page', subject: `entry-${i}`, details: {} });
+    });
+
+    const auditor = await settledSession('fay', ['auditor']);
+    const first = await auditor.fetch('/console/audit?action=test.page');
+    const next = /<p class="pager"><a href="([^"]+)">/.exec(first.text)![1]!.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)));
+    const second = await auditor.fetch(next);
+    expect(second.status).toBe(200);
+    const subjects = (html: string) => [...html.matchAll(/>(entry-\d+)</g)].map((m) => m[1]);
+    expect(subjects(first.text)).toHaveLength(50);
+    expect([...subjects(first.text), ...subjects(second.text)].sort()).toEqual(Array.from({ length: 60 }, (_, i) => `entry-${i}`).sort());
+    expect(first.text).toContain('href="/console/audit.csv?action=test.page"');
+    const auditCsv = await auditor.fetch('/console/audit.csv?action=test.page');
+    expect(auditCsv.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(auditCsv.text.trim().split('\r\n')).toHaveLength(61);
+
+    const stampsCsv = await auditor.fetch('/console/stamps.csv?itemCode=XK-CSV');
+    expect(stampsCsv.text).toContain('CSV-1,张三的申请.pdf');
+    // An operator's CSV has neither case numbers nor file names, and filtering on them is refused.
+    const operator = await settledSession('gus', ['operator']);
+    const masked = await operator.fetch('/console/stamps.csv?itemCode=XK-CSV');
+    expect(masked.status).toBe(200);
+    expect(masked.text.split('\r\n')[0]).not.toMatch(/caseNumber|filename/);
+    expect(masked.text).not.toContain('张三');
+    expect(masked.text.trim().split('\r\n')).toHaveLength(2);
+    expect((await operator.fetch('/console/stamps.csv?caseNumber=CSV-1')).status).toBe(403);
+    expect((await operator.fetch('/console/audit.csv')).status).toBe(403);
   });
 
   it('switches the language and returns only to a console page', async () => {
