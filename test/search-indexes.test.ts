@@ -23,7 +23,8 @@ const DAYS = { from: '2025-01-03T00:00:00.000Z', to: '2025-01-09T00:00:00.000Z' 
 const CASES: [string, (db: Knex) => Knex.QueryBuilder, string | string[]][] = [
   ['stamps, no filter', (db) => stampSearchQuery(db, {}, undefined, PAGE), 'stamps_by_time'],
   ['stamps, no filter, after a cursor', (db) => stampSearchQuery(db, {}, [T, 'x'], PAGE), 'stamps_by_time'],
-  ['stamps of a client (its scope), after a cursor', (db) => stampSearchQuery(db, { ownerClientId: 'bench-client-3' }, [T, 'x'], PAGE), 'stamps_by_client'],
+  ['stamps of a client (its scope), after a cursor', (db) => stampSearchQuery(db, { ownerClientId: 'bench-client-3' }, [T, 'x'], PAGE), 'stamps_by_client_scope'],
+  ['stamps of a client by department, after a cursor', (db) => stampSearchQuery(db, { ownerClientId: 'bench-client-3', department: 'DEPT-5' }, [T, 'x'], PAGE), ['stamps_by_client_scope', 'stamps_by_department']],
   ['stamps by caseNumber', (db) => stampSearchQuery(db, { caseNumber: 'CASE-77' }, undefined, PAGE), 'stamps_by_case'],
   ['stamps by itemCode', (db) => stampSearchQuery(db, { itemCode: 'ITEM-7' }, undefined, PAGE), 'stamps_by_item_client'],
   ['stamps by itemCode within a client\'s scope and days', (db) => stampSearchQuery(db, { ownerClientId: 'bench-client-3', itemCode: 'ITEM-7', ...DAYS }, undefined, PAGE), 'stamps_by_item_client'],
