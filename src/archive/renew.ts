@@ -80,7 +80,7 @@ export function renewDeps(services: Services): RenewDeps {
 
 const digestsColumn = (digests: string[]): string => `,${digests.join(',')},`;
 
-function recordFor(kind: ArchivedKind, recordId: string, sha256: string, described: ReturnType<typeof describeNewestTimestamp>, now: Date): ArchiveDocumentRecord {
+export function recordFor(kind: ArchivedKind, recordId: string, sha256: string, described: ReturnType<typeof describeNewestTimestamp>, now: Date): ArchiveDocumentRecord {
   return {
     kind,
     recordId,
@@ -127,7 +127,8 @@ export function copyPathFor(kind: ArchivedKind, recordId: string, seq: number): 
   return path.posix.join('archive', kind, `${recordId.replace(/[^0-9A-Za-z.-]/g, '_')}-${seq}.pdf`);
 }
 
-async function renewOne(deps: RenewDeps, row: ArchiveDocumentRecord, o: RenewOptions, now: Date): Promise<{ copySeq: number; sha256: string }> {
+/** One document's next copy: the newest extended (DSS + document time-stamp), recorded and audited with `why`. */
+export async function renewDocument(deps: RenewDeps, row: ArchiveDocumentRecord, actor: string, why: DueDocument['reason'] | 'export', now: Date): Promise<{ copySeq: number; sha256: string }> {
   const current = await newestDocument(deps, row.kind, row.recordId, row);
   const extended = await extendLta(current.pdf, { timestamper: deps.timestamper, revocation: deps.revocation });
   const described = describeNewestTimestamp(extended.pdf);
@@ -143,10 +144,11 @@ async function renewOne(deps: RenewDeps, row: ArchiveDocumentRecord, o: RenewOpt
   const advanced = await deps.db.transaction(async (trx) => {
     if (!(await advanceArchiveDocument(trx, next, row.copySeq))) return false;
     await appendAudit(trx, {
-      actor: o.actor,
+      actor,
       action: 'archive.renew',
       subject: `${row.kind}:${row.recordId}`,
       details: {
+        why,
         copySeq,
         sha256Before: current.sha256,
         sha256After: extended.sha256Out,
@@ -183,7 +185,7 @@ export async function renewArchive(deps: RenewDeps, o: RenewOptions): Promise<Re
   let done = 0;
   for (const { row, doc } of due) {
     try {
-      run.renewed.push({ ...doc, ...(await renewOne(deps, row, o, now)) });
+      run.renewed.push({ ...doc, ...(await renewDocument(deps, row, o.actor, doc.reason, now)) });
     } catch (e) {
       run.failed.push({ kind: doc.kind, recordId: doc.recordId, error: e instanceof Error ? e.message : String(e) });
     }
