@@ -21,7 +21,8 @@ import { ensureAuthority, issueAndRecord } from '../src/pki/authority.js';
 import { toCertificate } from '../src/pki/der.js';
 import { RENEW_LEASE } from '../src/archive/renew.js';
 import { acquireLease, releaseLease } from '../src/store/leases.js';
-import { putPkiKey } from '../src/store/pki.js';
+import { getPkiKey, putPkiKey } from '../src/store/pki.js';
+import { describeNewestTimestamp } from '../src/archive/documents.js';
 import { loadDevRoot } from '../src/pki/dev-root.js';
 import { verifyPdf } from '../src/verify/index.js';
 import { addClient, bearer, call, callAs } from './support/api-client.js';
@@ -255,5 +256,50 @@ describe('archive renew', () => {
     const removed = await checkPackage(rezip((es) => es.filter((e) => e.name !== 'META-INF/timestamp001.tst')), later);
     expect(removed.verdict).toBe('invalid');
     expect(removed.problems).toContainEqual(expect.objectContaining({ kind: 'removed', entry: 'META-INF/timestamp001.tst' }));
+  });
+
+  it('weakening digests: a document whose time-stamp relies on one is due and renewed with the stronger digest; renewing with a weak one is refused', async () => {
+    const s = stack.services;
+    // A TSA signing with SHA-384 (EC P-384) stamps one document, then the RSA (SHA-256) TSA comes back.
+    const saved = (await getPkiKey(s.store.db, 'tsa'))!;
+    const savedTsa = s.authority.tsa;
+    const signer = await s.hsm.generateKeyPair({ label: 'oneseal-tsa-p384', algorithm: 'EC-P384' });
+    const certificate = await issueAndRecord(s.store.db, s.authority.root, {
+      subjectSpki: signer.spki, subject: { country: 'CN', organization: 'OneSeal', commonName: 'OneSeal Time-Stamping Authority (P-384)' },
+      profile: 'tsa', notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 5 * 365 * DAY), urls: s.authority.urls,
+    });
+    await putPkiKey(s.store.db, { role: 'tsa', keyId: signer.id, certificate, createdAt: new Date().toISOString() });
+    s.authority.tsa = { signer, certificate };
+    let weakOne: { id: string; original: Buffer };
+    try {
+      weakOne = await stampOne();
+    } finally {
+      await putPkiKey(s.store.db, saved);
+      s.authority.tsa = savedTsa;
+    }
+    expect(describeNewestTimestamp(weakOne.original)!.digests.sort()).toEqual(['SHA-256', 'SHA-384']);
+    const sha384Weak = { ONESEAL_ARCHIVE_WEAK_DIGESTS: 'SHA-384' };
+
+    const dry = await stack.cli(['archive', 'renew', '--break-glass', '--json', '--dry-run'], sha384Weak);
+    expect(dry.code, dry.err).toBe(0);
+    expect(JSON.parse(dry.out).due).toEqual([expect.objectContaining({ recordId: weakOne.id, reason: 'weakening' })]);
+    const r = await stack.cli(['archive', 'renew', '--break-glass', '--json'], sha384Weak);
+    expect(r.code, r.err + r.out).toBe(0);
+    expect(JSON.parse(r.out).renewed).toEqual([expect.objectContaining({ recordId: weakOne.id, reason: 'weakening' })]);
+    const served = (await callAs(stack.server.url, client, 'GET', `/v1/stamps/${weakOne.id}/pdf`)).bytes;
+    expect(served.subarray(0, weakOne.original.length).equals(weakOne.original)).toBe(true);
+    expect(describeNewestTimestamp(served)!.digests).toEqual(['SHA-256']);
+    expect(JSON.parse((await stack.cli(['archive', 'renew', '--break-glass', '--json', '--dry-run'], sha384Weak)).out).due).toEqual([]);
+
+    // With SHA-256 itself weakening, everything is due — documents and packages — but a renewal would use SHA-256 again: refused.
+    const sha256Weak = { ONESEAL_ARCHIVE_WEAK_DIGESTS: 'SHA-256' };
+    const all = JSON.parse((await stack.cli(['archive', 'renew', '--break-glass', '--json', '--dry-run', '--packages', packagesDir], sha256Weak)).out);
+    expect(all.due.map((d: { recordId: string }) => d.recordId).sort()).toEqual([...documentIds(), weakOne.id].sort());
+    expect(all.packages.due).toEqual([expect.objectContaining({ file: packageFile, reason: 'weakening' })]);
+    const refused = await stack.cli(['archive', 'renew', '--break-glass', '--json', '--packages', packagesDir], sha256Weak);
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.out).blocked).toMatch(/rely on SHA-256, which the configuration marks as weakening/);
+    expect(JSON.parse(refused.out).renewed).toEqual([]);
+    expect((await callAs(stack.server.url, client, 'GET', `/v1/stamps/${weakOne.id}/pdf`)).bytes.equals(served)).toBe(true);
   });
 });
