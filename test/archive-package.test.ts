@@ -141,10 +141,10 @@ describe('archive export', () => {
     expect(result.documents.every((d) => d.verdict === 'valid')).toBe(true);
   });
 
-  it('a flipped byte in any entry is named (exit 1)', async () => {
+  it('a flipped byte in any entry is named (exit 1)', { timeout: 120_000 }, async () => {
     const bytes = readFileSync(packageFile);
     const entries = readZip(bytes);
-    for (const target of [`documents/stamp-${stampIds[1]}.pdf`, 'metadata.json', 'audit/proof.json', 'META-INF/signature.p7s']) {
+    for (const target of entries.map((e) => e.name)) {
       const e = entries.find((x) => x.name === target)!;
       const flipped = Buffer.from(bytes);
       const at = e.offset + 30 + Buffer.byteLength(e.name) + Math.floor(e.data.length / 2);
