@@ -57,7 +57,7 @@ const API_OF_RAW = 0.3;
 async function rawSign(ctx: BenchContext, sealId: string, label: Algorithm, concurrency: number): Promise<Measurement> {
   const digest = createHash('sha256').update('bench').digest();
   const { key } = await signingMaterial(ctx.services, sealId);
-  return measure(`HSM raw sign ${label} (pkcs11js)`, { ops: n(250 * concurrency), concurrency }, () => key.signDigest('SHA-256', digest));
+  return measure(`HSM raw sign ${label} (pkcs11js)`, { ops: n(125 * concurrency), concurrency }, () => key.signDigest('SHA-256', digest));
 }
 
 const ratio = (ctx: BenchContext, description: string, actual: number, required: number) =>
@@ -76,7 +76,7 @@ async function stampRatios(ctx: BenchContext): Promise<void> {
       const inProcess = {} as Record<Algorithm, Measurement>;
       for (const [sealId, label] of SEALS) {
         const raw = (raws[label] = await rawSign(ctx, sealId, label, concurrency));
-        const stamp = await measure(`stamp 1 page B-B ${label}`, { ops: n(100 * concurrency), concurrency }, () =>
+        const stamp = await measure(`stamp 1 page B-B ${label}`, { ops: n(50 * concurrency), concurrency }, () =>
           ctx.services.stamper.stamp(letter, position(sealId)));
         stamp.notes = { ofRaw: stamp.perSecond / raw.perSecond };
         ctx.rows.push(raw, stamp);
@@ -84,7 +84,7 @@ async function stampRatios(ctx: BenchContext): Promise<void> {
         ratio(ctx, `in-process 1-page B-B ${label} / raw HSM ${label} (c=${concurrency})`, stamp.perSecond / raw.perSecond, STAMP_TARGETS[label]);
       }
       const raw = raws['RSA-2048'];
-      const http = await measure('POST /v1/stamps 1 page B-B RSA-2048 over loopback (auth, record, audit, group commit)', { ops: n(50 * concurrency), concurrency }, api.post);
+      const http = await measure('POST /v1/stamps 1 page B-B RSA-2048 over loopback (auth, record, audit, group commit)', { ops: n(25 * concurrency), concurrency }, api.post);
       http.notes = { ofInProcess: http.perSecond / inProcess['RSA-2048'].perSecond, ofRaw: http.perSecond / raw.perSecond };
       ctx.rows.push(http);
       ratio(ctx, `POST /v1/stamps / in-process 1-page B-B RSA-2048 (c=${concurrency})`, http.perSecond / inProcess['RSA-2048'].perSecond, API_OF_IN_PROCESS);
