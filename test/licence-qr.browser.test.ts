@@ -26,14 +26,14 @@ let dir: string;
 const qr: Record<string, string> = {};
 const creditCodes: Record<string, string> = {};
 
-/** Issues a licence, writes its PDF and reads its QR code back with zbarimg from a 150 dpi render. */
+/** Issues a licence, writes its PDF and reads its QR code back with zbarimg from a whole-page 150 dpi render. */
 async function issue(name: string, type: string): Promise<void> {
   const data = freshSample(type);
   creditCodes[name] = data.unifiedSocialCreditCode!;
   const record = await issueLicence(licenceDeps(stack.services), { type, data }, 'test');
   const file = path.join(dir, `${name}.pdf`);
   writeFileSync(file, (await getLicencePdf(stack.services.store.db, record.id))!);
-  execFileSync('pdftoppm', ['-r', '150', '-png', '-singlefile', '-y', '600', '-H', '640', '-W', '900', file, path.join(dir, name)]);
+  execFileSync('pdftoppm', ['-r', '150', '-png', '-singlefile', file, path.join(dir, name)]);
   qr[name] = execFileSync('zbarimg', ['--raw', '-q', path.join(dir, `${name}.png`)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
 }
 

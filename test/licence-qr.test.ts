@@ -19,11 +19,12 @@ import { createSign1 } from '../src/cose/sign1.js';
 import { activeLicenceQrSigner, revokeLicenceQrCertificate, rotateLicenceQrKey } from '../src/pki/licence-qr.js';
 import { changeLicence, issueLicence, licenceDeps, revokeLicence, type LicenceDeps } from '../src/licences/service.js';
 import { decodeQrPayload, encodeQrPayload, parseQrText, qrText } from '../src/licences/qr-payload.js';
+import { qrGeometry } from '../src/licences/qr.js';
 import { getLicencePdf } from '../src/store/licences.js';
 import { verifyQr } from '../src/offline/verify-qr.js';
 import { readStatusList } from '../src/offline/status-list.js';
 import { readTrustList } from '../src/offline/trust-list.js';
-import { freshSample } from './licences-samples.js';
+import { freshSample, registry } from './licences-samples.js';
 import { openStack, type Stack } from './support/stamp-stack.js';
 
 /** Plain CBOR both ways: maps as objects, no record extension, no typed-array tags, shortest map heads. */
@@ -42,14 +43,17 @@ const pdfs: Record<string, Buffer> = {};
 const ids: Record<string, string> = {};
 const issuedData: Record<string, Record<string, string>> = {};
 
-/** Renders the bottom-left quarter of page 1 (where the QR code is, as a phone camera frames it) and reads it with zbarimg. */
+/**
+ * Renders page 1 whole (no crop: a scanner sees the whole licence) with pdftoppm and reads it with zbarimg,
+ * which must find exactly one symbol, the QR code.
+ */
 function scan(pdf: Buffer, dpi: number, name: string): string {
   writeFileSync(file(`${name}.pdf`), pdf);
-  const info = execFileSync('pdfinfo', [file(`${name}.pdf`)], { encoding: 'utf8' });
-  const [w, h] = info.match(/Page size:\s+([\d.]+) x ([\d.]+)/)!.slice(1).map((v) => (Number(v) * dpi) / 72);
-  const half = (v: number): string => String(Math.round(v / 2));
-  execFileSync('pdftoppm', ['-r', String(dpi), '-png', '-singlefile', '-x', '0', '-y', half(h!), '-W', half(w!), '-H', half(h!), file(`${name}.pdf`), file(`${name}-${dpi}`)]);
-  return execFileSync('zbarimg', ['--raw', '-q', file(`${name}-${dpi}.png`)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  execFileSync('pdftoppm', ['-r', String(dpi), '-png', '-singlefile', '-f', '1', '-l', '1', file(`${name}.pdf`), file(`${name}-${dpi}`)]);
+  const symbols = execFileSync('zbarimg', ['-q', file(`${name}-${dpi}.png`)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n');
+  expect(symbols, `${name} at ${dpi} dpi`).toHaveLength(1);
+  expect(symbols[0]!.startsWith('QR-Code:')).toBe(true);
+  return symbols[0]!.slice('QR-Code:'.length);
 }
 
 async function issue(name: string, type: string, data: Record<string, string>): Promise<void> {
@@ -102,8 +106,24 @@ describe('the printed QR code', () => {
     }
   });
 
-  it('scans at 100 dpi where the layout gives it 48 mm (modules of 1/50 inch, 2 whole pixels)', () => {
+  it('scans from a whole-page 100 dpi render where the layout gives it 48 mm (modules of 1/50 inch, 2 whole pixels)', () => {
+    expect(scan(pdfs.business!, 100, 'business')).toBe(qr.business);
     expect(scan(pdfs.food!, 100, 'food')).toBe(qr.food);
+  });
+
+  it('lays each type\'s symbol out with a quiet zone of at least 4 modules and whole-pixel modules of 2 or more at 150 dpi', () => {
+    const types = { business: 'business-licence', food: 'food-business-licence', person: 'residence-permit' } as const;
+    for (const [name, typeId] of Object.entries(types)) {
+      const size = registry.get(typeId)!.layout.qr.size * (72 / 25.4);
+      const { square, runs } = qrGeometry(qr[name]!, 31.7, 45.2, size, 595.3);
+      const unit = Math.min(...runs.map((r) => r[3]));
+      const [x0, y0] = [Math.min(...runs.map((r) => r[0])), Math.min(...runs.map((r) => r[1]))];
+      const [x1, y1] = [Math.max(...runs.map((r) => r[0] + r[2])), Math.max(...runs.map((r) => r[1] + r[3]))];
+      expect(Math.min(x0 - square[0], y0 - square[1], square[0] + square[2] - x1, square[1] + square[3] - y1), name).toBeGreaterThanOrEqual(4 * unit - 1e-6);
+      const px150 = (unit * 150) / 72;
+      expect(px150, name).toBeGreaterThanOrEqual(2);
+      expect(Math.abs(px150 - Math.round(px150)), name).toBeLessThan(1e-6);
+    }
   });
 
   it('carries the payload fields, the holder masked for a person, and the SHA-256 of the first revision', () => {
