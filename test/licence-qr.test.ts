@@ -16,7 +16,8 @@ import path from 'node:path';
 import { Encoder, Tag } from 'cbor-x';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSign1 } from '../src/cose/sign1.js';
-import { activeLicenceQrSigner, revokeLicenceQrCertificate, rotateLicenceQrKey } from '../src/pki/licence-qr.js';
+import { requestChange } from '../src/access/two-person.js';
+import { activeLicenceQrSigner } from '../src/pki/licence-qr.js';
 import { changeLicence, issueLicence, licenceDeps, revokeLicence, type LicenceDeps } from '../src/licences/service.js';
 import { decodeQrPayload, encodeQrPayload, parseQrText, qrText } from '../src/licences/qr-payload.js';
 import { qrGeometry } from '../src/licences/qr.js';
@@ -25,6 +26,7 @@ import { verifyQr } from '../src/offline/verify-qr.js';
 import { readStatusList } from '../src/offline/status-list.js';
 import { readTrustList } from '../src/offline/trust-list.js';
 import { freshSample, registry } from './licences-samples.js';
+import { addPerson, cliLogin, type TestPerson } from './support/people.js';
 import { openStack, type Stack } from './support/stamp-stack.js';
 
 /** Plain CBOR both ways: maps as objects, no record extension, no typed-array tags, shortest map heads. */
@@ -295,12 +297,53 @@ describe('an independent decoder (cbor-x + WebCrypto, no OneSeal code)', () => {
   });
 });
 
-describe('licence-QR key rotation and revocation', () => {
+describe('licence-QR key rotation and revocation (CLI, two-person control)', () => {
+  /** Runs a CLI command as `who`; the JSON it prints. */
+  async function cliAs(who: TestPerson, args: string[]): Promise<Record<string, any>> {
+    await cliLogin(stack, who);
+    const r = await stack.cli([...args, '--json']);
+    expect(r.code, r.err).toBe(0);
+    return JSON.parse(r.out);
+  }
+
+  /** Alice proposes, Bob approves: the change's result. */
+  async function twoPeople(args: string[]): Promise<Record<string, any>> {
+    const proposed = await cliAs(alice, args);
+    expect(proposed.executed).toBe(false);
+    const approved = await cliAs(bob, ['seal', 'approve', proposed.proposal.id]);
+    expect(approved.proposal).toMatchObject({ status: 'executed', approvedBy: 'person:h17-bob', proposedBy: 'person:h17-alice' });
+    return approved.result;
+  }
+
+  let alice: TestPerson;
+  let bob: TestPerson;
+  beforeAll(async () => {
+    // The licence seal under two-person control: the QR key follows it.
+    await requestChange(stack.services, { kind: 'break-glass', osUser: 'test' }, 'seal.two-person', { sealId: 'approval', on: true });
+    alice = await addPerson(stack, 'h17-alice', ['seal-admin']);
+    bob = await addPerson(stack, 'h17-bob', ['seal-admin']);
+  });
+
+  it('is refused to a person without seal-admin, and not carried out by the proposer alone', async () => {
+    const officer = await addPerson(stack, 'h17-officer', ['licence-officer']);
+    await cliLogin(stack, officer);
+    const refused = await stack.cli(['pki', 'qr-rotate']);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/needs the role seal-admin/);
+    const proposed = await cliAs(alice, ['pki', 'qr-rotate']);
+    expect(proposed.executed).toBe(false);
+    const own = await stack.cli(['seal', 'approve', proposed.proposal.id]);
+    expect(own.err).toMatch(/cannot approve it too/);
+    expect((await cliAs(alice, ['seal', 'reject', proposed.proposal.id])).proposal.status).toBe('rejected');
+  });
+
   it('keeps payloads of a retired key verifiable; a revoked key’s signatures after the revocation fail', async () => {
     const root = stack.services.authority.root.certificate;
-    const keyDeps = { db: stack.services.store.db, hsm: stack.services.hsm, root: stack.services.authority.root, publicUrl: stack.env.ONESEAL_PUBLIC_URL! };
+    const keyDeps = { db: stack.services.store.db, hsm: stack.services.hsm };
     const oldKid = Buffer.from((await activeLicenceQrSigner(keyDeps)).kid).toString('hex');
-    const newKid = await rotateLicenceQrKey(keyDeps, 'test');
+    const rotation = await twoPeople(['pki', 'qr-rotate']);
+    const newKid = rotation.kid as string;
+    expect(rotation.retired).toBe(oldKid);
     expect(newKid).not.toBe(oldKid);
     await issue('after-rotation', 'business-licence', freshSample('business-licence'));
     await writeLists('-rotated');
@@ -312,7 +355,7 @@ describe('licence-QR key rotation and revocation', () => {
     // The new key is compromised: an attacker holding it signs a payload now, after the revocation.
     const stolen = await activeLicenceQrSigner(keyDeps);
     const genuine = decodeQrPayload(parseSign1Payload(qr['after-rotation']!));
-    await revokeLicenceQrCertificate(stack.services.store.db, newKid!, 'keyCompromise', 'test');
+    expect(await twoPeople(['pki', 'qr-revoke', newKid, '--reason', 'keyCompromise'])).toMatchObject({ kid: newKid, status: 'retired' });
     await writeLists('-qr-revoked');
     const forgedPayload = { ...genuine, validTo: '长期', issuedAt: Math.floor(Date.now() / 1000) + 1 };
     const url = qr['after-rotation']!.slice(0, qr['after-rotation']!.indexOf('#'));
