@@ -6,13 +6,8 @@
 import { requestChange } from '../access/two-person.js';
 import { qrKeyChangeText } from '../pki/licence-qr-changes.js';
 import { actAs, printChange } from './acting.js';
-import { UsageError, type CommandContext, type CommandRunner } from './command.js';
-import { positional } from './seal.js';
-
-function str(ctx: CommandContext, key: string): string | undefined {
-  const v = ctx.values[key];
-  return typeof v === 'string' ? v : undefined;
-}
+import { UsageError, type CommandRunner } from './command.js';
+import { positional, str } from './seal.js';
 
 export const pkiQrKeyRotate: CommandRunner = {
   async run(ctx) {

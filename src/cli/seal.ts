@@ -15,7 +15,7 @@ import { listSeals, listSealVersions } from '../store/seals.js';
 import { actAs, printChange, secretLines } from './acting.js';
 import { printResult, UsageError, type CommandContext, type CommandRunner } from './command.js';
 
-function str(ctx: CommandContext, key: string): string | undefined {
+export function str(ctx: CommandContext, key: string): string | undefined {
   const v = ctx.values[key];
   return typeof v === 'string' ? v : undefined;
 }
