@@ -9,6 +9,7 @@ import { authenticate, requireActor } from '../auth.js';
 import { readJsonObject } from '../body.js';
 import { changeResponses, sendChange } from '../change-response.js';
 import { problemResponse, type OpenApiRegistry } from '../openapi.js';
+import { REVOCATION_BODY } from './admin-seals.js';
 
 const JSON_LIMIT = 16 * 1024;
 
@@ -53,22 +54,7 @@ function document(openapi: OpenApiRegistry): void {
         summary: 'Revoke a licence-QR key’s certificate: offline verifiers reject payloads claiming an issue time after the revocation; those signed before still verify',
         description: 'An active key retires with it: licences cannot be issued until the next rotation.',
         parameters: [{ name: 'kid', in: 'path', required: true, schema: kid }],
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                required: ['reason'],
-                properties: {
-                  reason: { enum: ['unspecified', 'keyCompromise', 'cACompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation', 'privilegeWithdrawn', 'aACompromise'] },
-                  revokedAt: { type: 'string', format: 'date-time', description: 'Only keyCompromise may be dated in the past; default now' },
-                },
-              },
-              example: { reason: 'keyCompromise' },
-            },
-          },
-        },
+        requestBody: REVOCATION_BODY,
         responses: {
           ...changeResponses({ 200: outcome({ action: { const: 'revoke' }, kid, status: { enum: ['active', 'retired'] }, wasActive: { type: 'boolean', description: 'The key was the active one: no key signs until the next rotation' }, reason: { type: 'string' }, revokedAt: { type: ['string', 'null'], format: 'date-time' } }) }),
           404: problemResponse('No licence-QR key with this kid.'),
