@@ -422,9 +422,9 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'archive renew',
-    summary: 'renew the long-term validation of stored documents whose time-stamp certificate expires soon (DSS + document time-stamp)',
-    usage: `[--due-within DAYS] [--dry-run] ${ACTING_USAGE}`,
-    options: { 'due-within': { type: 'string' }, 'dry-run': { type: 'boolean' }, ...ACTING_OPTIONS },
+    summary: 'renew the long-term validation of stored documents (DSS + document time-stamp) and of the ASiC-E packages in a directory (archive time-stamp) whose time-stamp certificate expires soon',
+    usage: `[--due-within DAYS] [--packages DIR] [--dry-run] ${ACTING_USAGE}`,
+    options: { 'due-within': { type: 'string' }, packages: { type: 'string' }, 'dry-run': { type: 'boolean' }, ...ACTING_OPTIONS },
     load: async () => (await import('./archive-renew.js')).archiveRenew,
   },
   {
