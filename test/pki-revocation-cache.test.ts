@@ -17,6 +17,7 @@ import { derToPem } from '../src/pki/der.js';
 import { DEV_ROOT_CERT_PATH } from '../src/pki/dev-root.js';
 import { answerOcsp, currentCrl, localTimestamper, ownRevocationSource, type PkiDeps } from '../src/pki/services.js';
 import { performRevocation } from '../src/seals/lifecycle.js';
+import { performRotation } from '../src/seals/rotation.js';
 import { signingMaterial, type SigningMaterial } from '../src/seals/service.js';
 import { openServices, type Services } from '../src/services.js';
 import { signatureTimestampsOf, timestampGenTime } from '../src/signing/cms.js';
@@ -98,17 +99,17 @@ const file = (name: string, bytes: Uint8Array | string): string => {
   return p;
 };
 
-/** An RFC 5019 request (no nonce, SHA-1 CertID) for the seal's certificate, as openssl writes it. */
-function sealRequest(): Uint8Array {
-  const cert = file('seal.pem', derToPem(material.certificate, 'CERTIFICATE'));
+/** An RFC 5019 request (no nonce, SHA-1 CertID) for a certificate (the seal's), as openssl writes it. */
+function sealRequest(certificate = material.certificate): Uint8Array {
+  const cert = file('seal.pem', derToPem(certificate, 'CERTIFICATE'));
   const req = join(stack.dir, 'seal-req.der');
   const r = openssl(['ocsp', '-issuer', DEV_ROOT_CERT_PATH, '-cert', cert, '-no_nonce', '-reqout', req]);
   expect(r.status, r.out).toBe(0);
   return readFileSync(req);
 }
 
-function opensslStatus(response: Uint8Array): string {
-  const cert = file('seal.pem', derToPem(material.certificate, 'CERTIFICATE'));
+function opensslStatus(response: Uint8Array, certificate = material.certificate): string {
+  const cert = file('seal.pem', derToPem(certificate, 'CERTIFICATE'));
   // -validity_period: the test's clock runs up to a day ahead of openssl's.
   const r = openssl(['ocsp', '-respin', file('resp.der', response), '-CAfile', DEV_ROOT_CERT_PATH, '-issuer', DEV_ROOT_CERT_PATH, '-cert', cert, '-no_nonce', '-validity_period', '90000']);
   expect(r.out).toContain('Response verify OK');
@@ -191,5 +192,36 @@ describe('a revocation', () => {
     expect(Buffer.from(await answerOcsp(stack.services, sealRequest()))).toEqual(Buffer.from(fromOther));
     const crlOverHttp = new Uint8Array(await (await fetch(`${stack.server.url}/pki/crl/root.crl`)).arrayBuffer());
     expect(Buffer.from(crlOverHttp)).toEqual(Buffer.from(crl.der));
+  });
+
+  it('committed while a "good" response is being signed, is not overtaken by it', async () => {
+    await performRotation(stack.services, DEFAULT_SEAL_ID, 'cli:test');
+    const next = await signingMaterial(stack.services, DEFAULT_SEAL_ID);
+    const real = deps.authority.ocsp.signer;
+    let revoking: Promise<unknown> | undefined;
+    const racing: PkiDeps = {
+      ...deps,
+      authority: {
+        ...deps.authority,
+        ocsp: {
+          ...deps.authority.ocsp,
+          signer: {
+            ...real,
+            algorithm: real.algorithm,
+            spki: real.spki,
+            // The first signature (of a "good" answer) waits until the revocation has committed.
+            signDigest: async (hash, digest) => {
+              if (!revoking) await (revoking = performRevocation(stack.services, DEFAULT_SEAL_ID, next.version.version, { reason: 'keyCompromise', actor: 'cli:test' }));
+              return real.signDigest(hash, digest);
+            },
+          } as typeof real,
+        },
+      },
+    };
+    clockAt += 1000;
+    const answer = await answerOcsp(racing, sealRequest(next.certificate));
+    expect(revoking).toBeDefined();
+    expect(opensslStatus(answer, next.certificate)).toContain(': revoked');
+    expect(opensslStatus(await answerOcsp(other, sealRequest(next.certificate)), next.certificate)).toContain(': revoked');
   });
 });
