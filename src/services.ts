@@ -11,6 +11,7 @@ import { localTimestamper, ownRevocationSource } from './pki/services.js';
 import { createServiceMetrics, watchHsmPool, type ServiceMetrics } from './observability/service-metrics.js';
 import { startInstanceLease } from './stamping/instance.js';
 import { Stamper } from './stamping/stamper.js';
+import { stampCommits, type StampCommits } from './stamping/stamp-commits.js';
 import { openStore, type Store } from './store/db.js';
 import { workerEntry } from './workers/entry.js';
 import { WorkerPool } from './workers/pool.js';
@@ -25,6 +26,8 @@ export interface Services {
   secrets: AccessSecrets;
   /** Stamps with the seals' HSM keys, OneSeal's own TSA and its own revocation data. */
   stamper: Stamper;
+  /** The commit point API stamps share: their outputs and records made durable together (group commit). */
+  stampCommits: StampCommits;
   /** What GET /metrics shows. */
   metrics: ServiceMetrics;
   /** Where config.publicUrl came from (src/public-url.ts). */
@@ -88,6 +91,7 @@ export async function openServices(configured: Config, options: { ownPublicUrl?:
       minSealMm: config.minSealMm,
       onStamp: ({ sealId, level, outcome }) => metrics.stamps.inc({ seal: sealId, level, outcome }),
     });
+    const commits = stampCommits(opened.db, config.dataDir, (size) => metrics.stampCommitSize.observe({}, size));
     const lease = await startInstanceLease(opened.db);
     return {
       config,
@@ -96,6 +100,7 @@ export async function openServices(configured: Config, options: { ownPublicUrl?:
       authority,
       secrets,
       stamper,
+      stampCommits: commits,
       metrics,
       publicUrlSource: publicUrl.source,
       async close() {

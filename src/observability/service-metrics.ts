@@ -21,11 +21,14 @@ export interface ServiceMetrics {
   errors: Counter;
   /** route (the router's pattern, "unmatched" otherwise), method, status. */
   httpDuration: Histogram;
+  /** How many stamp requests each group commit (one fsync round, one transaction) made durable; _count is the commits. */
+  stampCommitSize: Histogram;
   /** Recorded stamps and their latency by department, item and handling centre. */
   handling: HandlingMetrics;
 }
 
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const COMMIT_BUCKETS = [1, 2, 4, 8, 16, 32, 64];
 const HSM_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
 export function createServiceMetrics(): ServiceMetrics {
@@ -39,6 +42,7 @@ export function createServiceMetrics(): ServiceMetrics {
     hsmSessions: registry.gauge('oneseal_hsm_sessions', 'HSM session pool: sessions signing now, free places in the pool, requests waiting for one.', ['state']),
     errors: registry.counter('oneseal_errors_total', 'Problem responses sent, by problem type.', ['code']),
     httpDuration: registry.histogram('oneseal_http_request_duration_seconds', 'HTTP requests, by route pattern, method and status.', ['route', 'method', 'status'], HTTP_BUCKETS),
+    stampCommitSize: registry.histogram('oneseal_stamp_commit_size', 'Stamp requests made durable by one group commit (one fsync round of their outputs, one transaction for their records).', [], COMMIT_BUCKETS),
     handling: new HandlingMetrics(registry),
   };
 }
