@@ -23,8 +23,10 @@ import { openServices, type Services } from '../src/services.js';
 import { signatureTimestampsOf, timestampGenTime } from '../src/signing/cms.js';
 import { signPdf } from '../src/signing/sign-pdf.js';
 import { openssl } from './pki-fixtures.js';
+import { addClient, bearer, call } from './support/api-client.js';
 import { makePdf } from './support/pdfs.js';
 import { openStack, type Stack } from './support/stamp-stack.js';
+import { signaturesIn } from './support/validators.js';
 
 let stack: Stack;
 /** A second instance: its own services over the same database and token. */
@@ -125,6 +127,7 @@ describe('B-LT revocation data', () => {
     expect(second.ocsps).toEqual(first.ocsps);
     expect(second.crls).toEqual(first.crls);
     expect(ocspSigns).toBe(afterFirst);
+    expect(second.genTime.getTime()).toBe(Math.floor(clockAt / 1000) * 1000);
     for (const e of [first, second]) for (const o of e.ocsps) expect(producedAt(o).getTime()).toBeGreaterThanOrEqual(e.genTime.getTime());
   });
 
@@ -139,6 +142,28 @@ describe('B-LT revocation data', () => {
     for (const e of many) {
       expect(e.ocsps).toEqual(many[0]!.ocsps);
       expect(e.ocsps).not.toEqual(before.ocsps);
+      for (const o of e.ocsps) expect(producedAt(o).getTime()).toBeGreaterThanOrEqual(e.genTime.getTime());
+    }
+  });
+});
+
+describe('B-LT stamps through the server (worker threads, the system clock)', () => {
+  it('embed only OCSP responses produced at or after their time-stamp', async () => {
+    const client = await addClient(stack, 'blt', [DEFAULT_SEAL_ID]);
+    const replies = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        call(`${stack.server.url}/v1/stamps?seal=${DEFAULT_SEAL_ID}&page=1&x=150&y=60&level=B-LT`, {
+          method: 'POST',
+          headers: bearer(client.key, { 'Content-Type': 'application/pdf' }),
+          body: pdf,
+        }),
+      ),
+    );
+    for (const reply of replies) {
+      expect(reply.status).toBe(200);
+      const [signature] = signaturesIn(reply.bytes);
+      const e = embedded({ pdf: reply.bytes, cms: signature!.cms });
+      expect(e.ocsps).toHaveLength(2);
       for (const o of e.ocsps) expect(producedAt(o).getTime()).toBeGreaterThanOrEqual(e.genTime.getTime());
     }
   });
