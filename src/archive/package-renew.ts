@@ -3,7 +3,7 @@
  * them (OneSeal keeps no copy), so the command is pointed at a directory and renews every *.asice
  * under it whose newest time-stamp is due — its TSA certificate expires within the horizon, or it
  * relies on a digest the configuration marks as weakening. Renewing adds an archive manifest
- * (EN 319 162-1 §4.4.3.3) naming every entry with its SHA-256 — the documents, the manifest and its
+ * (EN 319 162-1 ASiCArchiveManifest) naming every entry with its SHA-256 — the documents, the manifest and its
  * signature, earlier archive manifests and time-stamps — and a time-stamp over it. Every entry stays
  * byte for byte; only the ZIP around them is rewritten (to a temporary file, then renamed over).
  * A package is renewed only when it verifies: time-stamping an altered package would launder it.
