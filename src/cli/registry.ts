@@ -256,6 +256,21 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./pki-lists.js')).pkiStatusList,
   },
   {
+    name: 'pki qr-rotate',
+    summary: 'new licence-QR signing key and certificate; the old key stays in the trust list (proposed under two-person control)',
+    usage: ACTING_USAGE,
+    options: ACTING_OPTIONS,
+    load: async () => (await import('./pki-qr-key.js')).pkiQrKeyRotate,
+  },
+  {
+    name: 'pki qr-revoke',
+    summary: 'revoke a licence-QR key’s certificate: QR codes claiming a later issue time fail offline (proposed under two-person control)',
+    usage: `KID --reason keyCompromise|superseded|cessationOfOperation|… [--revoked-at ISO-TIME] ${ACTING_USAGE}`,
+    positionals: 1,
+    options: { reason: { type: 'string' }, 'revoked-at': { type: 'string' }, ...ACTING_OPTIONS },
+    load: async () => (await import('./pki-qr-key.js')).pkiQrKeyRevoke,
+  },
+  {
     name: 'verify-qr',
     summary: 'check a licence QR code offline: exit 0 genuine and current, 1 forged or altered, 3 status unknown or stale, 4 revoked, superseded or expired',
     usage: 'TEXT|IMAGE [--trust-list FILE] [--status-list FILE] [--root PEM] [--pdf FILE] ',
