@@ -22,11 +22,12 @@ import { makeP12, signWithSignpdf } from './signpdf-baseline.js';
 import { verifySection } from './verify.js';
 import { startStampApi } from './http.js';
 import { licenceSection } from './licences.js';
+import { revocationSection } from './revocation.js';
 import { cliSection } from './cli.js';
 import { searchSection } from './search.js';
 
 const quick = process.argv.includes('--quick');
-/** `--only stamping,verification`: just those sections (stamping, signpdf, large, verification, licences, cli, search). */
+/** `--only stamping,verification`: just those sections (stamping, signpdf, large, verification, revocation, licences, cli, search). */
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const n = (full: number, min = 3) => (quick ? Math.max(min, Math.round(full / 10)) : full);
 
@@ -231,6 +232,7 @@ async function main(): Promise<void> {
       ['signpdf', () => signpdfSection(ctx)],
       ['large', () => largeDocumentSection(ctx)],
       ['verification', () => verifySection(ctx)],
+      ['revocation', () => revocationSection(ctx)],
       ['licences', () => licenceSection(ctx)],
       ['cli', () => cliSection(ctx)],
       ['search', () => searchSection(ctx)],

@@ -78,7 +78,7 @@ export async function openServices(configured: Config, options: { ownPublicUrl?:
     assertProductionSafe(config, { usingDevRoot: authority.usingDevRoot });
     const secrets = await openAccessSecrets(hsm);
     const opened = store;
-    const pki = { store: opened, authority };
+    const pki = { store: opened, authority, metrics };
     const pool = options.workers && config.workers > 0 ? stampPool(config.workers) : undefined;
     const stamper = new Stamper({
       store: opened,

@@ -13,6 +13,8 @@ export interface ServiceMetrics {
   verifications: Counter;
   /** outcome: "ok" | "error". */
   hsmSignSeconds: Histogram;
+  /** kind: "ocsp" | "crl" — revocation data signed; what is served from the shared cache is not counted. */
+  revocationSigned: Counter;
   /** state: in_use | idle | waiting. */
   hsmSessions: Gauge;
   /** code: the problem type answered (the last part of its URI). */
@@ -36,6 +38,7 @@ export function createServiceMetrics(): ServiceMetrics {
     stamps: registry.counter('oneseal_stamps_total', 'Stamp (seal and sign) operations, by seal, PAdES level and outcome.', ['seal', 'level', 'outcome']),
     verifications: registry.counter('oneseal_verifications_total', 'Documents verified, by verdict.', ['verdict']),
     hsmSignSeconds: registry.histogram('oneseal_hsm_sign_seconds', 'Time the HSM took to sign one digest, waiting for a session included.', ['outcome'], HSM_BUCKETS),
+    revocationSigned: registry.counter('oneseal_revocation_signed_total', 'OCSP responses and CRLs signed by the HSM (reused ones are not counted).', ['kind']),
     hsmSessions: registry.gauge('oneseal_hsm_sessions', 'HSM session pool: sessions signing now, free places in the pool, requests waiting for one.', ['state']),
     errors: registry.counter('oneseal_errors_total', 'Problem responses sent, by problem type.', ['code']),
     httpDuration: registry.histogram('oneseal_http_request_duration_seconds', 'HTTP requests, by route pattern, method and status.', ['route', 'method', 'status'], HTTP_BUCKETS),
