@@ -11,6 +11,7 @@ import { localTimestamper, ownRevocationSource } from './pki/services.js';
 import { createServiceMetrics, watchHsmPool, type ServiceMetrics } from './observability/service-metrics.js';
 import { startInstanceLease } from './stamping/instance.js';
 import { Stamper } from './stamping/stamper.js';
+import { Verifier } from './verifying/verifier.js';
 import { openStore, type Store } from './store/db.js';
 import { workerEntry } from './workers/entry.js';
 import { WorkerPool } from './workers/pool.js';
@@ -25,6 +26,8 @@ export interface Services {
   secrets: AccessSecrets;
   /** Stamps with the seals' HSM keys, OneSeal's own TSA and its own revocation data. */
   stamper: Stamper;
+  /** Verifies on request against OneSeal's own root and revocation records. */
+  verifier: Verifier;
   /** What GET /metrics shows. */
   metrics: ServiceMetrics;
   /** Where config.publicUrl came from (src/public-url.ts). */
@@ -45,17 +48,17 @@ export async function openHsm(config: Config, options: { onSign?: (seconds: numb
 }
 
 /**
- * Worker threads for the PDF work of stamps. A worker whose heap passed 256 MB (a document of
- * thousands of pages) is replaced after its task, so that memory goes back to the system.
+ * Worker threads for the PDF work of stamps and verifications. A worker whose heap passed 256 MB (a
+ * document of thousands of pages) is replaced after its task, so that memory goes back to the system.
  */
-function stampPool(size: number): WorkerPool {
-  return new WorkerPool({ size, entry: () => workerEntry('stamp-worker'), maxHeapMb: 2048, recycleHeapBytes: 256 * 1024 * 1024 });
+function pdfPool(size: number): WorkerPool {
+  return new WorkerPool({ size, entry: () => workerEntry('pdf-worker'), maxHeapMb: 2048, recycleHeapBytes: 256 * 1024 * 1024 });
 }
 
 /**
  * `ownPublicUrl`: the server serves under its own configured or derived URL; other entry points (the
  * CLI) take the one the server recorded when they have none configured. `workers`: run the PDF work of
- * stamps in worker threads (the server; a CLI command stamps once and is better off without).
+ * stamps and verifications in worker threads (the server; a CLI command works once and is better off without).
  */
 export async function openServices(configured: Config, options: { ownPublicUrl?: boolean; workers?: boolean } = {}): Promise<Services> {
   let config = configured;
@@ -76,7 +79,7 @@ export async function openServices(configured: Config, options: { ownPublicUrl?:
     const secrets = await openAccessSecrets(hsm);
     const opened = store;
     const pki = { store: opened, authority };
-    const pool = options.workers && config.workers > 0 ? stampPool(config.workers) : undefined;
+    const pool = options.workers && config.workers > 0 ? pdfPool(config.workers) : undefined;
     const stamper = new Stamper({
       store: opened,
       hsm,
@@ -96,6 +99,7 @@ export async function openServices(configured: Config, options: { ownPublicUrl?:
       authority,
       secrets,
       stamper,
+      verifier: new Verifier({ db: opened.db, pool }),
       metrics,
       publicUrlSource: publicUrl.source,
       async close() {

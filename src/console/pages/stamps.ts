@@ -6,10 +6,8 @@
 import { allows } from '../../access/policy.js';
 import { timeFilter } from '../../api/search-query.js';
 import { sendStoredPdf, stampViewFor, storedPdf, visibleStamp } from '../../api/routes/stamps.js';
-import { ownVerifyOptions } from '../../pki/verification.js';
 import { findClientByName } from '../../store/clients.js';
 import { searchStamps } from '../../store/stamps.js';
-import { verifyPdf } from '../../verify/index.js';
 import { VERDICT_WORDS } from '../../verify/text-report.js';
 import { badge, can, card, dateTime, kv, table, type FieldSpec } from '../components.js';
 import { html } from '../html.js';
@@ -53,7 +51,7 @@ ${card(undefined, html`${table([v.t('at'), v.t('seal'), v.t('client'), v.t('item
     const stamp = await visibleStamp(actor, services, ctx.params.id!, 'stamp.read');
     const record = stampViewFor(actor, stamp);
     const mayOpen = can(v, 'stamp.pdf') && stamp.outputPath !== null;
-    const report = mayOpen ? await verifyPdf(await storedPdf(services, stamp), await ownVerifyOptions(db)) : undefined;
+    const report = mayOpen ? await services.verifier.verifyWithin(services.config.requestTimeoutMs, await storedPdf(services, stamp)) : undefined;
     return {
       title: `${v.t('stamps')} ${stamp.id}`,
       section: 'stamps',
