@@ -11,7 +11,7 @@
  * After the search, one phase at issue 14's target (3 × the 22.5 stamps/s mix it measured) prints MET or
  * MISSED: sustained (no errors, stamp p99 within the bound) with /healthz p50 ≤ 5 ms.
  * The server runs as a child process (`oneseal serve`) so the load generator does not share its event loop.
- * --only sends just the endpoints whose name contains it (no target phase); --cpu-prof-dir runs the server
+ * --only sends just the endpoints whose name contains it; neither it nor --no-search runs the target phase. --cpu-prof-dir runs the server
  * with `node --cpu-prof`, one profile per thread (bench/profile-top.ts sums them up).
  */
 import type { ChildProcess } from 'node:child_process';
@@ -249,7 +249,6 @@ async function main(): Promise<void> {
     // One load client sends all the stamps: its per-client limit is not what is measured.
     ONESEAL_RATE_LIMIT_PER_SECOND: '100000',
     ONESEAL_RATE_LIMIT_BURST: '100000',
-    ...(args['cpu-prof-dir'] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${args['cpu-prof-dir']}` } : {}),
   };
   delete process.env.SOFTHSM2_CONF; // the data dir's own token store
   const config = loadConfig({ ...process.env, ...env });
@@ -263,7 +262,7 @@ async function main(): Promise<void> {
 
   let server: ChildProcess | undefined;
   try {
-    server = await startServerProcess(env, port);
+    server = await startServerProcess(env, port, args['cpu-prof-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof-dir']}`] : []);
     const auth = { Authorization: `Bearer ${key}` };
     const letter = readFileSync(join(root, 'fixtures', 'approval-letter.pdf'));
 
@@ -326,8 +325,8 @@ async function main(): Promise<void> {
         + (!args['no-search'] && steps.length === MAX_STEPS && passes(steps.at(-1)!) ? ' (search stopped at --max-steps, not at a limit)' : '');
     console.log(`\n${summary}`);
 
-    // The issue's target is about the whole mix.
-    const target = args.only ? undefined : await targetPhase(port, server.pid!, endpoints, targetMultiplier);
+    // The issue's target is about the whole mix, and part of the search.
+    const target = args.only || args['no-search'] ? undefined : await targetPhase(port, server.pid!, endpoints, targetMultiplier);
 
     const result = {
       date: new Date().toISOString(),
