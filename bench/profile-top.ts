@@ -3,7 +3,10 @@
  * CPU was in, not who called it. For `npm run load -- --cpu-prof-dir DIR`, which writes one profile
  * per thread of the server (the event loop and each worker).
  *
- *   node dist/bench/profile-top.js DIR [--top 12]
+ *   node dist/bench/profile-top.js DIR [--top 12] [--skip-seconds 10]
+ *
+ * --skip-seconds leaves out each thread's first seconds: loading modules and decoding the seal font,
+ * which a short run would otherwise be mostly about.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +23,8 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const { values, positionals } = parseArgs({ options: { top: { type: 'string', default: '12' } }, allowPositionals: true });
+const { values, positionals } = parseArgs({ options: { top: { type: 'string', default: '12' }, 'skip-seconds': { type: 'string', default: '0' } }, allowPositionals: true });
+const skipUs = Number(values['skip-seconds']) * 1e6;
 const dir = positionals[0];
 if (!dir) throw new Error('name the directory the profiles are in');
 
@@ -31,10 +35,13 @@ function selfTimes(profile: Profile): { total: number; byFunction: Map<string, n
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const byFunction = new Map<string, number>();
   let total = 0;
+  let elapsed = 0;
   profile.samples.forEach((id, i) => {
+    const us = profile.timeDeltas[i] ?? 0;
+    elapsed += us;
+    if (elapsed < skipUs) return;
     const { functionName, url, lineNumber } = nodes.get(id)!.callFrame;
     const name = url ? `${functionName || '(anonymous)'} ${where(url)}:${lineNumber + 1}` : functionName;
-    const us = profile.timeDeltas[i] ?? 0;
     total += us;
     byFunction.set(name, (byFunction.get(name) ?? 0) + us);
   });
