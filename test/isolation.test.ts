@@ -2,7 +2,7 @@
  * One heavy request does not stall the others: while a 骑缝章 over 20,000 pages is being stamped, or
  * such a document is being verified, /healthz and one-page stamps are answered (they finish first),
  * the heavy work runs in a worker thread (the event loop stays responsive), and memory returns near
- * its baseline afterwards.
+ * its baseline afterwards. A verification whose caller gives up (the request time-out) really stops.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
@@ -69,6 +69,16 @@ async function alongside(heavyRequest: () => Promise<Awaited<ReturnType<typeof c
   return { r, finished };
 }
 
+/** A 20,000-page document with a 骑缝章, stamped once for the verification cases. */
+let heavySealed: Promise<Buffer> | undefined;
+function sealedHeavy(): Promise<Buffer> {
+  heavySealed ??= stamp(manyPagesPdf(20_000), 'page=1&x=100&y=100&straddle=true').then((r) => {
+    if (r.status !== 200) throw new Error(`stamping the heavy document: ${r.status} ${r.bytes.toString('utf8', 0, 300)}`);
+    return r.bytes;
+  });
+  return heavySealed;
+}
+
 function memoryAfterGc(): { rss: number; heapUsed: number } {
   gc();
   gc();
@@ -101,14 +111,27 @@ describe('a pathological document among ordinary requests', () => {
   }, 300_000);
 
   it('verifies a 20,000-page 骑缝章 document in a worker while /healthz and one-page stamps are answered first', async () => {
-    const sealed = await stamp(manyPagesPdf(20_000), 'page=1&x=100&y=100&straddle=true');
-    expect(sealed.status).toBe(200);
+    const sealed = await sealedHeavy();
     expect((await verify(manyPagesPdf(1))).status).toBe(200); // warm: the verification code loaded in a worker
 
-    const { r, finished } = await alongside(() => verify(sealed.bytes));
+    const { r, finished } = await alongside(() => verify(sealed));
 
     expect(r.status, r.bytes.toString('utf8', 0, 300)).toBe(200);
     expect(r.json<{ verdict: string }>().verdict).toBe('valid');
     expect(finished.slice(0, 2)).toEqual(['healthz-0', 'stamp-0']);
+  }, 300_000);
+
+  it('stops a verification whose caller gave up: its worker is terminated, and the next one gets a fresh worker', async () => {
+    const pool = stack.services.stamper.pool!;
+    const sealed = await sealedHeavy();
+    const retired = pool.retired;
+    const controller = new AbortController();
+    const reason = new Error('the request time-out passed');
+    const verifying = stack.services.verifier.verify(sealed, { signal: controller.signal });
+    await waitFor(() => pool.busy > 0, 60_000);
+    controller.abort(reason);
+    await expect(verifying).rejects.toBe(reason);
+    await waitFor(() => pool.retired > retired, 60_000);
+    expect((await verify(manyPagesPdf(1))).status).toBe(200);
   }, 300_000);
 });
