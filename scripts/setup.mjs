@@ -40,6 +40,8 @@ const TEST_PACKAGES = {
   'libnss3-tools': '/usr/bin/certutil',
   'fonts-noto-cjk': '/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc',
   chromium: '/usr/bin/chromium',
+  // the archive test runs `oneseal archive verify` at a later date
+  faketime: '/usr/bin/faketime',
   // the fault tests compile a slow PKCS#11 module in front of SoftHSM
   gcc: '/usr/bin/gcc',
   'libc6-dev': '/usr/include/stdio.h',

@@ -29,7 +29,7 @@ export async function initialise(config: Config, report: (change: string) => voi
       });
       for (const role of created) report(`created the ${role} key in the HSM and its certificate`);
       assertProductionSafe(config, { usingDevRoot: authority.usingDevRoot });
-      const qrKid = await rotateLicenceQrKey({ db: store.db, hsm, root: authority.root, publicUrl: config.publicUrl }, 'system:init', { onlyIfMissing: true });
+      const qrKid = await rotateLicenceQrKey({ db: store.db, hsm, authority }, 'system:init', { onlyIfMissing: true });
       if (qrKid) report(`created the licence-QR signing key in the HSM and its certificate (kid ${qrKid})`);
       if (await ensureAccessSecret(hsm)) report('created the server secret in the HSM (API keys, sessions and proposals are checked with it)');
       if (!(await getSeal(store.db, DEFAULT_SEAL_ID))) {

@@ -11,6 +11,7 @@ import { localTimestamper, ownRevocationSource } from './pki/services.js';
 import { createServiceMetrics, watchHsmPool, type ServiceMetrics } from './observability/service-metrics.js';
 import { startInstanceLease } from './stamping/instance.js';
 import { Stamper } from './stamping/stamper.js';
+import { stampCommits, type StampCommits } from './stamping/stamp-commits.js';
 import { Verifier } from './verifying/verifier.js';
 import { openStore, type Store } from './store/db.js';
 import { workerEntry } from './workers/entry.js';
@@ -28,6 +29,8 @@ export interface Services {
   stamper: Stamper;
   /** Verifies on request against OneSeal's own root and revocation records. */
   verifier: Verifier;
+  /** The commit point API stamps share: their outputs and records made durable together (group commit). */
+  stampCommits: StampCommits;
   /** What GET /metrics shows. */
   metrics: ServiceMetrics;
   /** Where config.publicUrl came from (src/public-url.ts). */
@@ -78,7 +81,7 @@ export async function openServices(configured: Config, options: { ownPublicUrl?:
     assertProductionSafe(config, { usingDevRoot: authority.usingDevRoot });
     const secrets = await openAccessSecrets(hsm);
     const opened = store;
-    const pki = { store: opened, authority };
+    const pki = { store: opened, authority, metrics };
     const pool = options.workers && config.workers > 0 ? pdfPool(config.workers) : undefined;
     const stamper = new Stamper({
       store: opened,
@@ -91,6 +94,7 @@ export async function openServices(configured: Config, options: { ownPublicUrl?:
       minSealMm: config.minSealMm,
       onStamp: ({ sealId, level, outcome }) => metrics.stamps.inc({ seal: sealId, level, outcome }),
     });
+    const commits = stampCommits(opened.db, config.dataDir, (size) => metrics.stampCommitSize.observe({}, size));
     const lease = await startInstanceLease(opened.db);
     return {
       config,
@@ -100,6 +104,7 @@ export async function openServices(configured: Config, options: { ownPublicUrl?:
       secrets,
       stamper,
       verifier: new Verifier({ db: opened.db, pool }),
+      stampCommits: commits,
       metrics,
       publicUrlSource: publicUrl.source,
       async close() {

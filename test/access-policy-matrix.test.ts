@@ -114,6 +114,13 @@ async function pendingProposal(): Promise<string> {
   return r.json<{ proposal: { id: string } }>().proposal.id;
 }
 
+/** A retired licence-QR key's kid (the PIN holder rotates), so revoking it leaves a key to issue licences with. */
+async function retiredQrKid(): Promise<string> {
+  const outcome = await requestChange(stack.services, PIN_HOLDER, 'licence-qr.rotate', {});
+  if (!outcome.executed) throw new Error('a break-glass rotation runs at once');
+  return String(outcome.result.retired);
+}
+
 type Probe = (p: Principal, allowed: boolean) => Promise<Reply>;
 
 /** For each action, the request that does it, with what it needs set up first (only where it may succeed). */
@@ -130,6 +137,8 @@ const PROBES: Record<Action, Probe> = {
     if (ok) await createSeal(stack.services, { id, ...ORG, isTest: true }, 'break-glass:matrix-setup');
     return send(p.key, 'PUT', `/v1/admin/seals/${id}/two-person-control`, { twoPersonControl: true });
   },
+  'licence-qr.rotate': (p) => send(p.key, 'POST', '/v1/admin/licence-qr/rotate'),
+  'licence-qr.revoke': async (p, ok) => send(p.key, 'POST', `/v1/admin/licence-qr/keys/${ok ? await retiredQrKid() : '0000000000000000'}/revoke`, { reason: 'superseded' }),
   'proposal.read': (p) => send(p.key, 'GET', '/v1/admin/proposals'),
   'proposal.approve': async (p) => send(p.key, 'POST', `/v1/admin/proposals/${await pendingProposal()}/approve`),
   'proposal.reject': async (p) => send(p.key, 'POST', `/v1/admin/proposals/${await pendingProposal()}/reject`),

@@ -15,6 +15,11 @@ import { addClient, bearer, call, countRows, stampForm } from './support/api-cli
 import { PDFDocument, StandardFonts } from '@cantoo/pdf-lib';
 import { openStack, type Stack } from './support/stamp-stack.js';
 import { pdfsig } from './support/validators.js';
+import { checkStampRecords, scrape } from './support/ops.js';
+import { latch } from './support/latch.js';
+import { GroupCommit } from '../src/stamping/group-commit.js';
+import { commitStamps, type PendingStamp } from '../src/stamping/stamp-commits.js';
+
 
 /** One A4 page with an anchor text mid-page (the seal must fit around it). */
 async function onePagePdf(): Promise<Uint8Array> {
@@ -218,6 +223,67 @@ describe('Idempotency-Key', () => {
     expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(files.length).toBe(await countRows(stack, 'stamps'));
   }, 600_000);
+});
+
+describe('group commit', () => {
+  const post = (k: string) => call(url('/v1/stamps?seal=approval&page=1&x=100&y=100&level=B-B'), {
+    method: 'POST', headers: bearer(key, { 'Content-Type': 'application/pdf', 'Idempotency-Key': k }), body: pdf,
+  });
+
+  it('records the stamps that queued during one commit together in the next, and one that fails there fails alone', async () => {
+    const N = 6;
+    const keys = Array.from({ length: N }, (_, i) => `group-${i}`);
+    const victim = keys[2]!;
+    const { db } = stack.services.store;
+    // A commit held open until all N requests are queued behind it: then they must share the next one.
+    const allQueued = latch();
+    const blocker: PendingStamp = { outputs: [], record: async () => undefined };
+    const sizes: number[] = [];
+    const commits = new GroupCommit<PendingStamp>(async (items) => {
+      if (items.includes(blocker)) await allQueued.promise;
+      return commitStamps(db, stack.dir, items);
+    }, { onCommit: (n) => sizes.push(n) });
+    const held = commits.submit(blocker);
+    let queued = 0;
+    const real = stack.services.stampCommits;
+    stack.services.stampCommits = {
+      submit(item) {
+        const done = commits.submit(item);
+        if (++queued === N) {
+          // One of them loses its Idempotency-Key reservation meanwhile: its records must fail, the others' not.
+          void db('idempotency_keys').where({ client_id: clientId, idempotency_key: victim }).update({ owner: 'another-instance' }).then(allQueued.open);
+        }
+        return done;
+      },
+    };
+    const stampsBefore = await countRows(stack, 'stamps');
+    try {
+      const replies = await Promise.all(keys.map(post));
+      await held;
+      expect(sizes).toEqual([1, N]);
+      expect(replies.map((r) => r.status)).toEqual(keys.map((k) => (k === victim ? 409 : 200)));
+      expect(replies[2]!.json<{ type: string }>().type).toMatch(/idempotency-reservation-lost$/);
+    } finally {
+      stack.services.stampCommits = real;
+    }
+    const recorded = (await db('stamps').whereIn('idempotency_key', keys).select('idempotency_key')) as { idempotency_key: string }[];
+    expect(recorded.map((r) => r.idempotency_key).sort()).toEqual(keys.filter((k) => k !== victim));
+    expect(await countRows(stack, 'stamps')).toBe(stampsBefore + N - 1);
+    // Every stamp has its audit entry and output, the chain verifies, and the failed one left no file.
+    expect((await checkStampRecords(db, stack.dir)).problems).toEqual([]);
+    expect(readdirSync(path.join(stack.dir, 'stamps')).length).toBe(await countRows(stack, 'stamps'));
+  }, 120_000);
+
+  it('counts at /metrics the commits and the stamps they made durable', async () => {
+    const commitsOf = (m: Map<string, number>) => ({ commits: m.get('oneseal_stamp_commit_size_count') ?? 0, stamps: m.get('oneseal_stamp_commit_size_sum') ?? 0 });
+    const before = commitsOf(await scrape(stack.server.url));
+    const replies = await Promise.all(Array.from({ length: 4 }, (_, i) => post(`metrics-${i}`)));
+    expect(replies.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    const after = commitsOf(await scrape(stack.server.url));
+    expect(after.stamps - before.stamps).toBe(4);
+    expect(after.commits - before.commits).toBeGreaterThanOrEqual(1);
+    expect(after.commits - before.commits).toBeLessThanOrEqual(4);
+  }, 120_000);
 });
 
 describe('Idempotency-Key held by another instance', () => {

@@ -17,6 +17,7 @@ import { addClient, bearer, call, callAs } from './support/api-client.js';
 import { makePdf, scratchDir } from './support/pdfs.js';
 import { personWithSession } from './support/people.js';
 import { openStack, type Stack } from './support/stamp-stack.js';
+import { signaturesIn } from './support/validators.js';
 
 const CASE = 'SP-2026-0042';
 let stack: Stack;
@@ -25,6 +26,7 @@ let other: { id: string; key: string };
 let licenceId: string;
 const stampIds: string[] = [];
 let packageFile: string;
+let exported: { raised: string[]; notRaised: unknown[] };
 const scratch = scratchDir();
 
 const verifyCli = (file: string) => stack.cli(['archive', 'verify', file, '--trust', DEV_ROOT_CERT_PATH, '--json']);
@@ -42,7 +44,8 @@ beforeAll(async () => {
   stamper = await addClient(stack, 'archive-stamper', ['approval']);
   other = await addClient(stack, 'archive-other', ['approval']);
   for (let i = 0; i < 3; i++) {
-    const r = await call(`${stack.server.url}/v1/stamps?seal=approval&invisible=true&level=B-LTA&caseNumber=${CASE}&itemCode=ITEM-${i}`, {
+    // The first is only B-T: the export raises it to B-LTA.
+    const r = await call(`${stack.server.url}/v1/stamps?seal=approval&invisible=true&level=${i === 0 ? 'B-T' : 'B-LTA'}&caseNumber=${CASE}&itemCode=ITEM-${i}`, {
       method: 'POST', headers: bearer(stamper.key, { 'Content-Type': 'application/pdf' }), body: await makePdf(),
     });
     expect(r.status, r.bytes.toString()).toBe(200);
@@ -55,6 +58,7 @@ beforeAll(async () => {
   packageFile = scratch.file('case.asice');
   const r = await stack.cli(['archive', 'export', '--case', CASE, '-o', packageFile, '--break-glass', '--json']);
   expect(r.code, r.err).toBe(0);
+  exported = JSON.parse(r.out);
   expect(JSON.parse(r.out).documents).toBe(4);
 }, 240_000);
 afterAll(async () => {
@@ -63,6 +67,35 @@ afterAll(async () => {
 });
 
 describe('archive export', () => {
+  it('raises the B-T stamp to B-LTA first: the package and later downloads carry the raised copy, audited', async () => {
+    const file = `documents/stamp-${stampIds[0]}.pdf`;
+    // The B-LTA stamps are already; the licence is B-LT, so it is raised too.
+    expect(exported.raised.sort()).toEqual([file, `documents/licence-${licenceId}.pdf`].sort());
+    expect(exported.notRaised).toEqual([]);
+    const packaged = readZip(readFileSync(packageFile)).find((e) => e.name === file)!.data;
+    expect(signaturesIn(packaged).map((x) => x.docTimestamp)).toEqual([false, true]);
+    const served = await callAs(stack.server.url, stamper, 'GET', `/v1/stamps/${stampIds[0]}/pdf`);
+    expect(served.bytes.equals(packaged)).toBe(true);
+    const audit = await stack.services.store.db('audit_log').where({ action: 'archive.renew', subject: `stamp:${stampIds[0]}` }).select('details');
+    expect(audit).toHaveLength(1);
+    expect(JSON.stringify(audit[0]!.details)).toContain('export');
+    const metadata = JSON.parse(readZip(readFileSync(packageFile)).find((e) => e.name === 'metadata.json')!.data.toString()) as { documents: { id: string; lta: string }[] };
+    expect(metadata.documents.find((d) => d.id === stampIds[0])!.lta).toBe('raised');
+    expect(metadata.documents.find((d) => d.id === stampIds[1])!.lta).toBe('already');
+  });
+
+  it('packages a B-B stamp as it is and says why it cannot be raised', async () => {
+    const r = await call(`${stack.server.url}/v1/stamps?seal=approval&invisible=true&level=B-B`, { method: 'POST', headers: bearer(stamper.key, { 'Content-Type': 'application/pdf' }), body: await makePdf() });
+    expect(r.status, r.bytes.toString()).toBe(200);
+    const id = r.headers.get('stamp-id')!;
+    const out = scratch.file('bb.asice');
+    const e = await stack.cli(['archive', 'export', '--stamp', id, '-o', out, '--break-glass']);
+    expect(e.code, e.err).toBe(0);
+    expect(e.out).toContain(`NOT raised to B-LTA: documents/stamp-${id}.pdf: it carries no time-stamp (B-B)`);
+    const packaged = readZip(readFileSync(out)).find((x) => x.name === `documents/stamp-${id}.pdf`)!.data;
+    expect(packaged.equals(r.bytes)).toBe(true);
+  });
+
   it('is a ZIP whose first entry is mimetype, stored, then documents, reports, audit proof, metadata, manifest and signature', () => {
     const listing = execFileSync('unzip', ['-l', packageFile], { encoding: 'utf8' });
     // "  Length      Date    Time    Name" rows: the first file row names mimetype.
@@ -108,10 +141,10 @@ describe('archive export', () => {
     expect(result.documents.every((d) => d.verdict === 'valid')).toBe(true);
   });
 
-  it('a flipped byte in any entry is named (exit 1)', async () => {
+  it('a flipped byte in any entry is named (exit 1)', { timeout: 120_000 }, async () => {
     const bytes = readFileSync(packageFile);
     const entries = readZip(bytes);
-    for (const target of [`documents/stamp-${stampIds[1]}.pdf`, 'metadata.json', 'audit/proof.json', 'META-INF/signature.p7s']) {
+    for (const target of entries.map((e) => e.name)) {
       const e = entries.find((x) => x.name === target)!;
       const flipped = Buffer.from(bytes);
       const at = e.offset + 30 + Buffer.byteLength(e.name) + Math.floor(e.data.length / 2);

@@ -79,11 +79,22 @@ async function postFrom(page: Page, path: string, fields: Record<string, string>
   return { status: r.status(), text: await r.text() };
 }
 
-/** axe finds nothing on the page, and it goes to test-artifacts/ at both widths. */
+const pageWidth = (page: Page): Promise<number> => page.evaluate<number>('document.documentElement.scrollWidth');
+
+/** axe finds nothing on the page, it fits 1280 px and a 390 px phone without sideways scrolling, and it goes to test-artifacts/ at both widths. */
 async function checkPage(page: Page, name: string): Promise<void> {
   expect(await axeViolations(page), name).toEqual([]);
-  expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1280);
+  expect(await pageWidth(page), name).toBeLessThanOrEqual(1280);
+  await page.setViewportSize({ width: 390, height: 844 });
+  expect(await pageWidth(page), `${name} at 390 px`).toBeLessThanOrEqual(390);
+  expect(await axeViolations(page), `${name} at 390 px`).toEqual([]);
   await screenshots(page, name);
+}
+
+/** Clicks a link that downloads; the file's bytes. */
+async function download(page: Page, link: ReturnType<Page['getByRole']>): Promise<Buffer> {
+  const [file] = await Promise.all([page.waitForEvent('download'), link.click()]);
+  return readFileSync((await file.path())!);
 }
 
 describe('two seal-admins rotate a key through the console', () => {
@@ -114,6 +125,136 @@ describe('two seal-admins rotate a key through the console', () => {
     expect(before.json<{ seal: { version: number } }>().seal.version).toBe(1);
     await alice.context.close();
     await bob.context.close();
+  }, 300_000);
+});
+
+describe('seal-admins add a person and a system through the console (proposals under two-person control)', () => {
+  it('alice proposes a person and sees the generated password once; bob approves and sees the TOTP secret once; the person logs in with both', async () => {
+    const alice = await session('alice');
+    await alice.page.goto(`${base}/console/people`);
+    await checkPage(alice.page, 'people-admin');
+    const add = alice.page.locator('form[action="/console/people"]');
+    await add.getByLabel('用户名').fill('pat');
+    await add.getByLabel('证照经办人').check();
+    const proposals = await countRows(stack, 'proposals');
+    await Promise.all([alice.page.waitForNavigation(), add.getByRole('button', { name: '新增用户' }).click()]);
+    expect(await alice.page.textContent('main')).toContain('已提交审批');
+    expect(await countRows(stack, 'proposals')).toBe(proposals + 1);
+    expect(await stack.services.store.db('people').where({ name: 'pat' }).first()).toBeUndefined();
+    const password = (await alice.page.locator('#secret-password').textContent())!.trim();
+    expect(password.length).toBeGreaterThanOrEqual(12);
+    expect(await alice.page.getByRole('button', { name: '复制' }).count()).toBe(1);
+    await checkPage(alice.page, 'person-proposed');
+
+    const bob = await session('bob');
+    await bob.page.goto(`${base}/console/proposals`);
+    bob.page.on('dialog', (d) => void d.accept());
+    const row = bob.page.locator('tr', { hasText: 'person.add' }).filter({ hasText: 'pat' });
+    await Promise.all([bob.page.waitForNavigation(), row.getByRole('button', { name: '批准' }).click()]);
+    const totpSecret = (await bob.page.locator('#secret-totpSecret').textContent())!.trim();
+    expect(await bob.page.textContent('main')).not.toContain(password);
+    await checkPage(bob.page, 'person-approved');
+    // Neither page shows the other's factor again: the list shows the person, not their secrets.
+    await bob.page.goto(`${base}/console/people`);
+    expect(await bob.page.locator('tr', { hasText: 'pat' }).textContent()).toContain('证照经办人');
+    expect(await bob.page.textContent('main')).not.toContain(totpSecret);
+
+    const pat = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
+    const patPage = await pat.newPage();
+    await consoleLogin(patPage, base, { id: 'pat', name: 'pat', password, totpSecret, roles: ['licence-officer'] });
+    expect(await patPage.textContent('header')).toContain('证照经办人');
+    await pat.close();
+    await alice.context.close();
+    await bob.context.close();
+  }, 300_000);
+
+  it('alice proposes a system with the two-person seal; bob approves and gets its key once, with a copy button that copies it', async () => {
+    const alice = await session('alice');
+    await alice.page.goto(`${base}/console/clients`);
+    await checkPage(alice.page, 'clients-admin');
+    const create = alice.page.locator('form[action="/console/clients"]');
+    await create.getByLabel('系统名称').fill('窗口受理系统');
+    await create.locator('input[name=seals][value=approval]').check();
+    await Promise.all([alice.page.waitForNavigation(), create.getByRole('button', { name: '新建接入系统' }).click()]);
+    expect(await alice.page.textContent('main')).toContain('已提交审批');
+    expect(await alice.page.locator('[id^=secret-]').count()).toBe(0);
+    expect(await stack.services.store.db('api_clients').where({ name: '窗口受理系统' }).first()).toBeUndefined();
+
+    const bob = await session('bob');
+    await bob.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+    await bob.page.goto(`${base}/console/proposals`);
+    bob.page.on('dialog', (d) => void d.accept());
+    const row = bob.page.locator('tr', { hasText: 'client.create' }).filter({ hasText: '窗口受理系统' });
+    await Promise.all([bob.page.waitForNavigation(), row.getByRole('button', { name: '批准' }).click()]);
+    const key = (await bob.page.locator('#secret-key').textContent())!.trim();
+    expect(await bob.page.textContent('main')).toContain('仅显示这一次');
+    const copy = bob.page.getByRole('button', { name: '复制' });
+    await copy.click();
+    await expect.poll(() => copy.textContent()).toBe('已复制');
+    expect(await bob.page.evaluate<string>('navigator.clipboard.readText()')).toBe(key);
+    await checkPage(bob.page, 'client-key-once');
+
+    // The key works, and the system's own page never shows it again.
+    expect((await call(`${base}/v1/stamps`, { headers: bearer(key) })).status).toBe(200);
+    const created = (await stack.services.store.db('api_clients').where({ name: '窗口受理系统' }).first()) as { id: string };
+    await bob.page.goto(`${base}/console/clients/${created.id}`);
+    expect(await bob.page.textContent('main')).not.toContain(key);
+    await alice.context.close();
+    await bob.context.close();
+  }, 300_000);
+});
+
+describe('the stamp register', () => {
+  it('an auditor filters stamps, downloads the CSV of those filters, opens one (record, placement, verification) and downloads its PDF', async () => {
+    await stampOnce();
+    const { context, page } = await session('audrey');
+    await page.goto(`${base}/console/stamps`);
+    const filters = page.locator('form.filters');
+    await filters.getByLabel('案件编号').fill('SP-2026-0001');
+    await filters.getByLabel('事项编码').fill('XK-001');
+    await Promise.all([page.waitForNavigation(), filters.getByRole('button', { name: '查询' }).click()]);
+    const expected = await stack.services.store.db('stamps').where({ case_number: 'SP-2026-0001', item_code: 'XK-001' }).pluck('id') as string[];
+    expect(expected.length).toBeGreaterThan(1);
+    expect(await page.locator('main tbody tr').count()).toBe(expected.length);
+
+    const csvLink = page.getByRole('link', { name: '下载 CSV（当前筛选条件）' });
+    const href = new URL((await csvLink.getAttribute('href'))!, base);
+    expect(href.pathname).toBe('/console/stamps.csv');
+    expect(Object.fromEntries(href.searchParams)).toEqual({ caseNumber: 'SP-2026-0001', itemCode: 'XK-001' });
+    const csv = (await download(page, csvLink)).toString('utf8').replace(/^\ufeff/, '').trim().split('\r\n');
+    expect(csv[0]).toMatch(/^id,createdAt,clientId,/);
+    expect(csv.slice(1).map((line) => line.split(',')[0]).sort()).toEqual([...expected].sort());
+    // A filter that matches nothing lists nothing, and its CSV is the header alone.
+    await page.goto(`${base}/console/stamps?itemCode=NO-SUCH-ITEM`);
+    expect(await page.locator('main tbody tr').count()).toBe(0);
+    expect((await download(page, page.getByRole('link', { name: '下载 CSV（当前筛选条件）' }))).toString('utf8').trim().split('\r\n')).toHaveLength(1);
+
+    await page.goto(`${base}/console/stamps?caseNumber=SP-2026-0001`);
+    await Promise.all([page.waitForNavigation(), page.locator(`a[href="/console/stamps/${firstStamp}"]`).click()]);
+    const record = (await call(`${base}/v1/stamps/${firstStamp}`, { headers: bearer(client.key) })).json<{
+      seal: { certSerial: string }; sha256: { after: string }; placement: { placed: { page: number; rect: number[] }; fieldName: string };
+    }>();
+    const main = (await page.textContent('main'))!;
+    for (const text of ['SP-2026-0001', '批复.pdf', 'XK-001', record.sha256.after]) expect(main).toContain(text);
+    const [x1, y1, x2, y2] = record.placement.placed.rect as [number, number, number, number];
+    const placement = (await page.locator('section.card', { has: page.getByRole('heading', { name: '盖章位置' }) }).textContent())!;
+    expect(placement).toContain(`页码${record.placement.placed.page}`);
+    expect(placement).toContain(`x ${x1.toFixed(1)} pt`);
+    expect(placement).toContain(`y ${y1.toFixed(1)} pt`);
+    expect(placement).toContain(`${(x2 - x1).toFixed(1)} pt`);
+    expect(placement).toContain(`${(y2 - y1).toFixed(1)} pt`);
+    const verification = page.locator('section.card', { has: page.getByRole('heading', { name: '验证结果' }) });
+    const verified = (await verification.textContent())!;
+    // The stored output's own signature: its field, the seal certificate's serial, its level.
+    expect(await verification.getByRole('heading', { name: `签章 ${record.placement.fieldName}` }).count()).toBe(1);
+    expect(verified).toContain(record.seal.certSerial);
+    expect(verified).toContain('覆盖范围');
+    expect(await verification.locator('.badge').first().textContent()).toBe('有效');
+    await checkPage(page, 'stamp-detail');
+
+    const pdf = await download(page, page.getByRole('link', { name: '下载 PDF' }));
+    expect(createHash('sha256').update(pdf).digest('hex')).toBe(record.sha256.after);
+    await context.close();
   }, 300_000);
 });
 

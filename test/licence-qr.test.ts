@@ -16,14 +16,17 @@ import path from 'node:path';
 import { Encoder, Tag } from 'cbor-x';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSign1 } from '../src/cose/sign1.js';
-import { activeLicenceQrSigner, revokeLicenceQrCertificate, rotateLicenceQrKey } from '../src/pki/licence-qr.js';
+import { requestChange } from '../src/access/two-person.js';
+import { activeLicenceQrSigner } from '../src/pki/licence-qr.js';
 import { changeLicence, issueLicence, licenceDeps, revokeLicence, type LicenceDeps } from '../src/licences/service.js';
 import { decodeQrPayload, encodeQrPayload, parseQrText, qrText } from '../src/licences/qr-payload.js';
+import { qrGeometry } from '../src/licences/qr.js';
 import { getLicencePdf } from '../src/store/licences.js';
 import { verifyQr } from '../src/offline/verify-qr.js';
 import { readStatusList } from '../src/offline/status-list.js';
 import { readTrustList } from '../src/offline/trust-list.js';
-import { freshSample } from './licences-samples.js';
+import { freshSample, registry } from './licences-samples.js';
+import { addPerson, cliLogin, type TestPerson } from './support/people.js';
 import { openStack, type Stack } from './support/stamp-stack.js';
 
 /** Plain CBOR both ways: maps as objects, no record extension, no typed-array tags, shortest map heads. */
@@ -42,14 +45,17 @@ const pdfs: Record<string, Buffer> = {};
 const ids: Record<string, string> = {};
 const issuedData: Record<string, Record<string, string>> = {};
 
-/** Renders the bottom-left quarter of page 1 (where the QR code is, as a phone camera frames it) and reads it with zbarimg. */
+/**
+ * Renders page 1 whole (no crop: a scanner sees the whole licence) with pdftoppm and reads it with zbarimg,
+ * which must find exactly one symbol, the QR code.
+ */
 function scan(pdf: Buffer, dpi: number, name: string): string {
   writeFileSync(file(`${name}.pdf`), pdf);
-  const info = execFileSync('pdfinfo', [file(`${name}.pdf`)], { encoding: 'utf8' });
-  const [w, h] = info.match(/Page size:\s+([\d.]+) x ([\d.]+)/)!.slice(1).map((v) => (Number(v) * dpi) / 72);
-  const half = (v: number): string => String(Math.round(v / 2));
-  execFileSync('pdftoppm', ['-r', String(dpi), '-png', '-singlefile', '-x', '0', '-y', half(h!), '-W', half(w!), '-H', half(h!), file(`${name}.pdf`), file(`${name}-${dpi}`)]);
-  return execFileSync('zbarimg', ['--raw', '-q', file(`${name}-${dpi}.png`)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  execFileSync('pdftoppm', ['-r', String(dpi), '-png', '-singlefile', '-f', '1', '-l', '1', file(`${name}.pdf`), file(`${name}-${dpi}`)]);
+  const symbols = execFileSync('zbarimg', ['-q', file(`${name}-${dpi}.png`)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n');
+  expect(symbols, `${name} at ${dpi} dpi`).toHaveLength(1);
+  expect(symbols[0]!.startsWith('QR-Code:')).toBe(true);
+  return symbols[0]!.slice('QR-Code:'.length);
 }
 
 async function issue(name: string, type: string, data: Record<string, string>): Promise<void> {
@@ -102,8 +108,24 @@ describe('the printed QR code', () => {
     }
   });
 
-  it('scans at 100 dpi where the layout gives it 48 mm (modules of 1/50 inch, 2 whole pixels)', () => {
+  it('scans from a whole-page 100 dpi render where the layout gives it 48 mm (modules of 1/50 inch, 2 whole pixels)', () => {
+    expect(scan(pdfs.business!, 100, 'business')).toBe(qr.business);
     expect(scan(pdfs.food!, 100, 'food')).toBe(qr.food);
+  });
+
+  it('lays each type\'s symbol out with a quiet zone of at least 4 modules and whole-pixel modules of 2 or more at 150 dpi', () => {
+    const types = { business: 'business-licence', food: 'food-business-licence', person: 'residence-permit' } as const;
+    for (const [name, typeId] of Object.entries(types)) {
+      const size = registry.get(typeId)!.layout.qr.size * (72 / 25.4);
+      const { square, runs } = qrGeometry(qr[name]!, 31.7, 45.2, size, 595.3);
+      const unit = Math.min(...runs.map((r) => r[3]));
+      const [x0, y0] = [Math.min(...runs.map((r) => r[0])), Math.min(...runs.map((r) => r[1]))];
+      const [x1, y1] = [Math.max(...runs.map((r) => r[0] + r[2])), Math.max(...runs.map((r) => r[1] + r[3]))];
+      expect(Math.min(x0 - square[0], y0 - square[1], square[0] + square[2] - x1, square[1] + square[3] - y1), name).toBeGreaterThanOrEqual(4 * unit - 1e-6);
+      const px150 = (unit * 150) / 72;
+      expect(px150, name).toBeGreaterThanOrEqual(2);
+      expect(Math.abs(px150 - Math.round(px150)), name).toBeLessThan(1e-6);
+    }
   });
 
   it('carries the payload fields, the holder masked for a person, and the SHA-256 of the first revision', () => {
@@ -275,12 +297,53 @@ describe('an independent decoder (cbor-x + WebCrypto, no OneSeal code)', () => {
   });
 });
 
-describe('licence-QR key rotation and revocation', () => {
+describe('licence-QR key rotation and revocation (CLI, two-person control)', () => {
+  /** Runs a CLI command as `who`; the JSON it prints. */
+  async function cliAs(who: TestPerson, args: string[]): Promise<Record<string, any>> {
+    await cliLogin(stack, who);
+    const r = await stack.cli([...args, '--json']);
+    expect(r.code, r.err).toBe(0);
+    return JSON.parse(r.out);
+  }
+
+  /** Alice proposes, Bob approves: the change's result. */
+  async function twoPeople(args: string[]): Promise<Record<string, any>> {
+    const proposed = await cliAs(alice, args);
+    expect(proposed.executed).toBe(false);
+    const approved = await cliAs(bob, ['seal', 'approve', proposed.proposal.id]);
+    expect(approved.proposal).toMatchObject({ status: 'executed', approvedBy: 'person:h17-bob', proposedBy: 'person:h17-alice' });
+    return approved.result;
+  }
+
+  let alice: TestPerson;
+  let bob: TestPerson;
+  beforeAll(async () => {
+    // The licence seal under two-person control: the QR key follows it.
+    await requestChange(stack.services, { kind: 'break-glass', osUser: 'test' }, 'seal.two-person', { sealId: 'approval', on: true });
+    alice = await addPerson(stack, 'h17-alice', ['seal-admin']);
+    bob = await addPerson(stack, 'h17-bob', ['seal-admin']);
+  });
+
+  it('is refused to a person without seal-admin, and not carried out by the proposer alone', async () => {
+    const officer = await addPerson(stack, 'h17-officer', ['licence-officer']);
+    await cliLogin(stack, officer);
+    const refused = await stack.cli(['pki', 'qr-rotate']);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/needs the role seal-admin/);
+    const proposed = await cliAs(alice, ['pki', 'qr-rotate']);
+    expect(proposed.executed).toBe(false);
+    const own = await stack.cli(['seal', 'approve', proposed.proposal.id]);
+    expect(own.err).toMatch(/cannot approve it too/);
+    expect((await cliAs(alice, ['seal', 'reject', proposed.proposal.id])).proposal.status).toBe('rejected');
+  });
+
   it('keeps payloads of a retired key verifiable; a revoked key’s signatures after the revocation fail', async () => {
     const root = stack.services.authority.root.certificate;
-    const keyDeps = { db: stack.services.store.db, hsm: stack.services.hsm, root: stack.services.authority.root, publicUrl: stack.env.ONESEAL_PUBLIC_URL! };
+    const keyDeps = { db: stack.services.store.db, hsm: stack.services.hsm };
     const oldKid = Buffer.from((await activeLicenceQrSigner(keyDeps)).kid).toString('hex');
-    const newKid = await rotateLicenceQrKey(keyDeps, 'test');
+    const rotation = await twoPeople(['pki', 'qr-rotate']);
+    const newKid = rotation.kid as string;
+    expect(rotation.retired).toBe(oldKid);
     expect(newKid).not.toBe(oldKid);
     await issue('after-rotation', 'business-licence', freshSample('business-licence'));
     await writeLists('-rotated');
@@ -292,7 +355,7 @@ describe('licence-QR key rotation and revocation', () => {
     // The new key is compromised: an attacker holding it signs a payload now, after the revocation.
     const stolen = await activeLicenceQrSigner(keyDeps);
     const genuine = decodeQrPayload(parseSign1Payload(qr['after-rotation']!));
-    await revokeLicenceQrCertificate(stack.services.store.db, newKid!, 'keyCompromise', 'test');
+    expect(await twoPeople(['pki', 'qr-revoke', newKid, '--reason', 'keyCompromise'])).toMatchObject({ kid: newKid, status: 'retired' });
     await writeLists('-qr-revoked');
     const forgedPayload = { ...genuine, validTo: '长期', issuedAt: Math.floor(Date.now() / 1000) + 1 };
     const url = qr['after-rotation']!.slice(0, qr['after-rotation']!.indexOf('#'));

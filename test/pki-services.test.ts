@@ -105,10 +105,12 @@ describe('CRL', () => {
     expect(crl.nextUpdate.getTime() - crl.thisUpdate.getTime()).toBe(24 * 3600_000);
   });
 
-  it('is reused until a revocation happens, then re-issued with the next number', async () => {
+  it('is reused until an hour before its nextUpdate or a revocation, then re-issued with the next number', async () => {
     const first = await currentCrl(deps);
     expect((await currentCrl(deps)).crlNumber).toBe(first.crlNumber);
-    const aged = await currentCrl(deps, new Date(first.thisUpdate.getTime() + 3600_000));
+    const at = (ms: number) => ({ ...deps, clock: () => new Date(first.thisUpdate.getTime() + ms) });
+    expect((await currentCrl(at(23 * 3600_000 - 1000))).der).toEqual(first.der);
+    const aged = await currentCrl(at(23 * 3600_000));
     expect(aged.crlNumber).toBe(first.crlNumber + 1);
 
     const v2 = await performRevocation(deps, DEFAULT_SEAL_ID, 2, { reason: 'cessationOfOperation', actor: 'cli:alice' });

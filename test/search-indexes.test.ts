@@ -1,5 +1,5 @@
 /**
- * The search queries use the indexes of migration 011, on SQLite and PostgreSQL: for each main filter
+ * The search queries use the indexes of migrations 011 and 012, on SQLite and PostgreSQL: for each main filter
  * the plan walks the index made for it, in the list's order, with no scan of the whole table and no
  * sort (PostgreSQL may fetch a handful of matches through the index and sort those). Plans, not timings (bench/search.ts times them on a million rows). The tables hold generated
  * rows with planner statistics, as in service, so the planner chooses as it would there.
@@ -10,7 +10,7 @@ import { auditSearchQuery } from '../src/store/audit.js';
 import { openStore, type Store } from '../src/store/db.js';
 import { licenceSearchQuery } from '../src/store/licences.js';
 import { stampSearchQuery } from '../src/store/stamps.js';
-import { fillSearchTables, type Dialect } from '../bench/search.js';
+import { explain, fillSearchTables, type Dialect } from '../bench/search.js';
 import { testBackends, type TestDatabase } from './support/databases.js';
 
 const PAGE = 51;
@@ -25,7 +25,11 @@ const CASES: [string, (db: Knex) => Knex.QueryBuilder, string | string[]][] = [
   ['stamps, no filter, after a cursor', (db) => stampSearchQuery(db, {}, [T, 'x'], PAGE), 'stamps_by_time'],
   ['stamps of a client (its scope), after a cursor', (db) => stampSearchQuery(db, { ownerClientId: 'bench-client-3' }, [T, 'x'], PAGE), 'stamps_by_client'],
   ['stamps by caseNumber', (db) => stampSearchQuery(db, { caseNumber: 'CASE-77' }, undefined, PAGE), 'stamps_by_case'],
-  ['stamps by itemCode', (db) => stampSearchQuery(db, { itemCode: 'ITEM-7' }, undefined, PAGE), 'stamps_by_item'],
+  ['stamps by itemCode', (db) => stampSearchQuery(db, { itemCode: 'ITEM-7' }, undefined, PAGE), 'stamps_by_item_client'],
+  ['stamps by itemCode within a client\'s scope and days', (db) => stampSearchQuery(db, { ownerClientId: 'bench-client-3', itemCode: 'ITEM-7', ...DAYS }, undefined, PAGE), 'stamps_by_item_client'],
+  ['stamps by department', (db) => stampSearchQuery(db, { department: 'DEPT-5' }, undefined, PAGE), 'stamps_by_department'],
+  ['stamps by centre within days', (db) => stampSearchQuery(db, { centreCode: 'C3', ...DAYS }, undefined, PAGE), 'stamps_by_centre'],
+  ['stamps by department and centre, after a cursor', (db) => stampSearchQuery(db, { department: 'DEPT-5', centreCode: 'C6' }, [T, 'x'], PAGE), ['stamps_by_department', 'stamps_by_centre']],
   ['stamps by filename', (db) => stampSearchQuery(db, { filename: 'doc-77.pdf' }, undefined, PAGE), 'stamps_by_filename'],
   ['stamps by caseNumber within a client\'s scope', (db) => stampSearchQuery(db, { ownerClientId: 'bench-client-3', caseNumber: 'CASE-77' }, undefined, PAGE), 'stamps_by_case'],
   ['licences, no filter', (db) => licenceSearchQuery(db, { today: TODAY }, undefined, PAGE), 'licences_by_time'],
@@ -35,22 +39,8 @@ const CASES: [string, (db: Knex) => Knex.QueryBuilder, string | string[]][] = [
   ['audit by actor', (db) => auditSearchQuery(db, { actor: 'person:officer-3' }, undefined, PAGE), 'audit_by_actor'],
   ['audit by action', (db) => auditSearchQuery(db, { action: 'seal.rotate' }, undefined, PAGE), 'audit_by_action'],
   ['audit by actor within days, after a cursor', (db) => auditSearchQuery(db, { actor: 'person:officer-3', ...DAYS }, ['2025-01-08T00:00:00.000Z', 9], PAGE), 'audit_by_actor'],
-  ['stamps of a seal within days', (db) => stampSearchQuery(db, { sealId: 'bench-seal-1', ...DAYS }, undefined, PAGE), ['stamps_by_seal', 'stamps_by_time']],
+  ['stamps of a seal within days', (db) => stampSearchQuery(db, { sealId: 'bench-seal-1', ...DAYS }, undefined, PAGE), ['stamps_by_seal_client', 'stamps_by_time']],
 ];
-
-/** The plan as text, one node per line. PostgreSQL is told not to scan whole tables, so on test-sized tables a usable index shows. */
-async function plan(store: Store, dialect: Dialect, query: Knex.QueryBuilder): Promise<string> {
-  const { sql, bindings } = query.toSQL();
-  if (dialect === 'sqlite') {
-    const rows = (await store.db.raw(`EXPLAIN QUERY PLAN ${sql}`, bindings)) as { detail: string }[];
-    return rows.map((r) => r.detail).join('\n');
-  }
-  return store.db.transaction(async (trx) => {
-    await trx.raw('SET LOCAL enable_seqscan = off');
-    const result = (await trx.raw(`EXPLAIN ${sql}`, bindings)) as { rows: { 'QUERY PLAN': string }[] };
-    return result.rows.map((r) => r['QUERY PLAN']).join('\n');
-  });
-}
 
 describe.each(await testBackends())('search indexes on $name', ({ name, skip, make }) => {
   const dialect: Dialect = name === 'sqlite' ? 'sqlite' : 'pg';
@@ -69,7 +59,7 @@ describe.each(await testBackends())('search indexes on $name', ({ name, skip, ma
   });
 
   it.skipIf(skip).each(CASES)('%s walks its index in order', async (_what, build, expected) => {
-    const text = await plan(store, dialect, build(store.db));
+    const text = await explain(store.db, dialect, build(store.db), { noSeqScan: true });
     const index = [expected].flat().find((name) => text.includes(name));
     expect(index, text).toBeDefined();
     if (dialect === 'sqlite') {

@@ -124,4 +124,11 @@ describe('byte-level and pkijs readings', () => {
       expect(slow.signerCert).not.toBe(fast.signerCert);
     }
   });
+
+  it('leave the bytes they read alone, also when given a Buffer (whose slice() is a view)', () => {
+    const { der } = signatureOf('pdf-signed-original.pdf');
+    const given = Buffer.from(der);
+    parseCms(given);
+    expect(given.equals(der)).toBe(true);
+  });
 });

@@ -68,6 +68,8 @@ export const POLICY = {
   'person.enable': { summary: 'enable a disabled person again', roles: [SA], scopes: [], twoPerson: true },
   'person.reset-password': { summary: 'give a person a new password', roles: [SA], scopes: [], twoPerson: true },
   'person.reset-totp': { summary: 'give a person a new TOTP secret', roles: [SA], scopes: [], twoPerson: true },
+  'licence-qr.rotate': { summary: 'rotate the licence-QR signing key (the old one stays in the trust list)', roles: [SA], scopes: [], twoPerson: true },
+  'licence-qr.revoke': { summary: 'revoke a licence-QR key’s certificate', roles: [SA], scopes: [], twoPerson: true },
   'licence-type.read': { summary: 'list licence types, their data schemas and seals', roles: [LO, AU], scopes: ['licences'], ownership: 'licence-type' },
   'licence.issue': { summary: 'issue a licence', roles: [LO], scopes: ['licences'], ownership: 'licence-type' },
   'licence.read': { summary: 'read a licence record (masked without licence.personal-data)', roles: [LO, AU], scopes: ['licences'], ownership: 'own-licence' },

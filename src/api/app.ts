@@ -15,6 +15,7 @@ import { registerOfflineRoutes } from './routes/offline.js';
 import { registerAdminClientRoutes } from './routes/admin-clients.js';
 import { registerAdminPeopleRoutes } from './routes/admin-people.js';
 import { registerAdminProposalRoutes } from './routes/admin-proposals.js';
+import { registerAdminLicenceQrRoutes } from './routes/admin-licence-qr.js';
 import { registerAdminSealRoutes } from './routes/admin-seals.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerLicenceRoutes } from './routes/licences.js';
@@ -57,7 +58,7 @@ export type ServiceRouteRegistrar = (
 ) => void;
 
 const ROUTES: readonly RouteRegistrar[] = [registerHealthRoutes];
-const SERVICE_ROUTES: readonly ServiceRouteRegistrar[] = [registerMetricsRoutes, registerPkiRoutes, registerOfflineRoutes, registerSessionRoutes, registerAdminSealRoutes, registerAdminProposalRoutes,
+const SERVICE_ROUTES: readonly ServiceRouteRegistrar[] = [registerMetricsRoutes, registerPkiRoutes, registerOfflineRoutes, registerSessionRoutes, registerAdminSealRoutes, registerAdminLicenceQrRoutes, registerAdminProposalRoutes,
   registerAdminClientRoutes, registerAdminPeopleRoutes, registerLicenceRoutes, registerLicenceSearchRoutes, registerVerifyPageRoutes,
   registerStampRoutes, registerStampSearchRoutes, registerStampBatchRoutes, registerSealReadRoutes, registerDocsRoutes, registerVerificationRoutes, registerAuditHeadRoutes, registerAuditSearchRoutes,
   registerConsoleRoutes, registerItemRoutes, registerStatsRoutes, registerArchiveRoutes];

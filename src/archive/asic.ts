@@ -12,6 +12,16 @@ import type { KeyWithCertificate } from '../pki/authority.js';
 export const ASIC_MIMETYPE = 'application/vnd.etsi.asic-e+zip';
 export const MANIFEST_NAME = 'META-INF/ASiCManifest.xml';
 export const SIGNATURE_NAME = 'META-INF/signature.p7s';
+/**
+ * Long-term availability (EN 319 162-1 §4.4.3.3): the newest archive manifest is always
+ * META-INF/ASiCArchiveManifest.xml, time-stamped by META-INF/timestampNNN.tst; when a newer one is
+ * added, the previous is kept as ASiCArchiveManifestNNN.xml (NNN of its time-stamp) and the new one
+ * references it, its time-stamp and every other entry.
+ */
+export const ARCHIVE_MANIFEST_NAME = 'META-INF/ASiCArchiveManifest.xml';
+export const ARCHIVE_MANIFEST_PATTERN = /^META-INF\/ASiCArchiveManifest(\d{3})?\.xml$/;
+export const ARCHIVE_TIMESTAMP_PATTERN = /^META-INF\/timestamp(\d{3})\.tst$/;
+export const TIMESTAMP_MIMETYPE = 'application/vnd.etsi.timestamp-token';
 const SHA256_URI = 'http://www.w3.org/2001/04/xmlenc#sha256';
 
 export interface ManifestReference {
@@ -26,7 +36,10 @@ export const sha256b64 = (data: Uint8Array): string => createHash('sha256').upda
 const xmlEscape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const xmlUnescape = (s: string): string => s.replace(/&quot;/g, '"').replace(/&gt;/g, '>').replace(/&lt;/g, '<').replace(/&amp;/g, '&');
 
-export function manifestXml(entries: readonly { name: string; mimeType: string; data: Uint8Array }[]): Buffer {
+const SIGNATURE_REFERENCE = { uri: SIGNATURE_NAME, mimeType: 'application/pkcs7-signature' };
+
+/** An ASiCManifest naming `entries`; `sig` is what signs it (the CAdES signature, or an archive manifest's time-stamp). */
+export function manifestXml(entries: readonly { name: string; mimeType: string; data: Uint8Array }[], sig = SIGNATURE_REFERENCE): Buffer {
   const refs = entries.map((e) => [
     `  <asic:DataObjectReference URI="${xmlEscape(encodeURI(e.name))}" MimeType="${xmlEscape(e.mimeType)}">`,
     `    <ds:DigestMethod Algorithm="${SHA256_URI}"/>`,
@@ -36,7 +49,7 @@ export function manifestXml(entries: readonly { name: string; mimeType: string; 
   return Buffer.from([
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>',
     '<asic:ASiCManifest xmlns:asic="http://uri.etsi.org/02918/v1.2.1#" xmlns:ds="http://www.w3.org/2000/09/xmldsig#">',
-    `  <asic:SigReference URI="${SIGNATURE_NAME}" MimeType="application/pkcs7-signature"/>`,
+    `  <asic:SigReference URI="${xmlEscape(sig.uri)}" MimeType="${xmlEscape(sig.mimeType)}"/>`,
     ...refs,
     '</asic:ASiCManifest>',
     '',

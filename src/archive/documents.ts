@@ -60,12 +60,10 @@ export interface TimestampStanding {
 
 const digestName = (oid: string): string | undefined => hashForOid(oid)?.toUpperCase().replace(/^SHA/, 'SHA-');
 
-/** What the renewal needs to know of a document's newest time-stamp; undefined when it has none (or it is unreadable). */
-export function describeNewestTimestamp(pdf: Uint8Array): TimestampStanding | undefined {
-  const newest = newestTimestamp(signedValues(PdfReader.load(pdf)));
-  if (!newest) return undefined;
+/** What a renewal needs to know of a time-stamp token; undefined when it is unreadable. */
+export function describeToken(der: Uint8Array): TimestampStanding | undefined {
   try {
-    const token = parseCms(newest.token);
+    const token = parseCms(der);
     const info = tstInfoOf(token);
     const tsa = verifyCmsIntegrity(token, [token.eContent!], []).signerCert;
     if (!tsa) return undefined;
@@ -74,4 +72,10 @@ export function describeNewestTimestamp(pdf: Uint8Array): TimestampStanding | un
   } catch {
     return undefined;
   }
+}
+
+/** What the renewal needs to know of a document's newest time-stamp; undefined when it has none (or it is unreadable). */
+export function describeNewestTimestamp(pdf: Uint8Array): TimestampStanding | undefined {
+  const newest = newestTimestamp(signedValues(PdfReader.load(pdf)));
+  return newest ? describeToken(newest.token) : undefined;
 }

@@ -18,7 +18,8 @@ import type { ArchivedKind } from '../store/archive.js';
 import { zip } from '../zip/write.js';
 import { ASIC_MIMETYPE, MANIFEST_NAME, SIGNATURE_NAME, manifestXml, signDetached } from './asic.js';
 import { buildAuditProof } from './audit-proof.js';
-import { newestDocument } from './documents.js';
+import { raiseToLta } from './raise.js';
+import { renewDeps } from './renew.js';
 import { reportPdf } from './report-pdf.js';
 
 export type ExportSelector = { case: string } | { stamp: string } | { licence: string };
@@ -91,13 +92,16 @@ const DAY_MS = 24 * 3600 * 1000;
 export interface ExportResult {
   asice: Buffer;
   documents: number;
+  /** Documents this export raised from B-T to B-LTA, and those it could not raise (with why). */
+  raised: string[];
+  notRaised: { document: string; why: string }[];
 }
 
 export async function exportPackage(services: Services, actor: Actor, sel: ExportSelector, now = new Date()): Promise<ExportResult> {
   const found = await members(services, sel);
   authorizeExport(actor, sel, found);
   const config: Config = services.config;
-  const store = { db: services.store.db, dataDir: config.dataDir };
+  const deps = renewDeps(services);
   const subjects = found.flatMap((m) => [m.id, `${m.kind}:${m.id}`]);
   await services.store.db.transaction((trx) => appendAudit(trx, {
     actor: actorLabel(actor), action: 'archive.export', subject: `${found[0]!.kind}:${found[0]!.id}`,
@@ -107,7 +111,7 @@ export async function exportPackage(services: Services, actor: Actor, sel: Expor
   const entries: { name: string; mimeType: string; data: Uint8Array }[] = [];
   const documents = [];
   for (const m of found) {
-    const doc = await newestDocument(store, m.kind, m.id);
+    const doc = await raiseToLta(deps, m.kind, m.id, actorLabel(actor), now);
     const stem = fileStem(m);
     const report = await services.verifier.verify(doc.pdf, { now });
     const heading = {
@@ -119,7 +123,7 @@ export async function exportPackage(services: Services, actor: Actor, sel: Expor
       { name: `reports/${stem}.json`, mimeType: 'application/json', data: Buffer.from(`${JSON.stringify({ document: `documents/${stem}.pdf`, verifiedAt: now.toISOString(), report }, null, 2)}\n`) },
       { name: `reports/${stem}.pdf`, mimeType: 'application/pdf', data: await reportPdf(heading, `documents/${stem}.pdf`, report) },
     );
-    documents.push({ kind: m.kind, id: m.id, file: `documents/${stem}.pdf`, sha256: doc.sha256, copy: doc.copySeq, itemCode: m.itemCode, department: m.department, centre: m.centre, client: m.client, createdAt: m.createdAt, filename: m.filename, verdict: report.verdict });
+    documents.push({ kind: m.kind, id: m.id, file: `documents/${stem}.pdf`, sha256: doc.sha256, copy: doc.copySeq, itemCode: m.itemCode, department: m.department, centre: m.centre, client: m.client, createdAt: m.createdAt, filename: m.filename, verdict: report.verdict, lta: doc.lta, ...('why' in doc ? { ltaNotRaised: doc.why } : {}) });
   }
   const proof = await buildAuditProof(services.store.db, services.authority.audit, subjects);
   if (proof) entries.push({ name: 'audit/proof.json', mimeType: 'application/json', data: Buffer.from(`${JSON.stringify(proof, null, 2)}\n`) });
@@ -145,5 +149,10 @@ export async function exportPackage(services: Services, actor: Actor, sel: Expor
     { name: MANIFEST_NAME, data: manifest },
     { name: SIGNATURE_NAME, data: signature },
   ], now);
-  return { asice, documents: found.length };
+  return {
+    asice,
+    documents: found.length,
+    raised: documents.filter((d) => d.lta === 'raised').map((d) => d.file),
+    notRaised: documents.flatMap((d) => (d.ltaNotRaised ? [{ document: d.file, why: d.ltaNotRaised }] : [])),
+  };
 }

@@ -21,7 +21,10 @@ import {
   type ArchivedKind,
 } from '../store/archive.js';
 import { acquireLease, releaseLease } from '../store/leases.js';
+import type * as pkijs from 'pkijs';
 import { toCertificate } from '../pki/der.js';
+import { signerHash } from '../pki/sign.js';
+import { renewPackages, type PackageRun } from './package-renew.js';
 import { localTimestamper, ownRevocationSource } from '../pki/services.js';
 import type { Services } from '../services.js';
 import { describeNewestTimestamp, newestDocument, originalDocument, type DocumentStore } from './documents.js';
@@ -37,6 +40,10 @@ export interface RenewDeps extends DocumentStore {
   revocation: RevocationSource;
   /** The TSA certificate's expiry: renewing with a TSA that expires as soon as the old one gains nothing. */
   tsaExpiresAt: Date;
+  /** The digests a new time-stamp relies on (its message imprint, the TSA's signature): none may be weakening. */
+  renewalDigests: readonly string[];
+  /** What packages are checked against before they are time-stamped again. */
+  trust: { anchorsDer: Uint8Array[]; anchors: pkijs.Certificate[] };
 }
 
 export interface RenewOptions {
@@ -46,7 +53,9 @@ export interface RenewOptions {
   now?: Date;
   /** Who asked (audit actor): a person, or 'system:archive' for the daily job. */
   actor: string;
-  onProgress?: (p: { done: number; total: number; kind: ArchivedKind; recordId: string }) => void;
+  onProgress?: (p: { done: number; total: number; what: string }) => void;
+  /** Also renew the ASiC-E packages under this directory (package-renew.ts). */
+  packagesDir?: string;
 }
 
 export interface DueDocument {
@@ -64,6 +73,8 @@ export interface RenewRun {
   failed: { kind: ArchivedKind; recordId: string; error: string }[];
   /** Why nothing could be renewed, when the TSA itself is the problem. */
   blocked?: string;
+  /** With packagesDir: the packages due, renewed and failed. */
+  packages?: PackageRun;
 }
 
 /** Renewals stamp with OneSeal's own TSA and store its own revocation data, as stamping does. */
@@ -75,12 +86,14 @@ export function renewDeps(services: Services): RenewDeps {
     timestamper: localTimestamper(pki),
     revocation: ownRevocationSource(pki),
     tsaExpiresAt: toCertificate(services.authority.tsa.certificate).notAfter.value,
+    renewalDigests: [...new Set(['SHA-256', signerHash(services.authority.tsa.signer)])],
+    trust: { anchorsDer: [services.authority.root.certificate], anchors: [toCertificate(services.authority.root.certificate)] },
   };
 }
 
 const digestsColumn = (digests: string[]): string => `,${digests.join(',')},`;
 
-function recordFor(kind: ArchivedKind, recordId: string, sha256: string, described: ReturnType<typeof describeNewestTimestamp>, now: Date): ArchiveDocumentRecord {
+export function recordFor(kind: ArchivedKind, recordId: string, sha256: string, described: ReturnType<typeof describeNewestTimestamp>, now: Date): ArchiveDocumentRecord {
   return {
     kind,
     recordId,
@@ -127,7 +140,8 @@ export function copyPathFor(kind: ArchivedKind, recordId: string, seq: number): 
   return path.posix.join('archive', kind, `${recordId.replace(/[^0-9A-Za-z.-]/g, '_')}-${seq}.pdf`);
 }
 
-async function renewOne(deps: RenewDeps, row: ArchiveDocumentRecord, o: RenewOptions, now: Date): Promise<{ copySeq: number; sha256: string }> {
+/** One document's next copy: the newest extended (DSS + document time-stamp), recorded and audited with `why`. */
+export async function renewDocument(deps: RenewDeps, row: ArchiveDocumentRecord, actor: string, why: DueDocument['reason'] | 'export', now: Date): Promise<{ copySeq: number; sha256: string }> {
   const current = await newestDocument(deps, row.kind, row.recordId, row);
   const extended = await extendLta(current.pdf, { timestamper: deps.timestamper, revocation: deps.revocation });
   const described = describeNewestTimestamp(extended.pdf);
@@ -143,10 +157,11 @@ async function renewOne(deps: RenewDeps, row: ArchiveDocumentRecord, o: RenewOpt
   const advanced = await deps.db.transaction(async (trx) => {
     if (!(await advanceArchiveDocument(trx, next, row.copySeq))) return false;
     await appendAudit(trx, {
-      actor: o.actor,
+      actor,
       action: 'archive.renew',
       subject: `${row.kind}:${row.recordId}`,
       details: {
+        why,
         copySeq,
         sha256Before: current.sha256,
         sha256After: extended.sha256Out,
@@ -175,21 +190,45 @@ export async function renewArchive(deps: RenewDeps, o: RenewOptions): Promise<Re
     if (reason) due.push({ row, doc: { kind: row.kind, recordId: row.recordId, timestampExpiresAt: row.timestampExpiresAt!, reason } });
   }
   const run: RenewRun = { indexed: fresh.length, due: due.map((d) => d.doc), renewed: [], failed };
-  if (o.dryRun || due.length === 0) return run;
-  if (deps.tsaExpiresAt.toISOString() <= before) {
-    run.blocked = `The TSA's own certificate expires ${deps.tsaExpiresAt.toISOString()}, within the horizon: renewing with it would not carry the documents further. Give the TSA a new key and certificate first (oneseal init renews an expiring one).`;
-    return run;
-  }
+  const packages = o.packagesDir === undefined
+    ? undefined
+    : await renewPackages({ db: deps.db, timestamper: deps.timestamper, ...deps.trust }, { dir: o.packagesDir, before, weakDigests: o.weakDigests, dryRun: true, now, actor: o.actor });
+  if (packages) run.packages = packages;
+  if (o.dryRun || (due.length === 0 && !packages?.due.length)) return run;
+  run.blocked = renewalBlocked(deps, before, o.weakDigests);
+  if (run.blocked) return run;
   let done = 0;
+  const total = due.length + (packages?.due.length ?? 0);
   for (const { row, doc } of due) {
     try {
-      run.renewed.push({ ...doc, ...(await renewOne(deps, row, o, now)) });
+      run.renewed.push({ ...doc, ...(await renewDocument(deps, row, o.actor, doc.reason, now)) });
     } catch (e) {
       run.failed.push({ kind: doc.kind, recordId: doc.recordId, error: e instanceof Error ? e.message : String(e) });
     }
-    o.onProgress?.({ done: ++done, total: due.length, kind: row.kind, recordId: row.recordId });
+    o.onProgress?.({ done: ++done, total, what: `${row.kind} ${row.recordId}` });
+  }
+  if (packages?.due.length) {
+    run.packages = await renewPackages({ db: deps.db, timestamper: deps.timestamper, ...deps.trust }, {
+      dir: o.packagesDir!, before, weakDigests: o.weakDigests, now, actor: o.actor,
+      onProgress: (p) => o.onProgress?.({ done: done + p.done, total, what: p.file }),
+    });
   }
   return run;
+}
+
+/**
+ * Why renewing now would not help: the TSA's own certificate ends within the horizon, or the new
+ * time-stamp would rely on a digest marked weakening (it must be renewed with a stronger one).
+ */
+function renewalBlocked(deps: RenewDeps, before: string, weakDigests: readonly string[]): string | undefined {
+  if (deps.tsaExpiresAt.toISOString() <= before) {
+    return `The TSA's own certificate expires ${deps.tsaExpiresAt.toISOString()}, within the horizon: renewing with it would not carry the documents further. Give the TSA a new key and certificate first (oneseal init renews an expiring one).`;
+  }
+  const weak = deps.renewalDigests.filter((d) => weakDigests.includes(d));
+  if (weak.length > 0) {
+    return `A new time-stamp would rely on ${weak.join(', ')}, which the configuration marks as weakening: renewing with it would not make the documents any safer. Give the TSA a key and digest not marked weak first.`;
+  }
+  return undefined;
 }
 
 /** The daily job: one instance at a time through the database lease. */

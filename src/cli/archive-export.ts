@@ -15,7 +15,12 @@ export const archiveExport: CommandRunner = {
     return actAs(ctx, async (services, actor) => {
       const result = await exportPackage(services, actor, selector);
       await writeFile(out, result.asice);
-      printResult(ctx, { file: out, documents: result.documents, bytes: result.asice.length }, `wrote ${out}: ${result.documents} document(s), ${result.asice.length} bytes`);
+      const lines = [
+        `wrote ${out}: ${result.documents} document(s), ${result.asice.length} bytes`,
+        ...result.raised.map((d) => `  raised to B-LTA: ${d}`),
+        ...result.notRaised.map((n) => `  NOT raised to B-LTA: ${n.document}: ${n.why}`),
+      ];
+      printResult(ctx, { file: out, documents: result.documents, bytes: result.asice.length, raised: result.raised, notRaised: result.notRaised }, lines.join('\n'));
       return 0;
     });
   },

@@ -40,7 +40,8 @@ export const archiveVerify: CommandRunner = {
     const result = await verifyPackage(bytes, der, parsed);
     const lines = [
       `${file}: ${result.verdict.toUpperCase()}${result.signedAt ? ` (sealed ${result.signedAt})` : ''}`,
-      ...result.documents.map((d) => `  ${d.entry}: ${d.verdict}`),
+      ...result.archiveTimestamps.map((a) => `  archive time-stamp ${a.entry} over ${a.manifest}${a.genTime ? ` at ${a.genTime}` : ''}`),
+      ...result.documents.map((d) => `  ${d.entry}: ${d.verdict}${d.at ? ` (as of ${d.at}, when the package was sealed)` : ''}`),
       ...result.problems.map((p) => `  ${p.kind.toUpperCase()}${p.entry ? ` ${p.entry}` : ''}: ${p.message}`),
     ];
     printResult(ctx, { file, ...result }, lines.join('\n'));

@@ -256,6 +256,21 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./pki-lists.js')).pkiStatusList,
   },
   {
+    name: 'pki qr-rotate',
+    summary: 'new licence-QR signing key and certificate; the old key stays in the trust list (proposed under two-person control)',
+    usage: ACTING_USAGE,
+    options: ACTING_OPTIONS,
+    load: async () => (await import('./pki-qr-key.js')).pkiQrKeyRotate,
+  },
+  {
+    name: 'pki qr-revoke',
+    summary: 'revoke a licence-QR key’s certificate: QR codes claiming a later issue time fail offline (proposed under two-person control)',
+    usage: `KID --reason keyCompromise|superseded|cessationOfOperation|… [--revoked-at ISO-TIME] ${ACTING_USAGE}`,
+    positionals: 1,
+    options: { reason: { type: 'string' }, 'revoked-at': { type: 'string' }, ...ACTING_OPTIONS },
+    load: async () => (await import('./pki-qr-key.js')).pkiQrKeyRevoke,
+  },
+  {
     name: 'verify-qr',
     summary: 'check a licence QR code offline: exit 0 genuine and current, 1 forged or altered, 3 status unknown or stale, 4 revoked, superseded or expired',
     usage: 'TEXT|IMAGE [--trust-list FILE] [--status-list FILE] [--root PEM] [--pdf FILE] ',
@@ -407,9 +422,9 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'archive renew',
-    summary: 'renew the long-term validation of stored documents whose time-stamp certificate expires soon (DSS + document time-stamp)',
-    usage: `[--due-within DAYS] [--dry-run] ${ACTING_USAGE}`,
-    options: { 'due-within': { type: 'string' }, 'dry-run': { type: 'boolean' }, ...ACTING_OPTIONS },
+    summary: 'renew the long-term validation of stored documents (DSS + document time-stamp) and of the ASiC-E packages in a directory (archive time-stamp) whose time-stamp certificate expires soon',
+    usage: `[--due-within DAYS] [--packages DIR] [--dry-run] ${ACTING_USAGE}`,
+    options: { 'due-within': { type: 'string' }, packages: { type: 'string' }, 'dry-run': { type: 'boolean' }, ...ACTING_OPTIONS },
     load: async () => (await import('./archive-renew.js')).archiveRenew,
   },
   {

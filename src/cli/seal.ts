@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { authorize } from '../access/policy.js';
 import { approveProposal, PROPOSAL_STATUSES, proposalView, readProposals, rejectProposal, requestChange } from '../access/two-person.js';
+import { qrKeyChangeText } from '../pki/licence-qr-changes.js';
 import { requireSeal, type RotationStep } from '../seals/lifecycle.js';
 import { parseVersionNumber } from '../seals/requests.js';
 import { sealDetail, sealView, type VersionView } from '../seals/views.js';
@@ -14,7 +15,7 @@ import { listSeals, listSealVersions } from '../store/seals.js';
 import { actAs, printChange, secretLines } from './acting.js';
 import { printResult, UsageError, type CommandContext, type CommandRunner } from './command.js';
 
-function str(ctx: CommandContext, key: string): string | undefined {
+export function str(ctx: CommandContext, key: string): string | undefined {
   const v = ctx.values[key];
   return typeof v === 'string' ? v : undefined;
 }
@@ -54,10 +55,11 @@ function versionLine(v: VersionView): string {
   return `  v${v.version}  ${v.status.padEnd(9)} ${v.algorithm.padEnd(8)} serial ${v.certSerial ?? '-'}  ${expiryText(v.notAfter)}  ${v.signatureCount} signatures  ${when}`;
 }
 
-/** One line for what a seal change did, from its result. */
+/** One line for what a seal change (or a licence-QR key change, approved as proposals are) did, from its result. */
 export function resultText(result: Record<string, unknown>): string {
   const version = result.version as VersionView | undefined;
   const retired = result.retired as VersionView | null | undefined;
+  if (typeof result.kid === 'string') return qrKeyChangeText(result);
   switch (result.action) {
     case 'rotate':
       return `version ${version!.version} is active (certificate ${version!.certSerial})${retired ? `; version ${retired.version} retired` : ''}`;

@@ -68,7 +68,7 @@ dl.kv dt{color:#555}dl.kv dd{margin:0;word-break:break-all}
   dl.kv dd{margin-bottom:6px}
   table.stack thead{display:none}
   table.stack tr{display:block;border-bottom:2px solid #e2ddd2}
-  table.stack td{display:block;border:0;padding:3px 9px}
+  table.stack td{display:block;border:0;padding:3px 9px;overflow-wrap:anywhere}
   table.stack td::before{content:attr(data-label);display:block;color:#555;font-size:12px}
   form.filters input,form.filters select{min-width:0;width:100%}
   form.filters .field{flex:1 1 100%}

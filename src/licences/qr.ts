@@ -6,6 +6,9 @@
  * 1/50-inch (else 1/75-inch) modules counted from the page's top-left corner: every module is then
  * exactly 2 or 3 pixels at 100, 150 and 300 dpi, and zbar reads a 100 dpi render that a slightly
  * smaller, unaligned symbol would blur into grey. A plain URL keeps level M and fills its square.
+ * The whole square is painted white first, so the quiet zone stays light whatever lies under it.
+ * A signed payload (version 17) needs 48 mm for 1/50-inch modules, so it reads at 100 dpi; a 32 mm
+ * square gets 1/75-inch modules, which read from 150 dpi up.
  */
 import { fill, popGraphicsState, pushGraphicsState, rectangle, setFillingGrayscaleColor, type PDFPage } from '@cantoo/pdf-lib';
 import QRCode from 'qrcode';
@@ -17,9 +20,13 @@ const LONG_TEXT = 200;
 /** Module sizes in points, largest first, that land on whole pixels at 100, 150 and 300 dpi (1/50″) or 150 and 300 dpi (1/75″). */
 const GRID_UNITS = [72 / 50, 72 / 75];
 
+type Rect = [number, number, number, number];
+
 interface QrGeometry {
+  /** The square, quiet zone included, as [x, y, width, height] in points: painted white under the runs. */
+  square: Rect;
   /** Dark runs as [x, y, width, height] in points. */
-  runs: Array<[number, number, number, number]>;
+  runs: Rect[];
   quietZone: number;
 }
 
@@ -51,19 +58,21 @@ export function qrGeometry(text: string, x: number, y: number, size: number, pag
       runs.push([left + start * unit, top - (row + 1) * unit, (col - start) * unit, unit]);
     }
   }
-  return { runs, quietZone: left - x };
+  return { square: [x, y, size, size], runs, quietZone: left - x };
 }
 
 /** Draws the symbol on a pdf-lib page; returns the width of the quiet zone in points. */
 export function drawQrCode(page: PDFPage, text: string, x: number, y: number, size: number): { quietZone: number } {
-  const { runs, quietZone } = qrGeometry(text, x, y, size, page.getHeight());
-  page.pushOperators(pushGraphicsState(), setFillingGrayscaleColor(0), ...runs.map(([rx, ry, w, h]) => rectangle(rx, ry, w, h)), fill(), popGraphicsState());
+  const { square, runs, quietZone } = qrGeometry(text, x, y, size, page.getHeight());
+  const rects = (list: Rect[]) => list.map(([rx, ry, w, h]) => rectangle(rx, ry, w, h));
+  page.pushOperators(pushGraphicsState(), setFillingGrayscaleColor(1), ...rects([square]), fill(), setFillingGrayscaleColor(0), ...rects(runs), fill(), popGraphicsState());
   return { quietZone };
 }
 
 /** The same drawing as a content stream of its own, for adding the symbol to a page in an incremental update. */
 export function qrContentStream(text: string, x: number, y: number, size: number, pageHeight: number): string {
   const n = (v: number): string => String(Math.round(v * 10000) / 10000);
-  const rects = qrGeometry(text, x, y, size, pageHeight).runs.map(([rx, ry, w, h]) => `${n(rx)} ${n(ry)} ${n(w)} ${n(h)} re`);
-  return ['q', '0 g', ...rects, 'f', 'Q', ''].join('\n');
+  const { square, runs } = qrGeometry(text, x, y, size, pageHeight);
+  const rects = (list: Rect[]): string[] => list.map(([rx, ry, w, h]) => `${n(rx)} ${n(ry)} ${n(w)} ${n(h)} re`);
+  return ['q', '1 g', ...rects([square]), 'f', '0 g', ...rects(runs), 'f', 'Q', ''].join('\n');
 }

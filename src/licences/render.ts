@@ -158,13 +158,21 @@ function printed(def: FieldDef, value: string): string {
   return date ? formatChineseDate(date) : value;
 }
 
-/** Lays out the columns at the largest size (down to MIN_SHRINK of the type's) at which all rows fit the body. */
-function layoutColumns(type: LicenceType, data: LicenceData, font: PDFFont, body: Box): Text[] {
+/**
+ * Lays out the columns at the largest size (down to MIN_SHRINK of the type's) at which all rows fit the body.
+ * The bottom band is not level (the QR code and the seal block differ in height): each column reaches down to
+ * the highest of `floors` under it, else to the body's bottom.
+ */
+function layoutColumns(type: LicenceType, data: LicenceData, font: PDFFont, body: Box, floors: Box[]): Text[] {
   const { columns, fontSize } = type.layout;
   const defs = new Map(type.fields.map((f) => [f.name, f]));
   const gap = fontSize * 2;
   const colWidth = (body.x1 - body.x0 - gap * (columns.length - 1)) / columns.length;
-  const height = body.y1 - body.y0;
+  const heights = columns.map((_, i) => {
+    const x0 = body.x0 + i * (colWidth + gap);
+    const under = floors.filter((b) => b.x0 < x0 + colWidth && b.x1 > x0).map((b) => b.y1);
+    return body.y1 - (under.length > 0 ? Math.max(...under) : body.y0);
+  });
 
   for (let size = fontSize; size >= fontSize * MIN_SHRINK - 1e-9; size *= 0.94) {
     const s = size;
@@ -179,13 +187,13 @@ function layoutColumns(type: LicenceType, data: LicenceData, font: PDFFont, body
       const lineCount = rows.reduce((a, r) => a + r.lines.length, 0);
       return { labelWidth, rows, natural: lineCount * lineHeight + (rows.length - 1) * s * 0.6 };
     });
-    if (laid.some((c) => c.natural > height)) continue;
+    if (laid.some((c, i) => c.natural > heights[i]!)) continue;
 
     const texts: Text[] = [];
     laid.forEach((col, i) => {
       const x = body.x0 + i * (colWidth + gap);
       // Spread short columns down the body a little, as printed licences do, but keep rows together.
-      const rowGap = s * 0.6 + Math.min(s * 1.1, (height - col.natural) / Math.max(1, col.rows.length - 1));
+      const rowGap = s * 0.6 + Math.min(s * 1.1, (heights[i]! - col.natural) / Math.max(1, col.rows.length - 1));
       let y = body.y1 - s * 0.9;
       for (const row of col.rows) {
         texts.push({ text: row.def.label.zh, x, y, size: s, color: LABEL_INK });
@@ -304,7 +312,11 @@ export async function renderLicence(input: LicenceRenderInput, options: LicenceR
     await drawPhoto(doc, page, data[layout.photo.field], photo);
     body.x1 = photo.x0 - f * 1.5;
   }
-  texts.push(...layoutColumns(type, data, font, body));
+  const floors: Box[] = [
+    { x0: content.x0, y0: content.y0, x1: content.x0 + qrSize, y1: qrRect.y + qrSize + f * 0.8 },
+    { x0: Math.min(sealX, blockRight - blockWidth), y0: content.y0, x1: content.x1, y1: sealRect.y + sealSize + f * 0.8 },
+  ];
+  texts.push(...layoutColumns(type, data, font, body, floors));
 
   for (const t of texts) page.drawText(t.text, { x: t.x, y: t.y, size: t.size, font, color: t.color });
 

@@ -13,17 +13,22 @@ export interface ServiceMetrics {
   verifications: Counter;
   /** outcome: "ok" | "error". */
   hsmSignSeconds: Histogram;
+  /** kind: "ocsp" | "crl" — revocation data signed; what is served from the shared cache is not counted. */
+  revocationSigned: Counter;
   /** state: in_use | idle | waiting. */
   hsmSessions: Gauge;
   /** code: the problem type answered (the last part of its URI). */
   errors: Counter;
   /** route (the router's pattern, "unmatched" otherwise), method, status. */
   httpDuration: Histogram;
+  /** How many stamp requests each group commit (one fsync round, one transaction) made durable; _count is the commits. */
+  stampCommitSize: Histogram;
   /** Recorded stamps and their latency by department, item and handling centre. */
   handling: HandlingMetrics;
 }
 
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const COMMIT_BUCKETS = [1, 2, 4, 8, 16, 32, 64];
 const HSM_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
 export function createServiceMetrics(): ServiceMetrics {
@@ -33,9 +38,11 @@ export function createServiceMetrics(): ServiceMetrics {
     stamps: registry.counter('oneseal_stamps_total', 'Stamp (seal and sign) operations, by seal, PAdES level and outcome.', ['seal', 'level', 'outcome']),
     verifications: registry.counter('oneseal_verifications_total', 'Documents verified, by verdict.', ['verdict']),
     hsmSignSeconds: registry.histogram('oneseal_hsm_sign_seconds', 'Time the HSM took to sign one digest, waiting for a session included.', ['outcome'], HSM_BUCKETS),
+    revocationSigned: registry.counter('oneseal_revocation_signed_total', 'OCSP responses and CRLs signed by the HSM (reused ones are not counted).', ['kind']),
     hsmSessions: registry.gauge('oneseal_hsm_sessions', 'HSM session pool: sessions signing now, free places in the pool, requests waiting for one.', ['state']),
     errors: registry.counter('oneseal_errors_total', 'Problem responses sent, by problem type.', ['code']),
     httpDuration: registry.histogram('oneseal_http_request_duration_seconds', 'HTTP requests, by route pattern, method and status.', ['route', 'method', 'status'], HTTP_BUCKETS),
+    stampCommitSize: registry.histogram('oneseal_stamp_commit_size', 'Stamp requests made durable by one group commit (one fsync round of their outputs, one transaction for their records).', [], COMMIT_BUCKETS),
     handling: new HandlingMetrics(registry),
   };
 }

@@ -5,14 +5,15 @@
  * revoked like any other the root issued (payloads claiming a later issue time then fail).
  */
 import { createHash } from 'node:crypto';
+import type { Knex } from 'knex';
 import { appendAudit } from '../audit/chain.js';
 import { OneSealError } from '../errors.js';
 import type { Hsm, HsmKey } from '../hsm/hsm.js';
 import { ecdsaDerToRaw } from '../hsm/signature-encoding.js';
 import type { Db } from '../store/db.js';
-import { activeLicenceQrKey, insertLicenceQrKey, listLicenceQrKeys, retireActiveLicenceQrKey } from '../store/licence-qr-keys.js';
+import { activeLicenceQrKey, insertLicenceQrKey, listLicenceQrKeys, retireActiveLicenceQrKey, type LicenceQrKeyRecord } from '../store/licence-qr-keys.js';
 import { getIssuedCertificate, revokeIssuedCertificate } from '../store/pki.js';
-import { authorityUrls, issueUnderRoot, recordIssuedCertificate, type KeyWithCertificate } from './authority.js';
+import { issueUnderRoot, recordIssuedCertificate, type Authority } from './authority.js';
 import { serialHex, toCertificate } from './der.js';
 import type { RevocationReason } from './revocation.js';
 
@@ -55,39 +56,48 @@ export async function activeLicenceQrSigner(deps: Deps): Promise<LicenceQrSigner
   return signerFor(key, record.certificate);
 }
 
-async function newKey(deps: Deps & { root: KeyWithCertificate; publicUrl: string }, now: Date) {
+type RotateDeps = Deps & { authority: Pick<Authority, 'root' | 'urls'> };
+
+async function newKey(deps: RotateDeps, now: Date) {
   const key = await deps.hsm.generateKeyPair({ label: KEY_LABEL, algorithm: 'EC-P256' });
-  const certificate = await issueUnderRoot(deps.root, {
+  const certificate = await issueUnderRoot(deps.authority.root, {
     subjectSpki: key.spki,
     subject: { country: 'CN', organization: 'OneSeal', commonName: 'OneSeal Licence QR Signer' },
     profile: 'licence-qr',
     notBefore: now,
     notAfter: new Date(now.getTime() + CERT_LIFETIME_MS),
-    urls: authorityUrls(deps.publicUrl),
+    urls: deps.authority.urls,
   });
   return { key, certificate };
 }
 
-type RotateDeps = Deps & { root: KeyWithCertificate; publicUrl: string };
+/** How a governed change (src/pki/licence-qr-changes.ts) runs inside the change's transaction. */
+export interface QrKeyChangeOptions {
+  /** Called first in the transaction (marks a two-person proposal executed). */
+  beforeChange?: (trx: Knex.Transaction) => Promise<void>;
+  /** Merged into the audit entry (who proposed and approved). */
+  auditDetails?: Record<string, unknown>;
+}
 
 /**
  * A new key becomes the active one and the previous one (if any) retires. With `onlyIfMissing` (init)
  * nothing happens when a key is active. Returns the new kid, or undefined when nothing was done.
  */
-export async function rotateLicenceQrKey(deps: RotateDeps, actor: string, options: { onlyIfMissing?: boolean } = {}): Promise<string | undefined> {
+export async function rotateLicenceQrKey(deps: RotateDeps, actor: string, options: { onlyIfMissing?: boolean } & QrKeyChangeOptions = {}): Promise<string | undefined> {
   if (options.onlyIfMissing && (await activeLicenceQrKey(deps.db))) return undefined;
   const now = new Date();
   const { key, certificate } = await newKey(deps, now);
   const kid = Buffer.from(kidOf(certificate)).toString('hex');
   try {
     await deps.db.transaction(async (trx) => {
+      await options.beforeChange?.(trx);
       const retired = await retireActiveLicenceQrKey(trx, now.toISOString());
       if (options.onlyIfMissing && retired) throw new OneSealError('rotation-conflict', 'conflict', 'Another process created the licence-QR key meanwhile.');
       await recordIssuedCertificate(trx, certificate);
       await insertLicenceQrKey(trx, {
         kid, keyId: key.id, certificate, certSerial: serialHex(toCertificate(certificate)), status: 'active', createdAt: now.toISOString(), retiredAt: null,
       });
-      await appendAudit(trx, { actor, action: 'licence-qr.rotate', subject: kid, details: { keyId: key.id, retired } });
+      await appendAudit(trx, { actor, action: 'licence-qr.rotate', subject: kid, details: { keyId: key.id, retired, ...options.auditDetails } });
     });
   } catch (e) {
     await deps.hsm.destroyKey(key.id).catch(() => undefined);
@@ -96,17 +106,34 @@ export async function rotateLicenceQrKey(deps: RotateDeps, actor: string, option
   return kid;
 }
 
-/** Revokes a licence-QR certificate (by kid); an active key retires with it, so the next issue needs a rotation. */
-export async function revokeLicenceQrCertificate(db: Db, kid: string, reason: RevocationReason, actor: string): Promise<void> {
+/** The licence-QR key with this kid (any status); 404 when there is none. */
+export async function requireLicenceQrKey(db: Db, kid: string): Promise<LicenceQrKeyRecord> {
   const key = (await listLicenceQrKeys(db)).find((k) => k.kid === kid.toLowerCase());
   if (!key) throw new OneSealError('licence-qr-key-not-found', 'not-found', `There is no licence-QR key with kid ${kid}.`);
-  const at = new Date().toISOString();
+  return key;
+}
+
+/**
+ * Revokes a licence-QR certificate (by kid), now or, for a key compromise, from an earlier `revokedAt`
+ * (payloads claiming a later issue time fail); an active key retires with it, so the next issue needs a rotation.
+ */
+export async function revokeLicenceQrCertificate(db: Db, kid: string, reason: RevocationReason, actor: string,
+  options: { revokedAt?: Date } & QrKeyChangeOptions = {}): Promise<void> {
+  const key = await requireLicenceQrKey(db, kid);
+  const at = (options.revokedAt ?? new Date()).toISOString();
+  const notBefore = toCertificate(key.certificate).notBefore.value.toISOString();
+  if (at < notBefore) {
+    throw new OneSealError('invalid-revocation-time', 'unprocessable', `The licence-QR certificate ${key.kid} is valid only from ${notBefore}; it cannot be revoked before then.`, {
+      fields: [{ field: 'revokedAt', message: `not before ${notBefore}` }],
+    });
+  }
   await db.transaction(async (trx) => {
+    await options.beforeChange?.(trx);
     if (!(await revokeIssuedCertificate(trx, key.certSerial, at, reason))) {
       const cert = await getIssuedCertificate(trx, key.certSerial);
-      throw new OneSealError('certificate-already-revoked', 'conflict', `The licence-QR certificate ${kid} was already revoked at ${cert?.revokedAt}.`);
+      throw new OneSealError('certificate-already-revoked', 'conflict', `The licence-QR certificate ${key.kid} was already revoked at ${cert?.revokedAt}.`);
     }
     if (key.status === 'active') await retireActiveLicenceQrKey(trx, at);
-    await appendAudit(trx, { actor, action: 'licence-qr.revoke', subject: key.kid, details: { serial: key.certSerial, reason } });
+    await appendAudit(trx, { actor, action: 'licence-qr.revoke', subject: key.kid, details: { serial: key.certSerial, reason, revokedAt: at, ...options.auditDetails } });
   });
 }

@@ -3,93 +3,27 @@
  * time-stamps, signed by the CA's keys in the HSM. Also the signer's view of them: a local
  * Timestamper and a RevocationSource for B-LT/B-LTA documents sealed by OneSeal's own CA.
  */
-import type { Knex } from 'knex';
 import { isOneSealError } from '../errors.js';
+import type { Counter } from '../observability/metrics.js';
 import { timestampTokenSizeBound } from '../signing/placeholder.js';
 import type { RevocationSource, Timestamper } from '../signing/sign-pdf.js';
 import type { Store } from '../store/db.js';
-import { countRevokedCertificates, getIssuedCertificate, listRevokedCertificates, nextCrlNumber } from '../store/pki.js';
 import type { Authority } from './authority.js';
-import { createCrl } from './crl.js';
-import { certificateDer, sameBytes, serialHex, toCertificate } from './der.js';
-import { createOcspResponse, ocspErrorResponse, ocspResponseForCertificate, parseOcspRequest, type OcspStatus, type ParsedOcspRequest } from './ocsp.js';
-import type { RevocationReason } from './revocation.js';
+import { sameBytes } from './der.js';
+import { createOcspResponse, ocspErrorResponse, parseOcspRequest, type ParsedOcspRequest } from './ocsp.js';
+import { certificateNames, currentCrl, ocspResponses, REVOCATION_VALIDITY_MS, rootCertId, statusOf } from './revocation-data.js';
 import { createTimeStampResponse, createTimeStampToken, parseTimeStampRequest, timeStampRejection, type TimeStampFailure } from './tsa.js';
 
 export interface PkiDeps {
   store: Store;
   authority: Authority;
+  /** Counts the OCSP responses and CRLs signed (the rest are served from the shared cache). */
+  metrics?: { revocationSigned: Counter };
+  /** The time the TSA stamps and revocation data is produced at; the system clock unless a test fixes it. */
+  clock?: () => Date;
 }
 
-const HOUR_MS = 3600 * 1000;
-const DAY_MS = 24 * HOUR_MS;
-/** How long a CRL is served before a fresh one is signed, when nothing was revoked meanwhile. */
-const CRL_REUSE_MS = HOUR_MS;
-/** CRLs and OCSP answers promise fresh information within a day (RFC 5280 nextUpdate). */
-const VALIDITY_MS = DAY_MS;
-
-export interface CrlSnapshot {
-  der: Uint8Array;
-  crlNumber: number;
-  thisUpdate: Date;
-  nextUpdate: Date;
-}
-
-interface CrlCacheEntry {
-  crl: CrlSnapshot;
-  /** Revoked certificates when it was made; a different count means a revocation happened since (on any instance). */
-  revokedCount: number;
-}
-
-// Per database: tests and tools may open several stores in one process.
-const crlCache = new WeakMap<Knex, CrlCacheEntry>();
-const crlInFlight = new WeakMap<Knex, { crl: Promise<CrlSnapshot>; revokedCount: number }>();
-
-/** The root's current CRL: the cached one while it is under an hour old and nothing was revoked since, else a new one. */
-export async function currentCrl(deps: PkiDeps, now: Date = new Date()): Promise<CrlSnapshot> {
-  const db = deps.store.db;
-  const revokedCount = await countRevokedCertificates(db, 'root');
-  const cached = crlCache.get(db);
-  if (cached && cached.revokedCount === revokedCount && now.getTime() - cached.crl.thisUpdate.getTime() < CRL_REUSE_MS) return cached.crl;
-  // Concurrent requests on a stale cache share one signing instead of each using up a CRL number.
-  const inFlight = crlInFlight.get(db);
-  if (inFlight && inFlight.revokedCount === revokedCount) return inFlight.crl;
-  const crl = issueCrl(deps, now).finally(() => {
-    if (crlInFlight.get(db)?.crl === crl) crlInFlight.delete(db);
-  });
-  crlInFlight.set(db, { crl, revokedCount });
-  return crl;
-}
-
-async function issueCrl(deps: PkiDeps, now: Date): Promise<CrlSnapshot> {
-  const root = deps.authority.root;
-  // The number, the list and the signature in one transaction: a failed signing does not skip a number,
-  // and the count is taken with the list it describes.
-  const entry = await deps.store.db.transaction(async (trx) => {
-    const crlNumber = await nextCrlNumber(trx, 'root');
-    const revoked = await listRevokedCertificates(trx, 'root');
-    const thisUpdate = new Date(Math.floor(now.getTime() / 1000) * 1000);
-    const nextUpdate = new Date(thisUpdate.getTime() + VALIDITY_MS);
-    const der = await createCrl({
-      issuer: { cert: root.certificate, signer: root.signer },
-      revoked: revoked.map((r) => ({ serial: r.serial, revokedAt: new Date(r.revokedAt!), ...(r.reason ? { reason: r.reason as RevocationReason } : {}) })),
-      thisUpdate,
-      nextUpdate,
-      crlNumber,
-    });
-    return { crl: { der, crlNumber, thisUpdate, nextUpdate }, revokedCount: revoked.length };
-  });
-  crlCache.set(deps.store.db, entry);
-  return entry.crl;
-}
-
-/** What the store knows about a serial the root issued. */
-async function statusOf(deps: PkiDeps, serial: string): Promise<OcspStatus> {
-  const record = await getIssuedCertificate(deps.store.db, serial);
-  if (!record || record.issuerRole !== 'root') return { status: 'unknown' };
-  if (record.status === 'good') return { status: 'good' };
-  return { status: 'revoked', revokedAt: new Date(record.revokedAt!), ...(record.reason ? { reason: record.reason as RevocationReason } : {}) };
-}
+export { currentCrl, type CrlSnapshot } from './revocation-data.js';
 
 function ocspResponder(deps: PkiDeps) {
   return { cert: deps.authority.ocsp.certificate, signer: deps.authority.ocsp.signer };
@@ -100,7 +34,7 @@ function ocspResponder(deps: PkiDeps) {
  * gets an unsigned malformedRequest response, as OCSP clients expect, rather than an exception;
  * anything else (HSM or database down) throws for the HTTP layer to answer.
  */
-export async function answerOcsp(deps: PkiDeps, requestDer: Uint8Array, now: Date = new Date()): Promise<Uint8Array> {
+export async function answerOcsp(deps: PkiDeps, requestDer: Uint8Array): Promise<Uint8Array> {
   let request: ParsedOcspRequest;
   try {
     request = parseOcspRequest(requestDer);
@@ -108,15 +42,33 @@ export async function answerOcsp(deps: PkiDeps, requestDer: Uint8Array, now: Dat
     if (isOneSealError(e)) return ocspErrorResponse('malformedRequest');
     throw e;
   }
-  return createOcspResponse({
+  const cached = await cachedAnswer(deps, request);
+  if (cached) return cached;
+  const now = deps.clock?.() ?? new Date();
+  const response = await createOcspResponse({
     certIds: request.certIds,
     ...(request.nonce ? { nonce: request.nonce } : {}),
     issuer: deps.authority.root.certificate,
     responder: ocspResponder(deps),
     lookup: (serial) => statusOf(deps, serial),
     producedAt: now,
-    nextUpdate: new Date(now.getTime() + VALIDITY_MS),
+    nextUpdate: new Date(now.getTime() + REVOCATION_VALIDITY_MS),
   });
+  deps.metrics?.revocationSigned.inc({ kind: 'ocsp' });
+  return response;
+}
+
+/**
+ * An RFC 5019 request (one certificate of the root's, SHA-1 CertID, no nonce) gets the pre-produced
+ * response, the same bytes B-LT documents embed. A nonce asks for a response signed for this request,
+ * and other requests do not match a stored response, so those are signed as before.
+ */
+async function cachedAnswer(deps: PkiDeps, request: ParsedOcspRequest): Promise<Uint8Array | undefined> {
+  const [id, ...more] = request.certIds;
+  if (!id || more.length > 0 || request.nonce || id.hash !== 'SHA-1') return undefined;
+  const ours = rootCertId(deps, id.serial);
+  if (!sameBytes(ours.issuerNameHash, id.issuerNameHash) || !sameBytes(ours.issuerKeyHash, id.issuerKeyHash)) return undefined;
+  return (await ocspResponses(deps, [id.serial])).get(id.serial);
 }
 
 function tsa(deps: PkiDeps) {
@@ -129,7 +81,7 @@ export function localTimestamper(deps: PkiDeps): Timestamper {
     maxTokenSize: timestampTokenSizeBound([deps.authority.tsa.certificate]),
     certificates: [deps.authority.tsa.certificate],
     stamp: (sha256) =>
-      createTimeStampToken({ messageImprint: { hashAlgorithm: 'SHA-256', hash: sha256 }, certReq: true, tsa: tsa(deps), genTime: new Date() }),
+      createTimeStampToken({ messageImprint: { hashAlgorithm: 'SHA-256', hash: sha256 }, certReq: true, tsa: tsa(deps), genTime: deps.clock?.() ?? new Date() }),
   };
 }
 
@@ -146,38 +98,23 @@ export async function answerTsa(deps: PkiDeps, requestDer: Uint8Array, now: Date
 }
 
 /**
- * Revocation data for the certificates OneSeal's root issued (a seal's certificate, the TSA's): an
- * OCSP response for each, fresh from the store, and the current CRL once. Other certificates (the
- * root itself, foreign ones) get nothing: the root is the trust anchor, and foreign CAs answer for theirs.
+ * Revocation data for the certificates OneSeal's root issued (a seal's certificate, the TSA's): the
+ * stored OCSP response of each, produced no earlier than `notBefore` (the signature's time-stamp),
+ * and the current CRL once. Other certificates (the root itself, foreign ones) get nothing: the root
+ * is the trust anchor, and foreign CAs answer for theirs.
  */
 export function ownRevocationSource(deps: PkiDeps): RevocationSource {
   return {
-    async forCerts(certs) {
-      const root = toCertificate(deps.authority.root.certificate);
-      const rootDer = certificateDer(root);
-      const rootName = new Uint8Array(root.subject.toSchema().toBER());
-      const ocsps: Uint8Array[] = [];
-      const seen = new Set<string>();
+    async forCerts(certs, options = {}) {
+      const root = certificateNames(deps.authority.root.certificate);
+      const serials = new Set<string>();
       for (const der of certs) {
-        if (sameBytes(der, rootDer)) continue;
-        const cert = toCertificate(der);
-        if (!sameBytes(new Uint8Array(cert.issuer.toSchema().toBER()), rootName)) continue;
-        const serial = serialHex(cert);
-        if (seen.has(serial)) continue;
-        seen.add(serial);
-        const now = new Date();
-        ocsps.push(
-          await ocspResponseForCertificate({
-            cert: der,
-            issuer: rootDer,
-            status: await statusOf(deps, serial),
-            responder: ocspResponder(deps),
-            producedAt: now,
-            nextUpdate: new Date(now.getTime() + VALIDITY_MS),
-          }),
-        );
+        const names = certificateNames(der);
+        if (sameBytes(names.issuer, root.subject) && !(names.serial === root.serial && sameBytes(names.subject, root.subject))) serials.add(names.serial);
       }
-      return { crls: ocsps.length ? [(await currentCrl(deps)).der] : [], ocsps };
+      if (serials.size === 0) return { crls: [], ocsps: [] };
+      const [responses, crl] = await Promise.all([ocspResponses(deps, [...serials], options.notBefore), currentCrl(deps)]);
+      return { crls: [crl.der], ocsps: [...serials].flatMap((serial) => responses.get(serial) ?? []) };
     },
   };
 }

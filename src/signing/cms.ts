@@ -200,27 +200,43 @@ export function addSignatureTimestamp(cms: Uint8Array, token: Uint8Array): Buffe
   return sequence(tlvBytes(cms, l.contentType), tlv(TAG.CTX0, signedData));
 }
 
-/**
- * The message imprint (hashed message) of an RFC 3161 TimeStampToken, read from its TSTInfo; lets
- * the caller check that a TSA stamped what it was asked to.
- */
-export function timestampImprint(token: Uint8Array): Uint8Array {
+/** The TSTInfo fields of an RFC 3161 TimeStampToken (version, policy, messageImprint, serialNumber, genTime, …). */
+function tstInfoFields(token: Uint8Array): Tlv[] {
   try {
     const encap = layout(token).signedDataFields[2];
     if (!encap || encap.tag !== TAG.SEQUENCE) throw new RangeError('no encapsulated content');
     const explicit = children(token, encap)[1];
     if (!explicit || explicit.tag !== TAG.CTX0) throw new RangeError('no TSTInfo');
     const octets = readTlv(token, explicit.contentStart, explicit.end);
-    const tstInfo = readTlv(token, octets.contentStart, octets.end);
-    const imprint = children(token, tstInfo)[2];
-    const hashed = imprint && children(token, imprint)[1];
-    if (octets.tag !== TAG.OCTET_STRING || !hashed || hashed.tag !== TAG.OCTET_STRING) throw new RangeError('bad TSTInfo');
-    return contentOf(token, hashed);
+    if (octets.tag !== TAG.OCTET_STRING) throw new RangeError('bad TSTInfo');
+    return children(token, readTlv(token, octets.contentStart, octets.end));
   } catch (e) {
-    throw new OneSealError('invalid-timestamp', 'unavailable', 'The time-stamping service returned something that is not a time-stamp token.', {
-      cause: e,
-    });
+    throw invalidTimestamp(e);
   }
+}
+
+function invalidTimestamp(cause: unknown): OneSealError {
+  return new OneSealError('invalid-timestamp', 'unavailable', 'The time-stamping service returned something that is not a time-stamp token.', { cause });
+}
+
+/**
+ * The message imprint (hashed message) of an RFC 3161 TimeStampToken, read from its TSTInfo; lets
+ * the caller check that a TSA stamped what it was asked to.
+ */
+export function timestampImprint(token: Uint8Array): Uint8Array {
+  const imprint = tstInfoFields(token)[2];
+  const hashed = imprint && children(token, imprint)[1];
+  if (!hashed || hashed.tag !== TAG.OCTET_STRING) throw invalidTimestamp(new RangeError('bad messageImprint'));
+  return contentOf(token, hashed);
+}
+
+/** A time-stamp token's genTime (RFC 3161 §2.4.2: GeneralizedTime "YYYYMMDDhhmmss[.s…]Z"). */
+export function timestampGenTime(token: Uint8Array): Date {
+  const genTime = tstInfoFields(token)[4];
+  const m = genTime?.tag === 0x18 && /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.(\d+))?Z$/.exec(Buffer.from(contentOf(token, genTime)).toString('latin1'));
+  if (!m) throw invalidTimestamp(new RangeError('bad genTime'));
+  const [, y, mo, d, h, mi, s, frac = '0'] = m;
+  return new Date(Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +s!, Number(frac.slice(0, 3).padEnd(3, '0'))));
 }
 
 /** The signature-time-stamp tokens among a SignerInfo's unsigned attributes (DER each), in their order. */

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { OneSealError } from '../errors.js';
 import { PdfDict, PdfName, PdfString } from '../pdf/objects.js';
 import { PdfReader, type PdfLimits } from '../pdf/reader.js';
-import { certificatesOf, signatureTimestampsOf, uniqueCertificates } from './cms.js';
+import { certificatesOf, signatureTimestampsOf, timestampGenTime, uniqueCertificates } from './cms.js';
 import { readTlv } from './der.js';
 import { vriKey } from './dss.js';
 import { readForm } from './field.js';
@@ -87,7 +87,7 @@ export async function extendLta(pdf: Uint8Array, o: ExtendOptions): Promise<Exte
     ...values.filter((v) => v.kind === 'signature').flatMap((v) => [...certificatesOf(v.der), ...signatureTimestampsOf(v.der).flatMap(certificatesOf)]),
   ];
   const certs = first ? uniqueCertificates(first, rest) : [];
-  const revocation = await o.revocation.forCerts(certs);
+  const revocation = await o.revocation.forCerts(certs, { notBefore: timestampGenTime(newest.token) });
   const docHash = createHash('sha256').update(reader.bytes);
   const sha256In = docHash.copy().digest('hex');
   const payload = [...certs, ...revocation.crls, ...revocation.ocsps].reduce((n, d) => n + d.length, 0);

@@ -6,7 +6,7 @@ import { PdfReader, type PdfLimits } from '../pdf/reader.js';
 import { IncrementalWriter } from '../pdf/writer.js';
 import { boxesOverlap, glyphBoxes } from '../pdf/text.js';
 import { nodeHash, signerHash } from '../pki/sign.js';
-import { addSignatureTimestamp, buildSignedData, certificatesOf, signatureValueOf, timestampImprint } from './cms.js';
+import { addSignatureTimestamp, buildSignedData, certificatesOf, signatureValueOf, timestampGenTime, timestampImprint } from './cms.js';
 import { addDss, vriKey, type ValidationData } from './dss.js';
 import { GrowingPdf } from './growing-pdf.js';
 import { editCatalog } from './edit.js';
@@ -26,9 +26,17 @@ export interface Timestamper {
   certificates?: readonly Uint8Array[];
 }
 
+export interface RevocationOptions {
+  /**
+   * The genTime of the time-stamp the data supports: validators (ETSI EN 319 102-1 LTV) want
+   * revocation data issued at or after it, so OCSP responses produced earlier are not used.
+   */
+  notBefore?: Date;
+}
+
 /** Revocation data for certificates (pki: CRLs and OCSP responses, fetched or issued). */
 export interface RevocationSource {
-  forCerts(certs: Uint8Array[]): Promise<{ crls: Uint8Array[]; ocsps: Uint8Array[] }>;
+  forCerts(certs: Uint8Array[], options?: RevocationOptions): Promise<{ crls: Uint8Array[]; ocsps: Uint8Array[] }>;
 }
 
 export interface SignPdfOptions {
@@ -113,7 +121,7 @@ export async function signPdf(document: Uint8Array | PdfReader, o: SignPdfOption
   }
 
   const certs = [o.certificate, ...o.chain, ...(sig.token ? certificatesOf(sig.token) : [])];
-  const data: ValidationData = { certs, ...(await o.revocation!.forCerts(certs)) };
+  const data: ValidationData = { certs, ...(await o.revocation!.forCerts(certs, { notBefore: timestampGenTime(sig.token!) })) };
   const payload = [...data.certs, ...data.crls, ...data.ocsps].reduce((n, d) => n + d.length, 0);
   const lta = o.level === 'B-LTA' ? 2 * o.timestamper!.maxTokenSize + TAIL_SLACK : 0;
   const doc = new GrowingPdf(input, sig.tail.length + payload + TAIL_SLACK + lta);

@@ -19,10 +19,14 @@ export function outputPathFor(stampId: string): string {
   return path.posix.join(OUTPUT_DIR, `${stampId}.pdf`);
 }
 
-export async function writeOutput(dataDir: string, relPath: string, bytes: Uint8Array): Promise<void> {
-  const target = path.join(dataDir, relPath);
-  const dir = path.dirname(target);
-  await mkdir(dir, { recursive: true });
+export interface Output {
+  /** Relative to the data dir, as outputPathFor gives it. */
+  path: string;
+  pdf: Uint8Array;
+}
+
+/** Writes under a temporary name, fsyncs and renames into place; the directory entry is the caller's to sync. */
+async function writeSynced(target: string, bytes: Uint8Array): Promise<void> {
   const tmp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
   const fh = await open(tmp, 'wx', 0o640);
   try {
@@ -37,12 +41,40 @@ export async function writeOutput(dataDir: string, relPath: string, bytes: Uint8
     await rm(tmp, { force: true });
     throw e;
   }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
   const dh = await open(dir, 'r');
   try {
     await dh.sync();
   } finally {
     await dh.close();
   }
+}
+
+/**
+ * Makes several outputs durable in one round: the files are written and fsynced concurrently, then
+ * each directory is fsynced once for all the renames into it. Per output, in order: undefined when it
+ * is on disk, or why not (a failed output leaves no file).
+ */
+export async function writeOutputs(dataDir: string, outputs: readonly Output[]): Promise<unknown[]> {
+  const targets = outputs.map((o) => path.join(dataDir, o.path));
+  const dirs = [...new Set(targets.map((t) => path.dirname(t)))];
+  await Promise.all(dirs.map((d) => mkdir(d, { recursive: true })));
+  const written = await Promise.allSettled(outputs.map((o, i) => writeSynced(targets[i]!, o.pdf)));
+  const errors = written.map((w) => (w.status === 'rejected' ? (w.reason as unknown) : undefined));
+  try {
+    await Promise.all(dirs.map(syncDirectory));
+  } catch (e) {
+    await Promise.all(outputs.filter((_, i) => errors[i] === undefined).map((o) => removeOutput(dataDir, o.path)));
+    return outputs.map(() => e);
+  }
+  return errors;
+}
+
+export async function writeOutput(dataDir: string, relPath: string, bytes: Uint8Array): Promise<void> {
+  const [error] = await writeOutputs(dataDir, [{ path: relPath, pdf: bytes }]);
+  if (error !== undefined) throw error;
 }
 
 export async function removeOutput(dataDir: string, relPath: string): Promise<void> {

@@ -1,7 +1,8 @@
 /**
  * Stamping for API clients: sign, keep the output, and record the stamp with its audit entry and the
- * seal version's signature count in ONE transaction — the moment a stamp becomes final. If anything
- * fails, nothing is recorded (and the output file is removed). Batches are one transaction for all.
+ * seal version's signature count together — the moment a stamp becomes final. If anything fails,
+ * nothing is recorded (and the output file is removed). Stamps in flight share that commit point
+ * (./stamp-commits.ts: one fsync round, one transaction); a batch's documents are one item of it.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
@@ -16,7 +17,7 @@ import type { Db } from '../store/db.js';
 import { incrementSignatureCount } from '../store/seals.js';
 import { getStamp, insertStamp, insertStampBatch, listBatchStamps, getStampBatch, type StampBatchRecord, type StampRecord } from '../store/stamps.js';
 import { idempotent, type Complete } from './idempotency.js';
-import { outputPathFor, readOutput, removeOutput, writeOutput } from './outputs.js';
+import { outputPathFor, readOutput } from './outputs.js';
 import type { StampRequest, StampResult } from './stamper.js';
 
 export interface StampJob {
@@ -111,17 +112,6 @@ async function recordOne(trx: Knex.Transaction, actor: Actor, record: StampRecor
   });
 }
 
-async function withOutputs<T>(services: Services, outputs: { path: string; pdf: Buffer }[], commit: () => Promise<T>): Promise<T> {
-  const { dataDir } = services.config;
-  try {
-    for (const o of outputs) await writeOutput(dataDir, o.path, o.pdf);
-    return await commit();
-  } catch (e) {
-    await Promise.all(outputs.map((o) => removeOutput(dataDir, o.path)));
-    throw e;
-  }
-}
-
 export async function loadRecordedStamp(services: Services, id: string): Promise<RecordedStamp> {
   const record = await getStamp(services.store.db, id);
   if (!record || !record.outputPath) throw new OneSealError('stamp-not-found', 'internal', `Stamp ${id} named by an idempotency record is missing.`);
@@ -159,11 +149,13 @@ export async function stampAndRecord(services: Services, actor: Actor, job: Stam
     const result = await services.stamper.stamp(job.document, job.request, gate.signal);
     gate.check();
     const record = stampRecord(randomUUID(), actor, job, result, idem?.key ?? null, hash, undefined);
-    await withOutputs(services, [{ path: record.outputPath!, pdf: result.pdf }], () =>
-      gate.commit(() => services.store.db.transaction(async (trx) => {
+    await gate.commit(() => services.stampCommits.submit({
+      outputs: [{ path: record.outputPath!, pdf: result.pdf }],
+      async record(trx) {
         await recordOne(trx, actor, record, result.seal.versionId);
         await complete?.(trx, record.id);
-      })));
+      },
+    }));
     observeHandling(services, [job], started);
     return { record, pdf: result.pdf };
   };
@@ -216,8 +208,9 @@ export async function stampBatchAndRecord(services: Services, actor: Actor, jobs
       pdf: results[index]!.pdf,
     }));
     gate.check();
-    await withOutputs(services, stamps.map((s) => ({ path: s.record.outputPath!, pdf: s.pdf })), () =>
-      gate.commit(() => services.store.db.transaction(async (trx) => {
+    await gate.commit(() => services.stampCommits.submit({
+      outputs: stamps.map((s) => ({ path: s.record.outputPath!, pdf: s.pdf })),
+      async record(trx) {
         await insertStampBatch(trx, batch);
         for (const [i, s] of stamps.entries()) await recordOne(trx, actor, s.record, results[i]!.seal.versionId);
         await appendAudit(trx, {
@@ -227,7 +220,8 @@ export async function stampBatchAndRecord(services: Services, actor: Actor, jobs
           details: { clientId: actor.id, caseNumber, stamps: stamps.map((s) => s.record.id) },
         });
         await complete?.(trx, batch.id);
-      })));
+      },
+    }));
     observeHandling(services, jobs, started);
     return { batch, stamps };
   };

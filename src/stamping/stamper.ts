@@ -6,7 +6,7 @@
 import { OneSealError } from '../errors.js';
 import { onSealChanged } from '../seals/events.js';
 import { signingMaterial, type SealDeps, type SigningMaterial } from '../seals/service.js';
-import type { PadesLevel, RevocationSource, Timestamper } from '../signing/sign-pdf.js';
+import type { PadesLevel, RevocationOptions, RevocationSource, Timestamper } from '../signing/sign-pdf.js';
 import type { WorkerPool } from '../workers/pool.js';
 import type { StampTask } from '../workers/stamp-worker.js';
 import { DEFAULT_MIN_SEAL_MM } from '../stamp/placement.js';
@@ -124,7 +124,7 @@ export class Stamper {
         calls: {
           sign: (hash: Parameters<typeof material.key.signDigest>[0], digest: Uint8Array) => material.key.signDigest(hash, digest),
           timestamp: (digest: Uint8Array) => timestamper.stamp(digest),
-          revocation: (certs: Uint8Array[]) => revocation.forCerts(certs),
+          revocation: (certs: Uint8Array[], options?: RevocationOptions) => revocation.forCerts(certs, options),
         },
       });
       // Structured clone delivers a Uint8Array; callers expect the Buffer they always got.

@@ -1,6 +1,7 @@
 /** The CA's own keys, the certificates it issued (for OCSP and CRLs) and CRL numbering. */
 import { bytes, mapper, nullable, text, type Codec } from './codec.js';
 import type { Db } from './db.js';
+import { dropRevocationData } from './revocation-cache.js';
 
 export type PkiRole = 'root' | 'tsa' | 'ocsp' | 'audit' | 'archive';
 
@@ -63,11 +64,18 @@ export async function getIssuedCertificate(db: Db, serial: string): Promise<Issu
   return row ? issued.fromRow(row) : undefined;
 }
 
+/**
+ * Marks the certificate revoked and, in the same transaction (pass the caller's), drops the OCSP
+ * response and CRL that still call it good, so no instance serves them once this commits.
+ */
 export async function revokeIssuedCertificate(db: Db, serial: string, revokedAt: string, reason: string): Promise<boolean> {
   const n = await db('issued_certificates')
     .where({ serial, status: 'good' })
     .update({ status: 'revoked', revoked_at: revokedAt, reason });
-  return n > 0;
+  if (n === 0) return false;
+  const { issuer_role: issuerRole } = await db('issued_certificates').where({ serial }).first('issuer_role');
+  await dropRevocationData(db, serial, issuerRole as PkiRole);
+  return true;
 }
 
 export async function listRevokedCertificates(db: Db, issuerRole: PkiRole): Promise<IssuedCertificateRecord[]> {
@@ -83,10 +91,4 @@ export async function nextCrlNumber(db: Db, ca: PkiRole): Promise<number> {
     .merge({ crl_number: db.raw('?? + 1', ['crl_state.crl_number']) })
     .returning('crl_number');
   return Number((row as { crl_number: number | string }).crl_number);
-}
-
-/** How many certificates of a CA are revoked: a cheap "has anything been revoked since?" for CRL caching. */
-export async function countRevokedCertificates(db: Db, issuerRole: PkiRole): Promise<number> {
-  const [row] = await db('issued_certificates').where({ issuer_role: issuerRole, status: 'revoked' }).count({ n: '*' });
-  return Number((row as { n: number | string }).n);
 }

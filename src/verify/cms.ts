@@ -231,7 +231,8 @@ function signerInfo(bytes: Uint8Array, info: Tlv): Omit<Parts, 'signerInfoCount'
   }
   let signedAttrsDer: Uint8Array | undefined;
   if (signed) {
-    signedAttrsDer = tlvBytes(bytes, signed).slice();
+    // A copy: on a Buffer, slice() is a view, and the caller's token would change under it.
+    signedAttrsDer = Uint8Array.from(tlvBytes(bytes, signed));
     signedAttrsDer[0] = TAG.SET; // [0] IMPLICIT → SET OF, as RFC 5652 §5.4 requires for the signature input
   }
   return {

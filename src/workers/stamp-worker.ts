@@ -27,7 +27,7 @@ export const stampTask = (t: StampTask, call: CallMain) => stampDocument(t.input
   chain: t.chain,
   appearance: () => appearances.get(t.face),
   timestamper: { maxTokenSize: t.maxTokenSize, stamp: (digest) => call('timestamp', digest) as Promise<Uint8Array> },
-  revocation: { forCerts: (certs) => call('revocation', certs) as Promise<{ crls: Uint8Array[]; ocsps: Uint8Array[] }> },
+  revocation: { forCerts: (certs, options) => call('revocation', certs, options) as Promise<{ crls: Uint8Array[]; ocsps: Uint8Array[] }> },
   limits: t.limits,
   minSealMm: t.minSealMm,
 });

@@ -77,6 +77,23 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const sealIdParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'Seal id' };
 const versionParam = { name: 'version', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } };
 const common = ADMIN_PROBLEMS;
+/** A certificate revocation's request body (seal versions here, licence-QR keys in admin-licence-qr.ts). */
+export const REVOCATION_BODY = {
+  required: true,
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object',
+        required: ['reason'],
+        properties: {
+          reason: { enum: ['unspecified', 'keyCompromise', 'cACompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation', 'privilegeWithdrawn', 'aACompromise'] },
+          revokedAt: { type: 'string', format: 'date-time', description: 'Only keyCompromise may be dated in the past; default now' },
+        },
+      },
+      example: { reason: 'keyCompromise', revokedAt: '2026-11-30T09:00:00Z' },
+    },
+  },
+};
 const lifecycleResponses = {
   ...changeResponses({ 200: json(ref('LifecycleOutcome'), 'Carried out (two-person control does not apply): `executed: true` and the result.') }),
   404: problemResponse('No such seal or version.'),
@@ -221,22 +238,7 @@ function document(openapi: OpenApiRegistry): void {
           operationId: 'revokeSealVersion',
           summary: 'Revoke a version’s certificate (OCSP and the CRL report it at once)',
           parameters: [sealIdParam, versionParam],
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  required: ['reason'],
-                  properties: {
-                    reason: { enum: ['unspecified', 'keyCompromise', 'cACompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation', 'privilegeWithdrawn', 'aACompromise'] },
-                    revokedAt: { type: 'string', format: 'date-time', description: 'Only keyCompromise may be dated in the past; default now' },
-                  },
-                },
-                example: { reason: 'keyCompromise', revokedAt: '2026-11-30T09:00:00Z' },
-              },
-            },
-          },
+          requestBody: REVOCATION_BODY,
           responses: lifecycleResponses,
         }),
       },

@@ -60,7 +60,7 @@ export const registerArchiveRoutes: ServiceRouteRegistrar = (router, { services,
         tags: ['Archive'],
         operationId: 'exportArchive',
         summary: 'Export a case, stamp or licence as an ASiC-E archive package',
-        description: 'A ZIP (ETSI EN 319 162-1 ASiC-E): `mimetype` first and stored; each document in its newest copy; per document a validation report as JSON and as a printable PDF in Chinese; '
+        description: 'A ZIP (ETSI EN 319 162-1 ASiC-E): `mimetype` first and stored; each document in its newest copy (a B-T one raised to B-LTA first; metadata.json says why a B-B one could not be); per document a validation report as JSON and as a printable PDF in Chinese; '
           + 'the audit entries about the documents with the hash-chain proof up to a chain head signed by the audit key; metadata.json (case, item codes, clients, dates, retention); '
           + 'META-INF/ASiCManifest.xml (URI and SHA-256 of every file) and META-INF/signature.p7s, a detached CAdES-B-T signature over the manifest by the archive key in the HSM. '
           + '`oneseal archive verify` checks it offline. Auditors and licence officers export anything; a system client only documents it made itself.',
@@ -84,7 +84,7 @@ export const registerArchiveRoutes: ServiceRouteRegistrar = (router, { services,
         tags: ['Admin: archive'],
         operationId: 'renewArchive',
         summary: 'Renew the long-term validation of stored documents now',
-        description: 'Finds stamped documents and licences whose newest time-stamp relies on a TSA certificate expiring within `dueWithinDays` (default ONESEAL_ARCHIVE_HORIZON_DAYS) or on a digest ONESEAL_ARCHIVE_WEAK_DIGESTS names, and appends validation data and a document time-stamp to each (PAdES B-LTA). Each renewal is audited; downloads return the newest copy. `dryRun` lists what is due without changing anything.',
+        description: 'Finds stamped documents and licences whose newest time-stamp relies on a TSA certificate expiring within `dueWithinDays` (default ONESEAL_ARCHIVE_HORIZON_DAYS) or on a digest ONESEAL_ARCHIVE_WEAK_DIGESTS names, and appends validation data and a document time-stamp to each (PAdES B-LTA). Each renewal is audited; downloads return the newest copy. `dryRun` lists what is due without changing anything. `blocked` says why nothing was renewed: the TSA certificate ends within the horizon, or a new time-stamp would rely on a weakening digest. (Exported packages are renewed by `oneseal archive renew --packages DIR`, where they are kept.)',
         security: [{ bearer: [] }],
         requestBody: {
           required: false,

@@ -5,13 +5,14 @@
  */
 import { authorize } from '../../access/policy.js';
 import { searchAudit, type AuditFilters, type AuditRow } from '../../store/audit.js';
+import type { Services } from '../../services.js';
 import type { ServiceRouteRegistrar } from '../app.js';
 import { authenticate, requireActor } from '../auth.js';
-import { sendListing } from '../listing.js';
+import { sendListing, type Listing } from '../listing.js';
 import { readSearchQuery, timeFilter } from '../search-query.js';
 import { listParameters, listResponses } from './search-docs.js';
 
-const FILTERS = ['actor', 'action', 'from', 'to'] as const;
+export const AUDIT_FILTERS = ['actor', 'action', 'from', 'to'] as const;
 
 /** The entry as the API shows it; details are parsed here, so a damaged row shows as text rather than failing the page. */
 function entryView(r: AuditRow) {
@@ -24,28 +25,32 @@ function entryView(r: AuditRow) {
   return { seq: r.seq, at: r.at, actor: r.actor, action: r.action, subject: r.subject, details, hash: r.hash };
 }
 
+/** The audit log as a list with these filters (who may read it at all is the route's check). */
+export function auditListing(services: Services, q: Partial<Record<(typeof AUDIT_FILTERS)[number], string>>): Listing<AuditRow> {
+  const filters: AuditFilters = { actor: q.actor, action: q.action, from: timeFilter('from', q.from), to: timeFilter('to', q.to, true) };
+  return {
+    name: 'audit',
+    page: (after, limit) => searchAudit(services.store.db, filters, after, limit),
+    key: (r) => [r.at, r.seq],
+    json: entryView,
+    csv: [
+      { header: 'seq', value: (r) => r.seq },
+      { header: 'at', value: (r) => r.at },
+      { header: 'actor', value: (r) => r.actor },
+      { header: 'action', value: (r) => r.action },
+      { header: 'subject', value: (r) => r.subject },
+      { header: 'details', value: (r) => r.detailsJson },
+      { header: 'hash', value: (r) => r.hash },
+    ],
+  };
+}
+
 export const registerAuditSearchRoutes: ServiceRouteRegistrar = (router, { services, openapi }) => {
   router.get('/v1/audit', authenticate(services), async (ctx) => {
     const actor = requireActor(ctx);
     authorize(actor, 'audit.read');
-    const query = readSearchQuery(ctx, FILTERS);
-    const q = query.filters;
-    const filters: AuditFilters = { actor: q.actor, action: q.action, from: timeFilter('from', q.from), to: timeFilter('to', q.to, true) };
-    await sendListing(ctx, services.secrets, actor, query, {
-      name: 'audit',
-      page: (after, limit) => searchAudit(services.store.db, filters, after, limit),
-      key: (r) => [r.at, r.seq],
-      json: entryView,
-      csv: [
-        { header: 'seq', value: (r) => r.seq },
-        { header: 'at', value: (r) => r.at },
-        { header: 'actor', value: (r) => r.actor },
-        { header: 'action', value: (r) => r.action },
-        { header: 'subject', value: (r) => r.subject },
-        { header: 'details', value: (r) => r.detailsJson },
-        { header: 'hash', value: (r) => r.hash },
-      ],
-    });
+    const query = readSearchQuery(ctx, AUDIT_FILTERS);
+    await sendListing(ctx, services.secrets, actor, query, auditListing(services, query.filters));
   });
 
   openapi.add(

@@ -7,14 +7,14 @@
  */
 import type { Actor } from '../../access/actors.js';
 import { allows, authorize, seesPersonalData } from '../../access/policy.js';
-import { chinaDate, effectiveStatus, licenceDeps } from '../../licences/service.js';
+import { chinaDate, effectiveStatus, licenceDeps, type LicenceDeps } from '../../licences/service.js';
 import { holderIsOrganisation, publicHolder } from '../../licences/masking.js';
 import type { LicenceTypeRegistry } from '../../licences/registry.js';
 import type { CsvColumn } from '../../search/csv.js';
 import { searchLicences, type LicenceFilters, type LicenceRecord } from '../../store/licences.js';
 import type { ServiceRouteRegistrar } from '../app.js';
 import { authenticate, requireActor } from '../auth.js';
-import { sendListing } from '../listing.js';
+import { sendListing, type Listing } from '../listing.js';
 import { oneOf, readSearchQuery, timeFilter } from '../search-query.js';
 import { viewFor } from './licences.js';
 import { listParameters, listResponses } from './search-docs.js';
@@ -55,12 +55,25 @@ function csvColumns(registry: LicenceTypeRegistry, actor: Actor, today: string):
 }
 
 /** The filters of a licence search as `actor` may run it (scoped to its grants; holders only among organisations without personal data). */
-export function licenceFiltersFor(registry: LicenceTypeRegistry, actor: Actor, q: Partial<Record<(typeof LICENCE_FILTERS)[number], string>>, today: string): LicenceFilters {
+function licenceFiltersFor(registry: LicenceTypeRegistry, actor: Actor, q: Partial<Record<(typeof LICENCE_FILTERS)[number], string>>, today: string): LicenceFilters {
   return {
     ownerClientId: actor.kind === 'client' ? actor.id : undefined,
     typeIds: typeScope(registry, actor, q.holderId !== undefined || q.holderName !== undefined),
     typeId: oneOf('type', q.type, registry.list().map((t) => t.id)), holderId: q.holderId, holderName: q.holderName, status: oneOf('status', q.status, LICENCE_STATUSES), today,
     issuedFrom: timeFilter('issuedFrom', q.issuedFrom), issuedTo: timeFilter('issuedTo', q.issuedTo, true),
+  };
+}
+
+/** The licence register as `actor` may list it with these filters. */
+export function licenceListing(deps: LicenceDeps, actor: Actor, q: Partial<Record<(typeof LICENCE_FILTERS)[number], string>>): Listing<LicenceRecord> {
+  const today = chinaDate(new Date());
+  const filters = licenceFiltersFor(deps.registry, actor, q, today);
+  return {
+    name: 'licences',
+    page: (after, limit) => searchLicences(deps.db, filters, after, limit),
+    key: (r) => [r.issuedAt, r.id],
+    json: (r) => viewFor(deps, actor, r),
+    csv: csvColumns(deps.registry, actor, today),
   };
 }
 
@@ -72,16 +85,7 @@ export const registerLicenceSearchRoutes: ServiceRouteRegistrar = (router, { ser
     const actor = requireActor(ctx);
     authorize(actor, 'licence.read');
     const query = readSearchQuery(ctx, LICENCE_FILTERS);
-    const q = query.filters;
-    const today = chinaDate(new Date());
-    const filters = licenceFiltersFor(deps.registry, actor, q, today);
-    await sendListing(ctx, services.secrets, actor, query, {
-      name: 'licences',
-      page: (after, limit) => searchLicences(deps.db, filters, after, limit),
-      key: (r) => [r.issuedAt, r.id],
-      json: (r) => viewFor(deps, actor, r),
-      csv: csvColumns(deps.registry, actor, today),
-    });
+    await sendListing(ctx, services.secrets, actor, query, licenceListing(deps, actor, query.filters));
   });
 
   openapi.add({

@@ -33,6 +33,7 @@ const WEB_FILES: Record<string, string> = {
   'index.html': 'text/html; charset=utf-8',
   'app.js': 'text/javascript; charset=utf-8',
   'qr-verify.js': 'text/javascript; charset=utf-8',
+  'jsqr.js': 'text/javascript; charset=utf-8',
   'licence-page.js': 'text/javascript; charset=utf-8',
   'sw.js': 'text/javascript; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',

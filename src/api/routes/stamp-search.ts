@@ -4,18 +4,20 @@
  * operators see every stamp, operators without file names and case numbers — and may not filter on them
  * either, since a filter that matches tells what it matched.
  */
+import type { Actor } from '../../access/actors.js';
 import { allows, authorize } from '../../access/policy.js';
 import { findClientByName, getClient } from '../../store/clients.js';
 import { searchStamps, type StampFilters, type StampView } from '../../store/stamps.js';
 import type { CsvColumn } from '../../search/csv.js';
+import type { Services } from '../../services.js';
 import type { ServiceRouteRegistrar } from '../app.js';
 import { authenticate, requireActor } from '../auth.js';
-import { sendListing } from '../listing.js';
+import { sendListing, type Listing } from '../listing.js';
 import { readSearchQuery, timeFilter } from '../search-query.js';
 import { listParameters, listResponses } from './search-docs.js';
 import { stampViewFor } from './stamps.js';
 
-const FILTERS = ['caseNumber', 'itemCode', 'department', 'centre', 'client', 'seal', 'from', 'to', 'filename'] as const;
+export const STAMP_FILTERS = ['caseNumber', 'itemCode', 'department', 'centre', 'client', 'seal', 'from', 'to', 'filename'] as const;
 const PERSONAL_FILTERS = ['caseNumber', 'filename'] as const;
 
 const COLUMNS: readonly (CsvColumn<StampView> & { personal?: true })[] = [
@@ -37,32 +39,35 @@ const COLUMNS: readonly (CsvColumn<StampView> & { personal?: true })[] = [
   { header: 'sha256After', value: (s) => s.sha256Out },
 ];
 
-export const registerStampSearchRoutes: ServiceRouteRegistrar = (router, { services, openapi }) => {
+/** The stamp register as `actor` may list it with these filters: a client its own stamps, people by their roles. */
+export async function stampListing(services: Services, actor: Actor, q: Partial<Record<(typeof STAMP_FILTERS)[number], string>>): Promise<Listing<StampView>> {
   const db = services.store.db;
+  if (PERSONAL_FILTERS.some((f) => q[f] !== undefined)) authorize(actor, 'stamp.personal-data');
+  // A client's own stamps only: the scope is one more condition, so no filter or cursor can widen it.
+  const filters: StampFilters = {
+    ownerClientId: actor.kind === 'client' ? actor.id : undefined,
+    // A client by id or by name; a name no client has matches nothing.
+    clientId: q.client === undefined ? undefined : ((await getClient(db, q.client)) ?? (await findClientByName(db, q.client)))?.id ?? q.client,
+    sealId: q.seal, caseNumber: q.caseNumber, itemCode: q.itemCode, department: q.department, centreCode: q.centre, filename: q.filename,
+    from: timeFilter('from', q.from), to: timeFilter('to', q.to, true),
+  };
+  // Clients see their own personal data; people only with the role (the table's own-stamp rule, per row).
+  const personal = actor.kind === 'client' || allows(actor, 'stamp.personal-data');
+  return {
+    name: 'stamps',
+    page: (after, limit) => searchStamps(db, filters, after, limit),
+    key: (s) => [s.createdAt, s.id],
+    json: (s) => stampViewFor(actor, s),
+    csv: COLUMNS.filter((c) => personal || !c.personal),
+  };
+}
 
+export const registerStampSearchRoutes: ServiceRouteRegistrar = (router, { services, openapi }) => {
   router.get('/v1/stamps', authenticate(services), async (ctx) => {
     const actor = requireActor(ctx);
     authorize(actor, 'stamp.read');
-    const query = readSearchQuery(ctx, FILTERS);
-    const q = query.filters;
-    if (PERSONAL_FILTERS.some((f) => q[f] !== undefined)) authorize(actor, 'stamp.personal-data');
-    // A client's own stamps only: the scope is one more condition, so no filter or cursor can widen it.
-    const filters: StampFilters = {
-      ownerClientId: actor.kind === 'client' ? actor.id : undefined,
-      // A client by id or by name; a name no client has matches nothing.
-      clientId: q.client === undefined ? undefined : ((await getClient(db, q.client)) ?? (await findClientByName(db, q.client)))?.id ?? q.client,
-      sealId: q.seal, caseNumber: q.caseNumber, itemCode: q.itemCode, department: q.department, centreCode: q.centre, filename: q.filename,
-      from: timeFilter('from', q.from), to: timeFilter('to', q.to, true),
-    };
-    // Clients see their own personal data; people only with the role (the table's own-stamp rule, per row).
-    const personal = actor.kind === 'client' || allows(actor, 'stamp.personal-data');
-    await sendListing(ctx, services.secrets, actor, query, {
-      name: 'stamps',
-      page: (after, limit) => searchStamps(db, filters, after, limit),
-      key: (s) => [s.createdAt, s.id],
-      json: (s) => stampViewFor(actor, s),
-      csv: COLUMNS.filter((c) => personal || !c.personal),
-    });
+    const query = readSearchQuery(ctx, STAMP_FILTERS);
+    await sendListing(ctx, services.secrets, actor, query, await stampListing(services, actor, query.filters));
   });
 
   openapi.add({

@@ -1,16 +1,16 @@
 /**
- * 审计: the audit log, newest first, for auditors and seal-admins; the chain verification (every entry's
+ * 审计: the audit log, newest first (and as CSV), for auditors and seal-admins; the chain verification (every entry's
  * hash and link, every signed head's signature) on request, and the latest signed head.
  */
 import { authorize } from '../../access/policy.js';
 import { signAuditHead, verifyAuditLog } from '../../audit/heads.js';
-import { timeFilter } from '../../api/search-query.js';
-import { latestAuditHead, searchAudit } from '../../store/audit.js';
+import { AUDIT_FILTERS, auditListing } from '../../api/routes/audit-search.js';
+import { latestAuditHead, type AuditRow } from '../../store/audit.js';
 import { getPkiKey } from '../../store/pki.js';
 import { actionButton, can, card, dateTime, kv, notice, table, type FieldSpec, type View } from '../components.js';
 import { html } from '../html.js';
 import type { ConsoleRouter } from '../router.js';
-import { dateSpecs, listing } from './listing.js';
+import { csvDownload, dateSpecs, listing, type ListingSource } from './listing.js';
 
 export function registerAuditPages(console: ConsoleRouter): void {
   const { services } = console;
@@ -22,11 +22,13 @@ export function registerAuditPages(console: ConsoleRouter): void {
 <div class="actions"><a class="button secondary" href="/console/audit/verify">${v.t('verifyChain')}</a>${can(v, 'audit.sign-head') ? actionButton(v, '/console/audit/heads', v.t('signHead'), { secondary: true }) : ''}</div>`);
   };
 
+  const source: ListingSource<AuditRow> = (_req, values) => auditListing(services, values);
+  csvDownload(console, '/console/audit', 'audit.read', AUDIT_FILTERS, source);
+
   console.page('/console/audit', 'audit.read', async (req) => {
     const { v } = req;
     const specs: FieldSpec[] = [{ name: 'actor', label: v.t('actor'), hint: 'person:NAME, client:NAME…' }, { name: 'action', label: v.t('action') }, ...dateSpecs(v, 'from', 'to')];
-    const list = await listing(req, '/console/audit', specs, (q, after, limit) =>
-      searchAudit(db, { actor: q.actor, action: q.action, from: timeFilter('from', q.from), to: timeFilter('to', q.to, true) }, after, limit), (r) => [r.seq]);
+    const list = await listing(req, '/console/audit', specs, source);
     return {
       title: v.t('audit'),
       section: 'audit',

@@ -6,17 +6,17 @@
  */
 import { actorLabel, type PersonActor } from '../../access/actors.js';
 import { authorizeLicenceType } from '../../access/policy.js';
-import { LICENCE_STATUSES, licenceFiltersFor } from '../../api/routes/licence-search.js';
+import { LICENCE_FILTERS, LICENCE_STATUSES, licenceListing } from '../../api/routes/licence-search.js';
 import { licenceFor, viewFor } from '../../api/routes/licences.js';
 import { OneSealError, type FieldError } from '../../errors.js';
-import { chinaDate, changeLicence, issueLicence, licenceDeps, revokeLicence } from '../../licences/service.js';
+import { changeLicence, issueLicence, licenceDeps, revokeLicence } from '../../licences/service.js';
 import type { FieldDef, LicenceType } from '../../licences/types.js';
-import { getLicencePdf, searchLicences } from '../../store/licences.js';
+import { getLicencePdf, type LicenceRecord } from '../../store/licences.js';
 import { badge, can, card, dateTime, field, kv, notice, postForm, table, type FieldSpec, type View } from '../components.js';
 import { html, type Part } from '../html.js';
 import type { ConsoleRouter } from '../router.js';
 import type { Form } from '../web-session.js';
-import { dateSpecs, listing } from './listing.js';
+import { csvDownload, dateSpecs, listing, type ListingSource } from './listing.js';
 
 const STATUS_BADGE: Record<string, 'ok' | 'warn' | 'bad' | ''> = { valid: 'ok', superseded: 'warn', revoked: 'bad', expired: '' };
 
@@ -71,6 +71,9 @@ export function registerLicencePages(console: ConsoleRouter): void {
   const typeTitle = (v: View, t: LicenceType) => (v.lang === 'en' ? t.title.en : t.title.zh);
   const typeOptions = (v: View) => deps.registry.list().map((t) => [t.id, typeTitle(v, t)] as const);
 
+  const source: ListingSource<LicenceRecord> = (req, values) => licenceListing(deps, req.actor, values);
+  csvDownload(console, '/console/licences', 'licence.read', LICENCE_FILTERS, source);
+
   console.page('/console/licences', 'licence.read', async (req) => {
     const { v, actor } = req;
     const specs: FieldSpec[] = [
@@ -80,8 +83,7 @@ export function registerLicencePages(console: ConsoleRouter): void {
       { name: 'status', label: v.t('status'), options: [['', '—'], ...LICENCE_STATUSES.map((x) => [x, x] as const)] },
       ...dateSpecs(v, 'issuedFrom', 'issuedTo'),
     ];
-    const today = chinaDate(new Date());
-    const list = await listing(req, '/console/licences', specs, (q, after, limit) => searchLicences(deps.db, licenceFiltersFor(deps.registry, actor, q, today), after, limit), (r) => [r.issuedAt, r.id]);
+    const list = await listing(req, '/console/licences', specs, source);
     return {
       title: v.t('licences'),
       section: 'licences',

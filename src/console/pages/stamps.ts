@@ -1,22 +1,22 @@
 /**
- * 用印记录: the stamp register searched and filtered (newest first), one stamp's record with its placement
- * and the verification of its stored output, and the PDF download, each as the policy allows: operators
+ * 用印记录: the stamp register searched and filtered (newest first) and downloaded as CSV, one stamp's record
+ * with its placement and the verification of its stored output, and the PDF download, each as the policy allows: operators
  * see neither file names nor case numbers, and only those with stamp.pdf open the document.
  */
 import { allows } from '../../access/policy.js';
-import { timeFilter } from '../../api/search-query.js';
+import { STAMP_FILTERS, stampListing } from '../../api/routes/stamp-search.js';
 import { sendStoredPdf, stampViewFor, storedPdf, visibleStamp } from '../../api/routes/stamps.js';
-import { findClientByName } from '../../store/clients.js';
-import { searchStamps } from '../../store/stamps.js';
-import { VERDICT_WORDS } from '../../verify/text-report.js';
-import { badge, can, card, dateTime, kv, table, type FieldSpec } from '../components.js';
+import type { StampView } from '../../store/stamps.js';
+import { can, card, dateTime, kv, table, type FieldSpec } from '../components.js';
 import { html } from '../html.js';
+import { placementCard, verificationCard } from '../report.js';
 import type { ConsoleRouter } from '../router.js';
-import { dateSpecs, listing } from './listing.js';
+import { csvDownload, dateSpecs, listing, type ListingSource } from './listing.js';
 
 export function registerStampPages(console: ConsoleRouter): void {
   const { services } = console;
-  const db = services.store.db;
+  const source: ListingSource<StampView> = (req, values) => stampListing(services, req.actor, values);
+  csvDownload(console, '/console/stamps', 'stamp.read', STAMP_FILTERS, source);
 
   console.page('/console/stamps', 'stamp.read', async (req) => {
     const { v, actor } = req;
@@ -24,18 +24,14 @@ export function registerStampPages(console: ConsoleRouter): void {
     const specs: FieldSpec[] = [
       ...(personal ? [{ name: 'caseNumber', label: v.t('caseNumber') }] : []),
       { name: 'itemCode', label: v.t('itemCode') },
+      { name: 'department', label: v.t('department') },
+      { name: 'centre', label: v.t('centre') },
       { name: 'client', label: v.t('client') },
       { name: 'seal', label: v.t('seal') },
       ...dateSpecs(v, 'from', 'to'),
       ...(personal ? [{ name: 'filename', label: v.t('filename') }] : []),
     ];
-    const list = await listing(req, '/console/stamps', specs, async (q, after, limit) => {
-      const clientId = q.client ? (await findClientByName(db, q.client))?.id ?? q.client : undefined;
-      return searchStamps(db, {
-        clientId, sealId: q.seal, caseNumber: q.caseNumber, itemCode: q.itemCode, filename: q.filename,
-        from: timeFilter('from', q.from), to: timeFilter('to', q.to, true),
-      }, after, limit);
-    }, (s) => [s.createdAt, s.id]);
+    const list = await listing(req, '/console/stamps', specs, source);
     return {
       title: v.t('stamps'),
       section: 'stamps',
@@ -58,11 +54,12 @@ ${card(undefined, html`${table([v.t('at'), v.t('seal'), v.t('client'), v.t('item
       body: html`${card(undefined, kv([
         [v.t('at'), dateTime(record.createdAt)], [v.t('client'), stamp.clientName], [v.t('seal'), `${record.seal.id} v${record.seal.version}`],
         [v.t('serial'), html`<span class="mono">${record.seal.certSerial}</span>`], [v.t('level'), record.level], [v.t('itemCode'), record.itemCode ?? '—'],
+        [v.t('department'), stamp.department ?? '—'], [v.t('centre'), stamp.centreCode ?? '—'],
         ...('caseNumber' in record ? [[v.t('caseNumber'), record.caseNumber ?? '—'] as const, [v.t('filename'), record.filename ?? '—'] as const] : []),
         ['SHA-256', html`<span class="mono">${record.sha256.after}</span>`],
-        [v.t('placement'), html`<span class="mono">${JSON.stringify(record.placement)}</span>`],
       ]))}
-${report ? card(v.t('verification'), html`<p>${badge(report.verdict === 'valid' ? 'ok' : 'bad', v.lang === 'en' ? VERDICT_WORDS[report.verdict].en : VERDICT_WORDS[report.verdict].zh)}</p>`) : ''}
+${placementCard(v, record.placement)}
+${report ? verificationCard(v, report) : ''}
 ${mayOpen ? html`<p><a class="button" href="/console/stamps/${stamp.id}/pdf" download>${v.t('downloadPdf')}</a></p>` : ''}`,
     };
   });

@@ -1,4 +1,4 @@
-// The offline verifier (/verify-offline/): scan (BarcodeDetector) or paste a licence QR code, check its
+// The offline verifier (/verify-offline/): scan (BarcodeDetector, else the vendored jsQR) or paste a licence QR code, check its
 // signature and status against the kept trust and status lists, and compare a presented PDF with the
 // payload's hash. Works with the network off once visited (sw.js).
 import { loadLists, pdfMatches, verifyQrText } from './qr-verify.js';
@@ -34,23 +34,54 @@ function show(check) {
   }));
 }
 
+/** A message where the result would show (its card may still be hidden). */
+function notice(text) {
+  $('result-card').hidden = false;
+  $('reason').textContent = text;
+}
+
 async function check(text) {
   if (!lists?.trustList) await refresh();
   if (!lists.trustList) return show({ verdict: 'forged', reason: '没有信任列表：请先联网打开本页一次' });
   show(await verifyQrText(text.trim(), lists.trustList, lists.statusList));
 }
 
+/** jsQR (jsqr.js, vendored), loaded on first use where the browser has no BarcodeDetector (Chromium on Linux, Firefox). */
+let jsqr;
+function loadJsqr() {
+  jsqr ??= new Promise((resolve, reject) => {
+    const script = document.createElement('script');
+    script.src = 'jsqr.js';
+    script.onload = () => resolve(window.jsQR);
+    script.onerror = () => reject(new Error('二维码解码器无法载入'));
+    document.head.append(script);
+  });
+  return jsqr;
+}
+
+/** A photo is scaled down to this many pixels on its longer side: enough for a 48 mm code, and jsQR stays quick. */
+const MAX_SIDE = 2048;
+
+/** The text of the first QR code in an image, video frame or bitmap; undefined when none is found. */
 async function detect(source) {
-  const detector = new BarcodeDetector({ formats: ['qr_code'] });
-  const codes = await detector.detect(source);
-  return codes[0]?.rawValue;
+  if ('BarcodeDetector' in window) {
+    const codes = await new BarcodeDetector({ formats: ['qr_code'] }).detect(source);
+    return codes[0]?.rawValue;
+  }
+  const decode = await loadJsqr();
+  const [w0, h0] = source instanceof HTMLVideoElement ? [source.videoWidth, source.videoHeight] : [source.width, source.height];
+  const scale = Math.min(1, MAX_SIDE / Math.max(w0, h0));
+  const [w, h] = [Math.round(w0 * scale), Math.round(h0 * scale)];
+  if (!w || !h) return undefined;
+  const canvas = document.createElement('canvas');
+  canvas.width = w;
+  canvas.height = h;
+  const g = canvas.getContext('2d', { willReadFrequently: true });
+  g.drawImage(source, 0, 0, w, h);
+  return decode(g.getImageData(0, 0, w, h).data, w, h, { inversionAttempts: 'dontInvert' })?.data || undefined;
 }
 
 async function scan() {
-  if (!('BarcodeDetector' in window)) {
-    $('reason').textContent = '此浏览器不支持扫码，请选择二维码照片或粘贴内容';
-    return;
-  }
   const video = $('video');
   video.srcObject = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' } });
   video.hidden = false;
@@ -64,15 +95,17 @@ async function scan() {
 }
 
 $('check').addEventListener('click', () => check($('text').value));
-$('scan').addEventListener('click', () => scan().catch((e) => ($('reason').textContent = e.message)));
+$('scan').addEventListener('click', () => scan().catch((e) => notice(e.message)));
 $('photo').addEventListener('change', async () => {
   const file = $('photo').files[0];
-  if (!file || !('BarcodeDetector' in window)) return;
-  const text = await detect(await createImageBitmap(file));
-  if (text) {
-    $('text').value = text;
-    await check(text);
+  if (!file) return;
+  const text = await detect(await createImageBitmap(file)).catch(() => undefined);
+  if (!text) {
+    notice('照片中未找到二维码，请靠近重拍或粘贴内容');
+    return;
   }
+  $('text').value = text;
+  await check(text);
 });
 $('pdf').addEventListener('change', async () => {
   const file = $('pdf').files[0];

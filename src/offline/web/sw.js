@@ -1,8 +1,8 @@
 // The offline verifier's service worker: its own files and the pinned root from the cache first (they
 // change only with a new release); the trust and status lists from the network first, the cached copy
 // when offline (the page shows when each was last refreshed).
-const CACHE = 'oneseal-verify-offline-v1';
-const FILES = ['./', 'index.html', 'app.js', 'qr-verify.js', 'style.css', 'manifest.webmanifest', 'icon.svg', '/pki/certs/root.crt'];
+const CACHE = 'oneseal-verify-offline-v2';
+const FILES = ['./', 'index.html', 'app.js', 'qr-verify.js', 'jsqr.js', 'style.css', 'manifest.webmanifest', 'icon.svg', '/pki/certs/root.crt'];
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(CACHE).then((c) => c.addAll(FILES)).then(() => self.skipWaiting()));

@@ -1,0 +1,176 @@
+/**
+ * Revocation data produced ahead and reused (RFC 5019): one signed OCSP response per certificate the
+ * root issued and one CRL per period, kept in the database so every instance serves the same objects.
+ * A revocation drops them in its own transaction (store/pki.ts); the next reader, on any instance,
+ * signs the replacement. Production is shared: concurrent readers on one instance wait for one signing.
+ */
+import type { Knex } from 'knex';
+import { children, readTlv, TAG, tlvBytes } from '../signing/der.js';
+import { getIssuedCertificate, listRevokedCertificates, nextCrlNumber } from '../store/pki.js';
+import {
+  getCachedCrl,
+  getCachedOcspResponses,
+  lockCachedCrl,
+  putCachedCrl,
+  putCachedOcspResponse,
+  type CachedCrl,
+  type CachedOcspResponse,
+} from '../store/revocation-cache.js';
+import { createCrl } from './crl.js';
+import { toCertificate, wholeSeconds } from './der.js';
+import { certIdFor, createOcspResponse, type OcspCertId, type OcspStatus } from './ocsp.js';
+import type { RevocationReason } from './revocation.js';
+import type { PkiDeps } from './services.js';
+
+const HOUR_MS = 3600 * 1000;
+/** CRLs and OCSP responses promise fresh information within a day (their nextUpdate). */
+export const REVOCATION_VALIDITY_MS = 24 * HOUR_MS;
+/**
+ * Replaced this long before their nextUpdate, so a relying party that fetched one late still holds
+ * valid data for an hour; until then (or a revocation) the same signed object is served.
+ */
+export const REFRESH_BEFORE_MS = HOUR_MS;
+
+export interface CrlSnapshot {
+  der: Uint8Array;
+  crlNumber: number;
+  thisUpdate: Date;
+  nextUpdate: Date;
+}
+
+const nowOf = (deps: PkiDeps): Date => deps.clock?.() ?? new Date();
+const servable = (nextUpdate: string, now: Date): boolean => now.getTime() < Date.parse(nextUpdate) - REFRESH_BEFORE_MS;
+
+/** What the store knows about a serial the root issued. */
+export async function statusOf(deps: PkiDeps, serial: string): Promise<OcspStatus> {
+  const record = await getIssuedCertificate(deps.store.db, serial);
+  if (!record || record.issuerRole !== 'root') return { status: 'unknown' };
+  if (record.status === 'good') return { status: 'good' };
+  return { status: 'revoked', revokedAt: new Date(record.revokedAt!), ...(record.reason ? { reason: record.reason as RevocationReason } : {}) };
+}
+
+// In-flight productions per database (tests and tools open several stores in one process).
+const ocspInFlight = new WeakMap<Knex, Map<string, { producedAt: number; response: Promise<CachedOcspResponse | undefined> }>>();
+const crlInFlight = new WeakMap<Knex, Promise<CrlSnapshot>>();
+
+/** The root's CertID of `serial` (SHA-1, as RFC 5019 clients ask), with the root parsed once per authority. */
+const rootCertIds = new WeakMap<Uint8Array, (serial: string) => OcspCertId>();
+export function rootCertId(deps: PkiDeps, serial: string): OcspCertId {
+  const rootDer = deps.authority.root.certificate;
+  let make = rootCertIds.get(rootDer);
+  if (!make) {
+    const root = toCertificate(rootDer);
+    make = (s) => certIdFor(root, s);
+    rootCertIds.set(rootDer, make);
+  }
+  return make(serial);
+}
+
+/** Signs the response for `serial` as the store has it now and caches it, unless a revocation overtook the signing (then again). */
+async function produceOcsp(deps: PkiDeps, serial: string, now: Date): Promise<CachedOcspResponse | undefined> {
+  for (;;) {
+    const status = await statusOf(deps, serial);
+    if (status.status === 'unknown') return undefined;
+    const producedAt = wholeSeconds(now);
+    const nextUpdate = new Date(producedAt.getTime() + REVOCATION_VALIDITY_MS);
+    const der = await createOcspResponse({
+      certIds: [rootCertId(deps, serial)],
+      issuer: deps.authority.root.certificate,
+      responder: { cert: deps.authority.ocsp.certificate, signer: deps.authority.ocsp.signer },
+      lookup: () => status,
+      producedAt,
+      nextUpdate,
+    });
+    deps.metrics?.revocationSigned.inc({ kind: 'ocsp' });
+    const response: CachedOcspResponse = { serial, der, status: status.status, producedAt: producedAt.toISOString(), nextUpdate: nextUpdate.toISOString() };
+    if (await putCachedOcspResponse(deps.store.db, response)) return response;
+  }
+}
+
+/** One production per serial at a time on this instance; a waiter takes it if it is recent enough for them. */
+function sharedProduction(deps: PkiDeps, serial: string, notBefore: number, now: Date): Promise<CachedOcspResponse | undefined> {
+  const db = deps.store.db;
+  let flights = ocspInFlight.get(db);
+  if (!flights) ocspInFlight.set(db, (flights = new Map()));
+  const flight = flights.get(serial);
+  if (flight && flight.producedAt >= notBefore) return flight.response;
+  const entry = { producedAt: wholeSeconds(now).getTime(), response: produceOcsp(deps, serial, now) };
+  flights.set(serial, entry);
+  void entry.response.finally(() => {
+    if (flights.get(serial) === entry) flights.delete(serial);
+  }).catch(() => undefined);
+  return entry.response;
+}
+
+/**
+ * The OCSP responses (DER) for serials the root issued, keyed by serial: the cached ones while they
+ * are servable and produced no earlier than `notBefore` (whole seconds, as producedAt is written),
+ * else new ones. Serials the root never issued are left out.
+ */
+export async function ocspResponses(deps: PkiDeps, serials: readonly string[], notBefore?: Date): Promise<Map<string, Uint8Array>> {
+  const now = nowOf(deps);
+  const floor = notBefore ? wholeSeconds(notBefore).getTime() : -Infinity;
+  const cached = await getCachedOcspResponses(deps.store.db, serials);
+  const out = new Map<string, Uint8Array>();
+  await Promise.all(
+    serials.map(async (serial) => {
+      const hit = cached.get(serial);
+      const usable = hit && servable(hit.nextUpdate, now) && Date.parse(hit.producedAt) >= floor ? hit : await sharedProduction(deps, serial, floor, now);
+      if (usable) out.set(serial, usable.der);
+    }),
+  );
+  return out;
+}
+
+const snapshotOf = (c: CachedCrl): CrlSnapshot => ({ der: c.der, crlNumber: c.crlNumber, thisUpdate: new Date(c.thisUpdate), nextUpdate: new Date(c.nextUpdate) });
+
+/** The root's current CRL: the stored one until an hour before its nextUpdate or a revocation, else a new one. */
+export async function currentCrl(deps: PkiDeps): Promise<CrlSnapshot> {
+  const now = nowOf(deps);
+  const cached = await getCachedCrl(deps.store.db, 'root');
+  if (cached && servable(cached.nextUpdate, now)) return snapshotOf(cached);
+  const db = deps.store.db;
+  const inFlight = crlInFlight.get(db);
+  if (inFlight) return inFlight;
+  const crl = issueCrl(deps, now).finally(() => crlInFlight.delete(db));
+  crlInFlight.set(db, crl);
+  return crl;
+}
+
+async function issueCrl(deps: PkiDeps, now: Date): Promise<CrlSnapshot> {
+  const root = deps.authority.root;
+  // Lock, number, list, signature and the stored copy in one transaction: a failed signing skips no
+  // number, a revocation waits for it (and then drops it) or is in the list, and another instance
+  // that got here first is reused instead of signing again.
+  return deps.store.db.transaction(async (trx) => {
+    const other = await lockCachedCrl(trx, 'root');
+    if (other && servable(other.nextUpdate, now)) return snapshotOf(other);
+    const crlNumber = await nextCrlNumber(trx, 'root');
+    const revoked = await listRevokedCertificates(trx, 'root');
+    const thisUpdate = wholeSeconds(now);
+    const nextUpdate = new Date(thisUpdate.getTime() + REVOCATION_VALIDITY_MS);
+    const der = await createCrl({
+      issuer: { cert: root.certificate, signer: root.signer },
+      revoked: revoked.map((r) => ({ serial: r.serial, revokedAt: new Date(r.revokedAt!), ...(r.reason ? { reason: r.reason as RevocationReason } : {}) })),
+      thisUpdate,
+      nextUpdate,
+      crlNumber,
+    });
+    deps.metrics?.revocationSigned.inc({ kind: 'crl' });
+    await putCachedCrl(trx, 'root', { der, crlNumber, thisUpdate: thisUpdate.toISOString(), nextUpdate: nextUpdate.toISOString() });
+    return { der, crlNumber, thisUpdate, nextUpdate };
+  });
+}
+
+/**
+ * The serial (as serialHex writes it), issuer and subject names (DER) of a certificate, read from the
+ * TBSCertificate directly: B-LT stamping asks for them on every signature, where a pkijs parse costs more than the rest.
+ */
+export function certificateNames(der: Uint8Array): { serial: string; issuer: Uint8Array; subject: Uint8Array } {
+  const fields = children(der, children(der, readTlv(der, 0))[0]!);
+  const at = fields[0]!.tag === TAG.CTX0 ? 1 : 0; // the [0] version is absent in v1 certificates
+  const [serial, , issuer, , subject] = fields.slice(at);
+  let i = serial!.contentStart;
+  while (i < serial!.end - 1 && der[i] === 0) i++;
+  return { serial: Buffer.from(der.subarray(i, serial!.end)).toString('hex'), issuer: tlvBytes(der, issuer!), subject: tlvBytes(der, subject!) };
+}

@@ -1,0 +1,136 @@
+/**
+ * Group commit of stamps (src/stamping/group-commit.ts, stamp-commits.ts): what is queued while a
+ * commit runs goes into the next one together; one bad stamp in a commit fails alone, its audit entry
+ * and output with it, on SQLite and PostgreSQL.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Knex } from 'knex';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendAudit, verifyAuditChain } from '../src/audit/chain.js';
+import { GroupCommit } from '../src/stamping/group-commit.js';
+import { commitStamps, type PendingStamp } from '../src/stamping/stamp-commits.js';
+import { openStore, type Store } from '../src/store/db.js';
+import { latch } from './support/latch.js';
+import { testBackends, type TestDatabase } from './support/databases.js';
+
+
+describe('GroupCommit', () => {
+  it('commits at once when idle, and puts everything queued during a commit into the next one', async () => {
+    const batches: number[][] = [];
+    const first = latch();
+    const commits = new GroupCommit<number>(async (items) => {
+      batches.push([...items]);
+      if (batches.length === 1) await first.promise;
+      return items.map(() => undefined);
+    });
+    const done = [commits.submit(0)];
+    expect(batches).toEqual([[0]]); // the first submission leads a commit without waiting for company
+    for (let i = 1; i <= 5; i++) done.push(commits.submit(i));
+    first.open();
+    await Promise.all(done);
+    expect(batches).toEqual([[0], [1, 2, 3, 4, 5]]);
+  });
+
+  it('rejects only the items the committer names', async () => {
+    const commits = new GroupCommit<string>(async (items) => items.map((i) => (i === 'bad' ? new Error(`refused ${i}`) : undefined)));
+    const settled = await Promise.allSettled(['a', 'bad', 'c'].map((i) => commits.submit(i)));
+    expect(settled).toMatchObject([{ status: 'fulfilled' }, { status: 'rejected', reason: { message: 'refused bad' } }, { status: 'fulfilled' }]);
+  });
+
+  it('rejects every item of a commit that throws, and the next commit still runs', async () => {
+    const first = latch();
+    const batches: string[][] = [];
+    const commits = new GroupCommit<string>(async (items) => {
+      batches.push([...items]);
+      if (batches.length === 1) await first.promise;
+      if (batches.length === 2) throw new Error('disk full');
+      return items.map(() => undefined);
+    });
+    const a = commits.submit('a');
+    const bc = Promise.allSettled([commits.submit('b'), commits.submit('c')]);
+    first.open();
+    await a;
+    expect(await bc).toMatchObject([{ status: 'rejected', reason: { message: 'disk full' } }, { status: 'rejected', reason: { message: 'disk full' } }]);
+    await commits.submit('d');
+    expect(batches).toEqual([['a'], ['b', 'c'], ['d']]);
+  });
+
+  it('caps a commit at maxBatch items', async () => {
+    const sizes: number[] = [];
+    const first = latch();
+    const commits = new GroupCommit<number>(async (items) => {
+      if (sizes.length === 0) await first.promise;
+      return items.map(() => undefined);
+    }, { maxBatch: 3, onCommit: (n) => sizes.push(n) });
+    const done = Array.from({ length: 8 }, (_, i) => commits.submit(i));
+    first.open();
+    await Promise.all(done);
+    expect(sizes).toEqual([1, 3, 3, 1]);
+  });
+});
+
+const backends = await testBackends();
+
+for (const backend of backends) {
+  describe.skipIf(backend.skip !== undefined)(`stamp commits on ${backend.name}${backend.skip ? ` (skipped: ${backend.skip})` : ''}`, () => {
+    let tdb: TestDatabase;
+    let store: Store;
+    let dataDir: string;
+
+    beforeAll(async () => {
+      tdb = backend.make();
+      store = await openStore({ database: tdb.database });
+      dataDir = mkdtempSync(path.join(tmpdir(), 'oneseal-commits-'));
+      // Taken already: recording a lease of this name again is a unique violation.
+      await store.db('leases').insert({ name: 'taken', holder: 'someone', expires_at: new Date().toISOString() });
+    });
+    afterAll(async () => {
+      await store?.close();
+      await tdb?.cleanup();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    /** A stamp-like item: an output file, an audit entry, then a row whose primary key is `name`. */
+    const item = (name: string): PendingStamp => ({
+      outputs: [{ path: `stamps/${name}.pdf`, pdf: Buffer.from(`%PDF ${name}`) }],
+      async record(trx: Knex.Transaction) {
+        await appendAudit(trx, { actor: 'test', action: 'test.commit', subject: name });
+        await trx('leases').insert({ name, holder: 'test', expires_at: new Date().toISOString() });
+      },
+    });
+
+    it('records the good stamps of a commit and fails only the bad one, leaving no trace of it', async () => {
+      const auditBefore = (await verifyAuditChain(store.db)) as { ok: true; count: number };
+      const outcome = await commitStamps(store.db, dataDir, [item('one'), item('taken'), item('three')]);
+      expect(outcome[0]).toBeUndefined();
+      expect(outcome[1]).toBeInstanceOf(Error);
+      expect(outcome[2]).toBeUndefined();
+
+      const names = ((await store.db('leases').select('name').orderBy('name')) as { name: string }[]).map((r) => r.name);
+      expect(names).toEqual(['one', 'taken', 'three']);
+      expect(existsSync(path.join(dataDir, 'stamps/one.pdf'))).toBe(true);
+      expect(existsSync(path.join(dataDir, 'stamps/three.pdf'))).toBe(true);
+      expect(existsSync(path.join(dataDir, 'stamps/taken.pdf'))).toBe(false);
+      // The bad stamp's audit entry was rolled back with it: two entries more, and the chain unbroken.
+      const audit = await verifyAuditChain(store.db);
+      expect(audit).toMatchObject({ ok: true, count: auditBefore.count + 2 });
+      const subjects = (await store.db('audit_log').where({ action: 'test.commit' }).orderBy('seq').select('subject')) as { subject: string }[];
+      expect(subjects.map((s) => s.subject)).toEqual(['one', 'three']);
+    });
+
+    it('fails a stamp whose output cannot be written, before its records are touched', async () => {
+      // A directory stands where the output file should go: the rename into place fails.
+      mkdirSync(path.join(dataDir, 'stamps/unwritable.pdf'), { recursive: true });
+      writeFileSync(path.join(dataDir, 'stamps/unwritable.pdf/keep'), 'x');
+      const bad = item('unwritable');
+      const outcome = await commitStamps(store.db, dataDir, [bad, item('five')]);
+      expect(outcome[0]).toBeInstanceOf(Error);
+      expect(outcome[1]).toBeUndefined();
+      expect(await store.db('leases').where({ name: 'unwritable' }).first()).toBeUndefined();
+      expect(await store.db('leases').where({ name: 'five' }).first()).toBeDefined();
+      expect(await verifyAuditChain(store.db)).toMatchObject({ ok: true });
+    });
+  });
+}
