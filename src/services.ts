@@ -51,11 +51,12 @@ export async function openHsm(config: Config, options: { onSign?: (seconds: numb
 }
 
 /**
- * Worker threads for the PDF work of stamps and verifications. A worker whose heap passed 256 MB (a
- * document of thousands of pages) is replaced after its task, so that memory goes back to the system.
+ * Worker threads for the PDF work of stamps and verifications. A worker whose memory passed 128 MB (a
+ * document of thousands of pages; one-page work keeps a worker near 45 MB, and a 20,000-page 骑缝章 grew
+ * one to 200 MB) is replaced after its task, so that memory goes back to the system.
  */
 function pdfPool(size: number): WorkerPool {
-  return new WorkerPool({ size, entry: () => workerEntry('pdf-worker'), maxHeapMb: 2048, recycleHeapBytes: 256 * 1024 * 1024 });
+  return new WorkerPool({ size, entry: () => workerEntry('pdf-worker'), maxHeapMb: 2048, recycleHeapBytes: 128 * 1024 * 1024 });
 }
 
 /**
