@@ -10,7 +10,14 @@ import type { BenchContext } from './run.js';
 export interface StampApi {
   /** One one-page B-B stamp with the `approval` seal; throws unless answered 200. */
   post(): Promise<void>;
+  /** The server's group commits so far, and the stamps they made durable (from its /metrics). */
+  commits(): Promise<{ commits: number; stamps: number }>;
   close(): void;
+}
+
+function sample(metrics: string, name: string): number {
+  const line = metrics.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.slice(name.length + 1)) : 0;
 }
 
 export async function startStampApi(ctx: BenchContext): Promise<StampApi> {
@@ -29,6 +36,11 @@ export async function startStampApi(ctx: BenchContext): Promise<StampApi> {
         body,
       });
       if (r.status !== 200) throw new Error(`POST /v1/stamps answered ${r.status}: ${r.body.toString('utf8')}`);
+    },
+    async commits() {
+      const r = await send(port, { method: 'GET', path: '/metrics' });
+      const text = r.body.toString('utf8');
+      return { commits: sample(text, 'oneseal_stamp_commit_size_count'), stamps: sample(text, 'oneseal_stamp_commit_size_sum') };
     },
     close() {
       closeAgents();

@@ -59,6 +59,29 @@ export async function measure(
   };
 }
 
+/**
+ * One figure from several rounds of the same measurement taken in turn with others (on a shared
+ * machine the load moves: interleaving lets every figure of a ratio see the same conditions).
+ * Throughput over all rounds; p50 the median of the rounds' p50s; p95 and p99 the worst round's.
+ */
+export function combineRounds(rounds: readonly Measurement[]): Measurement {
+  const first = rounds[0]!;
+  const ops = rounds.reduce((a, r) => a + r.ops, 0);
+  const seconds = rounds.reduce((a, r) => a + r.seconds, 0);
+  const p50s = rounds.map((r) => r.p50ms).sort((a, b) => a - b);
+  return {
+    name: first.name,
+    ops,
+    seconds,
+    perSecond: ops / seconds,
+    p50ms: p50s[Math.floor(p50s.length / 2)]!,
+    p95ms: Math.max(...rounds.map((r) => r.p95ms ?? 0)),
+    p99ms: Math.max(...rounds.map((r) => r.p99ms)),
+    concurrency: first.concurrency,
+    notes: { rounds: rounds.length },
+  };
+}
+
 export function formatTable(rows: Measurement[]): string {
   const header = ['benchmark', 'conc', 'ops', 'ops/s', 'p50 ms', 'p95 ms', 'p99 ms', 'notes'];
   const body = rows.map((r) => [

@@ -155,6 +155,33 @@ describe('admin seal routes: lifecycle without two-person control', () => {
   });
 });
 
+describe('admin licence-QR key routes', () => {
+  it('rotates at once (200) and revokes the retired key (200), validating the request first; the audit log has both', async () => {
+    const rotated = await as(adminA, 'POST', '/v1/admin/licence-qr/rotate');
+    expect(rotated.status, rotated.bytes.toString()).toBe(200);
+    const { kid, retired } = rotated.json<{ result: { kid: string; retired: string } }>().result;
+    expect(kid).toMatch(/^[0-9a-f]{16}$/);
+    expect(retired).toMatch(/^[0-9a-f]{16}$/);
+    expect((await as(adminA, 'POST', '/v1/admin/licence-qr/keys/xyz/revoke', { reason: 'superseded' })).json().type).toMatch(/invalid-kid$/);
+    expect((await as(adminA, 'POST', `/v1/admin/licence-qr/keys/${retired}/revoke`, { reason: 'bored' })).status).toBe(422);
+    expect((await as(adminA, 'POST', '/v1/admin/licence-qr/keys/0000000000000000/revoke', { reason: 'superseded' })).status).toBe(404);
+    const revoked = await as(adminA, 'POST', `/v1/admin/licence-qr/keys/${retired}/revoke`, { reason: 'superseded' });
+    expect(revoked.status, revoked.bytes.toString()).toBe(200);
+    expect(revoked.json()).toMatchObject({ executed: true, result: { action: 'revoke', kid: retired, status: 'retired', wasActive: false } });
+    expect((await as(adminA, 'POST', `/v1/admin/licence-qr/keys/${retired}/revoke`, { reason: 'superseded' })).status).toBe(409);
+    expect((await as(stamper, 'POST', '/v1/admin/licence-qr/rotate')).status).toBe(403);
+    const trust = await (await call(`${base}/.well-known/oneseal/trust-list.json`)).json<{ payload: string }>();
+    const list = JSON.parse(Buffer.from(trust.payload, 'base64url').toString()) as { licenceQr: Array<{ kid: string; status: string }> };
+    expect(list.licenceQr.find((c) => c.kid === retired)?.status).toBe('revoked');
+    expect(list.licenceQr.find((c) => c.kid === kid)?.status).toBe('active');
+    const actions = await stack.services.store.db('audit_log').whereIn('action', ['licence-qr.rotate', 'licence-qr.revoke']).select('action', 'actor', 'subject');
+    expect(actions).toEqual(expect.arrayContaining([
+      { action: 'licence-qr.rotate', actor: 'person:alice', subject: kid },
+      { action: 'licence-qr.revoke', actor: 'person:alice', subject: retired },
+    ]));
+  });
+});
+
 describe('admin seal routes: two-person control', () => {
   it('creates a seal under two-person control only when a second seal-admin approves it', async () => {
     const proposed = await as(adminA, 'POST', '/v1/admin/seals', { id: 'guarded', ...ORG, twoPersonControl: true });

@@ -18,7 +18,7 @@ import { pdfsig } from './support/validators.js';
 import { checkStampRecords, scrape } from './support/ops.js';
 import { latch } from './support/latch.js';
 import { GroupCommit } from '../src/stamping/group-commit.js';
-import { commitStamps, type PendingStamp } from '../src/stamping/stamp-commits.js';
+import { commitStamps, outputsFirst, type PendingStamp } from '../src/stamping/stamp-commits.js';
 
 
 /** One A4 page with an anchor text mid-page (the seal must fit around it). */
@@ -246,7 +246,7 @@ describe('group commit', () => {
     const held = commits.submit(blocker);
     let queued = 0;
     const real = stack.services.stampCommits;
-    stack.services.stampCommits = {
+    stack.services.stampCommits = outputsFirst(stack.dir, {
       submit(item) {
         const done = commits.submit(item);
         if (++queued === N) {
@@ -255,7 +255,7 @@ describe('group commit', () => {
         }
         return done;
       },
-    };
+    });
     const stampsBefore = await countRows(stack, 'stamps');
     try {
       const replies = await Promise.all(keys.map(post));

@@ -199,6 +199,20 @@ describe('archive renew', () => {
     const audit = await stack.services.store.db('audit_log').where({ action: 'archive.renew-package' }).select('subject');
     expect(audit.map((a) => a.subject)).toEqual(['package:case.asice']);
     expect(JSON.parse((await renew('--dry-run', '--packages', packagesDir)).out).packages.due).toEqual([]);
+    expect((await renew('--packages', scratch.file('nowhere'))).code).toBe(2);
+  });
+
+  it('does not time-stamp an altered package again (that would launder it): it fails, named, and stays as it was', async () => {
+    const dir = scratch.file('tampered');
+    mkdirSync(dir);
+    const altered = zip(readZip(unrenewedPackage).map((e) => ({ name: e.name, data: e.name === 'metadata.json' ? Buffer.from(e.data.toString().replace(packagedId, 'someone-else')) : e.data })));
+    const file = path.join(dir, 'altered.asice');
+    writeFileSync(file, altered);
+    const r = await renew('--packages', dir);
+    expect(r.code).toBe(1);
+    const failed = JSON.parse(r.out).packages.failed as { file: string; error: string }[];
+    expect(failed).toEqual([{ file, error: expect.stringMatching(/^it does not verify \(invalid: metadata\.json does not have the SHA-256/) }]);
+    expect(readFileSync(file).equals(altered)).toBe(true);
   });
 
   it('past the old TSA certificate: the renewed package verifies valid through its archive time-stamp, the unrenewed one is indeterminate', async () => {

@@ -10,7 +10,8 @@ import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit, verifyAuditChain } from '../src/audit/chain.js';
 import { GroupCommit } from '../src/stamping/group-commit.js';
-import { commitStamps, type PendingStamp } from '../src/stamping/stamp-commits.js';
+import { placeOutputs } from '../src/stamping/outputs.js';
+import { commitStamps, stampCommits, type PendingStamp } from '../src/stamping/stamp-commits.js';
 import { openStore, type Store } from '../src/store/db.js';
 import { latch } from './support/latch.js';
 import { testBackends, type TestDatabase } from './support/databases.js';
@@ -101,35 +102,42 @@ for (const backend of backends) {
       },
     });
 
-    it('records the good stamps of a commit and fails only the bad one, leaving no trace of it', async () => {
+    it('records the good stamps of a commit and fails only the bad one, its audit entry rolled back with it', async () => {
       const auditBefore = (await verifyAuditChain(store.db)) as { ok: true; count: number };
-      const outcome = await commitStamps(store.db, dataDir, [item('one'), item('taken'), item('three')]);
+      const items = [item('one'), item('taken'), item('three')];
+      await placeOutputs(dataDir, items.flatMap((i) => i.outputs));
+      const outcome = await commitStamps(store.db, dataDir, items);
       expect(outcome[0]).toBeUndefined();
       expect(outcome[1]).toBeInstanceOf(Error);
       expect(outcome[2]).toBeUndefined();
 
       const names = ((await store.db('leases').select('name').orderBy('name')) as { name: string }[]).map((r) => r.name);
       expect(names).toEqual(['one', 'taken', 'three']);
-      expect(existsSync(path.join(dataDir, 'stamps/one.pdf'))).toBe(true);
-      expect(existsSync(path.join(dataDir, 'stamps/three.pdf'))).toBe(true);
-      expect(existsSync(path.join(dataDir, 'stamps/taken.pdf'))).toBe(false);
-      // The bad stamp's audit entry was rolled back with it: two entries more, and the chain unbroken.
+      // Two entries more, and the chain unbroken.
       const audit = await verifyAuditChain(store.db);
       expect(audit).toMatchObject({ ok: true, count: auditBefore.count + 2 });
       const subjects = (await store.db('audit_log').where({ action: 'test.commit' }).orderBy('seq').select('subject')) as { subject: string }[];
       expect(subjects.map((s) => s.subject)).toEqual(['one', 'three']);
     });
 
+    it('keeps the output of a stamp that committed and removes that of one that did not', async () => {
+      const commits = stampCommits(store.db, dataDir);
+      const settled = await Promise.allSettled([commits.submit(item('four')), commits.submit(item('taken'))]);
+      expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected']);
+      expect(existsSync(path.join(dataDir, 'stamps/four.pdf'))).toBe(true);
+      expect(existsSync(path.join(dataDir, 'stamps/taken.pdf'))).toBe(false);
+    });
+
     it('fails a stamp whose output cannot be written, before its records are touched', async () => {
       // A directory stands where the output file should go: the rename into place fails.
       mkdirSync(path.join(dataDir, 'stamps/unwritable.pdf'), { recursive: true });
       writeFileSync(path.join(dataDir, 'stamps/unwritable.pdf/keep'), 'x');
-      const bad = item('unwritable');
-      const outcome = await commitStamps(store.db, dataDir, [bad, item('five')]);
-      expect(outcome[0]).toBeInstanceOf(Error);
-      expect(outcome[1]).toBeUndefined();
+      const commits = stampCommits(store.db, dataDir);
+      const settled = await Promise.allSettled([commits.submit(item('unwritable')), commits.submit(item('five'))]);
+      expect(settled.map((s) => s.status)).toEqual(['rejected', 'fulfilled']);
       expect(await store.db('leases').where({ name: 'unwritable' }).first()).toBeUndefined();
       expect(await store.db('leases').where({ name: 'five' }).first()).toBeDefined();
+      expect(existsSync(path.join(dataDir, 'stamps/unwritable.pdf/keep'))).toBe(true);
       expect(await verifyAuditChain(store.db)).toMatchObject({ ok: true });
     });
   });

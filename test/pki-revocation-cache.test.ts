@@ -17,13 +17,16 @@ import { derToPem } from '../src/pki/der.js';
 import { DEV_ROOT_CERT_PATH } from '../src/pki/dev-root.js';
 import { answerOcsp, currentCrl, localTimestamper, ownRevocationSource, type PkiDeps } from '../src/pki/services.js';
 import { performRevocation } from '../src/seals/lifecycle.js';
+import { performRotation } from '../src/seals/rotation.js';
 import { signingMaterial, type SigningMaterial } from '../src/seals/service.js';
 import { openServices, type Services } from '../src/services.js';
 import { signatureTimestampsOf, timestampGenTime } from '../src/signing/cms.js';
 import { signPdf } from '../src/signing/sign-pdf.js';
 import { openssl } from './pki-fixtures.js';
+import { addClient, bearer, call } from './support/api-client.js';
 import { makePdf } from './support/pdfs.js';
 import { openStack, type Stack } from './support/stamp-stack.js';
+import { signaturesIn } from './support/validators.js';
 
 let stack: Stack;
 /** A second instance: its own services over the same database and token. */
@@ -98,17 +101,17 @@ const file = (name: string, bytes: Uint8Array | string): string => {
   return p;
 };
 
-/** An RFC 5019 request (no nonce, SHA-1 CertID) for the seal's certificate, as openssl writes it. */
-function sealRequest(): Uint8Array {
-  const cert = file('seal.pem', derToPem(material.certificate, 'CERTIFICATE'));
+/** An RFC 5019 request (no nonce, SHA-1 CertID) for a certificate (the seal's), as openssl writes it. */
+function sealRequest(certificate = material.certificate): Uint8Array {
+  const cert = file('seal.pem', derToPem(certificate, 'CERTIFICATE'));
   const req = join(stack.dir, 'seal-req.der');
   const r = openssl(['ocsp', '-issuer', DEV_ROOT_CERT_PATH, '-cert', cert, '-no_nonce', '-reqout', req]);
   expect(r.status, r.out).toBe(0);
   return readFileSync(req);
 }
 
-function opensslStatus(response: Uint8Array): string {
-  const cert = file('seal.pem', derToPem(material.certificate, 'CERTIFICATE'));
+function opensslStatus(response: Uint8Array, certificate = material.certificate): string {
+  const cert = file('seal.pem', derToPem(certificate, 'CERTIFICATE'));
   // -validity_period: the test's clock runs up to a day ahead of openssl's.
   const r = openssl(['ocsp', '-respin', file('resp.der', response), '-CAfile', DEV_ROOT_CERT_PATH, '-issuer', DEV_ROOT_CERT_PATH, '-cert', cert, '-no_nonce', '-validity_period', '90000']);
   expect(r.out).toContain('Response verify OK');
@@ -124,6 +127,7 @@ describe('B-LT revocation data', () => {
     expect(second.ocsps).toEqual(first.ocsps);
     expect(second.crls).toEqual(first.crls);
     expect(ocspSigns).toBe(afterFirst);
+    expect(second.genTime.getTime()).toBe(Math.floor(clockAt / 1000) * 1000);
     for (const e of [first, second]) for (const o of e.ocsps) expect(producedAt(o).getTime()).toBeGreaterThanOrEqual(e.genTime.getTime());
   });
 
@@ -138,6 +142,28 @@ describe('B-LT revocation data', () => {
     for (const e of many) {
       expect(e.ocsps).toEqual(many[0]!.ocsps);
       expect(e.ocsps).not.toEqual(before.ocsps);
+      for (const o of e.ocsps) expect(producedAt(o).getTime()).toBeGreaterThanOrEqual(e.genTime.getTime());
+    }
+  });
+});
+
+describe('B-LT stamps through the server (worker threads, the system clock)', () => {
+  it('embed only OCSP responses produced at or after their time-stamp', async () => {
+    const client = await addClient(stack, 'blt', [DEFAULT_SEAL_ID]);
+    const replies = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        call(`${stack.server.url}/v1/stamps?seal=${DEFAULT_SEAL_ID}&page=1&x=150&y=60&level=B-LT`, {
+          method: 'POST',
+          headers: bearer(client.key, { 'Content-Type': 'application/pdf' }),
+          body: pdf,
+        }),
+      ),
+    );
+    for (const reply of replies) {
+      expect(reply.status).toBe(200);
+      const [signature] = signaturesIn(reply.bytes);
+      const e = embedded({ pdf: reply.bytes, cms: signature!.cms });
+      expect(e.ocsps).toHaveLength(2);
       for (const o of e.ocsps) expect(producedAt(o).getTime()).toBeGreaterThanOrEqual(e.genTime.getTime());
     }
   });
@@ -191,5 +217,36 @@ describe('a revocation', () => {
     expect(Buffer.from(await answerOcsp(stack.services, sealRequest()))).toEqual(Buffer.from(fromOther));
     const crlOverHttp = new Uint8Array(await (await fetch(`${stack.server.url}/pki/crl/root.crl`)).arrayBuffer());
     expect(Buffer.from(crlOverHttp)).toEqual(Buffer.from(crl.der));
+  });
+
+  it('committed while a "good" response is being signed, is not overtaken by it', async () => {
+    await performRotation(stack.services, DEFAULT_SEAL_ID, 'cli:test');
+    const next = await signingMaterial(stack.services, DEFAULT_SEAL_ID);
+    const real = deps.authority.ocsp.signer;
+    let revoking: Promise<unknown> | undefined;
+    const racing: PkiDeps = {
+      ...deps,
+      authority: {
+        ...deps.authority,
+        ocsp: {
+          ...deps.authority.ocsp,
+          signer: {
+            ...real,
+            algorithm: real.algorithm,
+            spki: real.spki,
+            // The first signature (of a "good" answer) waits until the revocation has committed.
+            signDigest: async (hash, digest) => {
+              if (!revoking) await (revoking = performRevocation(stack.services, DEFAULT_SEAL_ID, next.version.version, { reason: 'keyCompromise', actor: 'cli:test' }));
+              return real.signDigest(hash, digest);
+            },
+          } as typeof real,
+        },
+      },
+    };
+    clockAt += 1000;
+    const answer = await answerOcsp(racing, sealRequest(next.certificate));
+    expect(revoking).toBeDefined();
+    expect(opensslStatus(answer, next.certificate)).toContain(': revoked');
+    expect(opensslStatus(await answerOcsp(other, sealRequest(next.certificate)), next.certificate)).toContain(': revoked');
   });
 });

@@ -13,7 +13,7 @@ export const ASIC_MIMETYPE = 'application/vnd.etsi.asic-e+zip';
 export const MANIFEST_NAME = 'META-INF/ASiCManifest.xml';
 export const SIGNATURE_NAME = 'META-INF/signature.p7s';
 /**
- * Long-term availability (EN 319 162-1 §4.4.3.3): the newest archive manifest is always
+ * Long-term availability (EN 319 162-1, ASiCArchiveManifest): the newest archive manifest is always
  * META-INF/ASiCArchiveManifest.xml, time-stamped by META-INF/timestampNNN.tst; when a newer one is
  * added, the previous is kept as ASiCArchiveManifestNNN.xml (NNN of its time-stamp) and the new one
  * references it, its time-stamp and every other entry.

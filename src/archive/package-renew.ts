@@ -3,7 +3,7 @@
  * them (OneSeal keeps no copy), so the command is pointed at a directory and renews every *.asice
  * under it whose newest time-stamp is due — its TSA certificate expires within the horizon, or it
  * relies on a digest the configuration marks as weakening. Renewing adds an archive manifest
- * (EN 319 162-1 §4.4.3.3) naming every entry with its SHA-256 — the documents, the manifest and its
+ * (EN 319 162-1 ASiCArchiveManifest) naming every entry with its SHA-256 — the documents, the manifest and its
  * signature, earlier archive manifests and time-stamps — and a time-stamp over it. Every entry stays
  * byte for byte; only the ZIP around them is rewritten (to a temporary file, then renamed over).
  * A package is renewed only when it verifies: time-stamping an altered package would launder it.
@@ -88,45 +88,49 @@ async function packageFiles(dir: string): Promise<string[]> {
   return names.filter((n) => n.endsWith('.asice')).map((n) => path.join(dir, n)).sort();
 }
 
-export interface PackageRenewOptions {
-  dir: string;
-  /** Due when the newest time-stamp's TSA certificate expires by then. */
-  before: string;
-  weakDigests: readonly string[];
-  dryRun?: boolean;
-  now: Date;
-  actor: string;
-  onProgress?: (p: { done: number; total: number; file: string }) => void;
+/** A package found due, with the bytes it was judged on. */
+export interface FoundPackage {
+  bytes: Buffer;
+  due: DuePackage;
 }
 
-export async function renewPackages(deps: PackageRenewDeps, o: PackageRenewOptions): Promise<PackageRun> {
-  const run: PackageRun = { due: [], renewed: [], failed: [] };
-  const found: { bytes: Buffer; due: DuePackage }[] = [];
-  for (const file of await packageFiles(o.dir)) {
+/** Reads every *.asice under `dir` (recursively): those due, and those that could not be read. */
+export async function scanPackages(dir: string, before: string, weakDigests: readonly string[]): Promise<{ found: FoundPackage[]; failed: PackageRun['failed'] }> {
+  const found: FoundPackage[] = [];
+  const failed: PackageRun['failed'] = [];
+  for (const file of await packageFiles(dir)) {
     try {
       const bytes = await readFile(file);
       const token = newestPackageTimestamp(readZip(bytes));
       const standing = token ? describeToken(token) : undefined;
       if (!standing) throw new Error('the package carries no readable time-stamp');
       const timestampExpiresAt = standing.expiresAt.toISOString();
-      const reason = timestampExpiresAt <= o.before ? 'expiring' : standing.digests.some((d) => o.weakDigests.includes(d)) ? 'weakening' : undefined;
+      const reason = timestampExpiresAt <= before ? 'expiring' : standing.digests.some((d) => weakDigests.includes(d)) ? 'weakening' : undefined;
       if (reason) found.push({ bytes, due: { file, timestampExpiresAt, reason } });
     } catch (e) {
-      run.failed.push({ file, error: e instanceof Error ? e.message : String(e) });
+      failed.push({ file, error: e instanceof Error ? e.message : String(e) });
     }
   }
-  run.due = found.map((f) => f.due);
-  if (o.dryRun) return run;
-  let done = 0;
+  return { found, failed };
+}
+
+export interface PackageRenewOptions {
+  now: Date;
+  actor: string;
+  /** After each package, renewed or failed. */
+  onProgress?: (file: string) => void;
+}
+
+/** Renews the packages found due, adding to `run`'s renewed and failed. */
+export async function renewFoundPackages(deps: PackageRenewDeps, found: readonly FoundPackage[], run: PackageRun, o: PackageRenewOptions): Promise<void> {
   for (const { bytes, due } of found) {
     try {
       run.renewed.push({ ...due, ...(await renewPackage(deps, o, bytes, due.file)) });
     } catch (e) {
       run.failed.push({ file: due.file, error: e instanceof Error ? e.message : String(e) });
     }
-    o.onProgress?.({ done: ++done, total: found.length, file: due.file });
+    o.onProgress?.(due.file);
   }
-  return run;
 }
 
 async function renewPackage(deps: PackageRenewDeps, o: PackageRenewOptions, bytes: Buffer, file: string): Promise<{ timestamp: string; sha256: string }> {

@@ -24,7 +24,7 @@ import { acquireLease, releaseLease } from '../store/leases.js';
 import type * as pkijs from 'pkijs';
 import { toCertificate } from '../pki/der.js';
 import { signerHash } from '../pki/sign.js';
-import { renewPackages, type PackageRun } from './package-renew.js';
+import { renewFoundPackages, scanPackages, type PackageRun } from './package-renew.js';
 import { localTimestamper, ownRevocationSource } from '../pki/services.js';
 import type { Services } from '../services.js';
 import { describeNewestTimestamp, newestDocument, originalDocument, type DocumentStore } from './documents.js';
@@ -190,15 +190,13 @@ export async function renewArchive(deps: RenewDeps, o: RenewOptions): Promise<Re
     if (reason) due.push({ row, doc: { kind: row.kind, recordId: row.recordId, timestampExpiresAt: row.timestampExpiresAt!, reason } });
   }
   const run: RenewRun = { indexed: fresh.length, due: due.map((d) => d.doc), renewed: [], failed };
-  const packages = o.packagesDir === undefined
-    ? undefined
-    : await renewPackages({ db: deps.db, timestamper: deps.timestamper, ...deps.trust }, { dir: o.packagesDir, before, weakDigests: o.weakDigests, dryRun: true, now, actor: o.actor });
-  if (packages) run.packages = packages;
-  if (o.dryRun || (due.length === 0 && !packages?.due.length)) return run;
+  const scan = o.packagesDir === undefined ? undefined : await scanPackages(o.packagesDir, before, o.weakDigests);
+  if (scan) run.packages = { due: scan.found.map((f) => f.due), renewed: [], failed: scan.failed };
+  if (o.dryRun || (due.length === 0 && !scan?.found.length)) return run;
   run.blocked = renewalBlocked(deps, before, o.weakDigests);
   if (run.blocked) return run;
   let done = 0;
-  const total = due.length + (packages?.due.length ?? 0);
+  const total = due.length + (scan?.found.length ?? 0);
   for (const { row, doc } of due) {
     try {
       run.renewed.push({ ...doc, ...(await renewDocument(deps, row, o.actor, doc.reason, now)) });
@@ -207,10 +205,9 @@ export async function renewArchive(deps: RenewDeps, o: RenewOptions): Promise<Re
     }
     o.onProgress?.({ done: ++done, total, what: `${row.kind} ${row.recordId}` });
   }
-  if (packages?.due.length) {
-    run.packages = await renewPackages({ db: deps.db, timestamper: deps.timestamper, ...deps.trust }, {
-      dir: o.packagesDir!, before, weakDigests: o.weakDigests, now, actor: o.actor,
-      onProgress: (p) => o.onProgress?.({ done: done + p.done, total, what: p.file }),
+  if (scan && run.packages) {
+    await renewFoundPackages({ db: deps.db, timestamper: deps.timestamper, ...deps.trust }, scan.found, run.packages, {
+      now, actor: o.actor, onProgress: (file) => o.onProgress?.({ done: ++done, total, what: file }),
     });
   }
   return run;

@@ -30,22 +30,36 @@ interface QrGeometry {
   quietZone: number;
 }
 
-/**
- * The symbol of `text` in a `size`-point square (quiet zone included) with its lower-left corner at (x, y)
- * on a page `pageHeight` points high.
- */
-export function qrGeometry(text: string, x: number, y: number, size: number, pageHeight: number): QrGeometry {
-  const long = text.length > LONG_TEXT;
-  const { modules } = QRCode.create(text, { errorCorrectionLevel: long ? 'L' : 'M' });
-  const n = modules.size;
+/** Where a symbol of n×n modules goes in its square: module size and the top-left corner of its first module. */
+function placement(n: number, long: boolean, x: number, y: number, size: number, pageHeight: number): { unit: number; left: number; top: number } {
   const total = n + 2 * QUIET_ZONE_MODULES;
   // One spare module of room lets the symbol move onto the grid and stay inside its square.
   const grid = long ? GRID_UNITS.find((u) => u * (total + 1) <= size) : undefined;
   const unit = grid ?? size / total;
   const x0 = grid ? Math.ceil(x / unit - 1e-9) * unit : x;
   const fromTop = grid ? Math.ceil((pageHeight - (y + size)) / unit - 1e-9) * unit : pageHeight - (y + size);
-  const top = pageHeight - fromTop - QUIET_ZONE_MODULES * unit;
-  const left = x0 + QUIET_ZONE_MODULES * unit;
+  return { unit, left: x0 + QUIET_ZONE_MODULES * unit, top: pageHeight - fromTop - QUIET_ZONE_MODULES * unit };
+}
+
+const levelOf = (text: string) => (text.length > LONG_TEXT ? 'L' : 'M');
+
+/**
+ * The quiet zone the symbol of `text` would have in its square, for laying out around a code drawn
+ * later. The mask is fixed because it changes no module count, and choosing it costs most of an encoding.
+ */
+export function qrQuietZone(text: string, x: number, y: number, size: number, pageHeight: number): number {
+  const { modules } = QRCode.create(text, { errorCorrectionLevel: levelOf(text), maskPattern: 0 });
+  return placement(modules.size, text.length > LONG_TEXT, x, y, size, pageHeight).left - x;
+}
+
+/**
+ * The symbol of `text` in a `size`-point square (quiet zone included) with its lower-left corner at (x, y)
+ * on a page `pageHeight` points high.
+ */
+export function qrGeometry(text: string, x: number, y: number, size: number, pageHeight: number): QrGeometry {
+  const { modules } = QRCode.create(text, { errorCorrectionLevel: levelOf(text) });
+  const n = modules.size;
+  const { unit, left, top } = placement(n, text.length > LONG_TEXT, x, y, size, pageHeight);
   const runs: QrGeometry['runs'] = [];
   for (let row = 0; row < n; row++) {
     for (let col = 0; col < n; ) {

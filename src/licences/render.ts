@@ -14,7 +14,7 @@ import { formatChineseDate, parseIsoDate } from '../standards/date.js';
 import { parseLicenceId } from '../standards/licence-id.js';
 import { pdfLibFontkit } from './fontkit-adapter.js';
 import { decodeImageField } from './image-field.js';
-import { drawQrCode, qrGeometry } from './qr.js';
+import { drawQrCode, qrQuietZone } from './qr.js';
 import type { FieldDef, LicenceType } from './types.js';
 import { assertValidLicenceData, type LicenceData } from './validate.js';
 import { wrapText } from './wrap.js';
@@ -294,7 +294,7 @@ export async function renderLicence(input: LicenceRenderInput, options: LicenceR
   const idSize = Math.min(f * 0.65, idRoom / width(input.licenceId, 1));
   const qrRect: PdfRect = { page: 1, x: content.x0, y: content.y0 + idSize * 1.8, width: qrSize, height: qrSize };
   const qrText = input.qrText ?? url;
-  const { quietZone } = options.reserveQr ? qrGeometry(qrText, qrRect.x, qrRect.y, qrSize, H) : drawQrCode(page, qrText, qrRect.x, qrRect.y, qrSize);
+  const quietZone = options.reserveQr ? qrQuietZone(qrText, qrRect.x, qrRect.y, qrSize, H) : drawQrCode(page, qrText, qrRect.x, qrRect.y, qrSize).quietZone;
   // Start the identifier under the symbol's left edge when the room allows.
   const idX = content.x0 + Math.max(0, Math.min(quietZone, idRoom - width(input.licenceId, idSize)));
   texts.push({ text: input.licenceId, x: idX, y: content.y0 + idSize * 0.3, size: idSize, color: INK });

@@ -28,6 +28,23 @@ export function certificateDer(cert: CertificateInput): Uint8Array {
   return parsedFrom.get(cert)?.slice() ?? new Uint8Array(cert.toSchema(false).toBER());
 }
 
+const parsedOnceCache = new WeakMap<Uint8Array, pkijs.Certificate>();
+
+/**
+ * The certificate in `der` parsed once per buffer, for the CA's own certificates, which every
+ * time-stamp token and OCSP response carries or names (a parse each time cost more than the rest of
+ * the token). Shared, so callers must not mutate it.
+ */
+export function parsedOnce(der: Uint8Array): pkijs.Certificate {
+  let cert = parsedOnceCache.get(der);
+  if (!cert) {
+    cert = toCertificate(der);
+    rememberDer(cert, der.slice());
+    parsedOnceCache.set(der, cert);
+  }
+  return cert;
+}
+
 /** Converts PEM to DER; DER input is returned unchanged so file contents of either form work. */
 export function pemToDer(pem: string | Uint8Array): Uint8Array {
   const text = typeof pem === 'string' ? pem : Buffer.from(pem).toString('latin1');

@@ -17,8 +17,8 @@ import {
   type CachedOcspResponse,
 } from '../store/revocation-cache.js';
 import { createCrl } from './crl.js';
-import { toCertificate, wholeSeconds } from './der.js';
-import { certIdFor, createOcspResponse, type OcspCertId, type OcspStatus } from './ocsp.js';
+import { parsedOnce, wholeSeconds } from './der.js';
+import { certIdFor, createOcspResponse, type OcspCertId, type OcspResponder, type OcspStatus } from './ocsp.js';
 import type { RevocationReason } from './revocation.js';
 import type { PkiDeps } from './services.js';
 
@@ -53,17 +53,14 @@ export async function statusOf(deps: PkiDeps, serial: string): Promise<OcspStatu
 const ocspInFlight = new WeakMap<Knex, Map<string, { producedAt: number; response: Promise<CachedOcspResponse | undefined> }>>();
 const crlInFlight = new WeakMap<Knex, Promise<CrlSnapshot>>();
 
-/** The root's CertID of `serial` (SHA-1, as RFC 5019 clients ask), with the root parsed once per authority. */
-const rootCertIds = new WeakMap<Uint8Array, (serial: string) => OcspCertId>();
+/** The delegated OCSP responder: its key in the HSM and its certificate, parsed once. */
+export function ocspResponder(deps: PkiDeps): OcspResponder {
+  return { cert: parsedOnce(deps.authority.ocsp.certificate), signer: deps.authority.ocsp.signer };
+}
+
+/** The root's CertID of `serial` (SHA-1, as RFC 5019 clients ask). */
 export function rootCertId(deps: PkiDeps, serial: string): OcspCertId {
-  const rootDer = deps.authority.root.certificate;
-  let make = rootCertIds.get(rootDer);
-  if (!make) {
-    const root = toCertificate(rootDer);
-    make = (s) => certIdFor(root, s);
-    rootCertIds.set(rootDer, make);
-  }
-  return make(serial);
+  return certIdFor(parsedOnce(deps.authority.root.certificate), serial);
 }
 
 /** Signs the response for `serial` as the store has it now and caches it, unless a revocation overtook the signing (then again). */
@@ -75,8 +72,8 @@ async function produceOcsp(deps: PkiDeps, serial: string, now: Date): Promise<Ca
     const nextUpdate = new Date(producedAt.getTime() + REVOCATION_VALIDITY_MS);
     const der = await createOcspResponse({
       certIds: [rootCertId(deps, serial)],
-      issuer: deps.authority.root.certificate,
-      responder: { cert: deps.authority.ocsp.certificate, signer: deps.authority.ocsp.signer },
+      issuer: parsedOnce(deps.authority.root.certificate),
+      responder: ocspResponder(deps),
       lookup: () => status,
       producedAt,
       nextUpdate,

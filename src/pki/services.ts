@@ -9,9 +9,9 @@ import { timestampTokenSizeBound } from '../signing/placeholder.js';
 import type { RevocationSource, Timestamper } from '../signing/sign-pdf.js';
 import type { Store } from '../store/db.js';
 import type { Authority } from './authority.js';
-import { sameBytes } from './der.js';
+import { parsedOnce, sameBytes } from './der.js';
 import { createOcspResponse, ocspErrorResponse, parseOcspRequest, type ParsedOcspRequest } from './ocsp.js';
-import { certificateNames, currentCrl, ocspResponses, REVOCATION_VALIDITY_MS, rootCertId, statusOf } from './revocation-data.js';
+import { certificateNames, currentCrl, ocspResponder, ocspResponses, REVOCATION_VALIDITY_MS, rootCertId, statusOf } from './revocation-data.js';
 import { createTimeStampResponse, createTimeStampToken, parseTimeStampRequest, timeStampRejection, type TimeStampFailure } from './tsa.js';
 
 export interface PkiDeps {
@@ -24,10 +24,6 @@ export interface PkiDeps {
 }
 
 export { currentCrl, type CrlSnapshot } from './revocation-data.js';
-
-function ocspResponder(deps: PkiDeps) {
-  return { cert: deps.authority.ocsp.certificate, signer: deps.authority.ocsp.signer };
-}
 
 /**
  * The DER OCSPResponse for a DER OCSPRequest (POST body or decoded GET path). A request we cannot read
@@ -48,7 +44,7 @@ export async function answerOcsp(deps: PkiDeps, requestDer: Uint8Array): Promise
   const response = await createOcspResponse({
     certIds: request.certIds,
     ...(request.nonce ? { nonce: request.nonce } : {}),
-    issuer: deps.authority.root.certificate,
+    issuer: parsedOnce(deps.authority.root.certificate),
     responder: ocspResponder(deps),
     lookup: (serial) => statusOf(deps, serial),
     producedAt: now,
@@ -72,7 +68,7 @@ async function cachedAnswer(deps: PkiDeps, request: ParsedOcspRequest): Promise<
 }
 
 function tsa(deps: PkiDeps) {
-  return { cert: deps.authority.tsa.certificate, signer: deps.authority.tsa.signer };
+  return { cert: parsedOnce(deps.authority.tsa.certificate), signer: deps.authority.tsa.signer };
 }
 
 /** OneSeal's own TSA as the signer's Timestamper; tokens carry the TSA certificate so verifiers can check them offline. */

@@ -53,28 +53,35 @@ async function syncDirectory(dir: string): Promise<void> {
 }
 
 /**
- * Makes several outputs durable in one round: the files are written and fsynced concurrently, then
- * each directory is fsynced once for all the renames into it. Per output, in order: undefined when it
- * is on disk, or why not (a failed output leaves no file).
+ * Puts outputs in place: each written under a temporary name, fsynced and renamed, all concurrently.
+ * Their directory entries become durable with syncOutputDirectories. If one fails, those already in
+ * place are removed and the error is thrown.
  */
-export async function writeOutputs(dataDir: string, outputs: readonly Output[]): Promise<unknown[]> {
+export async function placeOutputs(dataDir: string, outputs: readonly Output[]): Promise<void> {
   const targets = outputs.map((o) => path.join(dataDir, o.path));
-  const dirs = [...new Set(targets.map((t) => path.dirname(t)))];
-  await Promise.all(dirs.map((d) => mkdir(d, { recursive: true })));
+  await Promise.all([...new Set(targets.map((t) => path.dirname(t)))].map((d) => mkdir(d, { recursive: true })));
   const written = await Promise.allSettled(outputs.map((o, i) => writeSynced(targets[i]!, o.pdf)));
-  const errors = written.map((w) => (w.status === 'rejected' ? (w.reason as unknown) : undefined));
-  try {
-    await Promise.all(dirs.map(syncDirectory));
-  } catch (e) {
-    await Promise.all(outputs.filter((_, i) => errors[i] === undefined).map((o) => removeOutput(dataDir, o.path)));
-    return outputs.map(() => e);
+  const failed = written.find((w) => w.status === 'rejected');
+  if (failed) {
+    await Promise.all(outputs.filter((_, i) => written[i]!.status === 'fulfilled').map((o) => removeOutput(dataDir, o.path)));
+    throw failed.reason;
   }
-  return errors;
+}
+
+/** One fsync per directory the outputs were renamed into, however many they are. */
+export async function syncOutputDirectories(dataDir: string, outputs: readonly Output[]): Promise<void> {
+  await Promise.all([...new Set(outputs.map((o) => path.dirname(path.join(dataDir, o.path))))].map(syncDirectory));
 }
 
 export async function writeOutput(dataDir: string, relPath: string, bytes: Uint8Array): Promise<void> {
-  const [error] = await writeOutputs(dataDir, [{ path: relPath, pdf: bytes }]);
-  if (error !== undefined) throw error;
+  const outputs = [{ path: relPath, pdf: bytes }];
+  await placeOutputs(dataDir, outputs);
+  try {
+    await syncOutputDirectories(dataDir, outputs);
+  } catch (e) {
+    await removeOutput(dataDir, relPath);
+    throw e;
+  }
 }
 
 export async function removeOutput(dataDir: string, relPath: string): Promise<void> {

@@ -44,7 +44,7 @@ function sendDer(ctx: Context, type: string, der: Uint8Array): void {
 }
 
 /**
- * OCSP answers and time-stamps each cost an HSM signature and need no key, so they are limited per
+ * Time-stamps and OCSP answers to requests with a nonce each cost an HSM signature and need no key, so they are limited per
  * remote address; the CRL and certificates are cached and cheap. One address may be a validation
  * service or a NAT for many relying parties, hence several times an API client's configured rate.
  */
@@ -114,7 +114,7 @@ export const registerPkiRoutes: ServiceRouteRegistrar = (router: Router, { servi
         ...publicOp,
         operationId: 'getRootCrl',
         summary: 'The root CA’s current certificate revocation list (DER)',
-        description: `Re-signed when a certificate is revoked and at least hourly; cacheable for ${REVOCATION_MAX_AGE_S} s.`,
+        description: `Valid for a day; replaced at once when a certificate is revoked, otherwise an hour before its nextUpdate. Every instance serves the same CRL (kept in the database). Cacheable for ${REVOCATION_MAX_AGE_S} s.`,
         responses: { 200: der('application/pkix-crl', 'The CRL'), 503: problemResponse('The HSM or database is unavailable') },
       },
     },
@@ -123,7 +123,7 @@ export const registerPkiRoutes: ServiceRouteRegistrar = (router: Router, { servi
         ...publicOp,
         operationId: 'postOcsp',
         summary: 'OCSP (RFC 6960) for certificates the root issued',
-        description: 'An unreadable request gets an unsigned malformedRequest OCSPResponse (HTTP 200), as OCSP clients expect.',
+        description: 'An RFC 5019 request (one certificate, SHA-1 CertID, no nonce) gets the pre-produced response every instance serves and B-LT documents embed, valid for a day and replaced at once on revocation; a request with a nonce or several certificates gets one signed for it. An unreadable request gets an unsigned malformedRequest OCSPResponse (HTTP 200), as OCSP clients expect.',
         requestBody: { required: true, content: { 'application/ocsp-request': { schema: { type: 'string', format: 'binary' }, example: '(DER OCSPRequest, e.g. from `openssl ocsp -reqout`)' } } },
         responses: {
           200: der('application/ocsp-response', 'The signed OCSP response'),
