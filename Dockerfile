@@ -15,9 +15,12 @@ COPY bench ./bench
 RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
+# jemalloc: glibc's malloc keeps the arenas of ended worker threads (a replaced worker that had grown past
+# 256 MB left 310 MB resident, 50 MB under jemalloc); see README "Memory after a heavy request".
 RUN apt-get update \
- && apt-get install -y --no-install-recommends softhsm2 opensc fonts-arphic-gbsn00lp ca-certificates \
- && rm -rf /var/lib/apt/lists/*
+ && apt-get install -y --no-install-recommends softhsm2 opensc fonts-arphic-gbsn00lp ca-certificates libjemalloc2 \
+ && rm -rf /var/lib/apt/lists/* \
+ && ln -s "$(ls /usr/lib/*-linux-gnu/libjemalloc.so.2)" /usr/local/lib/libjemalloc.so.2
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
@@ -27,6 +30,7 @@ COPY hsm ./hsm
 # The offline verifier and the licence page script are served as they are (src/api/routes/offline.ts).
 COPY --from=build /app/src/offline/web ./src/offline/web
 ENV NODE_ENV=production \
+    LD_PRELOAD=/usr/local/lib/libjemalloc.so.2 \
     ONESEAL_HOST=0.0.0.0 \
     ONESEAL_PORT=8080 \
     ONESEAL_DATA_DIR=/var/lib/oneseal

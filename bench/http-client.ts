@@ -57,8 +57,9 @@ export async function freePort(): Promise<number> {
 }
 
 /** `oneseal serve` on the prepared data dir; resolves once /healthz answers 200 (bounded). */
-export async function startServerProcess(env: Record<string, string>, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(findPackageRoot(), 'bin', 'oneseal'), 'serve'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+/** `nodeArgs`: options for node itself (e.g. --cpu-prof, which NODE_OPTIONS does not take). */
+export async function startServerProcess(env: Record<string, string>, port: number, nodeArgs: string[] = []): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, join(findPackageRoot(), 'bin', 'oneseal'), 'serve'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = once(child, 'exit').then(([code]) => {
     throw new Error(`oneseal serve exited with ${code} before answering /healthz`);
   });

@@ -4,10 +4,15 @@
  * the highest rate it sustains. Prints a table per endpoint and writes bench/results/load-<date>.json.
  *
  *   node dist/bench/load.js [--seconds 60] [--rate 15] [--step-seconds 10] [--max-steps 8] [--p99-bound-ms 1000] [--no-search]
+ *                           [--only stamps|verifications] [--cpu-prof-dir DIR]
  *
  * --rate is stamps per second; the mix is that many stamps (B-B and B-T alternately) and verifications,
  * ten times as many licence status pages (GET /v/{id}) and twice as many health checks.
+ * After the search, one phase at issue 14's target (3 × the 22.5 stamps/s mix it measured) prints MET or
+ * MISSED: sustained (no errors, stamp p99 within the bound) with /healthz p50 ≤ 5 ms.
  * The server runs as a child process (`oneseal serve`) so the load generator does not share its event loop.
+ * --only sends just the endpoints whose name contains it; neither it nor --no-search runs the target phase. --cpu-prof-dir runs the server
+ * with `node --cpu-prof`, one profile per thread (bench/profile-top.ts sums them up).
  */
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -32,6 +37,8 @@ const { values: args } = parseArgs({
     'max-steps': { type: 'string', default: '8' },
     'p99-bound-ms': { type: 'string', default: '1000' },
     'no-search': { type: 'boolean', default: false },
+    only: { type: 'string' },
+    'cpu-prof-dir': { type: 'string' },
   },
 });
 const positive = (name: keyof typeof args): number => {
@@ -47,6 +54,10 @@ const P99_BOUND_MS = positive('p99-bound-ms');
 /** The per-address verification limit built into the server (20/s): each source address stays under it. */
 const VERIFICATIONS_PER_ADDRESS = 15;
 const HOST = '127.0.0.1';
+/** Issue 14: the mix sustained then (22.5 stamps/s + 22.5 verifications/s + 225 page views/s + 45 health checks/s), to be tripled. */
+const ISSUE_BASE_STAMPS_PER_SECOND = 22.5;
+const TARGET_FACTOR = 3;
+const HEALTH_P50_BOUND_MS = 5;
 
 interface Endpoint {
   name: string;
@@ -214,6 +225,17 @@ function table(phase: PhaseResult): string {
 }
 
 
+/** One phase at the issue's target rate; prints MET or MISSED. */
+async function targetPhase(port: number, serverPid: number, endpoints: Endpoint[], multiplier: number) {
+  const phase = await runPhase(port, serverPid, endpoints, multiplier, STEP_SECONDS);
+  const healthP50 = phase.endpoints.find((e) => e.endpoint === 'GET /healthz')!.p50ms;
+  const met = passes(phase) && healthP50 <= HEALTH_P50_BOUND_MS;
+  console.log(`\nIssue 14 target, ${TARGET_FACTOR} × ${ISSUE_BASE_STAMPS_PER_SECOND} stamps/s mix (×${multiplier.toFixed(2)}, ${STEP_SECONDS} s):\n${table(phase)}`);
+  console.log(`${met ? 'MET   ' : 'MISSED'}  ${(RATE * multiplier).toFixed(1)} stamps/s mix sustained (no errors, stamp p99 ${phase.endpoints[0]!.p99ms.toFixed(0)} ms ≤ ${P99_BOUND_MS} ms): `
+    + `${passes(phase) ? 'yes' : 'no'}; /healthz p50 ${healthP50.toFixed(1)} ms (≤ ${HEALTH_P50_BOUND_MS} ms)`);
+  return { multiplier, stampsPerSecond: RATE * multiplier, healthP50BoundMs: HEALTH_P50_BOUND_MS, met, phase };
+}
+
 async function main(): Promise<void> {
   const root = findPackageRoot();
   const dataDir = mkdtempSync(join(tmpdir(), 'oneseal-load-'));
@@ -233,13 +255,14 @@ async function main(): Promise<void> {
   console.error('load: preparing a token, CA and seal…');
   await initialise(config, () => {});
   const services = await openServices(config);
-  const added = await requestChange(services, { kind: 'break-glass', osUser: 'load' }, 'client.create', { name: 'load', seals: [DEFAULT_SEAL_ID] });
+  const added = await requestChange(services, { kind: 'break-glass', osUser: 'load' }, 'client.create',
+    { name: 'load', seals: [DEFAULT_SEAL_ID], scopes: ['stamps', 'licences'], licenceTypes: ['business-licence'] });
   const key = String(added.executed && added.result.key);
   await services.close();
 
   let server: ChildProcess | undefined;
   try {
-    server = await startServerProcess(env, port);
+    server = await startServerProcess(env, port, args['cpu-prof-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof-dir']}`] : []);
     const auth = { Authorization: `Bearer ${key}` };
     const letter = readFileSync(join(root, 'fixtures', 'approval-letter.pdf'));
 
@@ -251,9 +274,10 @@ async function main(): Promise<void> {
     if (issued.status !== 201) throw new Error(`setup licence failed: ${issued.status} ${issued.body.toString()}`);
     const licenceId = (JSON.parse(issued.body.toString()) as { id: string }).id;
 
-    const maxVerificationRate = RATE * 1.5 ** MAX_STEPS;
+    const targetMultiplier = (ISSUE_BASE_STAMPS_PER_SECOND * TARGET_FACTOR) / RATE;
+    const maxVerificationRate = RATE * Math.max(1.5 ** MAX_STEPS, targetMultiplier);
     const verifierAddresses = Array.from({ length: Math.ceil(maxVerificationRate / VERIFICATIONS_PER_ADDRESS) }, (_, i) => `127.0.0.${2 + (i % 250)}`);
-    const endpoints: Endpoint[] = [
+    const mix: Endpoint[] = [
       {
         name: 'POST /v1/stamps (B-B|B-T)',
         perSecond: RATE,
@@ -273,6 +297,8 @@ async function main(): Promise<void> {
       { name: 'GET /v/{licence}', perSecond: RATE * 10, request: () => ({ method: 'GET', path: `/v/${licenceId}` }) },
       { name: 'GET /healthz', perSecond: RATE * 2, request: () => ({ method: 'GET', path: '/healthz' }) },
     ];
+    const endpoints = args.only ? mix.filter((e) => e.name.includes(args.only!)) : mix;
+    if (endpoints.length === 0) throw new Error(`--only ${args.only}: no endpoint's name contains it`);
 
     console.error(`load: ${SECONDS} s at ${endpoints.map((e) => `${e.perSecond}/s ${e.name}`).join(', ')}`);
     const base = await runPhase(port, server.pid!, endpoints, 1, SECONDS);
@@ -299,6 +325,9 @@ async function main(): Promise<void> {
         + (!args['no-search'] && steps.length === MAX_STEPS && passes(steps.at(-1)!) ? ' (search stopped at --max-steps, not at a limit)' : '');
     console.log(`\n${summary}`);
 
+    // The issue's target is about the whole mix, and part of the search.
+    const target = args.only || args['no-search'] ? undefined : await targetPhase(port, server.pid!, endpoints, targetMultiplier);
+
     const result = {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version },
@@ -307,6 +336,7 @@ async function main(): Promise<void> {
       steps,
       sustainableMultiplier: sustainable ?? null,
       summary,
+      target: target ?? null,
       serverCpuSecondsPerUnit: cpuPerStampRate(base),
       cpuBoundEstimateUnitsPerSecond: cpuBoundEstimate(base),
       loadAverageAtEnd: loadavg(),

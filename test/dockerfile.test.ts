@@ -27,4 +27,9 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/HEALTHCHECK[\s\S]*\/healthz/);
     expect(dockerfile).toMatch(/ENV NODE_ENV=production/);
   });
+
+  it('runs Node with jemalloc, which gives the memory of replaced worker threads back (README: memory after a heavy request)', () => {
+    expect(dockerfile).toMatch(/apt-get install [^\n]*libjemalloc2/);
+    expect(dockerfile).toMatch(/^\s*LD_PRELOAD=\/usr\/local\/lib\/libjemalloc\.so\.2/m);
+  });
 });

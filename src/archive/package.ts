@@ -13,10 +13,8 @@ import { canonicalJson } from '../audit/canonical-json.js';
 import type { Config } from '../config.js';
 import { OneSealError } from '../errors.js';
 import { localTimestamper } from '../pki/services.js';
-import { ownVerifyOptions } from '../pki/verification.js';
 import type { Services } from '../services.js';
 import type { ArchivedKind } from '../store/archive.js';
-import { verifyPdf } from '../verify/index.js';
 import { zip } from '../zip/write.js';
 import { ASIC_MIMETYPE, MANIFEST_NAME, SIGNATURE_NAME, manifestXml, signDetached } from './asic.js';
 import { buildAuditProof } from './audit-proof.js';
@@ -110,13 +108,12 @@ export async function exportPackage(services: Services, actor: Actor, sel: Expor
     details: { selector: sel, documents: found.map((m) => `${m.kind}:${m.id}`) },
   }));
 
-  const verifyOptions = await ownVerifyOptions(services.store.db);
   const entries: { name: string; mimeType: string; data: Uint8Array }[] = [];
   const documents = [];
   for (const m of found) {
     const doc = await raiseToLta(deps, m.kind, m.id, actorLabel(actor), now);
     const stem = fileStem(m);
-    const report = await verifyPdf(doc.pdf, { ...verifyOptions, now });
+    const report = await services.verifier.verify(doc.pdf, { now });
     const heading = {
       title: `${m.kind === 'stamp' ? '盖章文件 stamp' : '电子证照 licence'} ${m.id}`,
       lines: [`案件编号 case: ${m.caseNumber ?? '—'}`, `验证时间 verified at: ${now.toISOString()}`, `SHA-256: ${doc.sha256}`, `副本 copy: ${doc.copySeq}`],

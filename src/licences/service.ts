@@ -30,8 +30,7 @@ import { assertPublicUrlSet, type PublicUrlSource } from '../public-url.js';
 import { isUniqueViolation } from '../store/db.js';
 import type { Handling } from '../items/handling.js';
 import { licenceChangedOnCommit } from './record-cache.js';
-import { ownVerifyOptions } from '../pki/verification.js';
-import { verifyPdf, type Verdict } from '../verify/index.js';
+import type { Report, Verdict } from '../verify/index.js';
 import { publicHolder, type PublicHolder } from './masking.js';
 import { LicenceTypeRegistry } from './registry.js';
 import { renderLicence, verificationUrl } from './render.js';
@@ -497,15 +496,19 @@ export interface CopyCheck {
   sha256: string;
 }
 
-/** Compares an uploaded file with the issued licence and verifies its signatures against OneSeal's root. */
-export async function checkLicenceCopy(deps: Pick<LicenceDeps, 'db'>, record: LicenceRecord, bytes: Uint8Array): Promise<CopyCheck> {
+/**
+ * Compares an uploaded file with the issued licence and verifies its signatures (`verify`: against
+ * OneSeal's root, see Verifier). Only a file the engine cannot read is 'unreadable'; a time-out or a
+ * failing worker is the caller's error.
+ */
+export async function checkLicenceCopy(verify: (bytes: Uint8Array) => Promise<Report>, record: LicenceRecord, bytes: Uint8Array): Promise<CopyCheck> {
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   let verdict: CopyCheck['verdict'];
   try {
-    const report = await verifyPdf(bytes, await ownVerifyOptions(deps.db));
+    const report = await verify(bytes);
     verdict = report.verdict;
   } catch (e) {
-    if (!(e instanceof OneSealError)) throw e;
+    if (!(e instanceof OneSealError) || e.kind !== 'unprocessable') throw e;
     verdict = 'unreadable';
   }
   const identical = sha256 === record.sha256;

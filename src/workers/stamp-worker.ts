@@ -1,11 +1,11 @@
 /**
- * Worker thread entry: the PDF work of stamps (stampDocument), with the HSM signature, the time-stamp
+ * The PDF work of stamps (stampDocument) in a worker thread, with the HSM signature, the time-stamp
  * and the revocation data asked of the main thread, which holds the HSM sessions and the database.
  */
 import type { HashAlgorithm, KeyAlgorithm } from '../hsm/types.js';
 import { AppearanceCache, stampDocument, type SealFace, type StampRequest } from '../stamping/stamp-document.js';
 import type { DocumentLimits } from '../stamping/document-limits.js';
-import { serveTasks } from './serve.js';
+import type { CallMain } from './serve.js';
 
 export interface StampTask {
   input: Uint8Array;
@@ -21,15 +21,13 @@ export interface StampTask {
 
 const appearances = new AppearanceCache();
 
-serveTasks({
-  stamp: async (t: StampTask, call) => stampDocument(t.input, t.request, {
-    signer: { ...t.key, signDigest: (hash: HashAlgorithm, digest: Uint8Array) => call('sign', hash, digest) as Promise<Uint8Array> },
-    certificate: t.certificate,
-    chain: t.chain,
-    appearance: () => appearances.get(t.face),
-    timestamper: { maxTokenSize: t.maxTokenSize, stamp: (digest) => call('timestamp', digest) as Promise<Uint8Array> },
-    revocation: { forCerts: (certs, options) => call('revocation', certs, options) as Promise<{ crls: Uint8Array[]; ocsps: Uint8Array[] }> },
-    limits: t.limits,
-    minSealMm: t.minSealMm,
-  }),
+export const stampTask = (t: StampTask, call: CallMain) => stampDocument(t.input, t.request, {
+  signer: { ...t.key, signDigest: (hash: HashAlgorithm, digest: Uint8Array) => call('sign', hash, digest) as Promise<Uint8Array> },
+  certificate: t.certificate,
+  chain: t.chain,
+  appearance: () => appearances.get(t.face),
+  timestamper: { maxTokenSize: t.maxTokenSize, stamp: (digest) => call('timestamp', digest) as Promise<Uint8Array> },
+  revocation: { forCerts: (certs, options) => call('revocation', certs, options) as Promise<{ crls: Uint8Array[]; ocsps: Uint8Array[] }> },
+  limits: t.limits,
+  minSealMm: t.minSealMm,
 });

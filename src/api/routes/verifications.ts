@@ -4,8 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
-import { ownVerifyOptions } from '../../pki/verification.js';
-import { verifyPdf, type Report } from '../../verify/index.js';
+import type { Report } from '../../verify/index.js';
 import { signatureLines, VERDICT_WORDS } from '../../verify/text-report.js';
 import type { ServiceRouteRegistrar } from '../app.js';
 import { readBody } from '../body.js';
@@ -91,7 +90,7 @@ export const registerVerificationRoutes: ServiceRouteRegistrar = (router, { serv
   router.post('/v1/verifications', async (ctx) => {
     takeOrRefuse(publicLimiter, ctx.ip);
     const bytes = await readDocument(ctx, services.config.maxUploadBytes);
-    const report = await verifyPdf(bytes, await ownVerifyOptions(services.store.db));
+    const report = await services.verifier.verifyWithin(services.config.requestTimeoutMs, bytes);
     if (ctx.accepts('application/json', 'text/html') === 'text/html') {
       ctx.set('Content-Security-Policy', CSP);
       ctx.type = 'text/html; charset=utf-8';
@@ -125,6 +124,7 @@ export const registerVerificationRoutes: ServiceRouteRegistrar = (router, { serv
             415: problemResponse('Not a PDF or multipart body'),
             422: problemResponse('The file is not a PDF OneSeal can read (broken, encrypted)'),
             429: problemResponse('Too many requests from this address (shared with POST /v/{id}/check)'),
+            503: problemResponse('The verification ran past the request time-out and was stopped (`outcome: cancelled`); retry later'),
           },
         },
       },

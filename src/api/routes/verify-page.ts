@@ -21,7 +21,7 @@ import { takeOrRefuse } from '../rate-limit.js';
  * far smaller cap than the API's keeps the public page from being a cheap way to burn CPU.
  */
 const CHECK_UPLOAD_LIMIT = 10 * 1024 * 1024;
-const PAGE_ERRORS: ReadonlySet<ErrorKind> = new Set(['bad-request', 'too-large', 'unsupported-media', 'rate-limited']);
+const PAGE_ERRORS: ReadonlySet<ErrorKind> = new Set(['bad-request', 'too-large', 'unsupported-media', 'rate-limited', 'timeout']);
 
 function sendHtml(ctx: Context, status: number, html: string): void {
   ctx.status = status;
@@ -53,10 +53,11 @@ export const registerVerifyPageRoutes: ServiceRouteRegistrar = (router: Router, 
     const record = await getLicence(deps.db, ctx.params.id!);
     if (!record) return sendHtml(ctx, 404, notFoundPage(ctx.params.id!, lang));
     const status = publicStatus(deps.registry, record, new Date(), await licenceHandling(deps.db, record));
-    let upload: Buffer;
+    let check;
     try {
       if (refused) throw refused;
-      upload = await readMultipartFile(ctx, { limit: Math.min(services.config.maxUploadBytes, CHECK_UPLOAD_LIMIT), field: 'document', alsoAccepted: ['file'] });
+      const upload = await readMultipartFile(ctx, { limit: Math.min(services.config.maxUploadBytes, CHECK_UPLOAD_LIMIT), field: 'document', alsoAccepted: ['file'] });
+      check = await checkLicenceCopy((bytes) => services.verifier.verifyWithin(services.config.requestTimeoutMs, bytes), record, upload);
     } catch (e) {
       // A person at a browser gets a page with the way back, not problem+json.
       if (!(e instanceof OneSealError) || !PAGE_ERRORS.has(e.kind)) throw e;
@@ -64,7 +65,6 @@ export const registerVerifyPageRoutes: ServiceRouteRegistrar = (router: Router, 
       if (problem.retryAfter !== undefined) ctx.set('Retry-After', String(problem.retryAfter));
       return sendHtml(ctx, problem.status, uploadErrorPage(status, problem.body.detail, lang));
     }
-    const check = await checkLicenceCopy(deps, record, upload);
     services.metrics.verifications.inc({ verdict: check.verdict });
     sendHtml(ctx, 200, checkResultPage(status, check, lang));
   });
@@ -100,6 +100,7 @@ export const registerVerifyPageRoutes: ServiceRouteRegistrar = (router: Router, 
           413: { description: 'HTML page leading back: the file is over 10 MB', content: { 'text/html': {} } },
           415: { description: 'HTML page leading back: the body is not multipart/form-data', content: { 'text/html': {} } },
           429: { description: 'HTML page: too many checks from this address (one limit shared with POST /v1/verifications)', content: { 'text/html': {} } },
+          503: { description: 'HTML page leading back: the check ran past the request time-out and was stopped', content: { 'text/html': {} } },
         },
       },
     },

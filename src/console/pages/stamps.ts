@@ -6,9 +6,7 @@
 import { allows } from '../../access/policy.js';
 import { STAMP_FILTERS, stampListing } from '../../api/routes/stamp-search.js';
 import { sendStoredPdf, stampViewFor, storedPdf, visibleStamp } from '../../api/routes/stamps.js';
-import { ownVerifyOptions } from '../../pki/verification.js';
 import type { StampView } from '../../store/stamps.js';
-import { verifyPdf } from '../../verify/index.js';
 import { can, card, dateTime, kv, table, type FieldSpec } from '../components.js';
 import { html } from '../html.js';
 import { placementCard, verificationCard } from '../report.js';
@@ -17,7 +15,6 @@ import { csvDownload, dateSpecs, listing, type ListingSource } from './listing.j
 
 export function registerStampPages(console: ConsoleRouter): void {
   const { services } = console;
-  const db = services.store.db;
   const source: ListingSource<StampView> = (req, values) => stampListing(services, req.actor, values);
   csvDownload(console, '/console/stamps', 'stamp.read', STAMP_FILTERS, source);
 
@@ -50,7 +47,7 @@ ${card(undefined, html`${table([v.t('at'), v.t('seal'), v.t('client'), v.t('item
     const stamp = await visibleStamp(actor, services, ctx.params.id!, 'stamp.read');
     const record = stampViewFor(actor, stamp);
     const mayOpen = can(v, 'stamp.pdf') && stamp.outputPath !== null;
-    const report = mayOpen ? await verifyPdf(await storedPdf(services, stamp), await ownVerifyOptions(db)) : undefined;
+    const report = mayOpen ? await services.verifier.verifyWithin(services.config.requestTimeoutMs, await storedPdf(services, stamp)) : undefined;
     return {
       title: `${v.t('stamps')} ${stamp.id}`,
       section: 'stamps',
