@@ -45,6 +45,8 @@ const TEST_PACKAGES = {
   // the fault tests compile a slow PKCS#11 module in front of SoftHSM
   gcc: '/usr/bin/gcc',
   'libc6-dev': '/usr/include/stdio.h',
+  // the memory test runs the server with jemalloc preloaded, as the image does
+  libjemalloc2: '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2',
 };
 
 function ensurePackages() {
