@@ -382,7 +382,7 @@ describe('CSRF and the keyboard', () => {
     await page.keyboard.press('Tab');
     await page.keyboard.type(person.password);
     await page.keyboard.press('Tab');
-    await page.keyboard.type(freshCode(person.totpSecret, (people.li!.lastStep ?? 0) + 1).code);
+    await page.keyboard.type((await freshCode(person.totpSecret, (people.li!.lastStep ?? 0) + 1)).code);
     await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
     expect(page.url(), await page.innerText('main')).toBe(`${base}/console/`);
     expect(await page.textContent('header')).toContain('li');

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { totpCode, totpStep } from '../../src/access/totp.js';
+import { TOTP_STEP_SECONDS, totpCode, totpStep } from '../../src/access/totp.js';
 import { repoRoot } from './pdfs.js';
 import type { TestPerson } from './people.js';
 
@@ -18,8 +18,14 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
-/** A code from `secret` for a step no earlier than `notBefore` (each step is accepted once per person). */
-export function freshCode(secret: string, notBefore = 0): { code: string; step: number } {
+/**
+ * A code from `secret` for a step no earlier than `notBefore` (each step is accepted once per person). The server
+ * takes one step ahead of its clock at most, so a person logging in a third time within 30 s waits for the clock.
+ */
+export async function freshCode(secret: string, notBefore = 0): Promise<{ code: string; step: number }> {
+  while (totpStep(new Date()) + 1 < notBefore) {
+    await new Promise((r) => setTimeout(r, (TOTP_STEP_SECONDS * 1000) - (Date.now() % (TOTP_STEP_SECONDS * 1000)) + 10));
+  }
   const step = Math.max(totpStep(new Date()), notBefore);
   return { code: totpCode(secret, step), step };
 }
@@ -38,7 +44,7 @@ export async function submitLogin(page: Page, base: string, person: { name: stri
  * TOTP secret someone else handled with new ones: the returned person holds the credentials now in force.
  */
 export async function consoleLogin(page: Page, base: string, person: TestPerson & { lastStep?: number }): Promise<TestPerson & { lastStep: number }> {
-  const login = freshCode(person.totpSecret, (person.lastStep ?? 0) + 1);
+  const login = await freshCode(person.totpSecret, (person.lastStep ?? 0) + 1);
   await submitLogin(page, base, person, login.code);
   if (!page.url().endsWith('/console/welcome')) {
     expect(page.url(), await page.innerText('body')).toBe(`${base}/console/`);
@@ -49,7 +55,7 @@ export async function consoleLogin(page: Page, base: string, person: TestPerson 
   await page.getByLabel('当前密码').fill(person.password);
   await page.getByLabel('新密码', { exact: true }).fill(password);
   await page.getByLabel('再次输入新密码').fill(password);
-  const code = freshCode(secret);
+  const code = await freshCode(secret);
   await page.getByLabel('新动态口令').fill(code.code);
   await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: '保存' }).click()]);
   expect(page.url()).toBe(`${base}/console/?done=credentials`);
