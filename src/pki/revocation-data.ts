@@ -5,7 +5,6 @@
  * signs the replacement. Production is shared: concurrent readers on one instance wait for one signing.
  */
 import type { Knex } from 'knex';
-import { children, readTlv, TAG, tlvBytes } from '../signing/der.js';
 import { getIssuedCertificate, listRevokedCertificates, nextCrlNumber } from '../store/pki.js';
 import {
   getCachedCrl,
@@ -157,17 +156,4 @@ async function issueCrl(deps: PkiDeps, now: Date): Promise<CrlSnapshot> {
     await putCachedCrl(trx, 'root', { der, crlNumber, thisUpdate: thisUpdate.toISOString(), nextUpdate: nextUpdate.toISOString() });
     return { der, crlNumber, thisUpdate, nextUpdate };
   });
-}
-
-/**
- * The serial (as serialHex writes it), issuer and subject names (DER) of a certificate, read from the
- * TBSCertificate directly: B-LT stamping asks for them on every signature, where a pkijs parse costs more than the rest.
- */
-export function certificateNames(der: Uint8Array): { serial: string; issuer: Uint8Array; subject: Uint8Array } {
-  const fields = children(der, children(der, readTlv(der, 0))[0]!);
-  const at = fields[0]!.tag === TAG.CTX0 ? 1 : 0; // the [0] version is absent in v1 certificates
-  const [serial, , issuer, , subject] = fields.slice(at);
-  let i = serial!.contentStart;
-  while (i < serial!.end - 1 && der[i] === 0) i++;
-  return { serial: Buffer.from(der.subarray(i, serial!.end)).toString('hex'), issuer: tlvBytes(der, issuer!), subject: tlvBytes(der, subject!) };
 }

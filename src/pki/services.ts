@@ -9,9 +9,9 @@ import { timestampTokenSizeBound } from '../signing/placeholder.js';
 import type { RevocationSource, Timestamper } from '../signing/sign-pdf.js';
 import type { Store } from '../store/db.js';
 import type { Authority } from './authority.js';
-import { parsedOnce, sameBytes } from './der.js';
+import { certificateNames, parsedOnce, sameBytes } from './der.js';
 import { createOcspResponse, ocspErrorResponse, parseOcspRequest, type ParsedOcspRequest } from './ocsp.js';
-import { certificateNames, currentCrl, ocspResponder, ocspResponses, REVOCATION_VALIDITY_MS, rootCertId, statusOf } from './revocation-data.js';
+import { currentCrl, ocspResponder, ocspResponses, REVOCATION_VALIDITY_MS, rootCertId, statusOf } from './revocation-data.js';
 import { createTimeStampResponse, createTimeStampToken, parseTimeStampRequest, timeStampRejection, type TimeStampFailure } from './tsa.js';
 
 export interface PkiDeps {

@@ -7,6 +7,7 @@ import {
   TAG,
   children,
   contentOf,
+  generalizedTime,
   integer,
   octetString,
   oid,
@@ -232,11 +233,9 @@ export function timestampImprint(token: Uint8Array): Uint8Array {
 
 /** A time-stamp token's genTime (RFC 3161 §2.4.2: GeneralizedTime "YYYYMMDDhhmmss[.s…]Z"). */
 export function timestampGenTime(token: Uint8Array): Date {
-  const genTime = tstInfoFields(token)[4];
-  const m = genTime?.tag === 0x18 && /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.(\d+))?Z$/.exec(Buffer.from(contentOf(token, genTime)).toString('latin1'));
-  if (!m) throw invalidTimestamp(new RangeError('bad genTime'));
-  const [, y, mo, d, h, mi, s, frac = '0'] = m;
-  return new Date(Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +s!, Number(frac.slice(0, 3).padEnd(3, '0'))));
+  const genTime = generalizedTime(token, tstInfoFields(token)[4]);
+  if (!genTime) throw invalidTimestamp(new RangeError('bad genTime'));
+  return genTime;
 }
 
 /** The signature-time-stamp tokens among a SignerInfo's unsigned attributes (DER each), in their order. */

@@ -103,3 +103,12 @@ export function children(buf: Uint8Array, parent: Tlv): Tlv[] {
 
 export const tlvBytes = (buf: Uint8Array, t: Tlv): Uint8Array => buf.subarray(t.start, t.end);
 export const contentOf = (buf: Uint8Array, t: Tlv): Uint8Array => buf.subarray(t.contentStart, t.end);
+
+/** A GeneralizedTime "YYYYMMDDhhmmss[.s…]Z" (the form RFC 3161 and RFC 5280 allow) as a Date, to the millisecond; undefined for any other form. */
+export function generalizedTime(buf: Uint8Array, t: Tlv | undefined): Date | undefined {
+  if (t?.tag !== 0x18) return undefined;
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.(\d+))?Z$/.exec(Buffer.from(contentOf(buf, t)).toString('latin1'));
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s, frac = '0'] = m;
+  return new Date(Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +s!, Number(frac.slice(0, 3).padEnd(3, '0'))));
+}

@@ -11,7 +11,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { hashForOid, type HashName } from './crypto.js';
 import { bytesOf, sameBytes } from '../pki/der.js';
-import { TAG, children, contentOf, oid, readTlv, tlvBytes, type Tlv } from '../signing/der.js';
+import { TAG, children, contentOf, generalizedTime, oid, readTlv, tlvBytes, type Tlv } from '../signing/der.js';
 import { certificateFromDer, issuerAndSerialOf } from './certs.js';
 
 export const OID = {
@@ -362,15 +362,12 @@ function tstInfoDer(der: Uint8Array): TstInfo | undefined {
     const top = readTlv(der, 0);
     const [version, policy, imprint, serial, genTime] = top.tag === TAG.SEQUENCE ? children(der, top) : [];
     if (version?.tag !== TAG.INTEGER || policy?.tag !== TAG.OID || imprint?.tag !== TAG.SEQUENCE || serial?.tag !== TAG.INTEGER) return undefined;
-    if (genTime?.tag !== 0x18) return undefined;
+    const time = generalizedTime(der, genTime);
+    if (!time) return undefined;
     const [alg, hashed, ...more] = children(der, imprint);
     if (!alg || hashed?.tag !== TAG.OCTET_STRING || more.length > 0) return undefined;
-    const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.(\d{1,3}))?Z$/.exec(Buffer.from(contentOf(der, genTime)).toString('latin1'));
-    if (!m) return undefined;
-    const [, y, mo, d, h, mi, s, frac = '0'] = m;
-    const ms = Number(frac.padEnd(3, '0'));
     return {
-      genTime: new Date(Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +s!, ms)),
+      genTime: time,
       imprintAlgorithm: algorithm(der, alg).algorithmId,
       imprint: contentOf(der, hashed!).slice(),
     };
