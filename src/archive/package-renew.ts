@@ -9,13 +9,14 @@
  * A package is renewed only when it verifies: time-stamping an altered package would launder it.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type * as pkijs from 'pkijs';
 import { appendAudit } from '../audit/chain.js';
 import { OneSealError } from '../errors.js';
 import { signatureTimestampsOf, timestampImprint } from '../signing/cms.js';
 import type { Timestamper } from '../signing/sign-pdf.js';
+import { placeOutputs, syncOutputDirectories } from '../stamping/outputs.js';
 import type { Db } from '../store/db.js';
 import { readZip, type ZipReadEntry } from '../zip/read.js';
 import { zip } from '../zip/write.js';
@@ -139,15 +140,16 @@ async function renewPackage(deps: PackageRenewDeps, o: PackageRenewOptions, byte
     throw new Error(`it does not verify (${checked.verdict}: ${checked.problems.map((p) => p.message).join('; ')}), so it is not time-stamped again`);
   }
   const { asice, timestamp } = await addArchiveTimestamp(bytes, deps.timestamper, o.now);
-  const after = createHash('sha256').update(asice).digest('hex');
-  const partial = `${file}.renewing`;
-  await writeFile(partial, asice);
-  await rename(partial, file);
+  const after = sha256(asice).toString('hex');
+  // Written, fsynced and renamed over the old package as stamp outputs are, so a crash leaves one whole package or the other.
+  const replaced = [{ path: path.basename(file), pdf: asice }];
+  await placeOutputs(path.dirname(file), replaced);
+  await syncOutputDirectories(path.dirname(file), replaced);
   await deps.db.transaction((trx) => appendAudit(trx, {
     actor: o.actor,
     action: 'archive.renew-package',
     subject: `package:${path.basename(file)}`,
-    details: { file, timestamp, sha256Before: createHash('sha256').update(bytes).digest('hex'), sha256After: after },
+    details: { file, timestamp, sha256Before: sha256(bytes).toString('hex'), sha256After: after },
   }));
   return { timestamp, sha256: after };
 }
