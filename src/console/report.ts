@@ -3,13 +3,13 @@
  * and where the seal landed (page, position, size), and per signature who signed, at what level, what
  * it covers, what changed later and why anything is not valid — the facts the verdict rests on.
  */
+import { MM } from '../stamp/units.js';
 import type { Report, SignatureReport, Verdict } from '../verify/index.js';
 import type { Bilingual } from '../verify/reasons.js';
 import { VERDICT_WORDS } from '../verify/text-report.js';
 import { badge, card, kv, type View } from './components.js';
 import { html, type Html, type Part } from './html.js';
 
-const PT_PER_MM = 72 / 25.4;
 const VERDICT_BADGE: Record<Verdict, 'ok' | 'warn' | 'bad'> = { valid: 'ok', indeterminate: 'warn', 'not-sealed': 'warn', invalid: 'bad' };
 
 interface StoredPlacement {
@@ -21,7 +21,7 @@ interface StoredPlacement {
 
 const words = (v: View, m: Bilingual): string => (v.lang === 'en' ? m.en : m.zh);
 const verdictBadge = (v: View, verdict: Verdict): Html => badge(VERDICT_BADGE[verdict], words(v, VERDICT_WORDS[verdict]));
-const length = (pt: number): string => `${pt.toFixed(1)} pt (${(pt / PT_PER_MM).toFixed(1)} mm)`;
+const length = (pt: number): string => `${pt.toFixed(1)} pt (${(pt / MM).toFixed(1)} mm)`;
 
 /** Where the seal is: page, lower-left corner and size in PDF points (and mm), as the stamp record keeps them. */
 export function placementCard(v: View, stored: unknown): Html {
