@@ -1,5 +1,5 @@
 /**
- * What the public page derives from a licence record (its handling names, its rendered HTML), kept with
+ * What the public page derives from a licence record (its rendered HTML, handling names included), kept with
  * the record object itself. LicenceRecordCache hands out the same object until the licence changes or
  * its second is up, then a freshly read one: whatever is kept here goes with it, so a rendered page can
  * never show a licence as it was before a revocation the record cache already knows of.

@@ -3,7 +3,7 @@
  * (POST /v/{id}/check). Browsers get HTML for every answer they can act on, a missing licence included.
  * The plain view is one primary-key read without the PDF column and no PDF work, kept for a second
  * (src/licences/record-cache.ts): a revocation shows at once here and within a second on other instances.
- * Its HTML is rendered once per record read, language and status (src/licences/record-memo.ts).
+ * Its HTML is rendered once per record read, language and day (src/licences/record-memo.ts).
  */
 import type Router from '@koa/router';
 import type { Context } from 'koa';
@@ -11,7 +11,7 @@ import { OneSealError, type ErrorKind } from '../../errors.js';
 import { checkResultPage, licencePage, notFoundPage, PAGE_CSP, pageLang, uploadErrorPage } from '../../licences/page.js';
 import { LicenceRecordCache } from '../../licences/record-cache.js';
 import { RecordMemo } from '../../licences/record-memo.js';
-import { checkLicenceCopy, licenceDeps, licenceHandling, publicStatus } from '../../licences/service.js';
+import { checkLicenceCopy, chinaDate, licenceDeps, licenceHandling, publicStatus } from '../../licences/service.js';
 import { getLicence } from '../../store/licences.js';
 import type { ServiceRouteRegistrar } from '../app.js';
 import { readMultipartFile } from '../multipart.js';
@@ -41,10 +41,10 @@ export const registerVerifyPageRoutes: ServiceRouteRegistrar = (router: Router, 
     const lang = pageLang(ctx.query.lang);
     const record = await records.get(ctx.params.id!, (id) => getLicence(deps.db, id));
     if (!record) return sendHtml(ctx, 404, notFoundPage(ctx.params.id!, lang));
-    const handling = await derived.get(record, 'handling', () => licenceHandling(deps.db, record));
-    // The status is worked out per request (a licence expires by the calendar) and picks the page.
-    const status = publicStatus(deps.registry, record, new Date(), handling);
-    sendHtml(ctx, 200, derived.get(record, `page ${lang} ${status.status}`, () => Buffer.from(licencePage(status, lang))));
+    // By the calendar day too: a licence expires at the end of its last day (China Standard Time).
+    const now = new Date();
+    sendHtml(ctx, 200, await derived.get(record, `page ${lang} ${chinaDate(now)}`, async () =>
+      Buffer.from(licencePage(publicStatus(deps.registry, record, now, await licenceHandling(deps.db, record)), lang))));
   });
 
   router.post('/v/:id/check', async (ctx) => {
