@@ -70,6 +70,15 @@ export function signatureAlgorithmIdentifier(signer: DigestSigner): pkijs.Algori
     : new pkijs.AlgorithmIdentifier({ algorithmId: scheme.oid });
 }
 
+/** The DER of each key algorithm's signatureAlgorithm, encoded once: every stamp and token carries one. */
+const algorithmDer = new Map<KeyAlgorithm, Buffer>();
+
+export function signatureAlgorithmDer(signer: DigestSigner): Buffer {
+  let der = algorithmDer.get(signer.algorithm);
+  if (!der) algorithmDer.set(signer.algorithm, (der = Buffer.from(signatureAlgorithmIdentifier(signer).toSchema().toBER())));
+  return der;
+}
+
 /**
  * Importing a key costs several times its verification. Keyed by the key's bytes, not its array: a
  * worker thread receives a fresh copy of the signer's spki with every task.
