@@ -217,7 +217,7 @@ export class SubsetFont {
     const baseName = name(`${tag}+${(f.postscriptName ?? 'CJKFont').replace(/[^!-~]|[()<>[\]{}/%#]/g, '')}`);
 
     const fontFile = alloc.add(
-      new PdfStream(new PdfDict({ Length1: program.length, Filter: name('FlateDecode') }), deflateSync(program, { level: 9 })),
+      new PdfStream(new PdfDict({ Length1: program.length, Filter: name('FlateDecode') }), deflateSync(program)),
     );
     const descriptor = alloc.add(
       new PdfDict({
