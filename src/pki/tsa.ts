@@ -16,7 +16,7 @@ import {
   toCertificate,
   wholeSeconds,
 } from './der.js';
-import { digest, hashAlgorithmFromOid, hashAlgorithmIdentifier, signerHash, signTbs, signatureAlgorithmIdentifier } from './sign.js';
+import { digest, hashAlgorithmFromOid, hashAlgorithmIdentifier, signerHash, signTbs, signatureAlgorithmDer } from './sign.js';
 
 /**
  * The policy OneSeal's development TSA stamps under. OneSeal has no IANA enterprise number, and borrowing
@@ -221,7 +221,7 @@ export async function createTimeStampToken(o: CreateTimeStampOptions): Promise<U
     sequence(parts.issuer, parts.serial),
     digestAlgorithm,
     signedAttrs,
-    derOf(signatureAlgorithmIdentifier(o.tsa.signer)),
+    signatureAlgorithmDer(o.tsa.signer),
     octetString(signature),
   );
   // RFC 3161 2.4.1: certificates only when the client asked for them.
