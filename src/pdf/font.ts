@@ -62,7 +62,13 @@ function openFont(source: string | Uint8Array): OpenedFont {
   if (!tables['glyf']) {
     throw new OneSealError('font-unavailable', 'internal', `${label} has no TrueType outlines (glyf); only TrueType fonts are embedded`);
   }
-  const result: OpenedFont = { font, tables: new TrueTypeTables(bytes), label, glyphs: new Map() };
+  let raw: TrueTypeTables;
+  try {
+    raw = new TrueTypeTables(bytes);
+  } catch (e) {
+    throw new OneSealError('font-unavailable', 'internal', `${label} cannot be subset: ${(e as Error).message}`, { cause: e });
+  }
+  const result: OpenedFont = { font, tables: raw, label, glyphs: new Map() };
   if (typeof source === 'string') opened.set(source, result);
   return result;
 }
