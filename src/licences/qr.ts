@@ -11,7 +11,7 @@
  * square gets 1/75-inch modules, which read from 150 dpi up.
  */
 import { fill, popGraphicsState, pushGraphicsState, rectangle, setFillingGrayscaleColor, type PDFPage } from '@cantoo/pdf-lib';
-import QRCode from 'qrcode';
+import QRCode, { type QRCodeSegment } from 'qrcode';
 
 /** ISO/IEC 18004 asks for a light margin of 4 modules around the symbol. */
 export const QUIET_ZONE_MODULES = 4;
@@ -43,12 +43,32 @@ function placement(n: number, long: boolean, x: number, y: number, size: number,
 
 const levelOf = (text: string) => (text.length > LONG_TEXT ? 'L' : 'M');
 
+const MODES = { Numeric: 'numeric', Alphanumeric: 'alphanumeric', Byte: 'byte', Kanji: 'kanji' } as const;
+
+/**
+ * What QRCode encodes: a signed text as the page URL split the way QRCode's optimiser splits it (the
+ * identifier packs into numeric and alphanumeric runs) followed by the fragment as bytes. Base64url has
+ * no runs long enough for another mode to pay off, and optimising its 600 characters cost more than the
+ * rest of the encoding. A stand-in of the same length then also gets the same version as the real payload.
+ */
+function segmentsOf(text: string): string | QRCodeSegment[] {
+  const hash = text.indexOf('#');
+  if (text.length <= LONG_TEXT || hash < 0) return text;
+  const fragment = Buffer.from(text.slice(hash), 'utf8');
+  const segments: QRCodeSegment[] = QRCode.create(text.slice(0, hash), { errorCorrectionLevel: 'L', maskPattern: 0 }).segments.map((s) =>
+    s.mode.id === 'Byte' ? { mode: 'byte', data: Buffer.from(s.data) } : ({ mode: MODES[s.mode.id], data: String(s.data) } as QRCodeSegment));
+  const last = segments[segments.length - 1];
+  if (last?.mode === 'byte') segments[segments.length - 1] = { mode: 'byte', data: Buffer.concat([Buffer.from(last.data), fragment]) };
+  else segments.push({ mode: 'byte', data: fragment });
+  return segments;
+}
+
 /**
  * The quiet zone the symbol of `text` would have in its square, for laying out around a code drawn
  * later. The mask is fixed because it changes no module count, and choosing it costs most of an encoding.
  */
 export function qrQuietZone(text: string, x: number, y: number, size: number, pageHeight: number): number {
-  const { modules } = QRCode.create(text, { errorCorrectionLevel: levelOf(text), maskPattern: 0 });
+  const { modules } = QRCode.create(segmentsOf(text), { errorCorrectionLevel: levelOf(text), maskPattern: 0 });
   return placement(modules.size, text.length > LONG_TEXT, x, y, size, pageHeight).left - x;
 }
 
@@ -57,7 +77,7 @@ export function qrQuietZone(text: string, x: number, y: number, size: number, pa
  * on a page `pageHeight` points high.
  */
 export function qrGeometry(text: string, x: number, y: number, size: number, pageHeight: number): QrGeometry {
-  const { modules } = QRCode.create(text, { errorCorrectionLevel: levelOf(text) });
+  const { modules } = QRCode.create(segmentsOf(text), { errorCorrectionLevel: levelOf(text) });
   const n = modules.size;
   const { unit, left, top } = placement(n, text.length > LONG_TEXT, x, y, size, pageHeight);
   const runs: QrGeometry['runs'] = [];

@@ -5,15 +5,16 @@
  * the bottom left. The seal and signature are added later by incremental update, so the file is saved
  * without object streams.
  */
-import { readFileSync } from 'node:fs';
-import { PDFDocument, rgb, type PDFFont, type PDFPage, type RGB } from '@cantoo/pdf-lib';
+import { deflateSync } from 'node:zlib';
+import { PDFDocument, PDFName, PDFRawStream, PDFRef, rgb, type PDFPage, type RGB } from '@cantoo/pdf-lib';
 import { OneSealError, type FieldError } from '../errors.js';
 import { DEFAULT_CJK_FONT, SubsetFont } from '../pdf/font.js';
+import { formatNumber } from '../pdf/serialize.js';
 import { MM } from '../stamp/units.js';
 import { formatChineseDate, parseIsoDate } from '../standards/date.js';
 import { parseLicenceId } from '../standards/licence-id.js';
-import { pdfLibFontkit } from './fontkit-adapter.js';
 import { decodeImageField } from './image-field.js';
+import { pdfLibAllocator } from './pdf-lib-objects.js';
 import { drawQrCode, qrQuietZone } from './qr.js';
 import type { FieldDef, LicenceType } from './types.js';
 import { assertValidLicenceData, type LicenceData } from './validate.js';
@@ -82,24 +83,8 @@ export function verificationUrl(publicBaseUrl: string, licenceId: string): strin
   return `${publicBaseUrl.replace(/\/+$/, '')}/v/${licenceId}`;
 }
 
-const fontFiles = new Map<string, Uint8Array>();
-
-function fontBytes(path: string): Uint8Array {
-  let bytes = fontFiles.get(path);
-  if (!bytes) {
-    try {
-      bytes = readFileSync(path);
-    } catch (e) {
-      throw new OneSealError('font-unavailable', 'internal', `cannot read the licence font ${path}: ${(e as Error).message}`, { cause: e });
-    }
-    fontFiles.set(path, bytes);
-  }
-  return bytes;
-}
-
 /** Rejects text the font cannot draw, before anything is laid out: missing glyphs would print as blanks. */
-function checkGlyphs(fontPath: string, type: LicenceType, data: LicenceData, issuerName: string): void {
-  const font = SubsetFont.load(fontPath);
+function checkGlyphs(font: SubsetFont, type: LicenceType, data: LicenceData, issuerName: string): void {
   const fields: FieldError[] = [];
   const note = (field: string, text: string): void => {
     const missing = font.missing(text);
@@ -163,7 +148,7 @@ function printed(def: FieldDef, value: string): string {
  * The bottom band is not level (the QR code and the seal block differ in height): each column reaches down to
  * the highest of `floors` under it, else to the body's bottom.
  */
-function layoutColumns(type: LicenceType, data: LicenceData, font: PDFFont, body: Box, floors: Box[]): Text[] {
+function layoutColumns(type: LicenceType, data: LicenceData, width: (text: string, size: number) => number, body: Box, floors: Box[]): Text[] {
   const { columns, fontSize } = type.layout;
   const defs = new Map(type.fields.map((f) => [f.name, f]));
   const gap = fontSize * 2;
@@ -177,7 +162,7 @@ function layoutColumns(type: LicenceType, data: LicenceData, font: PDFFont, body
   for (let size = fontSize; size >= fontSize * MIN_SHRINK - 1e-9; size *= 0.94) {
     const s = size;
     const lineHeight = s * 1.45;
-    const measure = (t: string): number => font.widthOfTextAtSize(t, s);
+    const measure = (t: string): number => width(t, s);
     const laid = columns.map((names) => {
       const labelWidth = Math.max(...names.map((n) => measure(defs.get(n)!.label.zh))) + s * 1.2;
       const rows: Row[] = names.map((n) => {
@@ -227,23 +212,37 @@ async function drawPhoto(doc: PDFDocument, page: PDFPage, value: string | undefi
   page.drawImage(image, { x: (box.x0 + box.x1 - w) / 2, y: (box.y0 + box.y1 - h) / 2, width: w, height: h });
 }
 
+/** The texts in one content stream of their own, in the subset font (the only font on the page, /F1). */
+async function drawTexts(doc: PDFDocument, page: PDFPage, font: SubsetFont, texts: Text[]): Promise<void> {
+  const n = formatNumber;
+  const ops = ['BT'];
+  for (const t of texts) {
+    const { hex } = font.encode(t.text);
+    ops.push(`/F1 ${n(t.size)} Tf`, `${n(t.color.red)} ${n(t.color.green)} ${n(t.color.blue)} rg`, `1 0 0 1 ${n(t.x)} ${n(t.y)} Tm`, `<${hex}> Tj`);
+  }
+  ops.push('ET', '');
+  const fontRef = await font.buildObjects(pdfLibAllocator(doc.context));
+  page.node.setFontDictionary(PDFName.of('F1'), PDFRef.of(fontRef.num, fontRef.gen));
+  const content = PDFRawStream.of(doc.context.obj({ Filter: 'FlateDecode' }), deflateSync(Buffer.from(ops.join('\n'), 'latin1')));
+  page.node.addContentStream(doc.context.register(content));
+}
+
 /** Renders `input` to an unsigned PDF; throws OneSealError 422 with per-field problems for bad data. */
 export async function renderLicence(input: LicenceRenderInput, options: LicenceRenderOptions = {}): Promise<RenderedLicence> {
   const { type, issuer } = input;
   assertValidLicenceData(type, input.data);
   const data = input.data;
   checkInput(input);
-  const fontPath = options.fontPath ?? DEFAULT_CJK_FONT;
-  checkGlyphs(fontPath, type, data, issuer.name);
+  // Measuring costs no subsetting; only the text drawn (encoded below) goes into the embedded subset.
+  const font = SubsetFont.load(options.fontPath ?? DEFAULT_CJK_FONT);
+  checkGlyphs(font, type, data, issuer.name);
   const url = verificationUrl(input.publicBaseUrl, input.licenceId);
   const layout = type.layout;
 
   const doc = await PDFDocument.create();
-  doc.registerFontkit(pdfLibFontkit);
-  const font = await doc.embedFont(fontBytes(fontPath), { subset: true });
   const [W, H] = [layout.page.width * MM, layout.page.height * MM];
   const page = doc.addPage([W, H]);
-  const width = (t: string, s: number): number => font.widthOfTextAtSize(t, s);
+  const width = (t: string, s: number): number => font.widthOf(t, s);
   const texts: Text[] = [];
   const f = layout.fontSize;
 
@@ -316,9 +315,8 @@ export async function renderLicence(input: LicenceRenderInput, options: LicenceR
     { x0: content.x0, y0: content.y0, x1: content.x0 + qrSize, y1: qrRect.y + qrSize + f * 0.8 },
     { x0: Math.min(sealX, blockRight - blockWidth), y0: content.y0, x1: content.x1, y1: sealRect.y + sealSize + f * 0.8 },
   ];
-  texts.push(...layoutColumns(type, data, font, body, floors));
-
-  for (const t of texts) page.drawText(t.text, { x: t.x, y: t.y, size: t.size, font, color: t.color });
+  texts.push(...layoutColumns(type, data, width, body, floors));
+  await drawTexts(doc, page, font, texts);
 
   doc.setTitle(`${type.title.zh} ${input.licenceId}`);
   doc.setSubject(input.licenceId);

@@ -33,11 +33,9 @@ import { licenceChangedOnCommit } from './record-cache.js';
 import type { Report, Verdict } from '../verify/index.js';
 import { publicHolder, type PublicHolder } from './masking.js';
 import { LicenceTypeRegistry } from './registry.js';
-import { renderLicence, verificationUrl } from './render.js';
-import { createSign1 } from '../cose/sign1.js';
+import { verificationUrl } from './render.js';
+import { licencePdf, type LicencePdf, type LicencePdfTask } from './licence-pdf.js';
 import { activeLicenceQrSigner, type LicenceQrSigner } from '../pki/licence-qr.js';
-import { encodeQrPayload, qrText, type QrPayload } from './qr-payload.js';
-import { addQrUpdate, withFinalEol } from './qr-update.js';
 import { LONG_TERM, type Bilingual, type LicenceType } from './types.js';
 import { assertValidLicenceData, type LicenceData } from './validate.js';
 
@@ -214,22 +212,22 @@ async function produce(deps: LicenceDeps, p: Production, actor: string): Promise
   }
   const signer = await deps.qrSigner();
   const shown = publicHolder(type, { name: data[type.holder.name]!, id: data[type.holder.id]! });
-  const payload: QrPayload = {
-    id, type: type.typeCode, holder: shown.name, holderId: shown.id, issuer: seal.creditCode, version: p.version,
-    validFrom: data[type.validity.from]!, validTo: data[type.validity.to]!, issuedAt: Math.floor(now.getTime() / 1000), pdf: new Uint8Array(32),
+  const task: LicencePdfTask = {
+    render: { type, data, licenceId: id, issuer: { name: seal.organisation, creditCode: seal.creditCode }, issuedOn: today, publicBaseUrl: deps.publicUrl },
+    now,
+    payload: {
+      id, type: type.typeCode, holder: shown.name, holderId: shown.id, issuer: seal.creditCode, version: p.version,
+      validFrom: data[type.validity.from]!, validTo: data[type.validity.to]!, issuedAt: Math.floor(now.getTime() / 1000), pdf: new Uint8Array(32),
+    },
+    kid: signer.kid,
   };
-  const url = verificationUrl(deps.publicUrl, id);
-  // Signed payloads have a fixed length, so a stand-in of zeros lays the page out for the real QR code.
-  const standIn = qrText(url, await createSign1(encodeQrPayload(payload), signer.kid, async () => new Uint8Array(64)));
-  const rendered = await renderLicence(
-    { type, data, licenceId: id, issuer: { name: seal.organisation, creditCode: seal.creditCode }, issuedOn: today, publicBaseUrl: deps.publicUrl, qrText: standIn },
-    { now, reserveQr: true },
-  );
-  const firstRevision = withFinalEol(rendered.pdf);
-  payload.pdf = new Uint8Array(createHash('sha256').update(firstRevision).digest());
-  const qr = qrText(url, await createSign1(encodeQrPayload(payload), signer.kid, signer.sign));
-  const r = rendered.sealRect;
-  const stamped = await deps.stamper.stamp(addQrUpdate(firstRevision, qr, rendered.qrRect), {
+  // In the server the rendering runs in a worker thread, beside the stamps, so that every core works.
+  const pool = deps.stamper.pool;
+  const licence = pool
+    ? (await pool.run<LicencePdf>('licence', task, { calls: { sign: (toBeSigned: Uint8Array) => signer.sign(toBeSigned) } })).value
+    : await licencePdf(task, (toBeSigned) => signer.sign(toBeSigned));
+  const r = licence.sealRect;
+  const stamped = await deps.stamper.stamp(licence.pdf, {
     sealId: seal.id,
     // Fitted into the layout's seal square, so a seal larger than the type allows (a 42 mm seal on a 居住证 card) stays inside the frame.
     placement: { kind: 'box', page: r.page, x: r.x, y: r.y, width: r.width, height: r.height },
@@ -273,6 +271,9 @@ async function produce(deps: LicenceDeps, p: Production, actor: string): Promise
   };
   try {
     await deps.db.transaction(async (trx) => {
+      // A write first: on SQLite a transaction that reads and then writes fails with SQLITE_BUSY when another
+      // process (another instance renewing its lease, a CLI) wrote in between; writing first waits for the lock instead.
+      await incrementSignatureCount(trx, stamped.seal.versionId);
       if (p.supersedes) licenceChangedOnCommit(trx, p.supersedes.id);
       if (p.supersedes && !(await markLicenceSuperseded(trx, p.supersedes.id, id))) {
         throw new OneSealError('licence-not-current', 'conflict', `Licence ${p.supersedes.id} was changed or revoked meanwhile; nothing was issued.`);
@@ -280,7 +281,6 @@ async function produce(deps: LicenceDeps, p: Production, actor: string): Promise
       const holder = duplicateKey === null ? undefined : await currentHolder(trx, type, duplicateKey, null, today);
       if (holder) throw duplicateError(type, holder);
       await insertLicence(trx, record, stamped.pdf, duplicateKey);
-      await incrementSignatureCount(trx, stamped.seal.versionId);
       await appendAudit(trx, {
         actor,
         action: p.supersedes ? 'licence.change' : 'licence.issue',

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import fontkit from '@pdf-lib/fontkit';
-import type { Font, Subset } from '@pdf-lib/fontkit';
+import type { Font } from '@pdf-lib/fontkit';
 import { OneSealError } from '../errors.js';
+import { TrueTypeTables } from './font-subset.js';
 import { PdfDict, PdfRef, PdfStream, PdfString, name, type PdfValue } from './objects.js';
 
 /** Where new indirect objects go: IncrementalWriter, or a TemplateRecorder (src/stamp/template.ts). */
@@ -24,14 +25,23 @@ export interface EncodedText {
   width(size: number): number;
 }
 
-// Opening a 5 MB font parses its tables; every seal built from the same file shares the result.
-const opened = new Map<string, Font>();
+/** A font file opened once: fontkit for the character map and metrics, its raw tables for subsetting. */
+interface OpenedFont {
+  font: Font;
+  tables: TrueTypeTables;
+  label: string;
+  /** Glyph id and advance (1/1000 em, unrounded) per code point the font has, filled as text is laid out. */
+  glyphs: Map<number, { gid: number; advance: number }>;
+}
 
-function openFont(source: string | Uint8Array): { font: Font; label: string } {
+// Opening a 5 MB font parses its tables; every seal and licence drawn with the same file shares the result.
+const opened = new Map<string, OpenedFont>();
+
+function openFont(source: string | Uint8Array): OpenedFont {
   const label = typeof source === 'string' ? source : 'font data';
   if (typeof source === 'string') {
     const cached = opened.get(source);
-    if (cached) return { font: cached, label };
+    if (cached) return cached;
   }
   let bytes: Uint8Array;
   try {
@@ -52,8 +62,15 @@ function openFont(source: string | Uint8Array): { font: Font; label: string } {
   if (!tables['glyf']) {
     throw new OneSealError('font-unavailable', 'internal', `${label} has no TrueType outlines (glyf); only TrueType fonts are embedded`);
   }
-  if (typeof source === 'string') opened.set(source, font);
-  return { font, label };
+  let raw: TrueTypeTables;
+  try {
+    raw = new TrueTypeTables(bytes);
+  } catch (e) {
+    throw new OneSealError('font-unavailable', 'internal', `${label} cannot be subset: ${(e as Error).message}`, { cause: e });
+  }
+  const result: OpenedFont = { font, tables: raw, label, glyphs: new Map() };
+  if (typeof source === 'string') opened.set(source, result);
+  return result;
 }
 
 /** A run of `[first [w1 w2 …]]` entries for /W from a CID → width map. */
@@ -105,37 +122,26 @@ function toUnicodeCMap(map: Map<number, string>): Buffer {
   return Buffer.from(lines.join('\n'), 'latin1');
 }
 
-async function encodeSubset(subset: Subset): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const parts: Uint8Array[] = [];
-    const stream = subset.encodeStream() as unknown as NodeJS.EventEmitter;
-    stream.on('data', (d: Uint8Array) => parts.push(d));
-    stream.on('end', () => resolve(Buffer.concat(parts)));
-    stream.on('error', reject);
-  });
-}
-
 /**
  * A TrueType font embedded as a subset: Type0 / Identity-H over a CIDFontType2 whose CIDs are the
  * subset's glyph ids (CIDToGIDMap /Identity). Lay out all text with `encode` first, then call
  * `buildObjects` once; the glyph set is frozen from then on.
  */
 export class SubsetFont {
-  private readonly subset: Subset;
+  /** Subset glyph id (= CID) per glyph id of the font, .notdef first. */
+  private readonly cids = new Map<number, number>([[0, 0]]);
   private readonly widths = new Map<number, number>();
   private readonly unicode = new Map<number, string>();
   private built = false;
 
-  private constructor(
-    private readonly font: Font,
-    private readonly label: string,
-  ) {
-    this.subset = font.createSubset();
-  }
+  private constructor(private readonly source: OpenedFont) {}
 
   static load(source: string | Uint8Array = DEFAULT_CJK_FONT): SubsetFont {
-    const { font, label } = openFont(source);
-    return new SubsetFont(font, label);
+    return new SubsetFont(openFont(source));
+  }
+
+  private get font(): Font {
+    return this.source.font;
   }
 
   /** Font-relative vertical metrics in em: ascent (positive) and descent (negative). */
@@ -150,9 +156,28 @@ export class SubsetFont {
   missing(text: string): string[] {
     const out = new Set<string>();
     for (const ch of text) {
-      if (!this.font.hasGlyphForCodePoint(ch.codePointAt(0)!)) out.add(ch);
+      if (this.glyphOf(ch.codePointAt(0)!).gid === 0) out.add(ch);
     }
     return [...out];
+  }
+
+  private glyphOf(codePoint: number): { gid: number; advance: number } {
+    let g = this.source.glyphs.get(codePoint);
+    if (!g) {
+      const glyph = this.font.glyphForCodePoint(codePoint);
+      // Glyph id 0 (.notdef) stands for a character the font cannot draw; those are not kept, so the
+      // cache holds at most the font's own characters whatever text is sent.
+      g = { gid: this.font.hasGlyphForCodePoint(codePoint) ? glyph.id : 0, advance: (glyph.advanceWidth * 1000) / this.font.unitsPerEm };
+      if (g.gid !== 0) this.source.glyphs.set(codePoint, g);
+    }
+    return g;
+  }
+
+  /** The advance of `text` at `size` points, as `encode` would lay it out, without adding its glyphs to the subset. */
+  widthOf(text: string, size: number): number {
+    let total = 0;
+    for (const ch of text) total += this.glyphOf(ch.codePointAt(0)!).advance;
+    return (total * size) / 1000;
   }
 
   encode(text: string): EncodedText {
@@ -161,7 +186,7 @@ export class SubsetFont {
       throw new OneSealError(
         'font-missing-glyphs',
         'unprocessable',
-        `the seal font (${this.label}) has no glyph for ${missing.map((c) => `“${c}” (U+${hex4(c.codePointAt(0)!)})`).join(', ')}; ` +
+        `the seal font (${this.source.label}) has no glyph for ${missing.map((c) => `“${c}” (U+${hex4(c.codePointAt(0)!)})`).join(', ')}; ` +
           'use other characters or configure a font that covers them',
         { extra: { missing } },
       );
@@ -169,10 +194,14 @@ export class SubsetFont {
     let hex = '';
     const advances: number[] = [];
     for (const ch of text) {
-      const glyph = this.font.glyphForCodePoint(ch.codePointAt(0)!);
-      const cid = this.subset.includeGlyph(glyph.id);
-      if (this.built && !this.widths.has(cid)) throw new Error('SubsetFont.encode after buildObjects added a glyph');
-      const width = Math.round((glyph.advanceWidth * 1000) / this.font.unitsPerEm);
+      const glyph = this.glyphOf(ch.codePointAt(0)!);
+      let cid = this.cids.get(glyph.gid);
+      if (cid === undefined) {
+        if (this.built) throw new Error('SubsetFont.encode after buildObjects added a glyph');
+        cid = this.cids.size;
+        this.cids.set(glyph.gid, cid);
+      }
+      const width = Math.round(glyph.advance);
       this.widths.set(cid, width);
       if (!this.unicode.has(cid)) this.unicode.set(cid, ch);
       hex += hex4(cid);
@@ -185,7 +214,7 @@ export class SubsetFont {
   /** Writes the font program and dictionaries; returns the Type0 font dictionary's reference. */
   async buildObjects(alloc: PdfAllocator): Promise<PdfRef> {
     this.built = true;
-    const program = await encodeSubset(this.subset);
+    const program = this.source.tables.subset([...this.cids.keys()]);
     const f = this.font;
     const scale = 1000 / f.unitsPerEm;
     // The subset tag only has to differ between different subsets of one font (PDF 32000 9.6.4).
@@ -194,7 +223,7 @@ export class SubsetFont {
     const baseName = name(`${tag}+${(f.postscriptName ?? 'CJKFont').replace(/[^!-~]|[()<>[\]{}/%#]/g, '')}`);
 
     const fontFile = alloc.add(
-      new PdfStream(new PdfDict({ Length1: program.length, Filter: name('FlateDecode') }), deflateSync(program, { level: 9 })),
+      new PdfStream(new PdfDict({ Length1: program.length, Filter: name('FlateDecode') }), deflateSync(program)),
     );
     const descriptor = alloc.add(
       new PdfDict({

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { PdfDict, PdfName, PdfRef, PdfStream, PdfString, type PdfValue } from './objects.js';
 import type { PdfReader } from './reader.js';
 import { serialize, serializeIndirect } from './serialize.js';
@@ -122,9 +122,12 @@ export class IncrementalWriter {
     return undefined;
   }
 
-  /** Keeps the document's permanent first ID; the second changes with every update. */
+  /**
+   * Keeps the document's permanent first ID; the second changes with every update. A random UUID:
+   * node draws those from a cached entropy pool, where randomBytes(16) asks OpenSSL on every stamp.
+   */
   private ids(): PdfString[] {
-    const fresh = new PdfString(randomBytes(16), true);
+    const fresh = new PdfString(Buffer.from(randomUUID().replaceAll('-', ''), 'hex'), true);
     const old = this.reader.resolve(this.reader.trailer.get('ID'));
     const first = Array.isArray(old) ? this.reader.resolve(old[0]) : undefined;
     return [first instanceof PdfString ? new PdfString(first.bytes, true) : fresh, fresh];

@@ -70,12 +70,30 @@ export function signatureAlgorithmIdentifier(signer: DigestSigner): pkijs.Algori
     : new pkijs.AlgorithmIdentifier({ algorithmId: scheme.oid });
 }
 
-/** Importing a key costs several times its verification; the HSM hands out one spki array per key. */
-const publicKeys = new WeakMap<Uint8Array, KeyObject>();
+/** The DER of each key algorithm's signatureAlgorithm, encoded once: every stamp and token carries one. */
+const algorithmDer = new Map<KeyAlgorithm, Buffer>();
+
+export function signatureAlgorithmDer(signer: DigestSigner): Buffer {
+  let der = algorithmDer.get(signer.algorithm);
+  if (!der) algorithmDer.set(signer.algorithm, (der = Buffer.from(signatureAlgorithmIdentifier(signer).toSchema().toBER())));
+  return der;
+}
+
+/**
+ * Importing a key costs several times its verification. Keyed by the key's bytes, not its array: a
+ * worker thread receives a fresh copy of the signer's spki with every task.
+ */
+const publicKeys = new Map<string, KeyObject>();
+/** Seals in use at once are few; the bound only keeps a stream of rotations from growing the map. */
+const MAX_CACHED_KEYS = 256;
 
 function publicKeyOf(signer: DigestSigner): KeyObject {
-  let key = publicKeys.get(signer.spki);
-  if (!key) publicKeys.set(signer.spki, (key = createPublicKey({ key: Buffer.from(signer.spki), format: 'der', type: 'spki' })));
+  const id = Buffer.from(signer.spki.buffer, signer.spki.byteOffset, signer.spki.byteLength).toString('base64');
+  let key = publicKeys.get(id);
+  if (!key) {
+    if (publicKeys.size >= MAX_CACHED_KEYS) publicKeys.clear();
+    publicKeys.set(id, (key = createPublicKey({ key: Buffer.from(signer.spki), format: 'der', type: 'spki' })));
+  }
   return key;
 }
 
@@ -91,8 +109,14 @@ function publicKeyOf(signer: DigestSigner): KeyObject {
 export async function signTbs(signer: DigestSigner, tbs: Uint8Array, hash = signerHash(signer)): Promise<Uint8Array> {
   const signature = await signer.signDigest(hash, digest(hash, tbs));
   const key = publicKeyOf(signer);
-  // RSA signers answer PKCS#1 v1.5 (node's default padding), EC signers DER (hsm/types.ts)
-  if (verify(NODE_HASH[hash], tbs, { key, dsaEncoding: 'der' }, signature)) return signature;
+  // RSA signers answer PKCS#1 v1.5 (node's default padding), EC signers DER (hsm/types.ts).
+  const check = { key, dsaEncoding: 'der' as const };
+  // An ECDSA check costs more than the HSM's signing call; with a callback node runs it on its
+  // thread pool instead of the event loop. An RSA check costs less than queuing such a job.
+  const valid = signer.algorithm.startsWith('EC')
+    ? await new Promise<boolean>((resolve, reject) => verify(NODE_HASH[hash], tbs, check, signature, (e, ok) => (e ? reject(e) : resolve(ok))))
+    : verify(NODE_HASH[hash], tbs, check, signature);
+  if (valid) return signature;
   throw new OneSealError(
     'signature-check-failed',
     'unavailable',

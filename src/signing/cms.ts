@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { OneSealError } from '../errors.js';
 import type { DigestSigner, HashAlgorithm } from '../hsm/types.js';
 import { DIGEST_LENGTH } from '../hsm/signature-encoding.js';
-import { HASH_OIDS, signatureAlgorithmIdentifier, signerHash, signTbs } from '../pki/sign.js';
+import { HASH_OIDS, signatureAlgorithmDer, signerHash, signTbs } from '../pki/sign.js';
 import {
   TAG,
   children,
@@ -128,7 +128,7 @@ export async function buildSignedData(input: SignedDataInput): Promise<Buffer> {
     issuerAndSerialNumber(parts),
     digestAlgorithmId(hash),
     signedAttrs,
-    Buffer.from(signatureAlgorithmIdentifier(input.signer).toSchema().toBER()),
+    signatureAlgorithmDer(input.signer),
     octetString(signature),
   );
   const signedData = sequence(

@@ -1,4 +1,3 @@
-import { deflateSync } from 'node:zlib';
 import { OneSealError } from '../errors.js';
 import type { PdfAllocator } from '../pdf/font.js';
 import { PdfDict, PdfRef, PdfStream, name } from '../pdf/objects.js';
@@ -226,9 +225,9 @@ export function placedAppearance(alloc: PdfAllocator, form: PdfRef, placement: P
         Subtype: name('Form'),
         BBox: [0, 0, urx - llx, ury - lly],
         Resources: new PdfDict({ XObject: new PdfDict({ Seal: form }) }),
-        Filter: name('FlateDecode'),
       }),
-      deflateSync(Buffer.from(ops.join('\n') + '\n', 'latin1')),
+      // A few dozen bytes: compressing them would cost more time on every stamp than it saves space.
+      Buffer.from(ops.join('\n') + '\n', 'latin1'),
     ),
   );
 }
