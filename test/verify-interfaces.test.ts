@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as pkijs from 'pkijs';
@@ -151,6 +152,8 @@ describe('POST /v1/verifications', () => {
     const html = await res.text();
     expect(html).toContain('有效');
     expect(html).toContain('行政审批专用章');
+    // Hashed after the verification: the upload the worker was handed is a copy, the route's own stays whole.
+    expect(html).toContain(`SHA-256: <code>${createHash('sha256').update(signed).digest('hex')}</code>`);
   });
 
   it('answers not-sealed for time-stamps only, in JSON and on the readable page, never naming the TSA as signer', async () => {
