@@ -5,7 +5,7 @@
  */
 import { toCertificate } from '../pki/der.js';
 import type { Services } from '../services.js';
-import { activeSealVersion, listSeals } from '../store/seals.js';
+import { activeSealVersions } from '../store/seals.js';
 
 export const WARN_DAYS = 30;
 const DAY_MS = 24 * 3600 * 1000;
@@ -55,11 +55,10 @@ export async function serviceCertificates(services: Pick<Services, 'store' | 'au
     { name: 'tsa', notAfter: notAfterOf(tsa.certificate) },
     { name: 'ocsp', notAfter: notAfterOf(ocsp.certificate) },
   ];
-  const { db } = services.store;
-  for (const seal of await listSeals(db)) {
-    const v = await activeSealVersion(db, seal.id);
-    const notAfter = v?.notAfter ? new Date(v.notAfter) : v?.certificate ? notAfterOf(v.certificate) : undefined;
-    if (v && notAfter) certs.push({ name: `seal ${seal.id} v${v.version}`, notAfter });
+  // One query, not one per seal: a probe waits behind whatever else the database is doing, once.
+  for (const v of await activeSealVersions(services.store.db)) {
+    const notAfter = v.notAfter ? new Date(v.notAfter) : v.certificate ? notAfterOf(v.certificate) : undefined;
+    if (notAfter) certs.push({ name: `seal ${v.sealId} v${v.version}`, notAfter });
   }
   return certs;
 }

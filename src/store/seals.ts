@@ -156,6 +156,12 @@ export async function activeSealVersion(db: Db, sealId: string): Promise<SealVer
   return row ? versions.fromRow(row) : undefined;
 }
 
+/** Every seal's active version (the highest, as activeSealVersion picks), by seal id, in one query. */
+export async function activeSealVersions(db: Db): Promise<SealVersionRecord[]> {
+  const rows = await db('seal_versions').where({ status: 'active' }).orderBy([{ column: 'seal_id' }, { column: 'version', order: 'desc' }]);
+  return rows.map(versions.fromRow).filter((v, i, all) => i === 0 || all[i - 1]!.sealId !== v.sealId);
+}
+
 export async function updateSealVersion(
   db: Db,
   id: number,
