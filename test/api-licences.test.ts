@@ -219,8 +219,12 @@ describe('lifecycle', () => {
     expect(page).toContain(`href="/v/${second.id}"`);
   });
 
-  it('revocation shows with its reason; a second revocation is a conflict', async () => {
+  it('revocation shows with its reason, on the public page at once; a second revocation is a conflict', async () => {
     const licence = await issue('business-licence');
+    const page = async (query = '') => (await fetch(`${base}/v/${encodeURIComponent(licence.id)}${query}`)).text();
+    // Seen (and so rendered and kept) in both languages before the revocation.
+    expect(await page()).toContain('<h2 id="status">有效</h2>');
+    expect(await page('?lang=en')).toContain('<h2 id="status">Valid</h2>');
     const res = await call('POST', `/v1/licences/${licence.id}/revoke`, { reason: '企业申请注销登记' });
     expect(res.status).toBe(200);
     expect(await json(res)).toMatchObject({ status: 'revoked', revocationReason: '企业申请注销登记' });
@@ -228,6 +232,8 @@ describe('lifecycle', () => {
     expect((await call('POST', `/v1/licences/${licence.id}/revoke`, {})).status).toBe(422);
     const status = await json(await fetch(`${base}/v1/licences/${licence.id}/status`));
     expect(status).toMatchObject({ status: 'revoked', revocationReason: '企业申请注销登记' });
+    expect(await page()).toContain('<h2 id="status">已注销</h2>');
+    expect(await page('?lang=en')).toContain('<h2 id="status">Revoked</h2>');
   });
 
   it('a licence past its last day reads as expired; 长期 never does', async () => {

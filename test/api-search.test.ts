@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertStamp } from '../src/store/stamps.js';
+import { insertStamps } from '../src/store/stamps.js';
 import { addClient, bearer, call, callAs, type Reply } from './support/api-client.js';
 import { freshSample } from './licences-samples.js';
 import { makePdf } from './support/pdfs.js';
@@ -43,13 +43,11 @@ async function stampOver(key: string, fields: Record<string, string>, filename: 
 
 /** Stamp records as the store holds them, for volume: several share a millisecond, so the id must break ties. */
 async function recordStamps(clientId: string, n: number, base: Date, extra: { caseNumber?: string; itemCode?: string; filename?: string } = {}): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    await insertStamp(stack.services.store.db, {
-      id: randomUUID(), clientId, sealId: 'approval', sealVersion: 1, certSerial: '01', sha256In: 'a'.repeat(64), sha256Out: 'b'.repeat(64), level: 'B-B',
-      placement: { requested: { kind: 'invisible' } }, caseNumber: extra.caseNumber ?? null, itemCode: extra.itemCode ?? null, department: null, centreCode: null, idempotencyKey: null, requestHash: null,
-      outputPath: null, createdAt: new Date(base.getTime() + Math.floor(i / 3)).toISOString(), batchId: null, batchIndex: null, filename: extra.filename ?? null,
-    });
-  }
+  await insertStamps(stack.services.store.db, Array.from({ length: n }, (_, i) => ({
+    id: randomUUID(), clientId, sealId: 'approval', sealVersion: 1, certSerial: '01', sha256In: 'a'.repeat(64), sha256Out: 'b'.repeat(64), level: 'B-B',
+    placement: { requested: { kind: 'invisible' } }, caseNumber: extra.caseNumber ?? null, itemCode: extra.itemCode ?? null, department: null, centreCode: null, idempotencyKey: null, requestHash: null,
+    outputPath: null, createdAt: new Date(base.getTime() + Math.floor(i / 3)).toISOString(), batchId: null, batchIndex: null, filename: extra.filename ?? null,
+  })));
 }
 
 /** Every page of `path` (which has a query string) with `limit`, calling `between` after each page. */

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Knex } from 'knex';
-import { appendAudit, auditEntryHash, GENESIS_HASH, verifyAuditChain } from '../src/audit/chain.js';
+import { appendAudit, appendAudits, auditEntryHash, GENESIS_HASH, verifyAuditChain } from '../src/audit/chain.js';
 import { canonicalJson } from '../src/audit/canonical-json.js';
 import { openStore, type Store } from '../src/store/db.js';
 import { testBackends, type TestDatabase } from './support/databases.js';
@@ -135,6 +135,22 @@ for (const backend of backends) {
       expect(entries.map((e) => e.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
       expect(new Set(entries.map((e) => e.prevHash)).size).toBe(24);
       expect(await verifyAuditChain(db)).toMatchObject({ ok: true, count: 24 });
+    });
+
+    it('appends several entries at once in the order given, chained like single appends, beside concurrent ones', async () => {
+      const db = await chainOf(1);
+      const [several, single] = await Promise.all([
+        db.transaction((trx) => appendAudits(trx, ['a', 'b', 'c'].map((subject) => ({ actor: 'group', action: 'stamp.create', subject })))),
+        db.transaction((trx) => appendAudit(trx, { actor: 'alone', action: 'stamp.create' })),
+      ]);
+      const seqs = several.map((e) => e.seq);
+      expect(seqs).toEqual([seqs[0], seqs[0]! + 1, seqs[0]! + 2]);
+      expect(several.map((e) => e.subject)).toEqual(['a', 'b', 'c']);
+      expect(several[1]!.prevHash).toBe(several[0]!.hash);
+      expect(several[2]!.prevHash).toBe(several[1]!.hash);
+      expect([...seqs, single.seq].sort((a, b) => a - b)).toEqual([2, 3, 4, 5]);
+      expect(await db.transaction((trx) => appendAudits(trx, []))).toEqual([]);
+      expect(await verifyAuditChain(db)).toMatchObject({ ok: true, count: 5 });
     });
   });
 }

@@ -31,10 +31,10 @@ afterAll(async () => {
   await tdb?.cleanup();
 });
 
-/** The app on a real port, with the real HSM behind a counter of its health probes. */
-async function serve(healthProbeIntervalMs: number): Promise<{ base: string; probes: () => number }> {
+/** The app on a real port, with the real HSM behind a counter of its health probes (held while `hold` is pending). */
+async function serve(healthProbeIntervalMs: number, hold?: () => Promise<void>): Promise<{ base: string; probes: () => number }> {
   let probes = 0;
-  const hsm = { health: () => { probes++; return token.hsm.health(); } };
+  const hsm = { health: async () => { probes++; await hold?.(); return token.hsm.health(); } };
   const server = createApp({ db: store.db, hsm, healthProbeIntervalMs }).listen(0, '127.0.0.1');
   servers.push(server);
   await once(server, 'listening');
@@ -50,6 +50,20 @@ describe('/healthz probing', () => {
     const bodies = await Promise.all(concurrent.map((r) => r.json() as Promise<{ checks: { hsm: { ok: boolean } } }>));
     expect(bodies.every((b) => b.checks.hsm.ok)).toBe(true);
     expect(app.probes()).toBe(1);
+  });
+
+  it('past half the interval, answers from the finished probe at once while the next one runs in the background', async () => {
+    let release!: () => void;
+    let held: Promise<void> = Promise.resolve();
+    const app = await serve(4000, () => held);
+    expect((await fetch(`${app.base}/healthz`)).status).toBe(200);
+    held = new Promise((r) => (release = r));
+    await new Promise((r) => setTimeout(r, 2100)); // the time that must pass: half the interval (the rest is slack for a busy machine)
+    // The probe it starts cannot finish before `release`: this answer is the first probe's.
+    const answered = await fetch(`${app.base}/healthz`);
+    expect(answered.status).toBe(200);
+    expect(app.probes()).toBe(2);
+    release();
   });
 
   it('probes again once the interval has passed (0: every request)', async () => {

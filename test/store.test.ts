@@ -22,7 +22,7 @@ import {
   listSealVersions,
   updateSealVersion,
 } from '../src/store/seals.js';
-import { findStampByIdempotencyKey, insertStamp, type StampRecord } from '../src/store/stamps.js';
+import { findStampByIdempotencyKey, insertStamps, type StampRecord } from '../src/store/stamps.js';
 import { testBackends, type TestDatabase } from './support/databases.js';
 
 const backends = await testBackends();
@@ -108,9 +108,9 @@ for (const backend of backends) {
         caseNumber: null, itemCode: null, department: null, centreCode: null, idempotencyKey: 'k1', requestHash: 'c'.repeat(64), outputPath: null,
         createdAt: new Date().toISOString(), batchId: null, batchIndex: null, filename: null,
       };
-      await insertStamp(store.db, stamp);
+      await insertStamps(store.db, [stamp]);
       expect(await findStampByIdempotencyKey(store.db, 'c1', 'k1')).toEqual(stamp);
-      await expect(insertStamp(store.db, { ...stamp, id: '7d4f0c1e-0000-4000-8000-000000000002' })).rejects.toThrow(/unique|UNIQUE/);
+      await expect(insertStamps(store.db, [{ ...stamp, id: '7d4f0c1e-0000-4000-8000-000000000002' }])).rejects.toThrow(/unique|UNIQUE/);
     });
 
     it('stores PKI keys, issued certificates, revocations and CRL numbers', async () => {

@@ -7,9 +7,9 @@ import type { Knex } from 'knex';
 import type { Db } from '../store/db.js';
 import {
   auditRowsAfter,
-  claimNextAuditSeq,
+  claimAuditSeqs,
   getAuditTip,
-  insertAuditRow,
+  insertAuditRows,
   listAuditHeads,
   setAuditTipHash,
   type AuditRow,
@@ -49,25 +49,32 @@ export function auditEntryHash(entry: Omit<AuditEntry, 'hash'>): string {
 
 /**
  * Appends an entry inside the caller's transaction, so the entry commits or rolls back with the change
- * it records. Appends from concurrent transactions are serialised by the tip row lock (see claimNextAuditSeq).
+ * it records. Appends from concurrent transactions are serialised by the tip row lock (see claimAuditSeqs).
  */
 export async function appendAudit(trx: Knex.Transaction, event: AuditEvent): Promise<AuditEntry> {
-  // Through JSON once, so what we hash is exactly what reads back from the database (no Dates, no undefined).
-  const details = JSON.parse(JSON.stringify(event.details ?? {})) as Record<string, unknown>;
-  const { seq, prevHash } = await claimNextAuditSeq(trx);
-  const unhashed = {
-    seq,
-    at: new Date().toISOString(),
-    actor: event.actor,
-    action: event.action,
-    subject: event.subject ?? null,
-    details,
-    prevHash,
-  };
-  const entry: AuditEntry = { ...unhashed, hash: auditEntryHash(unhashed) };
-  await insertAuditRow(trx, { ...entry, detailsJson: JSON.stringify(details) });
-  await setAuditTipHash(trx, entry.hash);
-  return entry;
+  return (await appendAudits(trx, [event]))[0]!;
+}
+
+/**
+ * Appends entries in the order given, as appendAudit does one: one claim of the tip, one INSERT and
+ * one tip update for all of them (a group commit of stamps records its entries so).
+ */
+export async function appendAudits(trx: Knex.Transaction, events: readonly AuditEvent[]): Promise<AuditEntry[]> {
+  if (events.length === 0) return [];
+  const { first, prevHash: tipHash } = await claimAuditSeqs(trx, events.length);
+  const at = new Date().toISOString();
+  let prevHash = tipHash;
+  const entries = events.map((event, i): AuditEntry => {
+    // Through JSON once, so what we hash is exactly what reads back from the database (no Dates, no undefined).
+    const details = JSON.parse(JSON.stringify(event.details ?? {})) as Record<string, unknown>;
+    const unhashed = { seq: first + i, at, actor: event.actor, action: event.action, subject: event.subject ?? null, details, prevHash };
+    const entry = { ...unhashed, hash: auditEntryHash(unhashed) };
+    prevHash = entry.hash;
+    return entry;
+  });
+  await insertAuditRows(trx, entries.map((e) => ({ ...e, detailsJson: JSON.stringify(e.details) })));
+  await setAuditTipHash(trx, prevHash);
+  return entries;
 }
 
 export type AuditProblem = 'altered' | 'removed' | 'inserted';

@@ -39,7 +39,14 @@ export function checkExpiry(certs: readonly ExpiringCertificate[], now: Date): E
   return { ok: true, detail: first ? `${certs.length} certificates; first to expire: ${first.name} on ${day(first.notAfter)}` : 'no certificates' };
 }
 
-const notAfterOf = (der: Uint8Array): Date => toCertificate(der).notAfter.value;
+/** By the bytes held: the CA's own certificates stay the same objects for the life of the services, and each probe asks again. */
+const parsedNotAfter = new WeakMap<Uint8Array, Date>();
+
+function notAfterOf(der: Uint8Array): Date {
+  let notAfter = parsedNotAfter.get(der);
+  if (!notAfter) parsedNotAfter.set(der, (notAfter = toCertificate(der).notAfter.value));
+  return notAfter;
+}
 
 export async function serviceCertificates(services: Pick<Services, 'store' | 'authority'>): Promise<ExpiringCertificate[]> {
   const { root, tsa, ocsp } = services.authority;

@@ -109,11 +109,13 @@ function publicKeyOf(signer: DigestSigner): KeyObject {
 export async function signTbs(signer: DigestSigner, tbs: Uint8Array, hash = signerHash(signer)): Promise<Uint8Array> {
   const signature = await signer.signDigest(hash, digest(hash, tbs));
   const key = publicKeyOf(signer);
-  // RSA signers answer PKCS#1 v1.5 (node's default padding), EC signers DER (hsm/types.ts). With a
-  // callback node verifies on its thread pool: an ECDSA check costs more than the HSM's signing call
-  // and would otherwise take that time from the event loop on every stamp.
-  const valid = await new Promise<boolean>((resolve, reject) =>
-    verify(NODE_HASH[hash], tbs, { key, dsaEncoding: 'der' }, signature, (e, ok) => (e ? reject(e) : resolve(ok))));
+  // RSA signers answer PKCS#1 v1.5 (node's default padding), EC signers DER (hsm/types.ts).
+  const check = { key, dsaEncoding: 'der' as const };
+  // An ECDSA check costs more than the HSM's signing call; with a callback node runs it on its
+  // thread pool instead of the event loop. An RSA check costs less than queuing such a job.
+  const valid = signer.algorithm.startsWith('EC')
+    ? await new Promise<boolean>((resolve, reject) => verify(NODE_HASH[hash], tbs, check, signature, (e, ok) => (e ? reject(e) : resolve(ok))))
+    : verify(NODE_HASH[hash], tbs, check, signature);
   if (valid) return signature;
   throw new OneSealError(
     'signature-check-failed',

@@ -4,7 +4,7 @@ import * as pkijs from 'pkijs';
 import { OneSealError } from '../errors.js';
 import type { DigestSigner, HashAlgorithm } from '../hsm/types.js';
 import { DIGEST_LENGTH } from '../hsm/signature-encoding.js';
-import { certificateParts, uniqueCertificates } from '../signing/cms.js';
+import { certificateParts, uniqueCertificates, type CertificateParts } from '../signing/cms.js';
 import { TAG, integer, octetString, oid, sequence, setOf, tlv } from '../signing/der.js';
 import {
   type CertificateInput,
@@ -169,12 +169,23 @@ function derOf(value: asn1js.AsnType | { toSchema(): asn1js.AsnType }): Buffer {
   return Buffer.from(('toSchema' in value ? value.toSchema() : value).toBER());
 }
 
+/** DER encoded once per value: the few policies and digest algorithms recur in every token. */
+const policyDer = new Map<string, Buffer>();
+const digestAlgorithmDer = new Map<HashAlgorithm, Buffer>();
+function once<K>(cache: Map<K, Buffer>, key: K, encode: () => Buffer): Buffer {
+  let der = cache.get(key);
+  if (!der) cache.set(key, (der = encode()));
+  return der;
+}
+
+const digestAlgorithm = (hash: HashAlgorithm): Buffer => once(digestAlgorithmDer, hash, () => derOf(hashAlgorithmIdentifier(hash)));
+
 function tstInfo(o: CreateTimeStampOptions, policy: string, tsaName: Uint8Array): Buffer {
   return sequence(
     integer(1),
     // asn1js rather than signing/der oid(): the configured policy may have arcs beyond 2^53.
-    derOf(new asn1js.ObjectIdentifier({ value: policy })),
-    sequence(derOf(hashAlgorithmIdentifier(o.messageImprint.hashAlgorithm)), octetString(o.messageImprint.hash)),
+    once(policyDer, policy, () => derOf(new asn1js.ObjectIdentifier({ value: policy }))),
+    sequence(digestAlgorithm(o.messageImprint.hashAlgorithm), octetString(o.messageImprint.hash)),
     derOf(positiveInteger(o.serial ?? randomBytes(16))),
     generalizedTime(o.genTime),
     ...(o.accuracySeconds ? [sequence(integer(o.accuracySeconds))] : []),
@@ -186,6 +197,42 @@ function tstInfo(o: CreateTimeStampOptions, policy: string, tsaName: Uint8Array)
 
 const attribute = (type: string, value: Uint8Array): Buffer => sequence(oid(type), setOf([value]));
 
+interface TsaIdentity {
+  certDer: Uint8Array;
+  parts: CertificateParts;
+  /** The certificate's subject, byte for byte (pkijs keeps a parsed Name's original encoding). */
+  subject: Uint8Array;
+  /** ESS certificate id (RFC 5816): the certificate's SHA-256 hash and its issuer and serial. */
+  essCertIdV2: Buffer;
+  /** The signer key checked against the certificate. */
+  checkedSpki: Uint8Array;
+}
+
+/**
+ * What every token repeats about the TSA, worked out once per certificate object (the service's
+ * certificate is parsed once) and again only when the signer handed in with it changes.
+ */
+const identities = new WeakMap<pkijs.Certificate, TsaIdentity>();
+
+function tsaIdentity(tsa: TimeStampAuthority): TsaIdentity {
+  const cert = toCertificate(tsa.cert);
+  const known = identities.get(cert);
+  if (known && known.checkedSpki === tsa.signer.spki) return known;
+  assertSignerOwns(tsa.signer, cert, 'TSA');
+  const certDer = certificateDer(tsa.cert);
+  const parts = certificateParts(certDer);
+  const issuerSerial = sequence(sequence(tlv(TAG.CTX4, parts.issuer)), parts.serial);
+  const identity: TsaIdentity = {
+    certDer,
+    parts,
+    subject: new Uint8Array(cert.subject.toSchema().toBER()),
+    essCertIdV2: sequence(octetString(digest('SHA-256', certDer)), issuerSerial),
+    checkedSpki: tsa.signer.spki,
+  };
+  identities.set(cert, identity);
+  return identity;
+}
+
 /**
  * An RFC 3161 TimeStampToken: CMS SignedData over a TSTInfo, signed attributes content-type,
  * message-digest and ESS signing-certificate-v2 (RFC 5816: SHA-256 hash of the TSA certificate).
@@ -196,16 +243,10 @@ export async function createTimeStampToken(o: CreateTimeStampOptions): Promise<U
     throw rejected('unaccepted-timestamp-policy', 'unacceptedPolicy', `This TSA stamps under policy ${policy} only, not ${o.requestedPolicy}.`);
   }
   checkImprint(o.messageImprint);
-  const tsaCert = toCertificate(o.tsa.cert);
-  assertSignerOwns(o.tsa.signer, tsaCert, 'TSA');
-  const certDer = certificateDer(o.tsa.cert);
-  const parts = certificateParts(certDer);
-  // pkijs keeps a parsed Name's original encoding, so this is the certificate's subject byte for byte.
-  const content = tstInfo(o, policy, new Uint8Array(tsaCert.subject.toSchema().toBER()));
+  const { certDer, parts, subject, essCertIdV2 } = tsaIdentity(o.tsa);
+  const content = tstInfo(o, policy, subject);
   const hash = signerHash(o.tsa.signer);
 
-  const issuerSerial = sequence(sequence(tlv(TAG.CTX4, parts.issuer)), parts.serial);
-  const essCertIdV2 = sequence(octetString(digest('SHA-256', certDer)), issuerSerial);
   const signedAttrs = setOf([
     attribute(OID_CONTENT_TYPE, oid(OID_TST_INFO)),
     attribute(OID_MESSAGE_DIGEST, octetString(digest(hash, content))),
@@ -215,11 +256,11 @@ export async function createTimeStampToken(o: CreateTimeStampOptions): Promise<U
   const signature = await signTbs(o.tsa.signer, signedAttrs);
   signedAttrs[0] = TAG.CTX0;
 
-  const digestAlgorithm = derOf(hashAlgorithmIdentifier(hash));
+  const digestAlgorithmId = digestAlgorithm(hash);
   const signerInfo = sequence(
     integer(1),
     sequence(parts.issuer, parts.serial),
-    digestAlgorithm,
+    digestAlgorithmId,
     signedAttrs,
     signatureAlgorithmDer(o.tsa.signer),
     octetString(signature),
@@ -228,7 +269,7 @@ export async function createTimeStampToken(o: CreateTimeStampOptions): Promise<U
   const certificates = o.certReq ? [setOf(uniqueCertificates(certDer, (o.tsa.chain ?? []).map(certificateDer)), TAG.CTX0)] : [];
   const signedData = sequence(
     integer(3),
-    setOf([digestAlgorithm]),
+    setOf([digestAlgorithmId]),
     sequence(oid(OID_TST_INFO), tlv(TAG.CTX0, octetString(content))),
     ...certificates,
     setOf([signerInfo]),

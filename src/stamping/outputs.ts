@@ -8,7 +8,7 @@
  * Files rather than blobs keep the SQLite write lock short and the database small.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { OneSealError } from '../errors.js';
 
@@ -28,7 +28,7 @@ export interface Output {
 /** Writes under a temporary name, fsyncs and renames into place; the directory entry is the caller's to sync. */
 async function writeSynced(target: string, bytes: Uint8Array): Promise<void> {
   const tmp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-  const fh = await open(tmp, 'wx', 0o640);
+  const fh = await createFile(tmp);
   try {
     await fh.writeFile(bytes);
     await fh.sync();
@@ -40,6 +40,17 @@ async function writeSynced(target: string, bytes: Uint8Array): Promise<void> {
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;
+  }
+}
+
+/** Creates a new file, and its directory first if there is none: one mkdir on first use, not one per output. */
+async function createFile(file: string): Promise<FileHandle> {
+  try {
+    return await open(file, 'wx', 0o640);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    await mkdir(path.dirname(file), { recursive: true });
+    return open(file, 'wx', 0o640);
   }
 }
 
@@ -59,7 +70,6 @@ async function syncDirectory(dir: string): Promise<void> {
  */
 export async function placeOutputs(dataDir: string, outputs: readonly Output[]): Promise<void> {
   const targets = outputs.map((o) => path.join(dataDir, o.path));
-  await Promise.all([...new Set(targets.map((t) => path.dirname(t)))].map((d) => mkdir(d, { recursive: true })));
   const written = await Promise.allSettled(outputs.map((o, i) => writeSynced(targets[i]!, o.pdf)));
   const failed = written.find((w) => w.status === 'rejected');
   if (failed) {

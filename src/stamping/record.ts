@@ -5,8 +5,6 @@
  * (./stamp-commits.ts: one fsync round, one transaction); a batch's documents are one item of it.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { Knex } from 'knex';
-import { appendAudit } from '../audit/chain.js';
 import { canonicalJson } from '../audit/canonical-json.js';
 import { OPEN_GATE, type CommitGate } from '../deadline.js';
 import { OneSealError } from '../errors.js';
@@ -14,10 +12,10 @@ import { signingMaterial, type SigningMaterial } from '../seals/service.js';
 import type { Services } from '../services.js';
 import { nowIso } from '../store/codec.js';
 import type { Db } from '../store/db.js';
-import { incrementSignatureCount } from '../store/seals.js';
-import { getStamp, insertStamp, insertStampBatch, listBatchStamps, getStampBatch, type StampBatchRecord, type StampRecord } from '../store/stamps.js';
+import { getStamp, listBatchStamps, getStampBatch, type StampBatchRecord, type StampRecord } from '../store/stamps.js';
 import { idempotent, type Complete } from './idempotency.js';
 import { outputPathFor, readOutput } from './outputs.js';
+import type { StampRows } from './stamp-rows.js';
 import type { StampRequest, StampResult } from './stamper.js';
 
 export interface StampJob {
@@ -89,10 +87,10 @@ function stampRecord(id: string, actor: Actor, job: StampJob, result: StampResul
   };
 }
 
-async function recordOne(trx: Knex.Transaction, actor: Actor, record: StampRecord, versionId: number): Promise<void> {
-  await insertStamp(trx, record);
-  await incrementSignatureCount(trx, versionId);
-  await appendAudit(trx, {
+/** A stamp's rows: the record, one signature more for its seal version, and its audit entry. */
+function addStamp(rows: StampRows, actor: Actor, record: StampRecord, versionId: number): void {
+  rows.stamp(record, versionId);
+  rows.auditEntry({
     actor: `client:${actor.name}`,
     action: 'stamp.create',
     subject: record.id,
@@ -151,8 +149,8 @@ export async function stampAndRecord(services: Services, actor: Actor, job: Stam
     const record = stampRecord(randomUUID(), actor, job, result, idem?.key ?? null, hash, undefined);
     await gate.commit(() => services.stampCommits.submit({
       outputs: [{ path: record.outputPath!, pdf: result.pdf }],
-      async record(trx) {
-        await recordOne(trx, actor, record, result.seal.versionId);
+      async record(trx, rows) {
+        addStamp(rows, actor, record, result.seal.versionId);
         await complete?.(trx, record.id);
       },
     }));
@@ -210,10 +208,10 @@ export async function stampBatchAndRecord(services: Services, actor: Actor, jobs
     gate.check();
     await gate.commit(() => services.stampCommits.submit({
       outputs: stamps.map((s) => ({ path: s.record.outputPath!, pdf: s.pdf })),
-      async record(trx) {
-        await insertStampBatch(trx, batch);
-        for (const [i, s] of stamps.entries()) await recordOne(trx, actor, s.record, results[i]!.seal.versionId);
-        await appendAudit(trx, {
+      async record(trx, rows) {
+        rows.batch(batch);
+        for (const [i, s] of stamps.entries()) addStamp(rows, actor, s.record, results[i]!.seal.versionId);
+        rows.auditEntry({
           actor: `client:${actor.name}`,
           action: 'stamp-batch.create',
           subject: batch.id,

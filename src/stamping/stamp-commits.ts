@@ -2,7 +2,7 @@
  * The commit point of API stamps, shared by the stamps in flight (group commit, ./group-commit.ts).
  * Each stamp first puts its outputs in place itself (written, fsynced and renamed, concurrently with
  * the others); the commit then fsyncs the directory once for all of them and records them all in ONE
- * database transaction. A request is answered only after the commit that carried it, so "answered"
+ * database transaction, their rows written together (./stamp-rows.ts). A request is answered only after the commit that carried it, so "answered"
  * still means output and record on disk — fewer fsyncs, not weaker ones.
  *
  * One failing stamp must not take the others with it: if the transaction fails, it is rolled back
@@ -13,11 +13,16 @@
 import type { Knex } from 'knex';
 import { GroupCommit, type BatchOutcome } from './group-commit.js';
 import { placeOutputs, removeOutput, syncOutputDirectories, type Output } from './outputs.js';
+import { StampRows } from './stamp-rows.js';
 
 export interface PendingStamp {
   outputs: Output[];
-  /** Inserts its records (stamp rows, audit entries, idempotency completion) in the transaction given; may run twice (a retry alone). */
-  record(trx: Knex.Transaction): Promise<void>;
+  /**
+   * Records the stamp in the transaction given: its stamp rows and audit entries handed to `rows`
+   * (written with the other stamps' once every item ran), anything else (an Idempotency-Key
+   * completion) directly. May run twice (a retry alone).
+   */
+  record(trx: Knex.Transaction, rows: StampRows): Promise<void>;
 }
 
 /** What stamping sees of the commit point: hand a stamp over, learn when it is durable. */
@@ -51,14 +56,20 @@ export function outputsFirst(dataDir: string, commits: StampCommits): StampCommi
 export async function commitStamps(db: Knex, dataDir: string, items: readonly PendingStamp[]): Promise<BatchOutcome> {
   await syncOutputDirectories(dataDir, items.flatMap((i) => i.outputs));
   try {
-    await db.transaction(async (trx) => {
-      for (const item of items) await item.record(trx);
-    });
+    await recordAll(db, items);
     return items.map(() => undefined);
   } catch (e) {
     if (items.length === 1) return [e];
   }
   const outcome: BatchOutcome = [];
-  for (const item of items) outcome.push(await db.transaction((trx) => item.record(trx)).then(() => undefined, (e: unknown) => e));
+  for (const item of items) outcome.push(await recordAll(db, [item]).then(() => undefined, (e: unknown) => e));
   return outcome;
+}
+
+function recordAll(db: Knex, items: readonly PendingStamp[]): Promise<void> {
+  return db.transaction(async (trx) => {
+    const rows = new StampRows();
+    for (const item of items) await item.record(trx, rows);
+    await rows.write(trx);
+  });
 }

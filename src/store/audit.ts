@@ -1,6 +1,7 @@
 /** Storage for the hash-chained audit log; the chain rules (hashing, verification) live in src/audit. */
 import { int, mapper, nullable, text } from './codec.js';
 import type { Knex } from 'knex';
+import { chunks } from './chunks.js';
 import type { Db } from './db.js';
 import { newestFirst, within } from './keyset.js';
 
@@ -45,14 +46,15 @@ const heads = mapper<AuditHeadRecord>({
 });
 
 /**
- * Claims the next sequence number. Its first act is a write to the single tip row, which holds
- * the SQLite write lock or the PostgreSQL row lock until the transaction ends: appends serialise here.
+ * Claims the next `count` sequence numbers (first … first + count - 1). Its first act is a write to
+ * the single tip row, which holds the SQLite write lock or the PostgreSQL row lock until the
+ * transaction ends: appends serialise here.
  */
-export async function claimNextAuditSeq(trx: Db): Promise<{ seq: number; prevHash: string }> {
-  const [row] = await trx('audit_tip').where({ id: 1 }).increment('seq', 1).returning(['seq', 'hash']);
+export async function claimAuditSeqs(trx: Db, count: number): Promise<{ first: number; prevHash: string }> {
+  const [row] = await trx('audit_tip').where({ id: 1 }).increment('seq', count).returning(['seq', 'hash']);
   if (!row) throw new Error('audit_tip row missing: the audit schema is damaged');
   const { seq, hash } = row as { seq: number | string; hash: string };
-  return { seq: Number(seq), prevHash: hash };
+  return { first: Number(seq) - count + 1, prevHash: hash };
 }
 
 export async function setAuditTipHash(trx: Db, hash: string): Promise<void> {
@@ -64,8 +66,8 @@ export async function getAuditTip(db: Db): Promise<{ seq: number; hash: string }
   return { seq: Number(row.seq), hash: String(row.hash) };
 }
 
-export async function insertAuditRow(trx: Db, row: AuditRow): Promise<void> {
-  await trx('audit_log').insert(rows.toRow(row));
+export async function insertAuditRows(trx: Db, list: readonly AuditRow[]): Promise<void> {
+  for (const chunk of chunks(list)) await trx('audit_log').insert(chunk.map((r) => rows.toRow(r)));
 }
 
 /** Up to `limit` rows with seq > afterSeq, in order: verification pages through the log with it. */

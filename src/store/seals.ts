@@ -164,6 +164,6 @@ export async function updateSealVersion(
   await db('seal_versions').where({ id }).update(versions.toRow(patch));
 }
 
-export async function incrementSignatureCount(db: Db, id: number): Promise<void> {
-  await db('seal_versions').where({ id }).increment('signature_count', 1);
+export async function incrementSignatureCount(db: Db, id: number, by = 1): Promise<void> {
+  await db('seal_versions').where({ id }).increment('signature_count', by);
 }

@@ -1,6 +1,7 @@
 /** Stamp records: one per signed document, keyed for idempotent retries. */
 import { int, json, mapper, nullable, text } from './codec.js';
 import type { Knex } from 'knex';
+import { chunks } from './chunks.js';
 import type { Db } from './db.js';
 import { newestFirst, within } from './keyset.js';
 
@@ -76,8 +77,8 @@ const batches = mapper<StampBatchRecord>({
   createdAt: ['created_at', text],
 });
 
-export async function insertStamp(db: Db, stamp: StampRecord): Promise<void> {
-  await db('stamps').insert(stamps.toRow(stamp));
+export async function insertStamps(db: Db, list: readonly StampRecord[]): Promise<void> {
+  for (const chunk of chunks(list)) await db('stamps').insert(chunk.map((r) => stamps.toRow(r)));
 }
 
 export async function getStamp(db: Db, id: string): Promise<StampRecord | undefined> {
@@ -96,8 +97,8 @@ export async function getStampView(db: Db, id: string): Promise<StampView | unde
   return row ? { ...stamps.fromRow(row), clientName: String(row.client_name) } : undefined;
 }
 
-export async function insertStampBatch(db: Db, batch: StampBatchRecord): Promise<void> {
-  await db('stamp_batches').insert(batches.toRow(batch));
+export async function insertStampBatches(db: Db, list: readonly StampBatchRecord[]): Promise<void> {
+  for (const chunk of chunks(list)) await db('stamp_batches').insert(chunk.map((r) => batches.toRow(r)));
 }
 
 export async function getStampBatch(db: Db, id: string): Promise<StampBatchRecord | undefined> {

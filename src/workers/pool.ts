@@ -25,6 +25,8 @@ export interface PoolOptions {
 interface Task {
   kind: string;
   payload: unknown;
+  /** Buffers in the payload moved to the worker rather than copied; the caller gives them up. */
+  transfer: ArrayBuffer[];
   calls: MainCalls;
   signal?: AbortSignal;
   resolve: (r: { value: unknown; threadId: number }) => void;
@@ -61,11 +63,11 @@ export class WorkerPool {
     return this.slots.filter((s) => s.task).length;
   }
 
-  run<T>(kind: string, payload: unknown, opts: { calls?: MainCalls; signal?: AbortSignal } = {}): Promise<{ value: T; threadId: number }> {
+  run<T>(kind: string, payload: unknown, opts: { calls?: MainCalls; signal?: AbortSignal; transfer?: ArrayBuffer[] } = {}): Promise<{ value: T; threadId: number }> {
     if (this.closed) return Promise.reject(new OneSealError('shutting-down', 'unavailable', 'The service is shutting down.', { retryAfter: 5 }));
     opts.signal?.throwIfAborted();
     return new Promise((resolve, reject) => {
-      const task: Task = { kind, payload, calls: opts.calls ?? {}, signal: opts.signal, resolve: resolve as Task['resolve'], reject };
+      const task: Task = { kind, payload, transfer: opts.transfer ?? [], calls: opts.calls ?? {}, signal: opts.signal, resolve: resolve as Task['resolve'], reject };
       this.queue.push(task);
       opts.signal?.addEventListener('abort', () => {
         const i = this.queue.indexOf(task);
@@ -109,7 +111,7 @@ export class WorkerPool {
       this.finish(slot, () => task.reject(task.signal!.reason));
     };
     task.signal?.addEventListener('abort', slot.onAbort, { once: true });
-    worker.postMessage({ type: 'task', kind: task.kind, payload: task.payload } satisfies ToWorker);
+    worker.postMessage({ type: 'task', kind: task.kind, payload: task.payload } satisfies ToWorker, task.transfer);
   }
 
   private spawn(slot: Slot): Promise<Worker> {

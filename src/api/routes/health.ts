@@ -33,14 +33,18 @@ interface Probe {
 
 /**
  * GET /healthz: a real round trip to the HSM and to the database, and (with the services) the expiry
- * of the seal, root, TSA and OCSP certificates. Probed at most once per interval (load balancers and
- * monitors poll it often; under load a probe costs an HSM session): callers within the interval share
- * the last probe, or the one under way.
+ * of the seal, root, TSA and OCSP certificates. Not probed per request (load balancers and monitors poll
+ * it often; under load a probe costs an HSM session): callers share the last probe while it started less
+ * than the interval ago, else the one under way. Halfway through the interval, if the last probe has
+ * finished, the next starts in the background, so under steady polling nobody waits for a probe.
  */
 export function registerHealthRoutes(router: Router, deps: AppDeps): void {
   const { services } = deps;
   const interval = deps.healthProbeIntervalMs ?? services?.config.healthProbeIntervalMs ?? 1000;
-  let last: { at: number; probe: Promise<Probe> } | undefined;
+  /** The newest probe, under way or finished; `at`: when it started. */
+  let started: { at: number; probe: Promise<Probe> } | undefined;
+  /** The newest finished probe. */
+  let finished: { at: number; probe: Probe } | undefined;
   const probe = async (): Promise<Probe> => {
     const [hsm, db, certificates] = await Promise.all([
       runCheck(() => deps.hsm.health()),
@@ -52,10 +56,18 @@ export function registerHealthRoutes(router: Router, deps: AppDeps): void {
     ]);
     return { checks: { hsm, db, ...(certificates ? { certificates } : {}) } };
   };
+  const start = (at: number) => {
+    const run = { at, probe: probe() };
+    started = run;
+    void run.probe.then((p) => {
+      if (!finished || finished.at < run.at) finished = { at: run.at, probe: p };
+    });
+  };
   router.get('/healthz', async (ctx) => {
     const now = performance.now();
-    if (!last || now - last.at >= interval) last = { at: now, probe: probe() };
-    const { checks } = await last.probe;
+    const age = started ? now - started.at : Infinity;
+    if (age >= interval || (age >= interval / 2 && finished?.at === started!.at)) start(now);
+    const { checks } = finished && now - finished.at < interval ? finished.probe : await started!.probe;
     const failing = Object.entries(checks).filter(([, c]) => !c.ok);
     if (failing.length > 0) {
       const what = failing.map(([name, c]) => `${CHECK_NAMES[name]}: ${c.detail ?? 'failed'}`);

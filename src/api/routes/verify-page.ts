@@ -3,12 +3,14 @@
  * (POST /v/{id}/check). Browsers get HTML for every answer they can act on, a missing licence included.
  * The plain view is one primary-key read without the PDF column and no PDF work, kept for a second
  * (src/licences/record-cache.ts): a revocation shows at once here and within a second on other instances.
+ * Its HTML is rendered once per record read, language and status (src/licences/record-memo.ts).
  */
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { OneSealError, type ErrorKind } from '../../errors.js';
 import { checkResultPage, licencePage, notFoundPage, PAGE_CSP, pageLang, uploadErrorPage } from '../../licences/page.js';
 import { LicenceRecordCache } from '../../licences/record-cache.js';
+import { RecordMemo } from '../../licences/record-memo.js';
 import { checkLicenceCopy, licenceDeps, licenceHandling, publicStatus } from '../../licences/service.js';
 import { getLicence } from '../../store/licences.js';
 import type { ServiceRouteRegistrar } from '../app.js';
@@ -23,7 +25,7 @@ import { takeOrRefuse } from '../rate-limit.js';
 const CHECK_UPLOAD_LIMIT = 10 * 1024 * 1024;
 const PAGE_ERRORS: ReadonlySet<ErrorKind> = new Set(['bad-request', 'too-large', 'unsupported-media', 'rate-limited', 'timeout']);
 
-function sendHtml(ctx: Context, status: number, html: string): void {
+function sendHtml(ctx: Context, status: number, html: string | Buffer): void {
   ctx.status = status;
   ctx.type = 'text/html; charset=utf-8';
   ctx.set('Content-Security-Policy', PAGE_CSP);
@@ -33,12 +35,16 @@ function sendHtml(ctx: Context, status: number, html: string): void {
 export const registerVerifyPageRoutes: ServiceRouteRegistrar = (router: Router, { services, openapi, publicLimiter }) => {
   const deps = licenceDeps(services);
   const records = new LicenceRecordCache();
+  const derived = new RecordMemo();
 
   router.get('/v/:id', async (ctx) => {
     const lang = pageLang(ctx.query.lang);
     const record = await records.get(ctx.params.id!, (id) => getLicence(deps.db, id));
     if (!record) return sendHtml(ctx, 404, notFoundPage(ctx.params.id!, lang));
-    sendHtml(ctx, 200, licencePage(publicStatus(deps.registry, record, new Date(), await licenceHandling(deps.db, record)), lang));
+    const handling = await derived.get(record, 'handling', () => licenceHandling(deps.db, record));
+    // The status is worked out per request (a licence expires by the calendar) and picks the page.
+    const status = publicStatus(deps.registry, record, new Date(), handling);
+    sendHtml(ctx, 200, derived.get(record, `page ${lang} ${status.status}`, () => Buffer.from(licencePage(status, lang))));
   });
 
   router.post('/v/:id/check', async (ctx) => {

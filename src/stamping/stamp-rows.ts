@@ -1,0 +1,41 @@
+/**
+ * The rows of the stamps in one group commit, gathered while each stamp's `record` runs and then
+ * written together: one INSERT per table, one signature-count UPDATE per seal version and one audit
+ * chain append for all of them, instead of five statements per stamp. In the same transaction as
+ * before, so nothing of it is less durable or less atomic.
+ */
+import type { Knex } from 'knex';
+import { appendAudits, type AuditEvent } from '../audit/chain.js';
+import { incrementSignatureCount } from '../store/seals.js';
+import { insertStampBatches, insertStamps, type StampBatchRecord, type StampRecord } from '../store/stamps.js';
+
+export class StampRows {
+  private readonly batches: StampBatchRecord[] = [];
+  private readonly stamps: StampRecord[] = [];
+  private readonly signatures = new Map<number, number>();
+  private readonly audit: AuditEvent[] = [];
+
+  batch(batch: StampBatchRecord): void {
+    this.batches.push(batch);
+  }
+
+  /** A stamp made with seal version `versionId`, which counts one signature more. */
+  stamp(record: StampRecord, versionId: number): void {
+    this.stamps.push(record);
+    this.signatures.set(versionId, (this.signatures.get(versionId) ?? 0) + 1);
+  }
+
+  /** Audit entries join the chain in the order they are given. */
+  auditEntry(event: AuditEvent): void {
+    this.audit.push(event);
+  }
+
+  async write(trx: Knex.Transaction): Promise<void> {
+    // Batches before the stamps that name them (foreign key).
+    if (this.batches.length > 0) await insertStampBatches(trx, this.batches);
+    if (this.stamps.length > 0) await insertStamps(trx, this.stamps);
+    // In id order, so two instances committing at once lock the versions in the same order.
+    for (const [versionId, count] of [...this.signatures].sort((a, b) => a[0] - b[0])) await incrementSignatureCount(trx, versionId, count);
+    await appendAudits(trx, this.audit);
+  }
+}
