@@ -198,6 +198,16 @@ interface Production {
   caseNumber: string | null;
 }
 
+/**
+ * Refuses a licence whose duplicate key a current one (other than `except`) holds. Checked before the
+ * signature so a duplicate costs no HSM time; the unique index decides a race at the insert.
+ */
+async function refuseDuplicate(trx: Knex.Transaction, type: LicenceType, data: LicenceData, except: string | null, today: string): Promise<void> {
+  const key = duplicateKeyOf(type, data);
+  const holder = key === null ? undefined : await currentHolder(trx, type, key, except, today);
+  if (holder) throw duplicateError(type, holder);
+}
+
 /** Renders, seals and records one licence version (and the supersession of the previous one) in one transaction. */
 async function produce(deps: LicenceDeps, p: Production, actor: string): Promise<LicenceRecord> {
   const { type, data, seal, now } = p;
@@ -205,11 +215,6 @@ async function produce(deps: LicenceDeps, p: Production, actor: string): Promise
   const id = buildLicenceId({ typeCode: type.typeCode, issuer: seal.creditCode, serial: p.serial, version: String(p.version).padStart(3, '0') });
   const duplicateKey = duplicateKeyOf(type, data);
   const today = chinaDate(now);
-  // Checked before the signature so a duplicate costs no HSM time; the unique index decides a race.
-  if (duplicateKey !== null) {
-    const holder = await deps.db.transaction((trx) => currentHolder(trx, type, duplicateKey, p.supersedes?.id ?? null, today));
-    if (holder) throw duplicateError(type, holder);
-  }
   const signer = await deps.qrSigner();
   const shown = publicHolder(type, { name: data[type.holder.name]!, id: data[type.holder.id]! });
   const task: LicencePdfTask = {
@@ -330,8 +335,13 @@ export async function issueLicence(deps: LicenceDeps, input: { type: unknown; da
   assertValidLicenceData(type, data);
   checkNotExpired(type, data, today, options.allowExpired ?? false);
   const seal = await issuingSeal(deps, options.sealId ?? defaultLicenceSeal(type), options.sealId !== undefined);
-  // A serial lost to a failed render or signature is a gap, never a duplicate.
-  const serial = await deps.db.transaction((trx) => allocateLicenceSerial(trx, type.typeCode, seal.creditCode));
+  // A serial lost to a failed render or signature is a gap, never a duplicate. One transaction with the
+  // duplicate check, the serial's write first (see produce); a duplicate takes no serial.
+  const serial = await deps.db.transaction(async (trx) => {
+    const allocated = await allocateLicenceSerial(trx, type.typeCode, seal.creditCode);
+    await refuseDuplicate(trx, type, data, null, today);
+    return allocated;
+  });
   return produce(deps, {
     type, data, now, seal, serial: String(serial).padStart(8, '0'), version: 1, supersedes: null, ownerClientId: options.ownerClientId ?? null, handling: options.handling ?? null, caseNumber,
   }, actor);
@@ -370,6 +380,7 @@ export async function changeLicence(
     throw new OneSealError('licence-issuer-changed', 'conflict',
       `Licence ${id} was issued by ${old.issuerCode}, but seal "${seal.id}" now belongs to ${seal.creditCode}; issue a new licence instead.`);
   }
+  await deps.db.transaction((trx) => refuseDuplicate(trx, type, data, old.id, today));
   return produce(deps, { type, data, now, seal, serial: old.serial, version: old.version + 1, supersedes: old, ownerClientId: old.ownerClientId, handling: options.handling ?? null, caseNumber: old.caseNumber }, actor);
 }
 
