@@ -70,14 +70,19 @@ export function signatureAlgorithmIdentifier(signer: DigestSigner): pkijs.Algori
     : new pkijs.AlgorithmIdentifier({ algorithmId: scheme.oid });
 }
 
-/** The DER of each key algorithm's signatureAlgorithm, encoded once: every stamp and token carries one. */
-const algorithmDer = new Map<KeyAlgorithm, Buffer>();
+/** The AlgorithmIdentifiers every stamp and time-stamp token carries, DER-encoded once per algorithm. */
+const encodedIdentifiers = new Map<string, Buffer>();
 
-export function signatureAlgorithmDer(signer: DigestSigner): Buffer {
-  let der = algorithmDer.get(signer.algorithm);
-  if (!der) algorithmDer.set(signer.algorithm, (der = Buffer.from(signatureAlgorithmIdentifier(signer).toSchema().toBER())));
+function encodedOnce(key: string, identifier: () => pkijs.AlgorithmIdentifier): Buffer {
+  let der = encodedIdentifiers.get(key);
+  if (!der) encodedIdentifiers.set(key, (der = Buffer.from(identifier().toSchema().toBER())));
   return der;
 }
+
+export const signatureAlgorithmDer = (signer: DigestSigner): Buffer =>
+  encodedOnce(`signature ${signer.algorithm}`, () => signatureAlgorithmIdentifier(signer));
+
+export const hashAlgorithmDer = (hash: HashAlgorithm): Buffer => encodedOnce(`digest ${hash}`, () => hashAlgorithmIdentifier(hash));
 
 /**
  * Importing a key costs several times its verification. Keyed by the key's bytes, not its array: a

@@ -16,7 +16,7 @@ import {
   toCertificate,
   wholeSeconds,
 } from './der.js';
-import { digest, hashAlgorithmFromOid, hashAlgorithmIdentifier, signerHash, signTbs, signatureAlgorithmDer } from './sign.js';
+import { digest, hashAlgorithmDer, hashAlgorithmFromOid, hashAlgorithmIdentifier, signerHash, signTbs, signatureAlgorithmDer } from './sign.js';
 
 /**
  * The policy OneSeal's development TSA stamps under. OneSeal has no IANA enterprise number, and borrowing
@@ -169,23 +169,12 @@ function derOf(value: asn1js.AsnType | { toSchema(): asn1js.AsnType }): Buffer {
   return Buffer.from(('toSchema' in value ? value.toSchema() : value).toBER());
 }
 
-/** DER encoded once per value: the few policies and digest algorithms recur in every token. */
-const policyDer = new Map<string, Buffer>();
-const digestAlgorithmDer = new Map<HashAlgorithm, Buffer>();
-function once<K>(cache: Map<K, Buffer>, key: K, encode: () => Buffer): Buffer {
-  let der = cache.get(key);
-  if (!der) cache.set(key, (der = encode()));
-  return der;
-}
-
-const digestAlgorithm = (hash: HashAlgorithm): Buffer => once(digestAlgorithmDer, hash, () => derOf(hashAlgorithmIdentifier(hash)));
-
 function tstInfo(o: CreateTimeStampOptions, policy: string, tsaName: Uint8Array): Buffer {
   return sequence(
     integer(1),
     // asn1js rather than signing/der oid(): the configured policy may have arcs beyond 2^53.
-    once(policyDer, policy, () => derOf(new asn1js.ObjectIdentifier({ value: policy }))),
-    sequence(digestAlgorithm(o.messageImprint.hashAlgorithm), octetString(o.messageImprint.hash)),
+    derOf(new asn1js.ObjectIdentifier({ value: policy })),
+    sequence(hashAlgorithmDer(o.messageImprint.hashAlgorithm), octetString(o.messageImprint.hash)),
     derOf(positiveInteger(o.serial ?? randomBytes(16))),
     generalizedTime(o.genTime),
     ...(o.accuracySeconds ? [sequence(integer(o.accuracySeconds))] : []),
@@ -256,11 +245,11 @@ export async function createTimeStampToken(o: CreateTimeStampOptions): Promise<U
   const signature = await signTbs(o.tsa.signer, signedAttrs);
   signedAttrs[0] = TAG.CTX0;
 
-  const digestAlgorithmId = digestAlgorithm(hash);
+  const digestAlgorithm = hashAlgorithmDer(hash);
   const signerInfo = sequence(
     integer(1),
     sequence(parts.issuer, parts.serial),
-    digestAlgorithmId,
+    digestAlgorithm,
     signedAttrs,
     signatureAlgorithmDer(o.tsa.signer),
     octetString(signature),
@@ -269,7 +258,7 @@ export async function createTimeStampToken(o: CreateTimeStampOptions): Promise<U
   const certificates = o.certReq ? [setOf(uniqueCertificates(certDer, (o.tsa.chain ?? []).map(certificateDer)), TAG.CTX0)] : [];
   const signedData = sequence(
     integer(3),
-    setOf([digestAlgorithmId]),
+    setOf([digestAlgorithm]),
     sequence(oid(OID_TST_INFO), tlv(TAG.CTX0, octetString(content))),
     ...certificates,
     setOf([signerInfo]),
