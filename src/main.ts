@@ -27,6 +27,11 @@ export interface ServerOptions {
   archiveRenewIntervalMs?: number;
   /** How often the audit chain head is signed when it moved; overrides config.auditHeadIntervalMs (tests shorten it below a minute). */
   auditHeadIntervalMs?: number;
+  /**
+   * Start the worker threads right after listening rather than at their first task (`oneseal serve`
+   * does; test servers that never stamp need not pay for six threads loading their code).
+   */
+  prestartWorkers?: boolean;
 }
 
 /** JSON lines to stdout, or to `destination` (tests read what would be logged). */
@@ -56,6 +61,14 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const publicUrl = config.publicUrlConfigured ? config.publicUrl : url;
     await recordServerPublicUrl(services.store.db, publicUrl);
     logger.info({ url, publicUrl }, 'listening');
+    let closing = false;
+    if (options.prestartWorkers) {
+      services.stamper.prestart().then(
+        () => logger.info({ workers: services.stamper.pool?.ranOn.size ?? 0 }, 'worker threads started'),
+        // Closing terminates the workers, and with them a prestart still under way: nothing to report then.
+        (err: unknown) => closing || logger.warn({ err }, 'starting the worker threads ahead failed; each starts at its first task'),
+      );
+    }
     const threads = Number(process.env.UV_THREADPOOL_SIZE) || 4;
     if (threads <= config.hsm.poolSize) {
       // Signatures wait for the HSM on libuv's threads; if a slow HSM holds them all, SQLite and file I/O stall too.
@@ -102,6 +115,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       server,
       services,
       async close() {
+        closing = true;
         // Finish requests in flight, any rotation run and head signing, drop idle keep-alive connections, then release the HSM and database.
         const scheduler = stopScheduler();
         const headSigner = stopHeadSigner();

@@ -8,7 +8,7 @@ import { selectSoftHsmStore } from './hsm/dev-token.js';
 import { Hsm } from './hsm/hsm.js';
 import { loadAuthority, type Authority } from './pki/authority.js';
 import { localTimestamper, ownRevocationSource } from './pki/services.js';
-import { createServiceMetrics, watchHsmPool, type ServiceMetrics } from './observability/service-metrics.js';
+import { createServiceMetrics, watchHsmPool, watchWorkerPool, type ServiceMetrics } from './observability/service-metrics.js';
 import { startInstanceLease } from './stamping/instance.js';
 import { Stamper } from './stamping/stamper.js';
 import { stampCommits, type StampCommits } from './stamping/stamp-commits.js';
@@ -84,6 +84,7 @@ export async function openServices(configured: Config, options: { ownPublicUrl?:
     const opened = store;
     const pki = { store: opened, authority, metrics };
     const pool = options.workers && config.workers > 0 ? pdfPool(config.workers) : undefined;
+    if (pool) watchWorkerPool(metrics, () => pool.stats);
     const stamper = new Stamper({
       store: opened,
       hsm,

@@ -47,6 +47,22 @@ const stamp = (pdf: Buffer, query = '') => call(`${server.url}/v1/stamps?seal=ap
   { method: 'POST', headers: bearer(key, { 'Content-Type': 'application/pdf' }), body: pdf });
 const verify = (pdf: Buffer) => call(`${server.url}/v1/verifications`, { method: 'POST', headers: { 'Content-Type': 'application/pdf' }, body: pdf });
 
+/** The worker-thread gauge from /metrics, by state. */
+async function workerThreads(): Promise<Record<string, number>> {
+  const text = (await call(`${server.url}/metrics`)).bytes.toString('utf8');
+  return Object.fromEntries([...text.matchAll(/^oneseal_worker_threads\{state="(\w+)"\} (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]));
+}
+
+describe('worker threads of `oneseal serve`', () => {
+  it('are started before the first request, not by it', async () => {
+    let threads = await workerThreads();
+    const until = Date.now() + 60_000;
+    while (threads.idle !== 2 && Date.now() < until) threads = await workerThreads();
+    // Both started (ONESEAL_WORKERS=2) and waiting, and nothing was asked of them but the prestart.
+    expect(threads).toEqual({ busy: 0, idle: 2, not_started: 0 });
+  }, 90_000);
+});
+
 describe('memory after heavy requests', () => {
   it('comes back near its baseline after a 20,000-page 骑缝章 and its verification', async () => {
     const pid = server.child.pid!;

@@ -44,8 +44,8 @@ parentPort.on('message', async (m) => {
 `);
 
 let pool: WorkerPool | undefined;
-const open = (opts: { maxHeapMb?: number } = {}) =>
-  (pool = new WorkerPool({ size: 1, entry: async () => pathToFileURL(script), maxHeapMb: opts.maxHeapMb ?? 256, recycleHeapBytes: 1e9 }));
+const open = (opts: { maxHeapMb?: number; size?: number } = {}) =>
+  (pool = new WorkerPool({ size: opts.size ?? 1, entry: async () => pathToFileURL(script), maxHeapMb: opts.maxHeapMb ?? 256, recycleHeapBytes: 1e9 }));
 afterEach(async () => {
   await pool?.close();
 });
@@ -58,6 +58,17 @@ describe('WorkerPool', () => {
     expect(echoed.value).toBe('hello');
     expect(echoed.threadId).toBeGreaterThan(0);
     expect((await p.run<number>('ask', 21, { calls: { double: async (n: number) => n * 2 } })).value).toBe(42);
+  });
+
+  it('starts every thread ahead of the first task when prestarted, each having run the prestart task once', async () => {
+    const p = open({ size: 3 });
+    expect(p.stats).toEqual({ busy: 0, idle: 0, notStarted: 3, queued: 0 });
+    await p.prestart('echo', 'warm');
+    expect(p.ranOn.size).toBe(3);
+    expect(p.stats).toEqual({ busy: 0, idle: 3, notStarted: 0, queued: 0 });
+    // the next tasks go to the started threads, no new ones
+    await Promise.all([p.run('echo', 1), p.run('echo', 2), p.run('echo', 3)]);
+    expect(p.ranOn.size).toBe(3);
   });
 
   it('fails a task with the error its call into the main thread raised', async () => {

@@ -17,6 +17,8 @@ export interface ServiceMetrics {
   revocationSigned: Counter;
   /** state: in_use | idle | waiting. */
   hsmSessions: Gauge;
+  workerThreads: Gauge;
+  workerQueue: Gauge;
   /** code: the problem type answered (the last part of its URI). */
   errors: Counter;
   /** route (the router's pattern, "unmatched" otherwise), method, status. */
@@ -40,11 +42,24 @@ export function createServiceMetrics(): ServiceMetrics {
     hsmSignSeconds: registry.histogram('oneseal_hsm_sign_seconds', 'Time the HSM took to sign one digest, waiting for a session included.', ['outcome'], HSM_BUCKETS),
     revocationSigned: registry.counter('oneseal_revocation_signed_total', 'OCSP responses and CRLs signed by the HSM (reused ones are not counted).', ['kind']),
     hsmSessions: registry.gauge('oneseal_hsm_sessions', 'HSM session pool: sessions signing now, free places in the pool, requests waiting for one.', ['state']),
+    workerThreads: registry.gauge('oneseal_worker_threads', 'PDF worker threads: running a task, started and idle, not started yet.', ['state']),
+    workerQueue: registry.gauge('oneseal_worker_tasks_queued', 'PDF tasks waiting for a free worker thread.', []),
     errors: registry.counter('oneseal_errors_total', 'Problem responses sent, by problem type.', ['code']),
     httpDuration: registry.histogram('oneseal_http_request_duration_seconds', 'HTTP requests, by route pattern, method and status.', ['route', 'method', 'status'], HTTP_BUCKETS),
     stampCommitSize: registry.histogram('oneseal_stamp_commit_size', 'Stamp requests made durable by one group commit (one fsync round of their outputs, one transaction for their records).', [], COMMIT_BUCKETS),
     handling: new HandlingMetrics(registry),
   };
+}
+
+/** Reads the worker pool at every scrape, like the HSM pool below. */
+export function watchWorkerPool(metrics: ServiceMetrics, stats: () => { busy: number; idle: number; notStarted: number; queued: number }): void {
+  metrics.registry.onCollect(() => {
+    const { busy, idle, notStarted, queued } = stats();
+    metrics.workerThreads.set({ state: 'busy' }, busy);
+    metrics.workerThreads.set({ state: 'idle' }, idle);
+    metrics.workerThreads.set({ state: 'not_started' }, notStarted);
+    metrics.workerQueue.set({}, queued);
+  });
 }
 
 /** Reads the pool at every scrape, so the gauge is never stale. */

@@ -6,6 +6,7 @@
 import { OneSealError } from '../errors.js';
 import { onSealChanged } from '../seals/events.js';
 import { signingMaterial, type SealDeps, type SigningMaterial } from '../seals/service.js';
+import { activeSealVersions } from '../store/seals.js';
 import type { PadesLevel, RevocationOptions, RevocationSource, Timestamper } from '../signing/sign-pdf.js';
 import type { WorkerPool } from '../workers/pool.js';
 import type { StampTask } from '../workers/stamp-worker.js';
@@ -37,6 +38,17 @@ export interface StamperDeps extends SealDeps {
  * process are seen at once (onSealChanged); another instance's rotation within this time.
  */
 export const SIGNING_MATERIAL_TTL_MS = 2000;
+
+/** Seals whose appearances the workers build when they start; beyond these, on first use. */
+const PRESTART_SEALS = 32;
+
+const faceOf = (material: SigningMaterial): SealFace => ({
+  versionId: material.version.id,
+  organisation: material.seal.organisation,
+  name: material.seal.name,
+  creditCode: material.seal.creditCode,
+  appearance: material.seal.appearance,
+});
 
 export class Stamper {
   /** Appearance templates per seal version: building one subsets a font (tens of ms), emitting it costs microseconds. */
@@ -81,6 +93,20 @@ export class Stamper {
     this.unsubscribe();
   }
 
+  /**
+   * Starts the worker threads ahead of the first request, each with the appearances of the active
+   * seals (the first PRESTART_SEALS) built: a cold worker spends most of a second on its first stamp.
+   */
+  async prestart(): Promise<void> {
+    const { pool, store } = this.deps;
+    if (!pool) return;
+    const versions = (await activeSealVersions(store.db)).slice(0, PRESTART_SEALS);
+    // A seal whose key is missing fails its stamps with a clear error later; it is no reason not to start.
+    const materials = await Promise.all(versions.map((v) => this.materialOf(v.sealId).catch(() => undefined)));
+    const faces = materials.filter((m) => m !== undefined).map(faceOf);
+    await pool.prestart('prestart', { faces });
+  }
+
   /** The worker threads doing the PDF work, if any. */
   get pool(): WorkerPool | undefined {
     return this.deps.pool;
@@ -103,13 +129,7 @@ export class Stamper {
     const { timestamper, revocation, pool } = this.deps;
     const limits = this.deps.limits ?? DEFAULT_DOCUMENT_LIMITS;
     const minSealMm = this.deps.minSealMm ?? DEFAULT_MIN_SEAL_MM;
-    const face: SealFace = {
-      versionId: material.version.id,
-      organisation: material.seal.organisation,
-      name: material.seal.name,
-      creditCode: material.seal.creditCode,
-      appearance: material.seal.appearance,
-    };
+    const face = faceOf(material);
     let stamped: StampedDocument;
     if (pool) {
       const task: StampTask = {

@@ -21,6 +21,11 @@ export interface StampTask {
 
 const appearances = new AppearanceCache();
 
+/** Builds the active seals' appearances before the first stamp asks for one (Stamper.prestart). */
+export const prestartTask = async (t: { faces: SealFace[] }) => {
+  await Promise.all(t.faces.map((face) => appearances.get(face)));
+};
+
 export const stampTask = (t: StampTask, call: CallMain) => stampDocument(t.input, t.request, {
   signer: { ...t.key, signDigest: (hash: HashAlgorithm, digest: Uint8Array) => call('sign', hash, digest) as Promise<Uint8Array> },
   certificate: t.certificate,
