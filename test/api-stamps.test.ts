@@ -241,7 +241,7 @@ describe('group commit', () => {
     const sizes: number[] = [];
     const commits = new GroupCommit<PendingStamp>(async (items) => {
       if (items.includes(blocker)) await allQueued.promise;
-      return commitStamps(db, stack.dir, items);
+      return commitStamps(db, items);
     }, { onCommit: (n) => sizes.push(n) });
     const held = commits.submit(blocker);
     let queued = 0;

@@ -106,7 +106,7 @@ for (const backend of backends) {
       const auditBefore = (await verifyAuditChain(store.db)) as { ok: true; count: number };
       const items = [item('one'), item('taken'), item('three')];
       await placeOutputs(dataDir, items.flatMap((i) => i.outputs));
-      const outcome = await commitStamps(store.db, dataDir, items);
+      const outcome = await commitStamps(store.db, items);
       expect(outcome[0]).toBeUndefined();
       expect(outcome[1]).toBeInstanceOf(Error);
       expect(outcome[2]).toBeUndefined();

@@ -1,9 +1,13 @@
 /**
  * The commit point of API stamps, shared by the stamps in flight (group commit, ./group-commit.ts).
  * Each stamp first puts its outputs in place itself (written, fsynced and renamed, concurrently with
- * the others); the commit then fsyncs the directory once for all of them and records them all in ONE
- * database transaction, their rows written together (./stamp-rows.ts). A request is answered only after the commit that carried it, so "answered"
- * still means output and record on disk — fewer fsyncs, not weaker ones.
+ * the others); one directory fsync then makes the renames of all the stamps waiting for it durable,
+ * and ONE database transaction records all of them, their rows written together (./stamp-rows.ts).
+ * The two stages are group commits of their own, so the directory fsync of the next stamps overlaps
+ * the transaction of the previous ones (together, in one stage, they took ~13 ms per commit under
+ * load, a third of it the fsync, and bounded the rate). A request is answered only after the
+ * transaction that carried it, so "answered" still means output and record on disk — fewer fsyncs,
+ * not weaker ones.
  *
  * One failing stamp must not take the others with it: if the transaction fails, it is rolled back
  * whole (audit entries included, so the chain stays unbroken) and each stamp is then recorded in a
@@ -31,18 +35,25 @@ export interface StampCommits {
 }
 
 export function stampCommits(db: Knex, dataDir: string, onCommit?: (size: number) => void): StampCommits {
-  return outputsFirst(dataDir, new GroupCommit<PendingStamp>((items) => commitStamps(db, dataDir, items), { onCommit }));
+  return outputsFirst(dataDir, new GroupCommit<PendingStamp>((items) => commitStamps(db, items), { onCommit }));
 }
 
 /**
- * Each stamp puts its outputs in place before it joins `commits`, outside the commit: the file fsyncs
- * of one stamp overlap the others' and the running commit. A stamp that fails to commit loses them again.
+ * Each stamp puts its outputs in place and has their directory synced before it joins `commits`,
+ * outside the transaction: the file fsyncs of one stamp overlap the others', and a directory fsync
+ * (one for every stamp renamed before it started) overlaps the running transaction. A stamp that
+ * fails to commit loses its outputs again.
  */
 export function outputsFirst(dataDir: string, commits: StampCommits): StampCommits {
+  const directories = new GroupCommit<readonly Output[]>(async (outputs) => {
+    await syncOutputDirectories(dataDir, outputs.flat());
+    return outputs.map(() => undefined);
+  });
   return {
     async submit(item) {
       await placeOutputs(dataDir, item.outputs);
       try {
+        await directories.submit(item.outputs);
         await commits.submit(item);
       } catch (e) {
         await Promise.all(item.outputs.map((o) => removeOutput(dataDir, o.path)));
@@ -52,9 +63,8 @@ export function outputsFirst(dataDir: string, commits: StampCommits): StampCommi
   };
 }
 
-/** Makes stamps whose outputs are in place durable: one directory fsync, then one transaction. */
-export async function commitStamps(db: Knex, dataDir: string, items: readonly PendingStamp[]): Promise<BatchOutcome> {
-  await syncOutputDirectories(dataDir, items.flatMap((i) => i.outputs));
+/** Records stamps whose outputs are in place and durable: one transaction for all. */
+export async function commitStamps(db: Knex, items: readonly PendingStamp[]): Promise<BatchOutcome> {
   try {
     await recordAll(db, items);
     return items.map(() => undefined);
