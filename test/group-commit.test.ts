@@ -13,6 +13,7 @@ import { GroupCommit } from '../src/stamping/group-commit.js';
 import { placeOutputs } from '../src/stamping/outputs.js';
 import { commitStamps, stampCommits, type PendingStamp } from '../src/stamping/stamp-commits.js';
 import { openStore, type Store } from '../src/store/db.js';
+import { together } from '../src/store/together.js';
 import { latch } from './support/latch.js';
 import { testBackends, type TestDatabase } from './support/databases.js';
 
@@ -69,6 +70,21 @@ describe('GroupCommit', () => {
     first.open();
     await Promise.all(done);
     expect(sizes).toEqual([1, 3, 3, 1]);
+  });
+});
+
+describe('together (statements of one transaction sent at once)', () => {
+  it('fails only once every statement has settled, so a rollback cannot overtake one still on its way', async () => {
+    const slow = latch();
+    let slowDone = false;
+    let failedAt: boolean | undefined;
+    const run = together(Promise.reject(new Error('unique violation')), slow.promise.then(() => { slowDone = true; }))
+      .catch((e: Error) => { failedAt = slowDone; throw e; });
+    await Promise.resolve();
+    expect(failedAt).toBeUndefined();
+    slow.open();
+    await expect(run).rejects.toThrow('unique violation');
+    expect(failedAt).toBe(true);
   });
 });
 

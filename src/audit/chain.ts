@@ -15,6 +15,7 @@ import {
   type AuditRow,
 } from '../store/audit.js';
 import { canonicalJson } from './canonical-json.js';
+import { together } from '../store/together.js';
 
 /** The prev_hash of entry 1 (also the initial audit_tip hash written by the first migration). */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -72,8 +73,7 @@ export async function appendAudits(trx: Knex.Transaction, events: readonly Audit
     prevHash = entry.hash;
     return entry;
   });
-  await insertAuditRows(trx, entries.map((e) => ({ ...e, detailsJson: JSON.stringify(e.details) })));
-  await setAuditTipHash(trx, prevHash);
+  await together(insertAuditRows(trx, entries.map((e) => ({ ...e, detailsJson: JSON.stringify(e.details) }))), setAuditTipHash(trx, prevHash));
   return entries;
 }
 
