@@ -18,6 +18,20 @@ function grownTo(): number {
   return h.total_heap_size + (h.external_memory ?? 0);
 }
 
+/**
+ * The buffers of a task's result (its top-level byte arrays, such as a signed PDF) that can be moved
+ * to the main thread rather than copied: those that are the whole of their memory. A small Buffer
+ * may sit in Node's shared pool, and moving that would take its neighbours with it.
+ */
+function movableBuffers(value: unknown): ArrayBuffer[] {
+  if (typeof value !== 'object' || value === null) return [];
+  const out = new Set<ArrayBuffer>();
+  for (const v of [value, ...Object.values(value)]) {
+    if (v instanceof Uint8Array && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength && v.buffer instanceof ArrayBuffer) out.add(v.buffer);
+  }
+  return [...out];
+}
+
 export function serveTasks(handlers: Record<string, TaskHandler>): void {
   const port = parentPort;
   if (!port) throw new Error('serveTasks runs in a worker thread only');
@@ -40,7 +54,7 @@ export function serveTasks(handlers: Record<string, TaskHandler>): void {
     const handler = handlers[m.kind];
     const run = handler ? handler(m.payload as never, call) : Promise.reject(new Error(`no handler for task "${m.kind}"`));
     run.then(
-      (value) => send({ type: 'done', value, heapBytes: grownTo() }),
+      (value) => port.postMessage({ type: 'done', value, heapBytes: grownTo() } satisfies FromWorker, movableBuffers(value)),
       (e: unknown) => send({ type: 'failed', error: toWire(e), heapBytes: grownTo() }),
     );
   });
