@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KeyAlgorithm } from '../src/hsm/types.js';
 import { PdfDict, PdfName } from '../src/pdf/objects.js';
-import { serializeIndirect } from '../src/pdf/serialize.js';
+import { PdfOutput, serializeIndirect } from '../src/pdf/serialize.js';
 import { byteRangePlaceholder, contentsPlaceholder, fillContents, prepareSlot } from '../src/signing/placeholder.js';
 import { GrowingPdf } from '../src/signing/growing-pdf.js';
 import { pdfDate } from '../src/signing/signature-dict.js';
@@ -42,8 +42,11 @@ describe('/Contents sizing', () => {
 });
 
 describe('byte range slot', () => {
-  const dictObject = (contents: number): Buffer =>
-    serializeIndirect(7, 0, new PdfDict({ Type: PdfName.of('Sig'), ByteRange: byteRangePlaceholder(), Contents: contentsPlaceholder(contents) }));
+  const dictObject = (contents: number): Buffer => {
+    const out = new PdfOutput();
+    serializeIndirect(7, 0, new PdfDict({ Type: PdfName.of('Sig'), ByteRange: byteRangePlaceholder(), Contents: contentsPlaceholder(contents) }), out);
+    return out.toBuffer();
+  };
 
   it('writes the final ByteRange in place without changing any length', () => {
     const head = Buffer.from('%PDF-1.7\n% some earlier revision\n');

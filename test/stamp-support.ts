@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import { PdfDict, PdfRef, PdfStream, name, type PdfValue } from '../src/pdf/objects.js';
 import { PdfReader } from '../src/pdf/reader.js';
-import { serializeIndirect } from '../src/pdf/serialize.js';
+import { PdfOutput, serializeIndirect } from '../src/pdf/serialize.js';
 import { IncrementalWriter } from '../src/pdf/writer.js';
 import { decodePng } from '../src/stamp/image.js';
 
@@ -39,20 +39,18 @@ export function basePdf(pages: TestPage[]): Buffer {
   });
   objs[0] = new PdfDict({ Type: name('Pages'), Kids: kids, Count: kids.length });
   const catalog = add(new PdfDict({ Type: name('Catalog'), Pages: pagesRef }));
-  const chunks: Buffer[] = [Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n', 'latin1')];
-  let pos = chunks[0]!.length;
+  const out = new PdfOutput();
+  out.text('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n');
   const offsets: number[] = [];
   objs.forEach((v, i) => {
-    offsets.push(pos);
-    const b = serializeIndirect(i + 1, 0, v);
-    chunks.push(b);
-    pos += b.length;
+    offsets.push(out.length);
+    serializeIndirect(i + 1, 0, v, out);
   });
   let xref = `xref\n0 ${objs.length + 1}\n0000000000 65535 f\r\n`;
   for (const o of offsets) xref += `${String(o).padStart(10, '0')} 00000 n\r\n`;
-  xref += `trailer\n<< /Size ${objs.length + 1} /Root ${catalog.num} 0 R >>\nstartxref\n${pos}\n%%EOF\n`;
-  chunks.push(Buffer.from(xref, 'latin1'));
-  return Buffer.concat(chunks);
+  xref += `trailer\n<< /Size ${objs.length + 1} /Root ${catalog.num} 0 R >>\nstartxref\n${out.length}\n%%EOF\n`;
+  out.text(xref);
+  return out.toBuffer();
 }
 
 export interface Stamper {

@@ -43,73 +43,98 @@ function encodeLiteralString(bytes: Uint8Array): string {
 }
 
 /**
- * Appends the serialised form of `value` to `out` as latin1 text chunks and raw byte chunks.
- * Stream data is passed through as bytes, never re-encoded.
+ * Serialised PDF being built: text between stream data is gathered into one string, so a revision
+ * becomes a handful of native writes instead of one per token (that was a tenth of a one-page stamp).
+ * Text is latin1, so a string's length is its byte length.
  */
-export function serializeValue(value: PdfValue, out: (string | Uint8Array)[]): void {
-  if (value === null) out.push('null');
-  else if (typeof value === 'boolean') out.push(value ? 'true' : 'false');
-  else if (typeof value === 'number') out.push(formatNumber(value));
-  else if (value instanceof PdfName) out.push(encodeName(value.name));
-  else if (value instanceof PdfRef) out.push(`${value.num} ${value.gen} R`);
+export class PdfOutput {
+  private readonly parts: (string | Uint8Array)[] = [];
+  private pending = '';
+  private flushed = 0;
+
+  /** Bytes so far. */
+  get length(): number {
+    return this.flushed + this.pending.length;
+  }
+
+  text(s: string): void {
+    this.pending += s;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.flush();
+    this.parts.push(b);
+    this.flushed += b.length;
+  }
+
+  /** One allocation for all of it. */
+  toBuffer(): Buffer {
+    this.flush();
+    const out = Buffer.allocUnsafe(this.flushed);
+    let at = 0;
+    for (const p of this.parts) {
+      if (typeof p === 'string') at += out.write(p, at, 'latin1');
+      else {
+        out.set(p, at);
+        at += p.length;
+      }
+    }
+    return out;
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    this.parts.push(this.pending);
+    this.flushed += this.pending.length;
+    this.pending = '';
+  }
+}
+
+/** Appends the serialised form of `value` to `out`. Stream data is passed through as bytes, never re-encoded. */
+export function serializeValue(value: PdfValue, out: PdfOutput): void {
+  if (value === null) out.text('null');
+  else if (typeof value === 'boolean') out.text(value ? 'true' : 'false');
+  else if (typeof value === 'number') out.text(formatNumber(value));
+  else if (value instanceof PdfName) out.text(encodeName(value.name));
+  else if (value instanceof PdfRef) out.text(`${value.num} ${value.gen} R`);
   else if (value instanceof PdfString) {
-    out.push(value.hex ? '<' + Buffer.from(value.bytes).toString('hex') + '>' : encodeLiteralString(value.bytes));
+    out.text(value.hex ? '<' + Buffer.from(value.bytes).toString('hex') + '>' : encodeLiteralString(value.bytes));
   } else if (Array.isArray(value)) {
-    out.push('[');
+    out.text('[');
     value.forEach((v, i) => {
-      if (i > 0) out.push(' ');
+      if (i > 0) out.text(' ');
       serializeValue(v, out);
     });
-    out.push(']');
+    out.text(']');
   } else if (value instanceof PdfStream) {
     const d = value.dict.clone();
     d.set('Length', value.data.length);
     serializeValue(d, out);
-    out.push('\nstream\n');
-    out.push(value.data);
-    out.push('\nendstream');
+    out.text('\nstream\n');
+    out.bytes(value.data);
+    out.text('\nendstream');
   } else if (value instanceof PdfDict) {
-    out.push('<<');
+    out.text('<<');
     for (const [k, v] of value.entries()) {
-      out.push(encodeName(k));
-      out.push(' ');
+      out.text(encodeName(k));
+      out.text(' ');
       serializeValue(v, out);
     }
-    out.push('>>');
+    out.text('>>');
   } else {
     throw new TypeError('not a PDF value');
   }
 }
 
-/**
- * Joins chunks produced by serializeValue into one buffer: one allocation, strings written in place
- * (they are latin1, so a string's length is its byte length). This is on every stamp's path.
- */
-export function joinChunks(chunks: (string | Uint8Array)[]): Buffer {
-  let length = 0;
-  for (const c of chunks) length += c.length;
-  const out = Buffer.allocUnsafe(length);
-  let at = 0;
-  for (const c of chunks) {
-    if (typeof c === 'string') at += out.write(c, at, 'latin1');
-    else {
-      out.set(c, at);
-      at += c.length;
-    }
-  }
-  return out;
-}
-
 export function serialize(value: PdfValue): Buffer {
-  const out: (string | Uint8Array)[] = [];
+  const out = new PdfOutput();
   serializeValue(value, out);
-  return joinChunks(out);
+  return out.toBuffer();
 }
 
-/** "N G obj\n…\nendobj\n" */
-export function serializeIndirect(num: number, gen: number, value: PdfValue): Buffer {
-  const out: (string | Uint8Array)[] = [`${num} ${gen} obj\n`];
+/** Appends "N G obj\n…\nendobj\n" to `out`. */
+export function serializeIndirect(num: number, gen: number, value: PdfValue, out: PdfOutput): void {
+  out.text(`${num} ${gen} obj\n`);
   serializeValue(value, out);
-  out.push('\nendobj\n');
-  return joinChunks(out);
+  out.text('\nendobj\n');
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PdfDict, PdfName, PdfRef, PdfStream, PdfString, type PdfValue } from './objects.js';
 import type { PdfReader } from './reader.js';
-import { serialize, serializeIndirect } from './serialize.js';
+import { PdfOutput, serializeIndirect, serializeValue } from './serialize.js';
 import type { XrefEntry } from './xref.js';
 
 export interface BuildResult {
@@ -49,22 +49,17 @@ export class IncrementalWriter {
   build(): BuildResult {
     const { reader } = this;
     const base = reader.bytes.length;
-    const chunks: Buffer[] = [];
-    let pos = 0;
-    const push = (b: Buffer): void => {
-      chunks.push(b);
-      pos += b.length;
-    };
+    const out = new PdfOutput();
     const last = reader.bytes[base - 1];
-    if (last !== 0x0a && last !== 0x0d) push(Buffer.from('\n'));
+    if (last !== 0x0a && last !== 0x0d) out.text('\n');
 
     const entries = new Map<number, XrefEntry>();
     const objectOffsets = new Map<number, number>();
     for (const num of [...this.objects.keys()].sort((a, b) => a - b)) {
       const { gen, value } = this.objects.get(num)!;
-      objectOffsets.set(num, pos);
-      entries.set(num, { type: 'used', offset: base + pos, gen });
-      push(serializeIndirect(num, gen, value));
+      objectOffsets.set(num, out.length);
+      entries.set(num, { type: 'used', offset: base + out.length, gen });
+      serializeIndirect(num, gen, value, out);
     }
 
     // A damaged file's xref chain cannot be trusted: the update then carries a complete xref of
@@ -89,22 +84,22 @@ export class IncrementalWriter {
     if (prev >= 0) trailer.set('Prev', prev);
     trailer.set('ID', this.ids());
 
-    const startxref = base + pos;
+    const startxref = base + out.length;
     let size = Math.max(reader.size, this.nextNum);
     if (kind === 'table') {
       trailer.set('Size', size);
-      push(Buffer.from(xrefTable(entries) + 'trailer\n', 'latin1'));
-      push(serialize(orderTrailer(trailer)));
-      push(Buffer.from('\n', 'latin1'));
+      out.text(xrefTable(entries) + 'trailer\n');
+      serializeValue(orderTrailer(trailer), out);
+      out.text('\n');
     } else {
       const num = size++;
       entries.set(num, { type: 'used', offset: startxref, gen: 0 });
       trailer.set('Size', size);
-      objectOffsets.set(num, pos);
-      push(serializeIndirect(num, 0, xrefStream(entries, orderTrailer(trailer))));
+      objectOffsets.set(num, out.length);
+      serializeIndirect(num, 0, xrefStream(entries, orderTrailer(trailer)), out);
     }
-    push(Buffer.from(`startxref\n${startxref}\n%%EOF\n`, 'latin1'));
-    return { tail: Buffer.concat(chunks), objectOffsets, startxref };
+    out.text(`startxref\n${startxref}\n%%EOF\n`);
+    return { tail: out.toBuffer(), objectOffsets, startxref };
   }
 
   private existingEntry(num: number): XrefEntry | undefined {
