@@ -12,6 +12,7 @@
  */
 import { fill, popGraphicsState, pushGraphicsState, rectangle, setFillingGrayscaleColor, type PDFPage } from '@cantoo/pdf-lib';
 import QRCode, { type QRCodeSegment } from 'qrcode';
+import { createQr } from './qr-mask.js';
 
 /** ISO/IEC 18004 asks for a light margin of 4 modules around the symbol. */
 export const QUIET_ZONE_MODULES = 4;
@@ -45,6 +46,17 @@ const levelOf = (text: string) => (text.length > LONG_TEXT ? 'L' : 'M');
 
 const MODES = { Numeric: 'numeric', Alphanumeric: 'alphanumeric', Byte: 'byte', Kanji: 'kanji' } as const;
 
+/** The last page URL's segments: a licence encodes its stand-in and then its signed text on the same URL. */
+let lastUrl: { url: string; segments: readonly QRCodeSegment[] } | undefined;
+
+function urlSegments(url: string): readonly QRCodeSegment[] {
+  if (lastUrl?.url === url) return lastUrl.segments;
+  const segments = QRCode.create(url, { errorCorrectionLevel: 'L', maskPattern: 0 }).segments.map((s): QRCodeSegment =>
+    s.mode.id === 'Byte' ? { mode: 'byte', data: Buffer.from(s.data) } : ({ mode: MODES[s.mode.id], data: String(s.data) } as QRCodeSegment));
+  lastUrl = { url, segments };
+  return segments;
+}
+
 /**
  * What QRCode encodes: a signed text as the page URL split the way QRCode's optimiser splits it (the
  * identifier packs into numeric and alphanumeric runs) followed by the fragment as bytes. Base64url has
@@ -55,8 +67,7 @@ function segmentsOf(text: string): string | QRCodeSegment[] {
   const hash = text.indexOf('#');
   if (text.length <= LONG_TEXT || hash < 0) return text;
   const fragment = Buffer.from(text.slice(hash), 'utf8');
-  const segments: QRCodeSegment[] = QRCode.create(text.slice(0, hash), { errorCorrectionLevel: 'L', maskPattern: 0 }).segments.map((s) =>
-    s.mode.id === 'Byte' ? { mode: 'byte', data: Buffer.from(s.data) } : ({ mode: MODES[s.mode.id], data: String(s.data) } as QRCodeSegment));
+  const segments = [...urlSegments(text.slice(0, hash))];
   const last = segments[segments.length - 1];
   if (last?.mode === 'byte') segments[segments.length - 1] = { mode: 'byte', data: Buffer.concat([Buffer.from(last.data), fragment]) };
   else segments.push({ mode: 'byte', data: fragment });
@@ -64,12 +75,37 @@ function segmentsOf(text: string): string | QRCodeSegment[] {
 }
 
 /**
+ * Module counts of symbols by what decides their version: the level and each segment's mode and length
+ * (the signed texts of one deployment come in a handful of shapes). Bounded, since texts come from requests.
+ */
+const moduleCounts = new Map<string, number>();
+const MAX_SHAPES = 256;
+
+/** What a segment's length in bits follows from: its characters and, for text given as a string, its UTF-8 bytes. */
+function lengthOf(data: QRCodeSegment['data']): string {
+  if (typeof data === 'number') return String(String(data).length);
+  return typeof data === 'string' ? `${data.length}/${Buffer.byteLength(data)}` : String(data.length);
+}
+
+function moduleCount(data: string | QRCodeSegment[], level: 'L' | 'M'): number {
+  const key = typeof data === 'string' ? undefined : `${level} ${data.map((s) => `${s.mode}:${lengthOf(s.data)}`).join(' ')}`;
+  let n = key === undefined ? undefined : moduleCounts.get(key);
+  if (n === undefined) {
+    n = QRCode.create(data, { errorCorrectionLevel: level, maskPattern: 0 }).modules.size;
+    if (key !== undefined) {
+      if (moduleCounts.size >= MAX_SHAPES) moduleCounts.clear();
+      moduleCounts.set(key, n);
+    }
+  }
+  return n;
+}
+
+/**
  * The quiet zone the symbol of `text` would have in its square, for laying out around a code drawn
- * later. The mask is fixed because it changes no module count, and choosing it costs most of an encoding.
+ * later: it depends on the symbol's size only, which the data's shape decides.
  */
 export function qrQuietZone(text: string, x: number, y: number, size: number, pageHeight: number): number {
-  const { modules } = QRCode.create(segmentsOf(text), { errorCorrectionLevel: levelOf(text), maskPattern: 0 });
-  return placement(modules.size, text.length > LONG_TEXT, x, y, size, pageHeight).left - x;
+  return placement(moduleCount(segmentsOf(text), levelOf(text)), text.length > LONG_TEXT, x, y, size, pageHeight).left - x;
 }
 
 /**
@@ -77,7 +113,7 @@ export function qrQuietZone(text: string, x: number, y: number, size: number, pa
  * on a page `pageHeight` points high.
  */
 export function qrGeometry(text: string, x: number, y: number, size: number, pageHeight: number): QrGeometry {
-  const { modules } = QRCode.create(segmentsOf(text), { errorCorrectionLevel: levelOf(text) });
+  const { modules } = createQr(segmentsOf(text), levelOf(text));
   const n = modules.size;
   const { unit, left, top } = placement(n, text.length > LONG_TEXT, x, y, size, pageHeight);
   const runs: QrGeometry['runs'] = [];
