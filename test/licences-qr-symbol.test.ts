@@ -3,6 +3,7 @@ import QRCode, { type QRCodeSegment } from 'qrcode';
 import { describe, expect, it } from 'vitest';
 import { createQr } from '../src/licences/qr-mask.js';
 import { qrGeometry, qrQuietZone } from '../src/licences/qr.js';
+import { urlSegments } from '../src/licences/qr-segments.js';
 
 /** Fixed pseudo-random bytes, so every run compares the same symbols. */
 const bytes = (seed: string, length: number): Buffer =>
@@ -54,5 +55,22 @@ describe('qrQuietZone', () => {
       zones.add(zone);
     }
     expect(zones.size).toBeGreaterThan(2);
+  });
+});
+
+describe('urlSegments', () => {
+  const fresh = (url: string) => QRCode.create(url, { errorCorrectionLevel: 'L', maskPattern: 0 }).segments.map((s) => [s.mode.id, Buffer.from(s.mode.id === 'Byte' ? s.data : String(s.data)).toString('utf8')]);
+  const ours = (url: string) => urlSegments(url).map((s) => [s.mode === 'byte' ? 'Byte' : s.mode === 'numeric' ? 'Numeric' : 'Alphanumeric', Buffer.from(typeof s.data === 'number' ? String(s.data) : s.data).toString('utf8')]);
+
+  it('splits URLs of one pattern (other digits, other check characters) as qrcode optimises each of them', () => {
+    const urls = [
+      URL_BASE,
+      URL_BASE.replace('00000001', '00093517').replace(/J$/, '7'),
+      URL_BASE.replace('00000001', '12345678').replace(/J$/, 'Q'),
+      'https://licences.example.gov.cn/v/1.2.156.3005.2.11100000000013338W001.110108.00000002.001.4',
+      'HTTPS://LICENCES.EXAMPLE.GOV.CN/V/1.2.156.3005.2.11100000000013338W001.11110108MB0129483M.00000001.001.J',
+      'https://证照.example.cn/v/1.2.156.3005.2.11100000000013338W001.11110108MB0129483M.00000003.002.K',
+    ];
+    for (const url of [...urls, ...urls]) expect(ours(url), url).toEqual(fresh(url));
   });
 });

@@ -13,11 +13,10 @@
 import { fill, popGraphicsState, pushGraphicsState, rectangle, setFillingGrayscaleColor, type PDFPage } from '@cantoo/pdf-lib';
 import QRCode, { type QRCodeSegment } from 'qrcode';
 import { createQr } from './qr-mask.js';
+import { LONG_TEXT, segmentsOf } from './qr-segments.js';
 
 /** ISO/IEC 18004 asks for a light margin of 4 modules around the symbol. */
 export const QUIET_ZONE_MODULES = 4;
-/** Above this length the text is a signed payload and gets level L (see above). */
-const LONG_TEXT = 200;
 /** Module sizes in points, largest first, that land on whole pixels at 100, 150 and 300 dpi (1/50″) or 150 and 300 dpi (1/75″). */
 const GRID_UNITS = [72 / 50, 72 / 75];
 
@@ -43,36 +42,6 @@ function placement(n: number, long: boolean, x: number, y: number, size: number,
 }
 
 const levelOf = (text: string) => (text.length > LONG_TEXT ? 'L' : 'M');
-
-const MODES = { Numeric: 'numeric', Alphanumeric: 'alphanumeric', Byte: 'byte', Kanji: 'kanji' } as const;
-
-/** The last page URL's segments: a licence encodes its stand-in and then its signed text on the same URL. */
-let lastUrl: { url: string; segments: readonly QRCodeSegment[] } | undefined;
-
-function urlSegments(url: string): readonly QRCodeSegment[] {
-  if (lastUrl?.url === url) return lastUrl.segments;
-  const segments = QRCode.create(url, { errorCorrectionLevel: 'L', maskPattern: 0 }).segments.map((s): QRCodeSegment =>
-    s.mode.id === 'Byte' ? { mode: 'byte', data: Buffer.from(s.data) } : ({ mode: MODES[s.mode.id], data: String(s.data) } as QRCodeSegment));
-  lastUrl = { url, segments };
-  return segments;
-}
-
-/**
- * What QRCode encodes: a signed text as the page URL split the way QRCode's optimiser splits it (the
- * identifier packs into numeric and alphanumeric runs) followed by the fragment as bytes. Base64url has
- * no runs long enough for another mode to pay off, and optimising its 600 characters cost more than the
- * rest of the encoding. A stand-in of the same length then also gets the same version as the real payload.
- */
-function segmentsOf(text: string): string | QRCodeSegment[] {
-  const hash = text.indexOf('#');
-  if (text.length <= LONG_TEXT || hash < 0) return text;
-  const fragment = Buffer.from(text.slice(hash), 'utf8');
-  const segments = [...urlSegments(text.slice(0, hash))];
-  const last = segments[segments.length - 1];
-  if (last?.mode === 'byte') segments[segments.length - 1] = { mode: 'byte', data: Buffer.concat([Buffer.from(last.data), fragment]) };
-  else segments.push({ mode: 'byte', data: fragment });
-  return segments;
-}
 
 /**
  * Module counts of symbols by what decides their version: the level and each segment's mode and length
@@ -141,7 +110,13 @@ export function drawQrCode(page: PDFPage, text: string, x: number, y: number, si
 
 /** The same drawing as a content stream of its own, for adding the symbol to a page in an incremental update. */
 export function qrContentStream(text: string, x: number, y: number, size: number, pageHeight: number): string {
-  const n = (v: number): string => String(Math.round(v * 10000) / 10000);
+  // The runs share a few dozen coordinates and widths: each is formatted once.
+  const formatted = new Map<number, string>();
+  const n = (v: number): string => {
+    let f = formatted.get(v);
+    if (f === undefined) formatted.set(v, (f = String(Math.round(v * 10000) / 10000)));
+    return f;
+  };
   const { square, runs } = qrGeometry(text, x, y, size, pageHeight);
   const rects = (list: Rect[]): string[] => list.map(([rx, ry, w, h]) => `${n(rx)} ${n(ry)} ${n(w)} ${n(h)} re`);
   return ['q', '1 g', ...rects([square]), 'f', '0 g', ...rects(runs), 'f', 'Q', ''].join('\n');
