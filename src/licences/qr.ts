@@ -12,11 +12,11 @@
  */
 import { fill, popGraphicsState, pushGraphicsState, rectangle, setFillingGrayscaleColor, type PDFPage } from '@cantoo/pdf-lib';
 import QRCode, { type QRCodeSegment } from 'qrcode';
+import { createQr } from './qr-mask.js';
+import { LONG_TEXT, segmentsOf } from './qr-segments.js';
 
 /** ISO/IEC 18004 asks for a light margin of 4 modules around the symbol. */
 export const QUIET_ZONE_MODULES = 4;
-/** Above this length the text is a signed payload and gets level L (see above). */
-const LONG_TEXT = 200;
 /** Module sizes in points, largest first, that land on whole pixels at 100, 150 and 300 dpi (1/50″) or 150 and 300 dpi (1/75″). */
 const GRID_UNITS = [72 / 50, 72 / 75];
 
@@ -43,33 +43,38 @@ function placement(n: number, long: boolean, x: number, y: number, size: number,
 
 const levelOf = (text: string) => (text.length > LONG_TEXT ? 'L' : 'M');
 
-const MODES = { Numeric: 'numeric', Alphanumeric: 'alphanumeric', Byte: 'byte', Kanji: 'kanji' } as const;
-
 /**
- * What QRCode encodes: a signed text as the page URL split the way QRCode's optimiser splits it (the
- * identifier packs into numeric and alphanumeric runs) followed by the fragment as bytes. Base64url has
- * no runs long enough for another mode to pay off, and optimising its 600 characters cost more than the
- * rest of the encoding. A stand-in of the same length then also gets the same version as the real payload.
+ * Module counts of symbols by what decides their version: the level and each segment's mode and length
+ * (the signed texts of one deployment come in a handful of shapes). Bounded, since texts come from requests.
  */
-function segmentsOf(text: string): string | QRCodeSegment[] {
-  const hash = text.indexOf('#');
-  if (text.length <= LONG_TEXT || hash < 0) return text;
-  const fragment = Buffer.from(text.slice(hash), 'utf8');
-  const segments: QRCodeSegment[] = QRCode.create(text.slice(0, hash), { errorCorrectionLevel: 'L', maskPattern: 0 }).segments.map((s) =>
-    s.mode.id === 'Byte' ? { mode: 'byte', data: Buffer.from(s.data) } : ({ mode: MODES[s.mode.id], data: String(s.data) } as QRCodeSegment));
-  const last = segments[segments.length - 1];
-  if (last?.mode === 'byte') segments[segments.length - 1] = { mode: 'byte', data: Buffer.concat([Buffer.from(last.data), fragment]) };
-  else segments.push({ mode: 'byte', data: fragment });
-  return segments;
+const moduleCounts = new Map<string, number>();
+const MAX_SHAPES = 256;
+
+/** What a segment's length in bits follows from: its characters and, for text given as a string, its UTF-8 bytes. */
+function lengthOf(data: QRCodeSegment['data']): string {
+  if (typeof data === 'number') return String(String(data).length);
+  return typeof data === 'string' ? `${data.length}/${Buffer.byteLength(data)}` : String(data.length);
+}
+
+function moduleCount(data: string | QRCodeSegment[], level: 'L' | 'M'): number {
+  const key = typeof data === 'string' ? undefined : `${level} ${data.map((s) => `${s.mode}:${lengthOf(s.data)}`).join(' ')}`;
+  let n = key === undefined ? undefined : moduleCounts.get(key);
+  if (n === undefined) {
+    n = QRCode.create(data, { errorCorrectionLevel: level, maskPattern: 0 }).modules.size;
+    if (key !== undefined) {
+      if (moduleCounts.size >= MAX_SHAPES) moduleCounts.clear();
+      moduleCounts.set(key, n);
+    }
+  }
+  return n;
 }
 
 /**
  * The quiet zone the symbol of `text` would have in its square, for laying out around a code drawn
- * later. The mask is fixed because it changes no module count, and choosing it costs most of an encoding.
+ * later: it depends on the symbol's size only, which the data's shape decides.
  */
 export function qrQuietZone(text: string, x: number, y: number, size: number, pageHeight: number): number {
-  const { modules } = QRCode.create(segmentsOf(text), { errorCorrectionLevel: levelOf(text), maskPattern: 0 });
-  return placement(modules.size, text.length > LONG_TEXT, x, y, size, pageHeight).left - x;
+  return placement(moduleCount(segmentsOf(text), levelOf(text)), text.length > LONG_TEXT, x, y, size, pageHeight).left - x;
 }
 
 /**
@@ -77,7 +82,7 @@ export function qrQuietZone(text: string, x: number, y: number, size: number, pa
  * on a page `pageHeight` points high.
  */
 export function qrGeometry(text: string, x: number, y: number, size: number, pageHeight: number): QrGeometry {
-  const { modules } = QRCode.create(segmentsOf(text), { errorCorrectionLevel: levelOf(text) });
+  const { modules } = createQr(segmentsOf(text), levelOf(text));
   const n = modules.size;
   const { unit, left, top } = placement(n, text.length > LONG_TEXT, x, y, size, pageHeight);
   const runs: QrGeometry['runs'] = [];
@@ -105,7 +110,13 @@ export function drawQrCode(page: PDFPage, text: string, x: number, y: number, si
 
 /** The same drawing as a content stream of its own, for adding the symbol to a page in an incremental update. */
 export function qrContentStream(text: string, x: number, y: number, size: number, pageHeight: number): string {
-  const n = (v: number): string => String(Math.round(v * 10000) / 10000);
+  // The runs share a few dozen coordinates and widths: each is formatted once.
+  const formatted = new Map<number, string>();
+  const n = (v: number): string => {
+    let f = formatted.get(v);
+    if (f === undefined) formatted.set(v, (f = String(Math.round(v * 10000) / 10000)));
+    return f;
+  };
   const { square, runs } = qrGeometry(text, x, y, size, pageHeight);
   const rects = (list: Rect[]): string[] => list.map(([rx, ry, w, h]) => `${n(rx)} ${n(ry)} ${n(w)} ${n(h)} re`);
   return ['q', '1 g', ...rects([square]), 'f', '0 g', ...rects(runs), 'f', 'Q', ''].join('\n');

@@ -166,6 +166,9 @@ function assemble(tables: [string, Buffer][]): Buffer {
   });
   const file = Buffer.concat(parts);
   const headAt = dir.readUInt32BE(12 + tables.findIndex(([tag]) => tag === 'head') * 16 + 8);
-  file.writeUInt32BE((0xb1b0afba - checksum(file)) >>> 0, headAt + 8);
+  // The whole file's checksum is the directory's plus the tables' (each starts aligned, padded with zeros).
+  let sum = checksum(dir);
+  for (let i = 0; i < n; i++) sum = (sum + dir.readUInt32BE(12 + i * 16 + 4)) >>> 0;
+  file.writeUInt32BE((0xb1b0afba - sum) >>> 0, headAt + 8);
   return file;
 }

@@ -84,16 +84,18 @@ const licences = mapper(COLUMNS);
 const RECORD_COLUMNS = Object.values(COLUMNS).map(([column]) => column);
 
 /**
- * The next serial for licences of one type from one issuer. Run it in the caller's transaction: the
- * UPDATE takes the write lock (SQLite) or the row lock (PostgreSQL) before the value is read, and the
- * counter row is created with ON CONFLICT DO NOTHING so two first issues of a new type cannot collide.
+ * The next serial for licences of one type from one issuer, in one atomic upsert (as nextCrlNumber): it
+ * takes the write lock (SQLite) or the row lock (PostgreSQL) and returns the counter it wrote, and two
+ * first issues of a new type cannot collide. The first serial of a pair stores 2 as the next one. Run it
+ * in the caller's transaction.
  */
 export async function allocateLicenceSerial(db: Db, typeCode: string, issuerCode: string): Promise<number> {
-  const key = { type_code: typeCode, issuer_code: issuerCode };
-  await db('licence_serials').insert({ ...key, next_serial: 1 }).onConflict(['type_code', 'issuer_code']).ignore();
-  await db('licence_serials').where(key).increment('next_serial', 1);
-  const row = await db('licence_serials').where(key).first('next_serial');
-  return Number(row.next_serial) - 1;
+  const [row] = await db('licence_serials')
+    .insert({ type_code: typeCode, issuer_code: issuerCode, next_serial: 2 })
+    .onConflict(['type_code', 'issuer_code'])
+    .merge({ next_serial: db.raw('?? + 1', ['licence_serials.next_serial']) })
+    .returning('next_serial');
+  return Number((row as { next_serial: number | string }).next_serial) - 1;
 }
 
 /** `duplicateKey`: the type's duplicate-check key; a unique index admits one valid licence per type and key (migration 007). */
