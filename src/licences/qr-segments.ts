@@ -6,6 +6,7 @@
  * same version as the real payload.
  */
 import QRCode, { type QRCodeSegment } from 'qrcode';
+import { BoundedMemo } from '../bounded-memo.js';
 
 /** Above this length the text is a signed payload (src/licences/qr.ts). */
 export const LONG_TEXT = 200;
@@ -18,25 +19,17 @@ const MODES = { Numeric: 'numeric', Alphanumeric: 'alphanumeric', Byte: 'byte', 
  * every URL of the same pattern: a deployment's licences differ in digits and check characters. The
  * splits are kept as the modes and character lengths of the segments. Bounded, since URLs come from requests.
  */
-const splits = new Map<string, Array<{ mode: 'numeric' | 'alphanumeric' | 'byte'; chars: number }>>();
-const MAX_PATTERNS = 256;
+type Split = Array<{ mode: 'numeric' | 'alphanumeric' | 'byte'; chars: number }>;
+const splits = new BoundedMemo<string, Split>(256);
 
 const patternOf = (url: string): string => url.replace(/[0-9]/g, '0').replace(/[A-Z $%*+\-./:]/g, 'A');
 
-function splitOf(url: string): Array<{ mode: 'numeric' | 'alphanumeric' | 'byte'; chars: number }> {
-  const pattern = patternOf(url);
-  let split = splits.get(pattern);
-  if (!split) {
-    split = QRCode.create(url, { errorCorrectionLevel: 'L', maskPattern: 0 }).segments.map((s) => {
-      const mode = MODES[s.mode.id];
-      if (mode === 'kanji') throw new Error('qrcode chose Kanji mode, which it does only when given a Shift JIS converter');
-      return { mode, chars: mode === 'byte' ? Buffer.from(s.data).toString('utf8').length : String(s.data).length };
-    });
-    if (splits.size >= MAX_PATTERNS) splits.clear();
-    splits.set(pattern, split);
-  }
-  return split;
-}
+const splitOf = (url: string): Split => splits.get(patternOf(url), () =>
+  QRCode.create(url, { errorCorrectionLevel: 'L', maskPattern: 0 }).segments.map((s) => {
+    const mode = MODES[s.mode.id];
+    if (mode === 'kanji') throw new Error('qrcode chose Kanji mode, which it does only when given a Shift JIS converter');
+    return { mode, chars: mode === 'byte' ? Buffer.from(s.data).toString('utf8').length : String(s.data).length };
+  }));
 
 /** The page URL in the segments QRCode's optimiser would choose for it. */
 export function urlSegments(url: string): QRCodeSegment[] {

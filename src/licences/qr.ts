@@ -12,6 +12,7 @@
  */
 import { fill, popGraphicsState, pushGraphicsState, rectangle, setFillingGrayscaleColor, type PDFPage } from '@cantoo/pdf-lib';
 import QRCode, { type QRCodeSegment } from 'qrcode';
+import { BoundedMemo } from '../bounded-memo.js';
 import { createQr } from './qr-mask.js';
 import { LONG_TEXT, segmentsOf } from './qr-segments.js';
 
@@ -47,8 +48,7 @@ const levelOf = (text: string) => (text.length > LONG_TEXT ? 'L' : 'M');
  * Module counts of symbols by what decides their version: the level and each segment's mode and length
  * (the signed texts of one deployment come in a handful of shapes). Bounded, since texts come from requests.
  */
-const moduleCounts = new Map<string, number>();
-const MAX_SHAPES = 256;
+const moduleCounts = new BoundedMemo<string, number>(256);
 
 /** What a segment's length in bits follows from: its characters and, for text given as a string, its UTF-8 bytes. */
 function lengthOf(data: QRCodeSegment['data']): string {
@@ -57,16 +57,10 @@ function lengthOf(data: QRCodeSegment['data']): string {
 }
 
 function moduleCount(data: string | QRCodeSegment[], level: 'L' | 'M'): number {
-  const key = typeof data === 'string' ? undefined : `${level} ${data.map((s) => `${s.mode}:${lengthOf(s.data)}`).join(' ')}`;
-  let n = key === undefined ? undefined : moduleCounts.get(key);
-  if (n === undefined) {
-    n = QRCode.create(data, { errorCorrectionLevel: level, maskPattern: 0 }).modules.size;
-    if (key !== undefined) {
-      if (moduleCounts.size >= MAX_SHAPES) moduleCounts.clear();
-      moduleCounts.set(key, n);
-    }
-  }
-  return n;
+  const count = () => QRCode.create(data, { errorCorrectionLevel: level, maskPattern: 0 }).modules.size;
+  // A short plain text (an unsigned page link) is no payload shape: counted each time.
+  if (typeof data === 'string') return count();
+  return moduleCounts.get(`${level} ${data.map((s) => `${s.mode}:${lengthOf(s.data)}`).join(' ')}`, count);
 }
 
 /**

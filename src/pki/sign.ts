@@ -1,6 +1,7 @@
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { BoundedMemo } from '../bounded-memo.js';
 import { OneSealError } from '../errors.js';
 import type { DigestSigner, HashAlgorithm, KeyAlgorithm } from '../hsm/types.js';
 
@@ -86,20 +87,14 @@ export const hashAlgorithmDer = (hash: HashAlgorithm): Buffer => encodedOnce(`di
 
 /**
  * Importing a key costs several times its verification. Keyed by the key's bytes, not its array: a
- * worker thread receives a fresh copy of the signer's spki with every task.
+ * worker thread receives a fresh copy of the signer's spki with every task. Seals in use at once are
+ * few; the bound only keeps a stream of rotations from growing the memo.
  */
-const publicKeys = new Map<string, KeyObject>();
-/** Seals in use at once are few; the bound only keeps a stream of rotations from growing the map. */
-const MAX_CACHED_KEYS = 256;
+const publicKeys = new BoundedMemo<string, KeyObject>(256);
 
 function publicKeyOf(signer: DigestSigner): KeyObject {
   const id = Buffer.from(signer.spki.buffer, signer.spki.byteOffset, signer.spki.byteLength).toString('base64');
-  let key = publicKeys.get(id);
-  if (!key) {
-    if (publicKeys.size >= MAX_CACHED_KEYS) publicKeys.clear();
-    publicKeys.set(id, (key = createPublicKey({ key: Buffer.from(signer.spki), format: 'der', type: 'spki' })));
-  }
-  return key;
+  return publicKeys.get(id, () => createPublicKey({ key: Buffer.from(signer.spki), format: 'der', type: 'spki' }));
 }
 
 /**
