@@ -5,6 +5,7 @@
  */
 import { requestChange } from '../src/access/two-person.js';
 import { closeAgents, freePort, send, startServerProcess } from './http-client.js';
+import { keepBusy } from './measure.js';
 import type { BenchContext } from './run.js';
 
 export interface StampApi {
@@ -47,8 +48,8 @@ export async function startStampApi(ctx: BenchContext): Promise<StampApi> {
       server.kill('SIGTERM');
     },
   };
-  // Every worker thread of the server builds its seal appearance and compiles its code on its first
-  // stamps: warm them all up together, or the first measurement pays for it.
-  await Promise.all(Array.from({ length: 32 }, () => api.post()));
+  // The server's worker threads compile their code over their first hundreds of stamps: a figure of a
+  // few seconds taken before would be of a cold server, not of one that has been up for a while.
+  await keepBusy(0, 8, ctx.warmupSeconds, api.post);
   return api;
 }

@@ -28,39 +28,46 @@ function percentile(sorted: number[], p: number): number {
  * settle. Latency is per operation, throughput over the whole run. With `seconds`, operations keep
  * being started until that much time has passed (at least `ops` of them): a fixed count that takes a
  * tenth of a second on a fast path is mostly ramp-up, drain and whichever collection falls into it.
+ * `warmupSeconds` warms up at the measured concurrency instead of one at a time: a server's worker
+ * pool hands one request at a time to its first thread, and the others would be measured cold.
  */
 export async function measure(
   name: string,
-  options: { ops: number; concurrency: number; warmup?: number; seconds?: number },
+  options: { ops: number; concurrency: number; warmup?: number; seconds?: number; warmupSeconds?: number },
   fn: (i: number) => Promise<unknown>,
 ): Promise<Measurement> {
-  for (let i = 0; i < (options.warmup ?? Math.min(5, options.ops)); i++) await fn(-1 - i);
+  if (options.warmupSeconds) await keepBusy(0, options.concurrency, options.warmupSeconds, () => fn(-1));
+  else for (let i = 0; i < (options.warmup ?? Math.min(5, options.ops)); i++) await fn(-1 - i);
   const latencies: number[] = [];
-  let next = 0;
   const start = performance.now();
-  const until = start + (options.seconds ?? 0) * 1000;
-  const more = () => next < options.ops || performance.now() < until;
-  const worker = async () => {
-    while (more()) {
-      const i = next++;
-      const t0 = performance.now();
-      await fn(i);
-      latencies.push(performance.now() - t0);
-    }
-  };
-  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  const ops = await keepBusy(options.ops, options.concurrency, options.seconds ?? 0, async (i) => {
+    const t0 = performance.now();
+    await fn(i);
+    latencies.push(performance.now() - t0);
+  });
   const seconds = (performance.now() - start) / 1000;
   latencies.sort((a, b) => a - b);
   return {
     name,
-    ops: next,
+    ops,
     seconds,
-    perSecond: next / seconds,
+    perSecond: ops / seconds,
     p50ms: percentile(latencies, 50),
     p95ms: percentile(latencies, 95),
     p99ms: percentile(latencies, 99),
     concurrency: options.concurrency,
   };
+}
+
+/** Keeps `concurrency` calls in flight until `ops` were started and `seconds` passed; returns how many ran. */
+export async function keepBusy(ops: number, concurrency: number, seconds: number, fn: (i: number) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const until = performance.now() + seconds * 1000;
+  const more = () => next < ops || performance.now() < until;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (more()) await fn(next++);
+  }));
+  return next;
 }
 
 /**
