@@ -21,6 +21,7 @@ import { combineRounds, formatTable, formatTargets, measure, type Measurement, t
 import { makeP12, signWithSignpdf } from './signpdf-baseline.js';
 import { verifySection } from './verify.js';
 import { startStampApi } from './http.js';
+import { processCpuMs } from './http-client.js';
 import { licenceSection } from './licences.js';
 import { revocationSection } from './revocation.js';
 import { cliSection } from './cli.js';
@@ -84,14 +85,22 @@ async function stampRatios(ctx: BenchContext): Promise<void> {
       const rounds = new Map<string, Measurement[]>();
       const take = (key: string, m: Measurement) => rounds.set(key, [...(rounds.get(key) ?? []), m]);
       const commitsBefore = await api.commits();
+      // CPU per stamp (ms) of this process stamping RSA in-process, and of the server answering POST /v1/stamps.
+      const cpu = { inProcess: 0, server: 0, serverMain: 0 };
       for (let round = 0; round < ROUNDS; round++) {
         for (const [sealId, label] of SEALS) {
           take(`raw ${label}`, await rawSign(ctx, sealId, label, concurrency));
+          const before = processCpuMs(process.pid).total;
           take(`stamp ${label}`, await measure(`stamp 1 page B-B ${label}`, { ops: concurrency, concurrency, seconds: ROUND_SECONDS }, () =>
             ctx.services.stamper.stamp(letter, position(sealId))));
+          if (label === 'RSA-2048') cpu.inProcess += processCpuMs(process.pid).total - before;
         }
+        const before = api.cpuMs();
         take('http', await measure('POST /v1/stamps 1 page B-B RSA-2048 over loopback (auth, record, audit, group commit)',
           { ops: concurrency, concurrency, seconds: ROUND_SECONDS }, api.post));
+        const after = api.cpuMs();
+        cpu.server += after.total - before.total;
+        cpu.serverMain += after.main - before.main;
       }
       const commitsAfter = await api.commits();
       const figure = (key: string) => combineRounds(rounds.get(key)!);
@@ -100,7 +109,7 @@ async function stampRatios(ctx: BenchContext): Promise<void> {
       for (const [, label] of SEALS) {
         const raw = (raws[label] = figure(`raw ${label}`));
         const stamp = (inProcess[label] = figure(`stamp ${label}`));
-        stamp.notes = { ...stamp.notes, ofRaw: stamp.perSecond / raw.perSecond };
+        stamp.notes = { ...stamp.notes, ofRaw: stamp.perSecond / raw.perSecond, ...(label === 'RSA-2048' ? { cpuMsPerStamp: cpu.inProcess / stamp.ops } : {}) };
         ctx.rows.push(raw, stamp);
         ratio(ctx, `in-process 1-page B-B ${label} / raw HSM ${label} (c=${concurrency})`, stamp.perSecond / raw.perSecond, STAMP_TARGETS[label]);
       }
@@ -111,6 +120,9 @@ async function stampRatios(ctx: BenchContext): Promise<void> {
         ofInProcess: http.perSecond / inProcess['RSA-2048'].perSecond,
         ofRaw: http.perSecond / raw.perSecond,
         stampsPerCommit: (commitsAfter.stamps - commitsBefore.stamps) / Math.max(1, commitsAfter.commits - commitsBefore.commits),
+        // Where the server's CPU goes per stamp: beside the in-process stamp's, what HTTP and recording add.
+        serverCpuMsPerStamp: cpu.server / http.ops,
+        serverMainThreadCpuMsPerStamp: cpu.serverMain / http.ops,
       };
       ctx.rows.push(http);
       ratio(ctx, `POST /v1/stamps / in-process 1-page B-B RSA-2048 (c=${concurrency})`, http.perSecond / inProcess['RSA-2048'].perSecond, API_OF_IN_PROCESS);
