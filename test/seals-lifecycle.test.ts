@@ -252,7 +252,7 @@ describe('scheduled rotation', () => {
     // A second instance: its own connection to the same database file.
     const other = knex(knexConfig(config.database));
     try {
-      const otherDeps: GovernedDeps = { ...deps, store: { db: other, close: () => other.destroy() } };
+      const otherDeps: GovernedDeps = { ...deps, store: { db: other, reads: other, close: () => other.destroy() } };
       const runs = await Promise.all([runDueRotations(deps, now), runDueRotations(otherDeps, now)]);
       const rotations = runs.flatMap((r) => r.rotated);
       expect(rotations.map((r) => r.sealId)).toEqual(['sched']);

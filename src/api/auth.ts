@@ -39,7 +39,7 @@ function invalidKey(): OneSealError {
  */
 async function clientForKey(services: Services, key: string): Promise<ApiClientRecord> {
   const keyId = apiKeyId(key);
-  const record = keyId ? await findClientByPrefix(services.store.db, keyId) : undefined;
+  const record = keyId ? await findClientByPrefix(services.store.reads, keyId) : undefined;
   if (record && isLegacyKeyHash(record.keyHash)) {
     if (!(await legacyApiKeyMatches(key, record.keyHash))) throw invalidKey();
     await replaceKeyHash(services.store.db, record.id, record.keyHash, hashApiKey(services.secrets, key));

@@ -13,6 +13,14 @@ export type Db = Knex | Knex.Transaction;
 
 export interface Store {
   db: Knex;
+  /**
+   * For reads outside any transaction that must not wait behind writes (a request's API key): on SQLite
+   * a connection of their own. WAL lets it read while a writer commits, and while another process holds
+   * the write lock — when statements on the writer's connection each wait out busy_timeout and anything
+   * queued behind them would wait too. Each statement sees what was committed before it. On PostgreSQL
+   * the same pool as `db`.
+   */
+  reads: Knex;
   close(): Promise<void>;
 }
 
@@ -21,23 +29,27 @@ const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
 type SqliteConnection = { exec(sql: string, cb: (err: Error | null) => void): void };
 
+/** One connection, set up by `pragmas` when it opens. */
+function sqliteConnection(filename: string, pragmas: string): Knex.Config {
+  return {
+    client: 'sqlite3',
+    connection: { filename },
+    useNullAsDefault: true,
+    pool: {
+      min: 1,
+      max: 1,
+      afterCreate(conn: SqliteConnection, done: (err: Error | null, conn: SqliteConnection) => void) {
+        conn.exec(pragmas, (err) => done(err, conn));
+      },
+    },
+  };
+}
+
 export function knexConfig(database: DatabaseConfig): Knex.Config {
   if (database.client === 'sqlite3') {
+    // One connection: SQLite has one writer anyway, and knex then queues transactions in-process.
     return {
-      client: 'sqlite3',
-      connection: { filename: database.filename },
-      useNullAsDefault: true,
-      // One connection: SQLite has one writer anyway, and knex then queues transactions in-process.
-      pool: {
-        min: 1,
-        max: 1,
-        afterCreate(conn: SqliteConnection, done: (err: Error | null, conn: SqliteConnection) => void) {
-          conn.exec(
-            `PRAGMA journal_mode = WAL; PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON;`,
-            (err) => done(err, conn),
-          );
-        },
-      },
+      ...sqliteConnection(database.filename, `PRAGMA journal_mode = WAL; PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON;`),
       migrations: { migrationSource },
     };
   }
@@ -73,7 +85,9 @@ export async function openStore(config: Pick<Config, 'database'>): Promise<Store
     await db.destroy();
     throw unavailable(e);
   }
-  return { db, close: () => db.destroy() };
+  if (database.client !== 'sqlite3') return { db, reads: db, close: () => db.destroy() };
+  const reads = knex(sqliteConnection(database.filename, `PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}; PRAGMA query_only = ON;`));
+  return { db, reads, close: () => Promise.all([reads.destroy(), db.destroy()]).then(() => undefined) };
 }
 
 /** A unique index or primary key refused a row (PostgreSQL 23505, SQLite SQLITE_CONSTRAINT UNIQUE/PRIMARY). */

@@ -43,7 +43,8 @@ export async function addClient(stack: Stack, name: string, seals: string[], gra
   return JSON.parse(r.out) as { id: string; key: string };
 }
 
+/** On the read connection: a count must not queue behind writes waiting for another process's lock. */
 export async function countRows(stack: Stack, table: string): Promise<number> {
-  const [row] = await stack.services.store.db(table).count({ n: '*' });
+  const [row] = await stack.services.store.reads(table).count({ n: '*' });
   return Number((row as { n: number | string }).n);
 }
