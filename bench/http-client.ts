@@ -3,7 +3,7 @@
  * server runs in its own process so the load generator does not share its event loop.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import http from 'node:http';
 import { createServer } from 'node:net';
@@ -74,32 +74,13 @@ export async function startServerProcess(env: Record<string, string>, port: numb
 }
 
 /**
- * CPU milliseconds a process has used so far, its main thread apart from the rest (worker threads,
- * libuv's pool where HSM signatures and SQLite run, V8's compiler and collector threads), from
- * /proc (Linux; zeros elsewhere). Threads that ended meanwhile are not counted.
+ * CPU time so far (user + system) in seconds from /proc (Linux): the whole process, threads that
+ * ended included, and its main (event loop) thread.
  */
-export function processCpuMs(pid: number): { main: number; total: number } {
-  const ticksToMs = 10; // USER_HZ is 100 on Linux
-  let main = 0;
-  let total = 0;
-  let tasks: string[] = [];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return { main, total };
-  }
-  for (const tid of tasks) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    } catch {
-      continue; // the thread ended between the listing and the read
-    }
-    // Fields after the command name (which may hold spaces) in parentheses: utime and stime are the 12th and 13th.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ms = (Number(fields[11]) + Number(fields[12])) * ticksToMs;
-    total += ms;
-    if (tid === String(pid)) main = ms;
-  }
-  return { main, total };
+export function cpuSeconds(pid: number): { all: number; main: number } {
+  const read = (file: string) => {
+    const fields = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100 on Linux)
+  };
+  return { all: read(`/proc/${pid}/stat`), main: read(`/proc/${pid}/task/${pid}/stat`) };
 }

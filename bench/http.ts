@@ -4,7 +4,7 @@
  * figure of the same run, the difference is what HTTP, authentication and durable recording cost.
  */
 import { requestChange } from '../src/access/two-person.js';
-import { closeAgents, freePort, processCpuMs, send, startServerProcess } from './http-client.js';
+import { closeAgents, cpuSeconds, freePort, send, startServerProcess } from './http-client.js';
 import { keepBusy } from './measure.js';
 import type { BenchContext } from './run.js';
 
@@ -13,8 +13,8 @@ export interface StampApi {
   post(): Promise<void>;
   /** The server's group commits so far, and the stamps they made durable (from its /metrics). */
   commits(): Promise<{ commits: number; stamps: number }>;
-  /** CPU the server process used so far (ms): its main thread, and all its threads. */
-  cpuMs(): { main: number; total: number };
+  /** CPU the server process used so far (s): all its threads, and its main thread. */
+  cpuSeconds(): { all: number; main: number };
   close(): void;
 }
 
@@ -45,7 +45,7 @@ export async function startStampApi(ctx: BenchContext): Promise<StampApi> {
       const text = r.body.toString('utf8');
       return { commits: sample(text, 'oneseal_stamp_commit_size_count'), stamps: sample(text, 'oneseal_stamp_commit_size_sum') };
     },
-    cpuMs: () => processCpuMs(server.pid!),
+    cpuSeconds: () => cpuSeconds(server.pid!),
     close() {
       closeAgents();
       server.kill('SIGTERM');

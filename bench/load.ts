@@ -20,7 +20,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { closeAgents, freePort, send, startServerProcess, type RawRequest } from './http-client.js';
+import { closeAgents, cpuSeconds, freePort, send, startServerProcess, type RawRequest } from './http-client.js';
 import { requestChange } from '../src/access/two-person.js';
 import { loadConfig } from '../src/config.js';
 import { DEFAULT_SEAL_ID, initialise } from '../src/init.js';
@@ -103,15 +103,6 @@ interface PhaseResult {
 }
 
 const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : 0);
-
-/** CPU time so far (user + system) in seconds from /proc: the whole process, and its main (event loop) thread. */
-function cpuSeconds(pid: number): { all: number; main: number } {
-  const read = (file: string) => {
-    const fields = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100 on Linux)
-  };
-  return { all: read(`/proc/${pid}/stat`), main: read(`/proc/${pid}/task/${pid}/stat`) };
-}
 
 /**
  * One phase: every endpoint gets requests at perSecond × multiplier, each sent at its scheduled time

@@ -21,7 +21,6 @@ import { combineRounds, formatTable, formatTargets, measure, type Measurement, t
 import { makeP12, signWithSignpdf } from './signpdf-baseline.js';
 import { verifySection } from './verify.js';
 import { startStampApi } from './http.js';
-import { processCpuMs } from './http-client.js';
 import { licenceSection } from './licences.js';
 import { revocationSection } from './revocation.js';
 import { cliSection } from './cli.js';
@@ -90,17 +89,18 @@ async function stampRatios(ctx: BenchContext): Promise<void> {
       for (let round = 0; round < ROUNDS; round++) {
         for (const [sealId, label] of SEALS) {
           take(`raw ${label}`, await rawSign(ctx, sealId, label, concurrency));
-          const before = processCpuMs(process.pid).total;
+          const before = process.cpuUsage();
           take(`stamp ${label}`, await measure(`stamp 1 page B-B ${label}`, { ops: concurrency, concurrency, seconds: ROUND_SECONDS }, () =>
             ctx.services.stamper.stamp(letter, position(sealId))));
-          if (label === 'RSA-2048') cpu.inProcess += processCpuMs(process.pid).total - before;
+          const used = process.cpuUsage(before);
+          if (label === 'RSA-2048') cpu.inProcess += (used.user + used.system) / 1000;
         }
-        const before = api.cpuMs();
+        const before = api.cpuSeconds();
         take('http', await measure('POST /v1/stamps 1 page B-B RSA-2048 over loopback (auth, record, audit, group commit)',
           { ops: concurrency, concurrency, seconds: ROUND_SECONDS }, api.post));
-        const after = api.cpuMs();
-        cpu.server += after.total - before.total;
-        cpu.serverMain += after.main - before.main;
+        const after = api.cpuSeconds();
+        cpu.server += (after.all - before.all) * 1000;
+        cpu.serverMain += (after.main - before.main) * 1000;
       }
       const commitsAfter = await api.commits();
       const figure = (key: string) => combineRounds(rounds.get(key)!);
