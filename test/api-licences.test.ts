@@ -326,6 +326,14 @@ describe('duplicate check (one current licence per holder number)', () => {
     }
   });
 
+  it('takes no serial for a refused duplicate: the next licence of the type has the next number', async () => {
+    const data = dataFor('business-licence');
+    const first = await issue('business-licence', data);
+    expect((await call('POST', '/v1/licences', { type: 'business-licence', data })).status).toBe(409);
+    const next = await issue('business-licence');
+    expect(Number(next.serial)).toBe(Number(first.serial) + 1);
+  });
+
   it('lets exactly one of two concurrent issues for the same holder through (the unique index decides)', async () => {
     const data = dataFor('business-licence');
     const before = await countRows(stack, 'licences');

@@ -28,6 +28,7 @@ import { getCentre, getItem } from '../store/items.js';
 import { getSeal, incrementSignatureCount, type SealRecord } from '../store/seals.js';
 import { assertPublicUrlSet, type PublicUrlSource } from '../public-url.js';
 import { isUniqueViolation } from '../store/db.js';
+import { together } from '../store/together.js';
 import type { Handling } from '../items/handling.js';
 import { licenceChangedOnCommit } from './record-cache.js';
 import type { Report, Verdict } from '../verify/index.js';
@@ -51,6 +52,11 @@ export type LicenceStatus = StoredLicenceStatus | 'expired';
 
 export interface LicenceDeps {
   db: Knex;
+  /**
+   * Reads outside a transaction (the seal, the QR key, a first duplicate check): on SQLite its read
+   * connection, so issuing does not queue them behind the writes of the licences in flight.
+   */
+  reads: Knex;
   stamper: Stamper;
   publicUrl: string;
   /** Where publicUrl came from: production issues nothing under a guessed address (src/public-url.ts). */
@@ -67,12 +73,13 @@ export function licenceDeps(services: Services): LicenceDeps {
   builtInTypes ??= LicenceTypeRegistry.load();
   return {
     db: services.store.db,
+    reads: services.store.reads,
     stamper: services.stamper,
     publicUrl: services.config.publicUrl,
     publicUrlSource: services.publicUrlSource,
     production: services.config.production,
     registry: builtInTypes,
-    qrSigner: () => activeLicenceQrSigner({ db: services.store.db, hsm: services.hsm }),
+    qrSigner: () => activeLicenceQrSigner({ db: services.store.reads, hsm: services.hsm }),
   };
 }
 
@@ -117,7 +124,7 @@ export function defaultLicenceSeal(type: LicenceType): string {
 }
 
 async function issuingSeal(deps: LicenceDeps, sealId: string, chosen: boolean): Promise<SealRecord> {
-  const seal = await getSeal(deps.db, sealId);
+  const seal = await getSeal(deps.reads, sealId);
   if (!seal && chosen) {
     throw new OneSealError('seal-not-found', 'unprocessable', `There is no seal "${sealId}" to issue the licence with.`, { fields: [{ field: 'seal', message: `no seal "${sealId}"` }] });
   }
@@ -168,14 +175,15 @@ function duplicateError(type: LicenceType, current: LicenceRecord): OneSealError
 }
 
 /**
- * The current licence holding `key`, other than `except`. One whose validity has ended is no longer
- * current: its key is released (in the caller's transaction) so the holder can be issued a new one.
+ * The current licence holding `key`, other than `except`, looked up through `read`. One whose validity
+ * has ended is no longer current: its key is released through `write` (the caller's transaction, if
+ * any) so the holder can be issued a new one.
  */
-async function currentHolder(db: Knex | Knex.Transaction, type: LicenceType, key: string, except: string | null, today: string): Promise<LicenceRecord | undefined> {
-  const holder = await findCurrentByDuplicateKey(db, type.id, key);
+async function currentHolder(read: Knex | Knex.Transaction, write: Knex | Knex.Transaction, type: LicenceType, key: string, except: string | null, today: string): Promise<LicenceRecord | undefined> {
+  const holder = await findCurrentByDuplicateKey(read, type.id, key);
   if (!holder || holder.id === except) return undefined;
   if (effectiveStatus(holder, today) === 'expired') {
-    await releaseDuplicateKey(db, holder.id);
+    await releaseDuplicateKey(write, holder.id);
     return undefined;
   }
   return holder;
@@ -200,11 +208,12 @@ interface Production {
 
 /**
  * Refuses a licence whose duplicate key a current one (other than `except`) holds. Checked before the
- * signature so a duplicate costs no HSM time; the unique index decides a race at the insert.
+ * serial and the signature so a duplicate costs neither; the check in produce's transaction and the
+ * unique index decide a race.
  */
-async function refuseDuplicate(trx: Knex.Transaction, type: LicenceType, data: LicenceData, except: string | null, today: string): Promise<void> {
+async function refuseDuplicate(deps: LicenceDeps, type: LicenceType, data: LicenceData, except: string | null, today: string): Promise<void> {
   const key = duplicateKeyOf(type, data);
-  const holder = key === null ? undefined : await currentHolder(trx, type, key, except, today);
+  const holder = key === null ? undefined : await currentHolder(deps.reads, deps.db, type, key, except, today);
   if (holder) throw duplicateError(type, holder);
 }
 
@@ -280,18 +289,22 @@ async function produce(deps: LicenceDeps, p: Production, actor: string): Promise
       // process (another instance renewing its lease, a CLI) wrote in between; writing first waits for the lock instead.
       await incrementSignatureCount(trx, stamped.seal.versionId);
       if (p.supersedes) licenceChangedOnCommit(trx, p.supersedes.id);
-      if (p.supersedes && !(await markLicenceSuperseded(trx, p.supersedes.id, id))) {
-        throw new OneSealError('licence-not-current', 'conflict', `Licence ${p.supersedes.id} was changed or revoked meanwhile; nothing was issued.`);
+      let superseded = true;
+      let holder: LicenceRecord | undefined;
+      await together(
+        p.supersedes ? markLicenceSuperseded(trx, p.supersedes.id, id).then((done) => void (superseded = done)) : Promise.resolve(),
+        duplicateKey === null ? Promise.resolve() : currentHolder(trx, trx, type, duplicateKey, null, today).then((found) => void (holder = found)),
+      );
+      if (!superseded) {
+        throw new OneSealError('licence-not-current', 'conflict', `Licence ${p.supersedes!.id} was changed or revoked meanwhile; nothing was issued.`);
       }
-      const holder = duplicateKey === null ? undefined : await currentHolder(trx, type, duplicateKey, null, today);
       if (holder) throw duplicateError(type, holder);
-      await insertLicence(trx, record, stamped.pdf, duplicateKey);
-      await appendAudit(trx, {
+      await together(insertLicence(trx, record, stamped.pdf, duplicateKey), appendAudit(trx, {
         actor,
         action: p.supersedes ? 'licence.change' : 'licence.issue',
         subject: id,
         details: { type: type.id, sha256: record.sha256, seal: stamped.seal, supersedes: record.supersedes, ...(record.itemCode ? { item: record.itemCode, centre: record.centreCode } : {}) },
-      });
+      }));
     });
   } catch (e) {
     // Another issue for the same holder committed between the check and the insert: the index refused this one.
@@ -335,13 +348,10 @@ export async function issueLicence(deps: LicenceDeps, input: { type: unknown; da
   assertValidLicenceData(type, data);
   checkNotExpired(type, data, today, options.allowExpired ?? false);
   const seal = await issuingSeal(deps, options.sealId ?? defaultLicenceSeal(type), options.sealId !== undefined);
-  // A serial lost to a failed render or signature is a gap, never a duplicate. One transaction with the
-  // duplicate check, the serial's write first (see produce); a duplicate takes no serial.
-  const serial = await deps.db.transaction(async (trx) => {
-    const allocated = await allocateLicenceSerial(trx, type.typeCode, seal.creditCode);
-    await refuseDuplicate(trx, type, data, null, today);
-    return allocated;
-  });
+  // A duplicate takes no serial. A serial lost to a failed render or signature, or to a duplicate issued
+  // meanwhile (refused in produce's transaction), is a gap, never a duplicate: the allocation is one statement.
+  await refuseDuplicate(deps, type, data, null, today);
+  const serial = await allocateLicenceSerial(deps.db, type.typeCode, seal.creditCode);
   return produce(deps, {
     type, data, now, seal, serial: String(serial).padStart(8, '0'), version: 1, supersedes: null, ownerClientId: options.ownerClientId ?? null, handling: options.handling ?? null, caseNumber,
   }, actor);
@@ -380,7 +390,7 @@ export async function changeLicence(
     throw new OneSealError('licence-issuer-changed', 'conflict',
       `Licence ${id} was issued by ${old.issuerCode}, but seal "${seal.id}" now belongs to ${seal.creditCode}; issue a new licence instead.`);
   }
-  await deps.db.transaction((trx) => refuseDuplicate(trx, type, data, old.id, today));
+  await refuseDuplicate(deps, type, data, old.id, today);
   return produce(deps, { type, data, now, seal, serial: old.serial, version: old.version + 1, supersedes: old, ownerClientId: old.ownerClientId, handling: options.handling ?? null, caseNumber: old.caseNumber }, actor);
 }
 

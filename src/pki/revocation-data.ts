@@ -106,7 +106,9 @@ function sharedProduction(deps: PkiDeps, serial: string, notBefore: number, now:
 export async function ocspResponses(deps: PkiDeps, serials: readonly string[], notBefore?: Date): Promise<Map<string, Uint8Array>> {
   const now = nowOf(deps);
   const floor = notBefore ? wholeSeconds(notBefore).getTime() : -Infinity;
-  const cached = await getCachedOcspResponses(deps.store.db, serials);
+  // On the read connection: every B-LT stamp asks, and on SQLite's one writing connection each ask
+  // would queue behind the transactions of the stamps and licences in flight.
+  const cached = await getCachedOcspResponses(deps.store.reads, serials);
   const out = new Map<string, Uint8Array>();
   await Promise.all(
     serials.map(async (serial) => {
@@ -123,7 +125,7 @@ const snapshotOf = (c: CachedCrl): CrlSnapshot => ({ der: c.der, crlNumber: c.cr
 /** The root's current CRL: the stored one until an hour before its nextUpdate or a revocation, else a new one. */
 export async function currentCrl(deps: PkiDeps): Promise<CrlSnapshot> {
   const now = nowOf(deps);
-  const cached = await getCachedCrl(deps.store.db, 'root');
+  const cached = await getCachedCrl(deps.store.reads, 'root');
   if (cached && servable(cached.nextUpdate, now)) return snapshotOf(cached);
   const db = deps.store.db;
   const inFlight = crlInFlight.get(db);

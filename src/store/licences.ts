@@ -86,8 +86,8 @@ const RECORD_COLUMNS = Object.values(COLUMNS).map(([column]) => column);
 /**
  * The next serial for licences of one type from one issuer, in one atomic upsert (as nextCrlNumber): it
  * takes the write lock (SQLite) or the row lock (PostgreSQL) and returns the counter it wrote, and two
- * first issues of a new type cannot collide. A new counter starts at 2, its serial 1 being taken. Run it
- * in the caller's transaction.
+ * first issues of a new type cannot collide. A new counter starts at 2, its serial 1 being taken. Being
+ * one statement it needs no transaction of its own.
  */
 export async function allocateLicenceSerial(db: Db, typeCode: string, issuerCode: string): Promise<number> {
   const [row] = await db('licence_serials')
