@@ -55,8 +55,8 @@ export async function openHsm(config: Config, options: { onSign?: (seconds: numb
  * document of thousands of pages; one-page work keeps a worker near 45 MB, and a 20,000-page 骑缝章 grew
  * one to 200 MB) is replaced after its task, so that memory goes back to the system.
  */
-function pdfPool(size: number): WorkerPool {
-  return new WorkerPool({ size, entry: () => workerEntry('pdf-worker'), maxHeapMb: 2048, recycleHeapBytes: 128 * 1024 * 1024 });
+function pdfPool(size: number, nice: number): WorkerPool {
+  return new WorkerPool({ size, entry: () => workerEntry('pdf-worker'), maxHeapMb: 2048, recycleHeapBytes: 128 * 1024 * 1024, nice });
 }
 
 /**
@@ -83,7 +83,7 @@ export async function openServices(configured: Config, options: { ownPublicUrl?:
     const secrets = await openAccessSecrets(hsm);
     const opened = store;
     const pki = { store: opened, authority, metrics };
-    const pool = options.workers && config.workers > 0 ? pdfPool(config.workers) : undefined;
+    const pool = options.workers && config.workers > 0 ? pdfPool(config.workers, config.workerNice) : undefined;
     if (pool) watchWorkerPool(metrics, () => pool.stats);
     const stamper = new Stamper({
       store: opened,

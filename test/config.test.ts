@@ -106,6 +106,14 @@ describe('loadConfig validation', () => {
     }
   });
 
+  it('takes the worker threads\' nice value from ONESEAL_WORKER_NICE (default 10, 0 to 19)', () => {
+    expect(loadConfig({}).workerNice).toBe(10);
+    expect(loadConfig({ ONESEAL_WORKER_NICE: '0' }).workerNice).toBe(0);
+    for (const bad of ['20', '-1', 'low']) {
+      expect(configError({ ONESEAL_WORKER_NICE: bad }).fields).toEqual([{ field: 'ONESEAL_WORKER_NICE', message: `must be a whole number from 0 to 19, got "${bad}"` }]);
+    }
+  });
+
   it('says whether the public URL was configured or derived from host and port', () => {
     expect(loadConfig({}).publicUrlConfigured).toBe(false);
     expect(loadConfig({ ONESEAL_PUBLIC_URL: 'https://seal.example.gov.cn' }).publicUrlConfigured).toBe(true);

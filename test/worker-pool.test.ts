@@ -2,14 +2,16 @@
  * The worker pool on real threads, with a small worker speaking its protocol: results come from a
  * worker thread, calls into the main thread are answered, a failing call fails the task with that
  * very error, a cancelled task's thread is terminated (the work really stops) and replaced, a worker
- * that runs out of heap fails only its own task (422), and a worker that grew too big is replaced.
+ * that runs out of heap fails only its own task (422), a worker that grew too big is replaced, and the
+ * workers run at a lower priority than the event loop.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { OneSealError } from '../src/errors.js';
+import { workerEntry } from '../src/workers/entry.js';
 import { WorkerPool } from '../src/workers/pool.js';
 import { waitFor } from './support/ops.js';
 
@@ -107,5 +109,23 @@ describe('WorkerPool', () => {
     expect(grown.value).toBe('grown');
     await waitFor(() => p.retired === 1);
     expect((await p.run('echo', 4)).threadId).not.toBe(grown.threadId);
+  });
+});
+
+describe('WorkerPool with the real worker entry', () => {
+  /** The nice value of each of this process's threads, by thread id (Linux: /proc). */
+  const niceByThread = () => new Map(readdirSync(`/proc/${process.pid}/task`).map((tid) => {
+    const fields = readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return [Number(tid), Number(fields[16])] as const; // field 19 of stat: nice
+  }));
+
+  it.runIf(process.platform === 'linux')('lowers the priority of its worker threads only, not of the event loop', async () => {
+    const p = (pool = new WorkerPool({ size: 2, entry: () => workerEntry('pdf-worker'), maxHeapMb: 256, recycleHeapBytes: 1e9, nice: 7 }));
+    // Two tasks at once start both workers; a kind without a handler fails once the worker is serving.
+    const runs = await Promise.allSettled([p.run('no-such-task', null), p.run('no-such-task', null)]);
+    expect(runs.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    const nice = niceByThread();
+    expect([...nice.values()].filter((n) => n === 7)).toHaveLength(2);
+    expect(nice.get(process.pid)).toBe(0);
   });
 });

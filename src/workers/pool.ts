@@ -9,7 +9,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { OneSealError } from '../errors.js';
-import { fromWire, toWire, type FromWorker, type ToWorker } from './wire.js';
+import { fromWire, toWire, type FromWorker, type ToWorker, type WorkerSetup } from './wire.js';
 
 export type MainCalls = Record<string, (...args: never[]) => Promise<unknown>>;
 
@@ -20,6 +20,12 @@ export interface PoolOptions {
   /** A worker's old-generation heap limit. */
   maxHeapMb: number;
   recycleHeapBytes: number;
+  /**
+   * The workers' nice value (Linux; 0 leaves them as they are). Six workers and the libuv pool share two
+   * cores with the event loop; at equal priority each trip of a stamp through the event loop (a database
+   * statement, a file write, an HSM call) waited behind them, and the requests in flight with it.
+   */
+  nice?: number;
 }
 
 interface Task {
@@ -132,7 +138,7 @@ export class WorkerPool {
 
   private spawn(slot: Slot): Promise<Worker> {
     return this.options.entry().then((url) => {
-      const worker = new Worker(url, { resourceLimits: { maxOldGenerationSizeMb: this.options.maxHeapMb } });
+      const worker = new Worker(url, { resourceLimits: { maxOldGenerationSizeMb: this.options.maxHeapMb }, workerData: { nice: this.options.nice ?? 0 } satisfies WorkerSetup });
       worker.on('message', (m: FromWorker) => this.onMessage(slot, worker, m));
       worker.on('error', (e: Error & { code?: string }) => this.onDeath(slot, worker, e));
       worker.on('exit', (code) => this.onDeath(slot, worker, new Error(`worker exited with code ${code}`)));

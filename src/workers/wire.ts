@@ -14,6 +14,11 @@ export interface WireError {
   retryAfter?: number;
 }
 
+/** What a worker is started with (its workerData). */
+export interface WorkerSetup {
+  nice: number;
+}
+
 export type ToWorker =
   | { type: 'task'; kind: string; payload: unknown }
   | { type: 'reply'; callId: number; value?: unknown; error?: WireError };
