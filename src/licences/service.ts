@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
-import { appendAudit } from '../audit/chain.js';
+import { appendAudit, claimAudit } from '../audit/chain.js';
 import { OneSealError } from '../errors.js';
 import { DEFAULT_SEAL_ID } from '../init.js';
 import type { Services } from '../services.js';
@@ -285,13 +285,20 @@ async function produce(deps: LicenceDeps, p: Production, actor: string): Promise
   };
   try {
     await deps.db.transaction(async (trx) => {
-      // A write first: on SQLite a transaction that reads and then writes fails with SQLITE_BUSY when another
-      // process (another instance renewing its lease, a CLI) wrote in between; writing first waits for the lock instead.
-      await incrementSignatureCount(trx, stamped.seal.versionId);
+      // A write first (the audit tip's claim): on SQLite a transaction that reads and then writes fails with
+      // SQLITE_BUSY when another process (another instance renewing its lease, a CLI) wrote in between;
+      // writing first waits for the lock instead. The rest goes in two trips.
+      const audit = await claimAudit(trx, [{
+        actor,
+        action: p.supersedes ? 'licence.change' : 'licence.issue',
+        subject: id,
+        details: { type: type.id, sha256: record.sha256, seal: stamped.seal, supersedes: record.supersedes, ...(record.itemCode ? { item: record.itemCode, centre: record.centreCode } : {}) },
+      }]);
       if (p.supersedes) licenceChangedOnCommit(trx, p.supersedes.id);
       let superseded = true;
       let holder: LicenceRecord | undefined;
       await together(
+        incrementSignatureCount(trx, stamped.seal.versionId),
         p.supersedes ? markLicenceSuperseded(trx, p.supersedes.id, id).then((done) => void (superseded = done)) : Promise.resolve(),
         duplicateKey === null ? Promise.resolve() : currentHolder(trx, trx, type, duplicateKey, null, today).then((found) => void (holder = found)),
       );
@@ -299,12 +306,7 @@ async function produce(deps: LicenceDeps, p: Production, actor: string): Promise
         throw new OneSealError('licence-not-current', 'conflict', `Licence ${p.supersedes!.id} was changed or revoked meanwhile; nothing was issued.`);
       }
       if (holder) throw duplicateError(type, holder);
-      await together(insertLicence(trx, record, stamped.pdf, duplicateKey), appendAudit(trx, {
-        actor,
-        action: p.supersedes ? 'licence.change' : 'licence.issue',
-        subject: id,
-        details: { type: type.id, sha256: record.sha256, seal: stamped.seal, supersedes: record.supersedes, ...(record.itemCode ? { item: record.itemCode, centre: record.centreCode } : {}) },
-      }));
+      await together(insertLicence(trx, record, stamped.pdf, duplicateKey), audit.write());
     });
   } catch (e) {
     // Another issue for the same holder committed between the check and the insert: the index refused this one.
