@@ -3,9 +3,9 @@
  * worker thread, calls into the main thread are answered, a failing call fails the task with that
  * very error, a cancelled task's thread is terminated (the work really stops) and replaced, a worker
  * that runs out of heap fails only its own task (422), a worker that grew too big is replaced, and the
- * workers run at a lower priority than the event loop.
+ * workers, like every thread but the event loop, run at a lower priority.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,6 +13,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { OneSealError } from '../src/errors.js';
 import { workerEntry } from '../src/workers/entry.js';
 import { WorkerPool } from '../src/workers/pool.js';
+import { lowerHelperThreads } from '../src/workers/priority.js';
+import { niceByThread } from './support/threads.js';
 import { waitFor } from './support/ops.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'oneseal-pool-'));
@@ -112,14 +114,9 @@ describe('WorkerPool', () => {
   });
 });
 
-describe('WorkerPool with the real worker entry', () => {
-  /** The nice value of each of this process's threads, by thread id (Linux: /proc). */
-  const niceByThread = () => new Map(readdirSync(`/proc/${process.pid}/task`).map((tid) => {
-    const fields = readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return [Number(tid), Number(fields[16])] as const; // field 19 of stat: nice
-  }));
+describe('thread priorities (Linux)', () => {
 
-  it.runIf(process.platform === 'linux')('lowers the priority of its worker threads only, not of the event loop', async () => {
+  it.runIf(process.platform === 'linux')('a pool lowers the priority of its worker threads only, not of the event loop', async () => {
     const p = (pool = new WorkerPool({ size: 2, entry: () => workerEntry('pdf-worker'), maxHeapMb: 256, recycleHeapBytes: 1e9, nice: 7 }));
     // Two tasks at once start both workers; a kind without a handler fails once the worker is serving.
     const runs = await Promise.allSettled([p.run('no-such-task', null), p.run('no-such-task', null)]);
@@ -127,5 +124,14 @@ describe('WorkerPool with the real worker entry', () => {
     const nice = niceByThread();
     expect([...nice.values()].filter((n) => n === 7)).toHaveLength(2);
     expect(nice.get(process.pid)).toBe(0);
+  });
+
+  it.runIf(process.platform === 'linux')('lowerHelperThreads lowers every thread but the event loop', () => {
+    lowerHelperThreads(9);
+    const nice = niceByThread();
+    expect(nice.get(process.pid)).toBe(0);
+    const others = [...nice].filter(([tid]) => tid !== process.pid).map(([, n]) => n);
+    expect(others.length).toBeGreaterThan(3);
+    expect(new Set(others)).toEqual(new Set([9]));
   });
 });

@@ -20,11 +20,7 @@ export interface PoolOptions {
   /** A worker's old-generation heap limit. */
   maxHeapMb: number;
   recycleHeapBytes: number;
-  /**
-   * The workers' nice value (Linux; 0 leaves them as they are). Six workers and the libuv pool share two
-   * cores with the event loop; at equal priority each trip of a stamp through the event loop (a database
-   * statement, a file write, an HSM call) waited behind them, and the requests in flight with it.
-   */
+  /** The workers' nice value (./priority.ts; 0 leaves them as they are). */
   nice?: number;
 }
 

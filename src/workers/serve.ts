@@ -2,9 +2,9 @@
  * The worker side of the pool: runs one task at a time with the handler registered for its kind.
  * A handler reaches back to the main thread (the HSM, the database) only through `call`.
  */
-import { setPriority } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
+import { lowerOwnPriority } from './priority.js';
 import { fromWire, toWire, type FromWorker, type ToWorker, type WorkerSetup } from './wire.js';
 
 export type CallMain = (method: string, ...args: unknown[]) => Promise<unknown>;
@@ -33,23 +33,10 @@ function movableBuffers(value: unknown): ArrayBuffer[] {
   return [...out];
 }
 
-/**
- * Lowers this thread's priority. Linux keeps a nice value per thread, so this leaves the event loop and
- * the libuv pool as they are; elsewhere it would lower the whole process, so it is not done there.
- */
-function lowerPriority(nice: number): void {
-  if (nice === 0 || process.platform !== 'linux') return;
-  try {
-    setPriority(0, nice);
-  } catch {
-    // Refused (a sandbox): the worker keeps normal priority, slower under load, not wrong.
-  }
-}
-
 export function serveTasks(handlers: Record<string, TaskHandler>): void {
   const port = parentPort;
   if (!port) throw new Error('serveTasks runs in a worker thread only');
-  lowerPriority((workerData as WorkerSetup | undefined)?.nice ?? 0);
+  lowerOwnPriority((workerData as WorkerSetup | undefined)?.nice ?? 0);
   const send = (m: FromWorker) => port.postMessage(m);
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let nextCall = 0;
