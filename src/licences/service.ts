@@ -297,10 +297,11 @@ async function produce(deps: LicenceDeps, p: Production, actor: string): Promise
       if (p.supersedes) licenceChangedOnCommit(trx, p.supersedes.id);
       let superseded = true;
       let holder: LicenceRecord | undefined;
+      // The version superseded here is no holder: its update and this read go together, in either order.
       await together(
         incrementSignatureCount(trx, stamped.seal.versionId),
         p.supersedes ? markLicenceSuperseded(trx, p.supersedes.id, id).then((done) => void (superseded = done)) : Promise.resolve(),
-        duplicateKey === null ? Promise.resolve() : currentHolder(trx, trx, type, duplicateKey, null, today).then((found) => void (holder = found)),
+        duplicateKey === null ? Promise.resolve() : currentHolder(trx, trx, type, duplicateKey, p.supersedes?.id ?? null, today).then((found) => void (holder = found)),
       );
       if (!superseded) {
         throw new OneSealError('licence-not-current', 'conflict', `Licence ${p.supersedes!.id} was changed or revoked meanwhile; nothing was issued.`);
