@@ -61,24 +61,7 @@ export async function appendAudit(trx: Knex.Transaction, event: AuditEvent): Pro
  * one tip update for all of them (a group commit of stamps records its entries so).
  */
 export async function appendAudits(trx: Knex.Transaction, events: readonly AuditEvent[]): Promise<AuditEntry[]> {
-  const claimed = await claimAudit(trx, events);
-  await claimed.write();
-  return claimed.entries;
-}
-
-/** Entries whose place in the chain is claimed; `write` sends their rows and the new tip. */
-export interface ClaimedAudit {
-  entries: AuditEntry[];
-  write(): Promise<void>;
-}
-
-/**
- * The first half of appendAudits: claims the tip (a write, so a transaction that does this first holds
- * the lock from its first statement on) and hashes the entries; their rows can then be sent together
- * with the transaction's other statements instead of in trips of their own.
- */
-export async function claimAudit(trx: Knex.Transaction, events: readonly AuditEvent[]): Promise<ClaimedAudit> {
-  if (events.length === 0) return { entries: [], write: async () => undefined };
+  if (events.length === 0) return [];
   const { first, prevHash: tipHash } = await claimAuditSeqs(trx, events.length);
   const at = new Date().toISOString();
   let prevHash = tipHash;
@@ -90,8 +73,8 @@ export async function claimAudit(trx: Knex.Transaction, events: readonly AuditEv
     prevHash = entry.hash;
     return entry;
   });
-  const write = () => together(insertAuditRows(trx, entries.map((e) => ({ ...e, detailsJson: JSON.stringify(e.details) }))), setAuditTipHash(trx, prevHash));
-  return { entries, write };
+  await together(insertAuditRows(trx, entries.map((e) => ({ ...e, detailsJson: JSON.stringify(e.details) }))), setAuditTipHash(trx, prevHash));
+  return entries;
 }
 
 export type AuditProblem = 'altered' | 'removed' | 'inserted';

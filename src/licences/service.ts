@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
-import { appendAudit, claimAudit } from '../audit/chain.js';
+import { appendAudit } from '../audit/chain.js';
 import { OneSealError } from '../errors.js';
 import { DEFAULT_SEAL_ID } from '../init.js';
 import type { Services } from '../services.js';
@@ -285,21 +285,14 @@ async function produce(deps: LicenceDeps, p: Production, actor: string): Promise
   };
   try {
     await deps.db.transaction(async (trx) => {
-      // A write first (the audit tip's claim): on SQLite a transaction that reads and then writes fails with
-      // SQLITE_BUSY when another process (another instance renewing its lease, a CLI) wrote in between;
-      // writing first waits for the lock instead. The rest goes in two trips.
-      const audit = await claimAudit(trx, [{
-        actor,
-        action: p.supersedes ? 'licence.change' : 'licence.issue',
-        subject: id,
-        details: { type: type.id, sha256: record.sha256, seal: stamped.seal, supersedes: record.supersedes, ...(record.itemCode ? { item: record.itemCode, centre: record.centreCode } : {}) },
-      }]);
+      // A write first: on SQLite a transaction that reads and then writes fails with SQLITE_BUSY when another
+      // process (another instance renewing its lease, a CLI) wrote in between; writing first waits for the lock instead.
+      await incrementSignatureCount(trx, stamped.seal.versionId);
       if (p.supersedes) licenceChangedOnCommit(trx, p.supersedes.id);
       let superseded = true;
       let holder: LicenceRecord | undefined;
       // The version superseded here is no holder: its update and this read go together, in either order.
       await together(
-        incrementSignatureCount(trx, stamped.seal.versionId),
         p.supersedes ? markLicenceSuperseded(trx, p.supersedes.id, id).then((done) => void (superseded = done)) : Promise.resolve(),
         duplicateKey === null ? Promise.resolve() : currentHolder(trx, trx, type, duplicateKey, p.supersedes?.id ?? null, today).then((found) => void (holder = found)),
       );
@@ -307,7 +300,14 @@ async function produce(deps: LicenceDeps, p: Production, actor: string): Promise
         throw new OneSealError('licence-not-current', 'conflict', `Licence ${p.supersedes!.id} was changed or revoked meanwhile; nothing was issued.`);
       }
       if (holder) throw duplicateError(type, holder);
-      await together(insertLicence(trx, record, stamped.pdf, duplicateKey), audit.write());
+      // The audit tip last (PostgreSQL runs statements in the order sent), as a seal's rotation and a
+      // licence's revocation take it after their own rows: the other order could deadlock with them.
+      await together(insertLicence(trx, record, stamped.pdf, duplicateKey), appendAudit(trx, {
+        actor,
+        action: p.supersedes ? 'licence.change' : 'licence.issue',
+        subject: id,
+        details: { type: type.id, sha256: record.sha256, seal: stamped.seal, supersedes: record.supersedes, ...(record.itemCode ? { item: record.itemCode, centre: record.centreCode } : {}) },
+      }));
     });
   } catch (e) {
     // Another issue for the same holder committed between the check and the insert: the index refused this one.

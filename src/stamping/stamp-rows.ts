@@ -1,12 +1,11 @@
 /**
  * The rows of the stamps in one group commit, gathered while each stamp's `record` runs and then
  * written together: one INSERT per table, one signature-count UPDATE per seal version and one audit
- * chain append for all of them, instead of five statements per stamp; after the audit tip's claim,
- * sent without waiting for each other (two trips to the connection in all). In the same transaction
- * as before, so nothing of it is less durable or less atomic.
+ * chain append for all of them, instead of five statements per stamp; after the first, sent without
+ * waiting for each other. In the same transaction as before, so nothing of it is less durable or less atomic.
  */
 import type { Knex } from 'knex';
-import { claimAudit, type AuditEvent } from '../audit/chain.js';
+import { appendAudits, type AuditEvent } from '../audit/chain.js';
 import { incrementSignatureCount } from '../store/seals.js';
 import { together } from '../store/together.js';
 import { insertStampBatches, insertStamps, type StampBatchRecord, type StampRecord } from '../store/stamps.js';
@@ -35,14 +34,13 @@ export class StampRows {
   async write(trx: Knex.Transaction): Promise<void> {
     // The first write alone: on SQLite it takes the write lock, and if another process holds that lock
     // the transaction then fails after one busy_timeout, not after one per statement sent together.
-    // The audit tip's claim is that write (every stamp has an entry); on PostgreSQL its row lock orders
-    // concurrent commits before any other row is touched.
-    const audit = await claimAudit(trx, this.audit);
+    // The audit tip is claimed last (PostgreSQL runs them in the order sent): a seal's rotation or
+    // revocation locks its versions and then the tip, and the other order could deadlock with it.
+    await this.writeStamps(trx);
     await together(
-      this.writeStamps(trx),
       // In id order, so two instances committing at once lock the versions in the same order.
       ...[...this.signatures].sort((a, b) => a[0] - b[0]).map(([versionId, count]) => incrementSignatureCount(trx, versionId, count)),
-      audit.write(),
+      appendAudits(trx, this.audit),
     );
   }
 
