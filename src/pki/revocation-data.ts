@@ -62,8 +62,19 @@ export function rootCertId(deps: PkiDeps, serial: string): OcspCertId {
   return certIdFor(parsedOnce(deps.authority.root.certificate), serial);
 }
 
-/** Signs the response for `serial` as the store has it now and caches it, unless a revocation overtook the signing (then again). */
+const usable = (response: CachedOcspResponse | undefined, now: Date, floor: number): response is CachedOcspResponse =>
+  response !== undefined && servable(response.nextUpdate, now) && Date.parse(response.producedAt) >= floor;
+
+/**
+ * Signs the response for `serial` as the store has it now and caches it, unless a revocation overtook the
+ * signing (then again). First asks the writing connection for one stored meanwhile, produced in this
+ * second or later (what a new one would be, so whoever shares this production gets data as fresh as it
+ * asked for): a reader whose look at the read connection came just before another production committed
+ * finds that production's flight ended, and would otherwise sign a second response for the same second.
+ */
 async function produceOcsp(deps: PkiDeps, serial: string, now: Date): Promise<CachedOcspResponse | undefined> {
+  const stored = (await getCachedOcspResponses(deps.store.db, [serial])).get(serial);
+  if (usable(stored, now, wholeSeconds(now).getTime())) return stored;
   for (;;) {
     const status = await statusOf(deps, serial);
     if (status.status === 'unknown') return undefined;
@@ -113,8 +124,8 @@ export async function ocspResponses(deps: PkiDeps, serials: readonly string[], n
   await Promise.all(
     serials.map(async (serial) => {
       const hit = cached.get(serial);
-      const usable = hit && servable(hit.nextUpdate, now) && Date.parse(hit.producedAt) >= floor ? hit : await sharedProduction(deps, serial, floor, now);
-      if (usable) out.set(serial, usable.der);
+      const response = usable(hit, now, floor) ? hit : await sharedProduction(deps, serial, floor, now);
+      if (response) out.set(serial, response.der);
     }),
   );
   return out;
