@@ -95,8 +95,8 @@ export interface Config {
   healthProbeIntervalMs: number;
   /** Worker threads for PDF work (0: in the main thread). */
   workers: number;
-  /** The nice value of every thread but the event loop (Linux; src/workers/priority.ts). */
-  threadNice: number;
+  /** The nice value of the PDF worker threads (Linux; src/workers/priority.ts). */
+  workerNice: number;
   /** Pages and objects one document to stamp may have (checked before any work on it). */
   documentLimits: DocumentLimits;
   /**
@@ -153,7 +153,7 @@ const FILE_KEYS = {
   verifyRatePerSecond: 'ONESEAL_VERIFY_RATE_PER_SECOND',
   verifyRateBurst: 'ONESEAL_VERIFY_RATE_BURST',
   workers: 'ONESEAL_WORKERS',
-  threadNice: 'ONESEAL_THREAD_NICE',
+  workerNice: 'ONESEAL_WORKER_NICE',
   healthProbeIntervalMs: 'ONESEAL_HEALTH_PROBE_INTERVAL_MS',
   maxPages: 'ONESEAL_MAX_PAGES',
   maxStraddlePages: 'ONESEAL_MAX_STRADDLE_PAGES',
@@ -412,8 +412,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // A worker runs one stamp at a time and waits, idle, while the main thread gets its HSM signature and
   // time-stamp: one per core keeps the cores busy, one per HSM session more keeps the HSM busy meanwhile.
   const workers = workersRaw === undefined ? availableParallelism() + (poolSize ?? DEFAULTS.hsmPoolSize) : parseInteger(workersRaw, field('workers'), 0, 256, errors);
-  const niceRaw = get('threadNice');
-  const threadNice = niceRaw === undefined ? 10 : parseInteger(niceRaw, field('threadNice'), 0, 19, errors);
+  const niceRaw = get('workerNice');
+  const workerNice = niceRaw === undefined ? 10 : parseInteger(niceRaw, field('workerNice'), 0, 19, errors);
   const probeRaw = get('healthProbeIntervalMs');
   const healthProbeIntervalMs = probeRaw === undefined ? 1000 : parseInteger(probeRaw, field('healthProbeIntervalMs'), 0, 60_000, errors);
   const maxPages = optionalInt('maxPages', 10_000_000);
@@ -460,7 +460,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     || poolSize === undefined || hsmTimeoutSeconds === undefined || maxUploadMb === undefined || minSealMm === undefined || ratePerSecond === undefined || rateBurst === undefined
     || requestTimeoutSeconds === undefined || auditHeadIntervalMinutes === undefined || sessionIdleMinutes === undefined || sessionMaxHours === undefined || loginsPerMinute === undefined
     || archiveHorizonDays === undefined || archiveRetentionYears === undefined
-    || workers === undefined || threadNice === undefined || healthProbeIntervalMs === undefined || verifyRatePerSecond === undefined || verifyRateBurst === undefined || maxPages === undefined || maxStraddlePages === undefined || maxObjects === undefined || headersTimeoutSeconds === undefined
+    || workers === undefined || workerNice === undefined || healthProbeIntervalMs === undefined || verifyRatePerSecond === undefined || verifyRateBurst === undefined || maxPages === undefined || maxStraddlePages === undefined || maxObjects === undefined || headersTimeoutSeconds === undefined
     || uploadTimeoutSeconds === undefined || keepAliveTimeoutSeconds === undefined || connectionsPerAddress === undefined) {
     throw invalidConfig(errors);
   }
@@ -492,7 +492,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimit: { perSecond: ratePerSecond, burst: rateBurst },
     requestTimeoutMs: requestTimeoutSeconds * 1000,
     workers,
-    threadNice,
+    workerNice,
     healthProbeIntervalMs,
     publicRateLimit: { perSecond: verifyRatePerSecond, burst: verifyRateBurst },
     documentLimits: { maxPages, maxStraddlePages, maxObjects },

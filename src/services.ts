@@ -16,7 +16,6 @@ import { Verifier } from './verifying/verifier.js';
 import { openStore, type Store } from './store/db.js';
 import { workerEntry } from './workers/entry.js';
 import { WorkerPool } from './workers/pool.js';
-import { lowerHelperThreads } from './workers/priority.js';
 import { sharedPublicUrl, type PublicUrlSource } from './public-url.js';
 
 export interface Services {
@@ -75,7 +74,6 @@ export async function openServices(configured: Config, options: { ownPublicUrl?:
   let store: Store | undefined;
   try {
     store = await openStore(config);
-    lowerHelperThreads(config.threadNice);
     const publicUrl = options.ownPublicUrl
       ? { url: config.publicUrl, source: config.publicUrlConfigured ? 'configured' as const : 'derived' as const }
       : await sharedPublicUrl(store.db, config);
@@ -85,7 +83,7 @@ export async function openServices(configured: Config, options: { ownPublicUrl?:
     const secrets = await openAccessSecrets(hsm);
     const opened = store;
     const pki = { store: opened, authority, metrics };
-    const pool = options.workers && config.workers > 0 ? pdfPool(config.workers, config.threadNice) : undefined;
+    const pool = options.workers && config.workers > 0 ? pdfPool(config.workers, config.workerNice) : undefined;
     if (pool) watchWorkerPool(metrics, () => pool.stats);
     const stamper = new Stamper({
       store: opened,

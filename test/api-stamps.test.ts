@@ -17,6 +17,7 @@ import { openStack, type Stack } from './support/stamp-stack.js';
 import { pdfsig } from './support/validators.js';
 import { checkStampRecords, scrape } from './support/ops.js';
 import { latch } from './support/latch.js';
+import { niceByThread } from './support/threads.js';
 import { GroupCommit } from '../src/stamping/group-commit.js';
 import { commitStamps, outputsFirst, type PendingStamp } from '../src/stamping/stamp-commits.js';
 
@@ -284,6 +285,17 @@ describe('group commit', () => {
     expect(after.commits - before.commits).toBeGreaterThanOrEqual(1);
     expect(after.commits - before.commits).toBeLessThanOrEqual(4);
   }, 120_000);
+});
+
+describe('the server\'s PDF workers', () => {
+  it.runIf(process.platform === 'linux')('run at ONESEAL_WORKER_NICE (default 10), the event loop at 0', async () => {
+    const reply = await call(url('/v1/stamps?seal=approval&page=1&x=100&y=100&level=B-B'), { method: 'POST', headers: bearer(key, { 'Content-Type': 'application/pdf' }), body: pdf });
+    expect(reply.status).toBe(200);
+    const nice = niceByThread();
+    expect(nice.get(process.pid)).toBe(0);
+    expect(stack.services.config.workerNice).toBe(10);
+    expect([...nice.values()].filter((n) => n === 10).length).toBeGreaterThanOrEqual(1);
+  });
 });
 
 describe('Idempotency-Key held by another instance', () => {

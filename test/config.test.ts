@@ -106,11 +106,11 @@ describe('loadConfig validation', () => {
     }
   });
 
-  it('takes the nice value of threads other than the event loop from ONESEAL_THREAD_NICE (default 10, 0 to 19)', () => {
-    expect(loadConfig({}).threadNice).toBe(10);
-    expect(loadConfig({ ONESEAL_THREAD_NICE: '0' }).threadNice).toBe(0);
+  it('takes the PDF workers\' nice value from ONESEAL_WORKER_NICE (default 10, 0 to 19)', () => {
+    expect(loadConfig({}).workerNice).toBe(10);
+    expect(loadConfig({ ONESEAL_WORKER_NICE: '0' }).workerNice).toBe(0);
     for (const bad of ['20', '-1', 'low']) {
-      expect(configError({ ONESEAL_THREAD_NICE: bad }).fields).toEqual([{ field: 'ONESEAL_THREAD_NICE', message: `must be a whole number from 0 to 19, got "${bad}"` }]);
+      expect(configError({ ONESEAL_WORKER_NICE: bad }).fields).toEqual([{ field: 'ONESEAL_WORKER_NICE', message: `must be a whole number from 0 to 19, got "${bad}"` }]);
     }
   });
 

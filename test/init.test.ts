@@ -10,7 +10,6 @@ import { derToPem } from '../src/pki/der.js';
 import { DEV_ROOT_CERT_PATH } from '../src/pki/dev-root.js';
 import { openServices, type Services } from '../src/services.js';
 import { activeSealVersion } from '../src/store/seals.js';
-import { niceByThread } from './support/threads.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'oneseal-init-'));
 const env = { ONESEAL_DATA_DIR: dataDir, ONESEAL_LOG_LEVEL: 'silent' };
@@ -29,15 +28,6 @@ afterAll(async () => {
 });
 
 const openssl = (args: string[]) => execFileSync('openssl', args, { encoding: 'utf8' });
-
-describe('opened services', () => {
-  it.runIf(process.platform === 'linux')('run every thread but the event loop at ONESEAL_THREAD_NICE (default 10)', () => {
-    const nice = niceByThread();
-    expect(nice.get(process.pid)).toBe(0);
-    expect(new Set([...nice].filter(([tid]) => tid !== process.pid).map(([, n]) => n))).toEqual(new Set([config.threadNice]));
-    expect(config.threadNice).toBe(10);
-  });
-});
 
 describe('oneseal init', () => {
   it('creates the token, the CA keys and the default seal on the first run', () => {
