@@ -6,23 +6,18 @@
  * helpers stay as they are: lowered too, V8's concurrent garbage collection fell behind the event loop
  * and B-LT stamping in-process lost a sixth of its rate.
  *
- * Linux keeps a nice value per thread, so setpriority() on a thread id changes that thread only;
+ * Linux keeps a nice value per thread, so setpriority() from a thread changes that thread only;
  * elsewhere it would change the whole process, so nothing is done there. A system that refuses (a
  * sandbox) leaves the threads at normal priority: slower under load, not wrong.
  */
 import { setPriority } from 'node:os';
 
-const perThread = process.platform === 'linux';
-
-function lower(threadId: number, nice: number): void {
-  try {
-    setPriority(threadId, nice);
-  } catch {
-    // Refused, or the thread ended meanwhile: see above.
-  }
-}
-
-/** The calling thread (a worker as it starts: 0 is the caller). */
+/** The calling thread (a worker as it starts). */
 export function lowerOwnPriority(nice: number): void {
-  if (nice !== 0 && perThread) lower(0, nice);
+  if (nice === 0 || process.platform !== 'linux') return;
+  try {
+    setPriority(0, nice);
+  } catch {
+    // Refused: see above.
+  }
 }
