@@ -289,12 +289,10 @@ async function produce(deps: LicenceDeps, p: Production, actor: string): Promise
       // process (another instance renewing its lease, a CLI) wrote in between; writing first waits for the lock instead.
       await incrementSignatureCount(trx, stamped.seal.versionId);
       if (p.supersedes) licenceChangedOnCommit(trx, p.supersedes.id);
-      let superseded = true;
-      let holder: LicenceRecord | undefined;
       // The version superseded here is no holder: its update and this read go together, in either order.
-      await together(
-        p.supersedes ? markLicenceSuperseded(trx, p.supersedes.id, id).then((done) => void (superseded = done)) : Promise.resolve(),
-        duplicateKey === null ? Promise.resolve() : currentHolder(trx, trx, type, duplicateKey, p.supersedes?.id ?? null, today).then((found) => void (holder = found)),
+      const [superseded, holder] = await together(
+        p.supersedes ? markLicenceSuperseded(trx, p.supersedes.id, id) : Promise.resolve(true),
+        duplicateKey === null ? Promise.resolve(undefined) : currentHolder(trx, trx, type, duplicateKey, p.supersedes?.id ?? null, today),
       );
       if (!superseded) {
         throw new OneSealError('licence-not-current', 'conflict', `Licence ${p.supersedes!.id} was changed or revoked meanwhile; nothing was issued.`);
