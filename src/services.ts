@@ -17,6 +17,7 @@ import { openStore, type Store } from './store/db.js';
 import { workerEntry } from './workers/entry.js';
 import { WorkerPool } from './workers/pool.js';
 import { sharedPublicUrl, type PublicUrlSource } from './public-url.js';
+import { scheduleThreadPool } from './workers/priority.js';
 
 export interface Services {
   config: Config;
@@ -85,6 +86,7 @@ export async function openServices(configured: Config, options: { ownPublicUrl?:
     const pki = { store: opened, authority, metrics };
     const pool = options.workers && config.workers > 0 ? pdfPool(config.workers, config.workerNice) : undefined;
     if (pool) watchWorkerPool(metrics, () => pool.stats);
+    await scheduleThreadPool({ pdfWorkers: pool !== undefined });
     const stamper = new Stamper({
       store: opened,
       hsm,

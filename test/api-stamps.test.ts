@@ -17,7 +17,7 @@ import { openStack, type Stack } from './support/stamp-stack.js';
 import { pdfsig } from './support/validators.js';
 import { checkStampRecords, scrape } from './support/ops.js';
 import { latch } from './support/latch.js';
-import { niceByThread } from './support/threads.js';
+import { niceByThread, policyByThread, SCHED_OTHER, threadPoolIdsMet } from './support/threads.js';
 import { GroupCommit } from '../src/stamping/group-commit.js';
 import { commitStamps, outputsFirst, type PendingStamp } from '../src/stamping/stamp-commits.js';
 
@@ -295,6 +295,13 @@ describe('the server\'s PDF workers', () => {
     expect(nice.get(process.pid)).toBe(0);
     expect(stack.services.config.workerNice).toBe(10);
     expect([...nice.values()].filter((n) => n === 10).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it.runIf(process.platform === 'linux')('leave libuv\'s pool threads under SCHED_OTHER: their file and database calls are on a request\'s path and must preempt PDF work', async () => {
+    const pool = await threadPoolIdsMet();
+    const policy = policyByThread();
+    expect(pool.size).toBeGreaterThanOrEqual(1);
+    for (const id of pool) expect(policy.get(id)).toBe(SCHED_OTHER);
   });
 });
 

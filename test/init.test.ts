@@ -10,6 +10,7 @@ import { derToPem } from '../src/pki/der.js';
 import { DEV_ROOT_CERT_PATH } from '../src/pki/dev-root.js';
 import { openServices, type Services } from '../src/services.js';
 import { activeSealVersion } from '../src/store/seals.js';
+import { policyByThread, SCHED_BATCH, SCHED_OTHER, threadPoolIdsMet } from './support/threads.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'oneseal-init-'));
 const env = { ONESEAL_DATA_DIR: dataDir, ONESEAL_LOG_LEVEL: 'silent' };
@@ -88,5 +89,18 @@ describe('oneseal init', () => {
       expect(openssl(['verify', '-CAfile', DEV_ROOT_CERT_PATH, path])).toContain(': OK');
       expect(openssl(['x509', '-in', path, '-noout', '-text'])).toContain(purpose);
     }
+  });
+});
+
+describe('services opened without PDF workers (the CLI, the benchmark)', () => {
+  it.runIf(process.platform === 'linux')('run libuv\'s pool under SCHED_BATCH, so a woken pool thread does not preempt the event loop; no other thread', async () => {
+    const pool = await threadPoolIdsMet();
+    const policy = policyByThread();
+    expect(pool.size).toBeGreaterThanOrEqual(1);
+    for (const id of pool) expect(policy.get(id)).toBe(SCHED_BATCH);
+    expect(policy.get(process.pid)).toBe(SCHED_OTHER);
+    const batched = [...policy.values()].filter((p) => p === SCHED_BATCH);
+    expect(batched.length).toBeLessThanOrEqual(Number(process.env.UV_THREADPOOL_SIZE) || 4);
+    expect(policy.size - batched.length).toBeGreaterThan(1); // V8's helpers among them
   });
 });
