@@ -147,6 +147,30 @@ describe('B-LT revocation data', () => {
   });
 });
 
+describe('B-LT stamps of one instance in one second', () => {
+  it('read the stored responses and CRL once, not each stamp (the OCSP endpoint and the CRL served still read every time)', async () => {
+    await stampBLt(); // this second's data, read (or produced) and kept
+    const queries: string[] = [];
+    const onQuery = (q: { sql: string }) => queries.push(q.sql);
+    const { reads, db } = stack.services.store;
+    reads.on('query', onQuery);
+    if (db !== reads) db.on('query', onQuery);
+    try {
+      const stamps = [];
+      for (let i = 0; i < 3; i++) stamps.push(embedded(await stampBLt()));
+      expect(stamps[2]!.ocsps).toHaveLength(2);
+      expect(queries.filter((sql) => /ocsp_responses|crl_state/.test(sql))).toEqual([]);
+      await answerOcsp(deps, sealRequest());
+      await currentCrl(deps);
+      expect(queries.filter((sql) => /ocsp_responses/.test(sql)).length).toBeGreaterThanOrEqual(1);
+      expect(queries.filter((sql) => /crl_state/.test(sql)).length).toBeGreaterThanOrEqual(1);
+    } finally {
+      reads.off('query', onQuery);
+      if (db !== reads) db.off('query', onQuery);
+    }
+  });
+});
+
 describe('B-LT stamps through the server (worker threads, the system clock)', () => {
   it('embed only OCSP responses produced at or after their time-stamp', async () => {
     const client = await addClient(stack, 'blt', [DEFAULT_SEAL_ID]);
@@ -248,5 +272,25 @@ describe('a revocation', () => {
     expect(revoking).toBeDefined();
     expect(opensslStatus(answer, next.certificate)).toContain(': revoked');
     expect(opensslStatus(await answerOcsp(other, sealRequest(next.certificate)), next.certificate)).toContain(': revoked');
+  });
+
+  it('reaches this instance\'s next B-LT stamp at once, even within the second the data it replaces was read in', async () => {
+    await performRotation(stack.services, DEFAULT_SEAL_ID, 'cli:test');
+    const fresh = await signingMaterial(stack.services, DEFAULT_SEAL_ID);
+    clockAt += 1000;
+    const stamp = async () => embedded(await signPdf(pdf, {
+      signer: fresh.key, certificate: fresh.certificate, chain: fresh.chain, signingTime: new Date(clockAt),
+      level: 'B-LT', timestamper: localTimestamper(deps), revocation: ownRevocationSource(deps),
+    }));
+    // The seal's response comes first: revocation data follows the order of the certificates.
+    const first = await stamp(); // produces this second's responses
+    const second = await stamp(); // reads them, and keeps what it read
+    expect(second.ocsps).toEqual(first.ocsps);
+    expect(opensslStatus(second.ocsps[0]!, fresh.certificate)).toContain(': good');
+    await performRevocation(stack.services, DEFAULT_SEAL_ID, fresh.version.version, { reason: 'keyCompromise', actor: 'cli:test' });
+    const after = await stamp();
+    expect(opensslStatus(after.ocsps[0]!, fresh.certificate)).toMatch(/: revoked[\s\S]*Reason: keyCompromise/);
+    const crl = openssl(['crl', '-inform', 'DER', '-in', file('latest.crl', after.crls[0]!), '-noout', '-text']).out;
+    expect(crl).toContain(`Serial Number: ${fresh.version.certSerial!.toUpperCase()}`);
   });
 });

@@ -5,7 +5,7 @@
  * signs the replacement. Production is shared: concurrent readers on one instance wait for one signing.
  */
 import type { Knex } from 'knex';
-import { getIssuedCertificate, listRevokedCertificates, nextCrlNumber } from '../store/pki.js';
+import { getIssuedCertificate, listRevokedCertificates, nextCrlNumber, revocationsCommittedHere } from '../store/pki.js';
 import {
   getCachedCrl,
   getCachedOcspResponses,
@@ -110,16 +110,52 @@ function sharedProduction(deps: PkiDeps, serial: string, notBefore: number, now:
 }
 
 /**
- * The OCSP responses (DER) for serials the root issued, keyed by serial: the cached ones while they
- * are servable and produced no earlier than `notBefore` (whole seconds, as producedAt is written),
- * else new ones. Serials the root never issued are left out.
+ * For B-LT stamps: what was last read of the stored responses and CRL is used again for up to a
+ * second, unless this process committed a revocation since. Reading them for every stamp (two
+ * queries on the one read connection) halved the B-LT rate. Another instance's revocation reaches
+ * this instance's stamps within that second, as its seal changes do within SIGNING_MATERIAL_TTL_MS;
+ * the OCSP endpoint and the CRL served over HTTP read the database every time.
  */
-export async function ocspResponses(deps: PkiDeps, serials: readonly string[], notBefore?: Date): Promise<Map<string, Uint8Array>> {
-  const now = nowOf(deps);
-  const floor = notBefore ? wholeSeconds(notBefore).getTime() : -Infinity;
+export const RECENT_READ_MS = 1000;
+
+interface RecentRead<T> {
+  value: T;
+  readAt: number;
+  revocations: number;
+}
+
+const recentOcsp = new WeakMap<Knex, Map<string, RecentRead<CachedOcspResponse | undefined>>>();
+const recentCrl = new WeakMap<Knex, RecentRead<CachedCrl | undefined>>();
+
+function stillRecent(read: RecentRead<unknown> | undefined, now: Date): read is RecentRead<unknown> {
+  const age = read ? now.getTime() - read.readAt : -1;
+  return read !== undefined && age >= 0 && age < RECENT_READ_MS && read.revocations === revocationsCommittedHere();
+}
+
+/** The stored responses of `serials`; with `recent`, from the last read when each is recent and still usable. */
+async function storedOcsp(deps: PkiDeps, serials: readonly string[], now: Date, floor: number, recent: boolean): Promise<Map<string, CachedOcspResponse>> {
+  let reads = recentOcsp.get(deps.store.db);
+  if (recent && reads && serials.every((serial) => stillRecent(reads!.get(serial), now) && usable(reads!.get(serial)!.value, now, floor))) {
+    return new Map(serials.map((serial) => [serial, reads!.get(serial)!.value!]));
+  }
+  const revocations = revocationsCommittedHere();
   // On the read connection: every B-LT stamp asks, and on SQLite's one writing connection each ask
   // would queue behind the transactions of the stamps and licences in flight.
-  const cached = await getCachedOcspResponses(deps.store.reads, serials);
+  const stored = await getCachedOcspResponses(deps.store.reads, serials);
+  if (!reads) recentOcsp.set(deps.store.db, (reads = new Map()));
+  for (const serial of serials) reads.set(serial, { value: stored.get(serial), readAt: now.getTime(), revocations });
+  return stored;
+}
+
+/**
+ * The OCSP responses (DER) for serials the root issued, keyed by serial: the cached ones while they
+ * are servable and produced no earlier than `notBefore` (whole seconds, as producedAt is written),
+ * else new ones. Serials the root never issued are left out. `recent`: see RECENT_READ_MS.
+ */
+export async function ocspResponses(deps: PkiDeps, serials: readonly string[], notBefore?: Date, options: { recent?: boolean } = {}): Promise<Map<string, Uint8Array>> {
+  const now = nowOf(deps);
+  const floor = notBefore ? wholeSeconds(notBefore).getTime() : -Infinity;
+  const cached = await storedOcsp(deps, serials, now, floor, options.recent ?? false);
   const out = new Map<string, Uint8Array>();
   await Promise.all(
     serials.map(async (serial) => {
@@ -133,10 +169,23 @@ export async function ocspResponses(deps: PkiDeps, serials: readonly string[], n
 
 const snapshotOf = (c: CachedCrl): CrlSnapshot => ({ der: c.der, crlNumber: c.crlNumber, thisUpdate: new Date(c.thisUpdate), nextUpdate: new Date(c.nextUpdate) });
 
-/** The root's current CRL: the stored one until an hour before its nextUpdate or a revocation, else a new one. */
-export async function currentCrl(deps: PkiDeps): Promise<CrlSnapshot> {
+/** The stored CRL; with `recent`, from the last read when it is recent (RECENT_READ_MS). */
+async function storedCrl(deps: PkiDeps, now: Date, recent: boolean): Promise<CachedCrl | undefined> {
+  const last = recentCrl.get(deps.store.db);
+  if (recent && stillRecent(last, now) && last.value && servable(last.value.nextUpdate, now)) return last.value;
+  const revocations = revocationsCommittedHere();
+  const stored = await getCachedCrl(deps.store.reads, 'root');
+  recentCrl.set(deps.store.db, { value: stored, readAt: now.getTime(), revocations });
+  return stored;
+}
+
+/**
+ * The root's current CRL: the stored one until an hour before its nextUpdate or a revocation, else a
+ * new one. `recent`: see RECENT_READ_MS.
+ */
+export async function currentCrl(deps: PkiDeps, options: { recent?: boolean } = {}): Promise<CrlSnapshot> {
   const now = nowOf(deps);
-  const cached = await getCachedCrl(deps.store.reads, 'root');
+  const cached = await storedCrl(deps, now, options.recent ?? false);
   if (cached && servable(cached.nextUpdate, now)) return snapshotOf(cached);
   const db = deps.store.db;
   const inFlight = crlInFlight.get(db);

@@ -109,7 +109,7 @@ export function ownRevocationSource(deps: PkiDeps): RevocationSource {
         if (sameBytes(names.issuer, root.subject) && !(names.serial === root.serial && sameBytes(names.subject, root.subject))) serials.add(names.serial);
       }
       if (serials.size === 0) return { crls: [], ocsps: [] };
-      const [responses, crl] = await Promise.all([ocspResponses(deps, [...serials], options.notBefore), currentCrl(deps)]);
+      const [responses, crl] = await Promise.all([ocspResponses(deps, [...serials], options.notBefore, { recent: true }), currentCrl(deps, { recent: true })]);
       return { crls: [crl.der], ocsps: [...serials].flatMap((serial) => responses.get(serial) ?? []) };
     },
   };

@@ -1,5 +1,7 @@
 /** The CA's own keys, the certificates it issued (for OCSP and CRLs) and CRL numbering. */
 import { bytes, mapper, nullable, text, type Codec } from './codec.js';
+import type { Knex } from 'knex';
+import { afterCommit } from './after-commit.js';
 import type { Db } from './db.js';
 import { dropRevocationData } from './revocation-cache.js';
 
@@ -75,8 +77,15 @@ export async function revokeIssuedCertificate(db: Db, serial: string, revokedAt:
   if (n === 0) return false;
   const { issuer_role: issuerRole } = await db('issued_certificates').where({ serial }).first('issuer_role');
   await dropRevocationData(db, serial, issuerRole as PkiRole);
+  if (db.isTransaction) afterCommit(db as Knex.Transaction, () => revocationsCommitted++);
+  else revocationsCommitted++;
   return true;
 }
+
+let revocationsCommitted = 0;
+
+/** How many certificate revocations this process has committed: what it keeps of the revocation data is stale once this moves. */
+export const revocationsCommittedHere = (): number => revocationsCommitted;
 
 export async function listRevokedCertificates(db: Db, issuerRole: PkiRole): Promise<IssuedCertificateRecord[]> {
   return (await db('issued_certificates').where({ issuer_role: issuerRole, status: 'revoked' }).orderBy('revoked_at'))
