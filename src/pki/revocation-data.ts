@@ -112,8 +112,9 @@ function sharedProduction(deps: PkiDeps, serial: string, notBefore: number, now:
 /**
  * For B-LT stamps: what was last read of the stored responses and CRL is used again for up to a
  * second, unless this process committed a revocation since. Reading them for every stamp (two
- * queries on the one read connection) halved the B-LT rate. Another instance's revocation reaches
- * this instance's stamps within that second, as its seal changes do within SIGNING_MATERIAL_TTL_MS;
+ * queries on the one read connection) halved the B-LT rate. A revocation committed elsewhere (another
+ * instance, a CLI command) reaches this process's stamps within that second, as seal changes do within
+ * SIGNING_MATERIAL_TTL_MS;
  * the OCSP endpoint and the CRL served over HTTP read the database every time.
  */
 export const RECENT_READ_MS = 1000;

@@ -1,7 +1,7 @@
 /** The CA's own keys, the certificates it issued (for OCSP and CRLs) and CRL numbering. */
-import { bytes, mapper, nullable, text, type Codec } from './codec.js';
 import type { Knex } from 'knex';
 import { afterCommit } from './after-commit.js';
+import { bytes, mapper, nullable, text, type Codec } from './codec.js';
 import type { Db } from './db.js';
 import { dropRevocationData } from './revocation-cache.js';
 
