@@ -15,9 +15,11 @@ import { PdfDict, type PdfStream } from '../src/pdf/objects.js';
 import { PdfReader } from '../src/pdf/reader.js';
 import { derToPem } from '../src/pki/der.js';
 import { DEV_ROOT_CERT_PATH } from '../src/pki/dev-root.js';
+import { RECENT_READ_MS } from '../src/pki/revocation-data.js';
 import { answerOcsp, currentCrl, localTimestamper, ownRevocationSource, type PkiDeps } from '../src/pki/services.js';
 import { performRevocation } from '../src/seals/lifecycle.js';
 import { performRotation } from '../src/seals/rotation.js';
+import { dropRevocationData } from '../src/store/revocation-cache.js';
 import { signingMaterial, type SigningMaterial } from '../src/seals/service.js';
 import { openServices, type Services } from '../src/services.js';
 import { signatureTimestampsOf, timestampGenTime } from '../src/signing/cms.js';
@@ -292,5 +294,26 @@ describe('a revocation', () => {
     expect(opensslStatus(after.ocsps[0]!, fresh.certificate)).toMatch(/: revoked[\s\S]*Reason: keyCompromise/);
     const crl = openssl(['crl', '-inform', 'DER', '-in', file('latest.crl', after.crls[0]!), '-noout', '-text']).out;
     expect(crl).toContain(`Serial Number: ${fresh.version.certSerial!.toUpperCase()}`);
+  });
+
+  it('committed by another process (its database writes alone), reaches this one\'s B-LT stamps within a second', async () => {
+    await performRotation(stack.services, DEFAULT_SEAL_ID, 'cli:test');
+    const fresh = await signingMaterial(stack.services, DEFAULT_SEAL_ID);
+    const serial = fresh.version.certSerial!;
+    clockAt += 1000;
+    const notBefore = new Date(clockAt);
+    const source = ownRevocationSource(deps);
+    const sealResponse = async () => Buffer.from((await source.forCerts([fresh.certificate], { notBefore })).ocsps[0]!);
+    await sealResponse(); // produced
+    const kept = await sealResponse(); // read, and kept
+    expect(opensslStatus(kept, fresh.certificate)).toContain(': good');
+    // What a revocation in another process leaves here: the database changed, this process not told.
+    await stack.services.store.db.transaction(async (trx) => {
+      await trx('issued_certificates').where({ serial }).update({ status: 'revoked', revoked_at: new Date(clockAt).toISOString(), reason: 'keyCompromise' });
+      await dropRevocationData(trx, serial, 'root');
+    });
+    expect(await sealResponse()).toEqual(kept); // within the second it was read in
+    clockAt += RECENT_READ_MS;
+    expect(opensslStatus(await sealResponse(), fresh.certificate)).toMatch(/: revoked[\s\S]*Reason: keyCompromise/);
   });
 });
