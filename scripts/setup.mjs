@@ -47,6 +47,8 @@ const TEST_PACKAGES = {
   'libc6-dev': '/usr/include/stdio.h',
   // the memory test runs the server with jemalloc preloaded, as the image does
   libjemalloc2: '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2',
+  // chrt: in-process work puts libuv's pool under SCHED_BATCH, and a test checks it did (essential in Debian)
+  'util-linux': '/usr/bin/chrt',
 };
 
 function ensurePackages() {
