@@ -114,7 +114,6 @@ describe('WorkerPool', () => {
 });
 
 describe('thread priorities (Linux)', () => {
-
   it.runIf(process.platform === 'linux')('a pool lowers the priority of its worker threads only, not of the event loop', async () => {
     const p = (pool = new WorkerPool({ size: 2, entry: () => workerEntry('pdf-worker'), maxHeapMb: 256, recycleHeapBytes: 1e9, nice: 7 }));
     // Two tasks at once start both workers; a kind without a handler fails once the worker is serving.

@@ -114,8 +114,7 @@ function sharedProduction(deps: PkiDeps, serial: string, notBefore: number, now:
  * second, unless this process committed a revocation since. Reading them for every stamp (two
  * queries on the one read connection) halved the B-LT rate. A revocation committed elsewhere (another
  * instance, a CLI command) reaches this process's stamps within that second, as seal changes do within
- * SIGNING_MATERIAL_TTL_MS;
- * the OCSP endpoint and the CRL served over HTTP read the database every time.
+ * SIGNING_MATERIAL_TTL_MS; the OCSP endpoint and the CRL served over HTTP read the database every time.
  */
 export const RECENT_READ_MS = 1000;
 
@@ -128,23 +127,27 @@ interface RecentRead<T> {
 const recentOcsp = new WeakMap<Knex, Map<string, RecentRead<CachedOcspResponse | undefined>>>();
 const recentCrl = new WeakMap<Knex, RecentRead<CachedCrl | undefined>>();
 
-function stillRecent(read: RecentRead<unknown> | undefined, now: Date): read is RecentRead<unknown> {
+function stillRecent<T>(read: RecentRead<T> | undefined, now: Date): read is RecentRead<T> {
   const age = read ? now.getTime() - read.readAt : -1;
   return read !== undefined && age >= 0 && age < RECENT_READ_MS && read.revocations === revocationsCommittedHere();
 }
 
 /** The stored responses of `serials`; with `recent`, from the last read when each is recent and still usable. */
 async function storedOcsp(deps: PkiDeps, serials: readonly string[], now: Date, floor: number, recent: boolean): Promise<Map<string, CachedOcspResponse>> {
-  let reads = recentOcsp.get(deps.store.db);
-  if (recent && reads && serials.every((serial) => stillRecent(reads!.get(serial), now) && usable(reads!.get(serial)!.value, now, floor))) {
-    return new Map(serials.map((serial) => [serial, reads!.get(serial)!.value!]));
+  let kept = recentOcsp.get(deps.store.db);
+  if (!kept) recentOcsp.set(deps.store.db, (kept = new Map()));
+  if (recent) {
+    const reusable = serials.flatMap((serial) => {
+      const read = kept.get(serial);
+      return stillRecent(read, now) && usable(read.value, now, floor) ? [read.value] : [];
+    });
+    if (reusable.length === serials.length) return new Map(reusable.map((response) => [response.serial, response]));
   }
   const revocations = revocationsCommittedHere();
   // On the read connection: every B-LT stamp asks, and on SQLite's one writing connection each ask
   // would queue behind the transactions of the stamps and licences in flight.
   const stored = await getCachedOcspResponses(deps.store.reads, serials);
-  if (!reads) recentOcsp.set(deps.store.db, (reads = new Map()));
-  for (const serial of serials) reads.set(serial, { value: stored.get(serial), readAt: now.getTime(), revocations });
+  for (const serial of serials) kept.set(serial, { value: stored.get(serial), readAt: now.getTime(), revocations });
   return stored;
 }
 

@@ -9,10 +9,10 @@
  * - Where there are no PDF workers (in-process stamping: the CLI, the benchmark), the event loop does
  *   the PDF work itself, and libuv's pool threads run under SCHED_BATCH: a woken pool thread no
  *   longer preempts the event loop that woke it, yet keeps its full share of the CPU (in-process
- *   RSA stamps at c=8: 0.46–0.51 of the raw HSM rate before, 0.56–0.60 after). Beside PDF workers
+ *   RSA stamps at c=8: 0.46–0.56 of the raw HSM rate before, 0.56–0.63 after). Beside PDF workers
  *   they stay as they are: their file and database calls are on a request's path, and without
- *   wakeup preemption they waited behind PDF work (POST /v1/stamps lost about a sixth). A higher
- *   nice value starved them likewise.
+ *   wakeup preemption they waited behind PDF work (POST /v1/stamps at c=8: 148–168/s fell to
+ *   106–144/s). A higher nice value starved them likewise.
  * - V8's helper threads stay as they are: lowered too, its concurrent garbage collection fell behind
  *   the event loop and B-LT stamping in-process lost a sixth of its rate.
  *
