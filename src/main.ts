@@ -11,6 +11,7 @@ import type { Config } from './config.js';
 import { signAuditHead } from './audit/heads.js';
 import { renewArchiveOnce, renewDeps } from './archive/renew.js';
 import { startPeriodic } from './periodic.js';
+import { sweepStagedOutputs } from './stamping/outputs.js';
 import { startRotationScheduler } from './seals/scheduler.js';
 import { openServices, type Services } from './services.js';
 import { recordServerPublicUrl } from './public-url.js';
@@ -18,6 +19,9 @@ import { recordServerPublicUrl } from './public-url.js';
 /** How often the server checks seal rotation policies; policies are in days or thousands of signatures, so minutes are precise enough. */
 const ROTATION_CHECK_INTERVAL_MS = 5 * 60 * 1000;
 const ARCHIVE_RENEW_INTERVAL_MS = 24 * 3600 * 1000;
+const STAGED_SWEEP_INTERVAL_MS = 10 * 60 * 1000;
+/** An output not renamed into place within this (or twice the request time-out) never will be. */
+const STAGED_OUTPUT_STALE_MS = 3600 * 1000;
 
 export interface ServerOptions {
   logger?: Logger;
@@ -110,6 +114,13 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       options.archiveRenewIntervalMs ?? ARCHIVE_RENEW_INTERVAL_MS,
       (err) => logger.error({ err }, 'archive renewal run failed'),
     );
+    const sweepStaged = async () => {
+      const removed = await sweepStagedOutputs(config.dataDir, Math.max(STAGED_OUTPUT_STALE_MS, 2 * config.requestTimeoutMs));
+      if (removed > 0) logger.info({ removed }, 'removed outputs left unplaced (a crash or a cancelled request)');
+    };
+    const onSweepError = (err: unknown) => logger.warn({ err }, 'removing unplaced outputs failed');
+    const firstSweep = sweepStaged().catch(onSweepError);
+    const stopSweep = startPeriodic(sweepStaged, STAGED_SWEEP_INTERVAL_MS, onSweepError);
     return {
       url,
       server,
@@ -120,9 +131,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         const scheduler = stopScheduler();
         const headSigner = stopHeadSigner();
         const archive = stopArchive();
+        const sweep = stopSweep();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        await Promise.all([closed, scheduler, headSigner, archive]);
+        await Promise.all([closed, scheduler, headSigner, archive, sweep, firstSweep]);
         await services.close();
       },
     };

@@ -4,7 +4,7 @@
  */
 import { acquireLease } from '../src/store/leases.js';
 import { createHash } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FormDataParser } from '../src/api/form-data.js';
@@ -224,6 +224,23 @@ describe('Idempotency-Key', () => {
     expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(files.length).toBe(await countRows(stack, 'stamps'));
   }, 600_000);
+});
+
+describe('outputs', () => {
+  it('are written and fsynced by the worker that signed them, under a temporary name, for the commit point to rename', async () => {
+    expect(stack.services.stamper.pool).toBeDefined();
+    const dir = path.join(stack.dir, 'staging-test');
+    const request = { sealId: 'approval', placement: { kind: 'position' as const, page: 1, x: 100, y: 100 }, level: 'B-B' as const };
+    const staged = await stack.services.stamper.stamp(pdf, request, undefined, dir);
+    expect(path.dirname(staged.staged!)).toBe(dir);
+    expect(staged.staged).toMatch(/\.tmp$/);
+    expect(readFileSync(staged.staged!).equals(staged.pdf)).toBe(true);
+    expect(statSync(staged.staged!).mode & 0o777).toBe(0o640);
+    // Asked for no staging, the worker writes nothing.
+    const plain = await stack.services.stamper.stamp(pdf, request);
+    expect(plain.staged).toBeUndefined();
+    expect(readdirSync(dir)).toEqual([path.basename(staged.staged!)]);
+  });
 });
 
 describe('group commit', () => {

@@ -6,13 +6,13 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { openStore } from '../src/store/db.js';
-import { checkStampRecords, LETTER, postStamp } from './support/ops.js';
+import { checkStampRecords, LETTER, postStamp, waitFor } from './support/ops.js';
 import { runOneseal, serveChild, type ChildServer } from './support/child-server.js';
 
 const CONCURRENT = 8;
@@ -76,8 +76,19 @@ describe('crash and restart in the middle of stamping', () => {
     }
     expect(JSON.parse(oneseal(['audit', 'verify', '--json']))).toMatchObject({ ok: true });
 
+    // Outputs a crash leaves half-way (never renamed into place) go at the next start once they are old
+    // enough to be no one's write in flight (another instance's, on shared storage); a recent one stays.
+    const leftover = path.join(dir, 'stamps', 'left-by-a-crash.tmp');
+    const recent = path.join(dir, 'stamps', 'in-flight.tmp');
+    writeFileSync(leftover, '%PDF-1.7 cut short');
+    writeFileSync(recent, '%PDF-1.7 being written');
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    utimesSync(leftover, twoHoursAgo, twoHoursAgo);
+
     second = await serve();
     url = second.url;
+    await waitFor(() => !existsSync(leftover));
+    expect(existsSync(recent)).toBe(true);
     for (const [k, before] of answered) {
       const retry = await postStamp(url, key, LETTER(), { idempotencyKey: k });
       expect(retry.status, `retry of ${k}`).toBe(200);

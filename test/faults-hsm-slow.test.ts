@@ -4,7 +4,7 @@
  * instead of hanging, /healthz keeps answering and says the HSM is stuck, nothing half-written is
  * recorded, and the service is whole again once the HSM answers, without a restart.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -125,6 +125,8 @@ describe('a slow HSM under a running server', () => {
       await store.close();
     }
     expect(await records()).toEqual({ stamps: before.stamps, problems: [] });
+    // Nor is an output of it left anywhere, under its own name or a temporary one.
+    expect(readdirSync(path.join(dir, 'stamps')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     slow.setDelay(0);
 
     // On a loaded machine a retry can itself overrun the time-out: that is again a clear "cancelled", so retry.

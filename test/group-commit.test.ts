@@ -3,14 +3,14 @@
  * commit runs goes into the next one together; one bad stamp in a commit fails alone, its audit entry
  * and output with it, on SQLite and PostgreSQL.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit, verifyAuditChain } from '../src/audit/chain.js';
 import { GroupCommit } from '../src/stamping/group-commit.js';
-import { placeOutputs } from '../src/stamping/outputs.js';
+import { placeOutputs, stagingDirectory, sweepStagedOutputs, writeStaged } from '../src/stamping/outputs.js';
 import { commitStamps, stampCommits, type PendingStamp } from '../src/stamping/stamp-commits.js';
 import { openStore, type Store } from '../src/store/db.js';
 import { together } from '../src/store/together.js';
@@ -142,6 +142,42 @@ for (const backend of backends) {
       expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected']);
       expect(existsSync(path.join(dataDir, 'stamps/four.pdf'))).toBe(true);
       expect(existsSync(path.join(dataDir, 'stamps/taken.pdf'))).toBe(false);
+    });
+
+    it('renames a staged output into place, and removes the staged output of a stamp that did not commit', async () => {
+      const staging = stagingDirectory(dataDir);
+      const staged = (name: string): PendingStamp => {
+        const plain = item(name);
+        const [output] = plain.outputs;
+        return { ...plain, outputs: [{ ...output!, staged: writeStaged(staging, output!.pdf) }] };
+      };
+      const commits = stampCommits(store.db, dataDir);
+      const settled = await Promise.allSettled([commits.submit(staged('six')), commits.submit(staged('taken'))]);
+      expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected']);
+      expect(readFileSync(path.join(dataDir, 'stamps/six.pdf'), 'utf8')).toBe('%PDF six');
+      expect(existsSync(path.join(dataDir, 'stamps/taken.pdf'))).toBe(false);
+      expect(readdirSync(staging).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    });
+
+    it('sweeps outputs left unplaced once they are older than the bound, and nothing else', async () => {
+      const sweepDir = mkdtempSync(path.join(tmpdir(), 'oneseal-sweep-'));
+      try {
+        expect(await sweepStagedOutputs(sweepDir, 1000)).toBe(0); // no stamps/ yet
+        const staging = stagingDirectory(sweepDir);
+        const old = writeStaged(staging, Buffer.from('%PDF old'));
+        const fresh = writeStaged(staging, Buffer.from('%PDF fresh'));
+        const placed = path.join(staging, 'placed.pdf');
+        writeFileSync(placed, '%PDF placed');
+        const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+        utimesSync(old, twoHoursAgo, twoHoursAgo);
+        utimesSync(placed, twoHoursAgo, twoHoursAgo);
+        expect(await sweepStagedOutputs(sweepDir, 3600_000)).toBe(1);
+        expect(existsSync(old)).toBe(false);
+        expect(existsSync(fresh)).toBe(true);
+        expect(existsSync(placed)).toBe(true);
+      } finally {
+        rmSync(sweepDir, { recursive: true, force: true });
+      }
     });
 
     it('fails a stamp whose output cannot be written, before its records are touched', async () => {

@@ -3,16 +3,24 @@
  *
  * Crash safety: the file is written to a temporary name, fsynced, renamed into place and the
  * directory fsynced BEFORE the database transaction that records the stamp commits. A crash before
- * the commit leaves at worst an orphan file that no row names (harmless, can be swept); a committed
- * row always names a complete file. Writing after the commit could leave a row whose file never came.
- * Files rather than blobs keep the SQLite write lock short and the database small.
+ * the commit leaves at worst an orphan file that no row names (harmless; temporary ones are swept,
+ * sweepStagedOutputs); a committed row always names a complete file. Writing after the commit could
+ * leave a row whose file never came. Files rather than blobs keep the SQLite write lock short and the
+ * database small.
+ *
+ * In the server the worker thread that signed a document writes it (writeStaged): synchronous calls
+ * on a thread that has nothing else to do, where the event loop would send each of open, write,
+ * fsync and close through libuv's pool and wait for its turn to hear back.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, rmSync, writeSync, type Dir } from 'node:fs';
+import { mkdir, open, opendir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { OneSealError } from '../errors.js';
 
 export const OUTPUT_DIR = 'stamps';
+/** Outputs being written end so until renamed into place. */
+const STAGED_SUFFIX = '.tmp';
 
 /** The path stored in the record: relative to the data dir, so the data dir can move. */
 export function outputPathFor(stampId: string): string {
@@ -23,11 +31,76 @@ export interface Output {
   /** Relative to the data dir, as outputPathFor gives it. */
   path: string;
   pdf: Uint8Array;
+  /** The same bytes already written and fsynced under this temporary name (writeStaged), to be renamed into place. */
+  staged?: string;
+}
+
+/** Where writeStaged puts an output before its stamp has an id; in the directory it will be renamed into. */
+export function stagingDirectory(dataDir: string): string {
+  return path.join(dataDir, OUTPUT_DIR);
+}
+
+/**
+ * Writes and fsyncs an output under a temporary name, synchronously: for a worker thread that has the
+ * bytes, so the event loop is not sent through libuv's pool four times per output.
+ */
+export function writeStaged(dir: string, bytes: Uint8Array): string {
+  const file = path.join(dir, `${randomUUID()}${STAGED_SUFFIX}`);
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx', 0o640);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    mkdirSync(dir, { recursive: true });
+    fd = openSync(file, 'wx', 0o640);
+  }
+  try {
+    for (let at = 0; at < bytes.byteLength;) at += writeSync(fd, bytes, at);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    rmSync(file, { force: true });
+    throw e;
+  }
+  closeSync(fd);
+  return file;
+}
+
+/**
+ * Removes outputs left half-way: written under a temporary name and never renamed into place, because
+ * the process died mid-write or a worker was stopped mid-task (a request cancelled at its deadline).
+ * Only those older than `olderThanMs`, so a write in flight — another instance's, on shared storage —
+ * is left alone. Returns how many were removed.
+ */
+export async function sweepStagedOutputs(dataDir: string, olderThanMs: number, now = Date.now()): Promise<number> {
+  const dir = stagingDirectory(dataDir);
+  let entries: Dir;
+  try {
+    entries = await opendir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw e;
+  }
+  let removed = 0;
+  for await (const entry of entries) {
+    if (!entry.isFile() || !entry.name.endsWith(STAGED_SUFFIX)) continue;
+    const file = path.join(dir, entry.name);
+    const modified = await stat(file).then((s) => s.mtimeMs, () => undefined);
+    if (modified === undefined || now - modified < olderThanMs) continue;
+    await rm(file, { force: true });
+    removed++;
+  }
+  return removed;
+}
+
+/** Removes a staged output that will not be placed. */
+export async function discardStaged(file: string | undefined): Promise<void> {
+  if (file) await rm(file, { force: true });
 }
 
 /** Writes under a temporary name, fsyncs and renames into place; the directory entry is the caller's to sync. */
 async function writeSynced(target: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
+  const tmp = `${target}.${randomBytes(6).toString('hex')}${STAGED_SUFFIX}`;
   const fh = await createFile(tmp);
   try {
     await fh.writeFile(bytes);
@@ -39,6 +112,15 @@ async function writeSynced(target: string, bytes: Uint8Array): Promise<void> {
     await rename(tmp, target);
   } catch (e) {
     await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+async function moveStaged(staged: string, target: string): Promise<void> {
+  try {
+    await rename(staged, target);
+  } catch (e) {
+    await rm(staged, { force: true });
     throw e;
   }
 }
@@ -70,7 +152,7 @@ async function syncDirectory(dir: string): Promise<void> {
  */
 export async function placeOutputs(dataDir: string, outputs: readonly Output[]): Promise<void> {
   const targets = outputs.map((o) => path.join(dataDir, o.path));
-  const written = await Promise.allSettled(outputs.map((o, i) => writeSynced(targets[i]!, o.pdf)));
+  const written = await Promise.allSettled(outputs.map((o, i) => (o.staged ? moveStaged(o.staged, targets[i]!) : writeSynced(targets[i]!, o.pdf))));
   const failed = written.find((w) => w.status === 'rejected');
   if (failed) {
     await Promise.all(outputs.filter((_, i) => written[i]!.status === 'fulfilled').map((o) => removeOutput(dataDir, o.path)));

@@ -14,7 +14,7 @@ import { nowIso } from '../store/codec.js';
 import type { Db } from '../store/db.js';
 import { getStamp, listBatchStamps, getStampBatch, type StampBatchRecord, type StampRecord } from '../store/stamps.js';
 import { idempotent, type Complete } from './idempotency.js';
-import { outputPathFor, readOutput } from './outputs.js';
+import { discardStaged, outputPathFor, readOutput, stagingDirectory } from './outputs.js';
 import type { StampRows } from './stamp-rows.js';
 import type { StampRequest, StampResult } from './stamper.js';
 
@@ -128,6 +128,36 @@ function scope(services: Services, actor: Actor, idem: IdempotencyOption, hash: 
   };
 }
 
+/**
+ * The outputs workers wrote ahead for one request (StampResult.staged). Once handed to the commit
+ * point, that places them or removes them; a request that fails before (its deadline passed, a later
+ * document of its batch failed) removes them here.
+ */
+class StagedOutputs {
+  private readonly files: (string | undefined)[] = [];
+  private handed = false;
+
+  static async during<T>(work: (staged: StagedOutputs) => Promise<T>): Promise<T> {
+    const staged = new StagedOutputs();
+    try {
+      return await work(staged);
+    } catch (e) {
+      if (!staged.handed) await Promise.all(staged.files.map(discardStaged));
+      throw e;
+    }
+  }
+
+  keep(result: StampResult): StampResult {
+    this.files.push(result.staged);
+    return result;
+  }
+
+  handOver<T>(submit: () => Promise<T>): Promise<T> {
+    this.handed = true;
+    return submit();
+  }
+}
+
 /** Counts recorded stamps by department, item and centre; a batch's time is shared among its documents. */
 function observeHandling(services: Services, jobs: readonly StampJob[], started: number): void {
   const seconds = (performance.now() - started) / 1000 / jobs.length;
@@ -144,18 +174,20 @@ export async function stampAndRecord(services: Services, actor: Actor, job: Stam
   const work = async (complete?: Complete): Promise<RecordedStamp> => {
     const started = performance.now();
     gate.check();
-    const result = await services.stamper.stamp(job.document, job.request, gate.signal);
-    gate.check();
-    const record = stampRecord(randomUUID(), actor, job, result, idem?.key ?? null, hash, undefined);
-    await gate.commit(() => services.stampCommits.submit({
-      outputs: [{ path: record.outputPath!, pdf: result.pdf }],
-      async record(trx, rows) {
-        addStamp(rows, actor, record, result.seal.versionId);
-        await complete?.(trx, record.id);
-      },
-    }));
-    observeHandling(services, [job], started);
-    return { record, pdf: result.pdf };
+    return StagedOutputs.during(async (staged) => {
+      const result = staged.keep(await services.stamper.stamp(job.document, job.request, gate.signal, stagingDirectory(services.config.dataDir)));
+      gate.check();
+      const record = stampRecord(randomUUID(), actor, job, result, idem?.key ?? null, hash, undefined);
+      await gate.commit(() => staged.handOver(() => services.stampCommits.submit({
+        outputs: [{ path: record.outputPath!, pdf: result.pdf, staged: result.staged }],
+        async record(trx, rows) {
+          addStamp(rows, actor, record, result.seal.versionId);
+          await complete?.(trx, record.id);
+        },
+      })));
+      observeHandling(services, [job], started);
+      return { record, pdf: result.pdf };
+    });
   };
   if (!idem) return { ...(await work()), replayed: false };
   const { value, replayed } = await idempotent(scope(services, actor, idem, hash!), work, (id) => loadRecordedStamp(services, id));
@@ -183,45 +215,47 @@ export async function stampBatchAndRecord(services: Services, actor: Actor, jobs
   const hash = idem ? requestHash('batch', jobs, { caseNumber }) : null;
   const work = async (complete?: Complete): Promise<RecordedBatch> => {
     const started = performance.now();
-    // One version per seal for the whole batch: a rotation mid-batch must not split the case across keys.
-    const materials = new Map<string, SigningMaterial>();
-    const results: StampResult[] = [];
-    for (const [i, job] of jobs.entries()) {
-      gate.check();
-      try {
-        let material = materials.get(job.request.sealId);
-        if (!material) {
-          material = await signingMaterial(services, job.request.sealId);
-          materials.set(job.request.sealId, material);
+    return StagedOutputs.during(async (staged) => {
+      // One version per seal for the whole batch: a rotation mid-batch must not split the case across keys.
+      const materials = new Map<string, SigningMaterial>();
+      const results: StampResult[] = [];
+      for (const [i, job] of jobs.entries()) {
+        gate.check();
+        try {
+          let material = materials.get(job.request.sealId);
+          if (!material) {
+            material = await signingMaterial(services, job.request.sealId);
+            materials.set(job.request.sealId, material);
+          }
+          results.push(staged.keep(await services.stamper.stampWith(material, job.document, job.request, gate.signal, stagingDirectory(services.config.dataDir))));
+        } catch (e) {
+          if (e instanceof OneSealError && CLIENT_FAULT.has(e.kind)) throw documentFailed(i, job, e);
+          throw e;
         }
-        results.push(await services.stamper.stampWith(material, job.document, job.request, gate.signal));
-      } catch (e) {
-        if (e instanceof OneSealError && CLIENT_FAULT.has(e.kind)) throw documentFailed(i, job, e);
-        throw e;
       }
-    }
-    const batch: StampBatchRecord = { id: randomUUID(), clientId: actor.id, caseNumber, documentCount: jobs.length, createdAt: nowIso() };
-    const stamps = jobs.map((job, index) => ({
-      record: stampRecord(randomUUID(), actor, job, results[index]!, null, null, { id: batch.id, index }),
-      pdf: results[index]!.pdf,
-    }));
-    gate.check();
-    await gate.commit(() => services.stampCommits.submit({
-      outputs: stamps.map((s) => ({ path: s.record.outputPath!, pdf: s.pdf })),
-      async record(trx, rows) {
-        rows.batch(batch);
-        for (const [i, s] of stamps.entries()) addStamp(rows, actor, s.record, results[i]!.seal.versionId);
-        rows.auditEntry({
-          actor: `client:${actor.name}`,
-          action: 'stamp-batch.create',
-          subject: batch.id,
-          details: { clientId: actor.id, caseNumber, stamps: stamps.map((s) => s.record.id) },
-        });
-        await complete?.(trx, batch.id);
-      },
-    }));
-    observeHandling(services, jobs, started);
-    return { batch, stamps };
+      const batch: StampBatchRecord = { id: randomUUID(), clientId: actor.id, caseNumber, documentCount: jobs.length, createdAt: nowIso() };
+      const stamps = jobs.map((job, index) => ({
+        record: stampRecord(randomUUID(), actor, job, results[index]!, null, null, { id: batch.id, index }),
+        pdf: results[index]!.pdf,
+      }));
+      gate.check();
+      await gate.commit(() => staged.handOver(() => services.stampCommits.submit({
+        outputs: stamps.map((s, i) => ({ path: s.record.outputPath!, pdf: s.pdf, staged: results[i]!.staged })),
+        async record(trx, rows) {
+          rows.batch(batch);
+          for (const [i, s] of stamps.entries()) addStamp(rows, actor, s.record, results[i]!.seal.versionId);
+          rows.auditEntry({
+            actor: `client:${actor.name}`,
+            action: 'stamp-batch.create',
+            subject: batch.id,
+            details: { clientId: actor.id, caseNumber, stamps: stamps.map((s) => s.record.id) },
+          });
+          await complete?.(trx, batch.id);
+        },
+      })));
+      observeHandling(services, jobs, started);
+      return { batch, stamps };
+    });
   };
   if (!idem) return { ...(await work()), replayed: false };
   const { value, replayed } = await idempotent(scope(services, actor, idem, hash!), work, (id) => loadRecordedBatch(services, id));

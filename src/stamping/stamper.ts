@@ -17,6 +17,8 @@ import { AppearanceCache, DEFAULT_LEVEL, stampDocument, type SealFace, type Stam
 export { DEFAULT_LEVEL, type StampPlacement, type StampRequest } from './stamp-document.js';
 
 export interface StampResult extends StampedDocument {
+  /** The signed PDF already written under this temporary name, when `stageIn` was given and a worker did the work. */
+  staged?: string;
   seal: { id: string; version: number; certSerial: string; versionId: number };
 }
 
@@ -60,8 +62,12 @@ export class Stamper {
     this.unsubscribe = onSealChanged((sealId) => this.materials.delete(sealId));
   }
 
-  /** `signal`: the caller gave up (request time-out); the work stops at its next step. */
-  async stamp(input: Uint8Array, request: StampRequest, signal?: AbortSignal): Promise<StampResult> {
+  /**
+   * `signal`: the caller gave up (request time-out); the work stops at its next step. `stageIn`: a
+   * worker doing the PDF work also writes and fsyncs the result there (StampResult.staged), which the
+   * caller then renames into place or removes; the event loop has then no file calls to make for it.
+   */
+  async stamp(input: Uint8Array, request: StampRequest, signal?: AbortSignal, stageIn?: string): Promise<StampResult> {
     let material: SigningMaterial;
     try {
       material = await this.materialOf(request.sealId);
@@ -70,7 +76,7 @@ export class Stamper {
       this.report('unknown', request, e);
       throw e;
     }
-    return this.stampWith(material, input, request, signal);
+    return this.stampWith(material, input, request, signal, stageIn);
   }
 
   private report(sealId: string, request: StampRequest, e?: unknown): void {
@@ -113,10 +119,10 @@ export class Stamper {
   }
 
   /** Stamps with a version already chosen (rotation mid-request must not switch keys under it). */
-  async stampWith(material: SigningMaterial, input: Uint8Array, request: StampRequest, signal?: AbortSignal): Promise<StampResult> {
+  async stampWith(material: SigningMaterial, input: Uint8Array, request: StampRequest, signal?: AbortSignal, stageIn?: string): Promise<StampResult> {
     try {
       signal?.throwIfAborted();
-      const result = await this.sign(material, input, request, signal);
+      const result = await this.sign(material, input, request, signal, stageIn);
       this.report(material.seal.id, request);
       return result;
     } catch (e) {
@@ -125,12 +131,12 @@ export class Stamper {
     }
   }
 
-  private async sign(material: SigningMaterial, input: Uint8Array, request: StampRequest, signal?: AbortSignal): Promise<StampResult> {
+  private async sign(material: SigningMaterial, input: Uint8Array, request: StampRequest, signal?: AbortSignal, stageIn?: string): Promise<StampResult> {
     const { timestamper, revocation, pool } = this.deps;
     const limits = this.deps.limits ?? DEFAULT_DOCUMENT_LIMITS;
     const minSealMm = this.deps.minSealMm ?? DEFAULT_MIN_SEAL_MM;
     const face = faceOf(material);
-    let stamped: StampedDocument;
+    let stamped: StampedDocument & { staged?: string };
     if (pool) {
       // The worker gets a copy of its own, moved rather than cloned (as the verifier does): one copy
       // here instead of a serialisation on this thread and another on the worker's.
@@ -141,8 +147,9 @@ export class Stamper {
         certificate: material.certificate,
         chain: material.chain,
         maxTokenSize: timestamper.maxTokenSize,
+        stageIn,
       };
-      const { value } = await pool.run<StampedDocument>('stamp', task, {
+      const { value } = await pool.run<StampedDocument & { staged?: string }>('stamp', task, {
         signal,
         transfer: [own.buffer],
         calls: {

@@ -3,7 +3,8 @@
  * and the revocation data asked of the main thread, which holds the HSM sessions and the database.
  */
 import type { HashAlgorithm, KeyAlgorithm } from '../hsm/types.js';
-import { AppearanceCache, stampDocument, type SealFace, type StampRequest } from '../stamping/stamp-document.js';
+import { AppearanceCache, stampDocument, type SealFace, type StampedDocument, type StampRequest } from '../stamping/stamp-document.js';
+import { writeStaged } from '../stamping/outputs.js';
 import type { DocumentLimits } from '../stamping/document-limits.js';
 import type { CallMain } from './serve.js';
 
@@ -17,6 +18,8 @@ export interface StampTask {
   maxTokenSize: number;
   limits: DocumentLimits;
   minSealMm: number;
+  /** Where to write the signed PDF (fsynced, under a temporary name) before handing it back; see writeStaged. */
+  stageIn?: string;
 }
 
 const appearances = new AppearanceCache();
@@ -26,13 +29,16 @@ export const prestartTask = async (t: { faces: SealFace[] }) => {
   await Promise.all(t.faces.map((face) => appearances.get(face)));
 };
 
-export const stampTask = (t: StampTask, call: CallMain) => stampDocument(t.input, t.request, {
-  signer: { ...t.key, signDigest: (hash: HashAlgorithm, digest: Uint8Array) => call('sign', hash, digest) as Promise<Uint8Array> },
-  certificate: t.certificate,
-  chain: t.chain,
-  appearance: () => appearances.get(t.face),
-  timestamper: { maxTokenSize: t.maxTokenSize, stamp: (digest) => call('timestamp', digest) as Promise<Uint8Array> },
-  revocation: { forCerts: (certs, options) => call('revocation', certs, options) as Promise<{ crls: Uint8Array[]; ocsps: Uint8Array[] }> },
-  limits: t.limits,
-  minSealMm: t.minSealMm,
-});
+export const stampTask = async (t: StampTask, call: CallMain): Promise<StampedDocument & { staged?: string }> => {
+  const stamped = await stampDocument(t.input, t.request, {
+    signer: { ...t.key, signDigest: (hash: HashAlgorithm, digest: Uint8Array) => call('sign', hash, digest) as Promise<Uint8Array> },
+    certificate: t.certificate,
+    chain: t.chain,
+    appearance: () => appearances.get(t.face),
+    timestamper: { maxTokenSize: t.maxTokenSize, stamp: (digest) => call('timestamp', digest) as Promise<Uint8Array> },
+    revocation: { forCerts: (certs, options) => call('revocation', certs, options) as Promise<{ crls: Uint8Array[]; ocsps: Uint8Array[] }> },
+    limits: t.limits,
+    minSealMm: t.minSealMm,
+  });
+  return t.stageIn ? { ...stamped, staged: writeStaged(t.stageIn, stamped.pdf) } : stamped;
+};
