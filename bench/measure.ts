@@ -60,12 +60,22 @@ export async function measure(
 }
 
 /** Keeps `concurrency` calls in flight until `ops` were started and `seconds` passed; returns how many ran. */
-export async function keepBusy(ops: number, concurrency: number, seconds: number, fn: (i: number) => Promise<unknown>): Promise<number> {
-  let next = 0;
+export function keepBusy(ops: number, concurrency: number, seconds: number, fn: (i: number) => Promise<unknown>): Promise<number> {
   const until = performance.now() + seconds * 1000;
-  const more = () => next < ops || performance.now() < until;
+  return startWhile(concurrency, (started) => started < ops || performance.now() < until, fn);
+}
+
+/** Like keepBusy, but stops at whichever comes first: `ops` started or `maxSeconds` passed. */
+export function keepBusyUpTo(ops: number, concurrency: number, maxSeconds: number, fn: (i: number) => Promise<unknown>): Promise<number> {
+  const until = performance.now() + maxSeconds * 1000;
+  return startWhile(concurrency, (started) => started < ops && performance.now() < until, fn);
+}
+
+/** Keeps `concurrency` calls of `fn` in flight while `more` says so; resolves to how many were started. */
+async function startWhile(concurrency: number, more: (started: number) => boolean, fn: (i: number) => Promise<unknown>): Promise<number> {
+  let next = 0;
   await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (more()) await fn(next++);
+    while (more(next)) await fn(next++);
   }));
   return next;
 }
