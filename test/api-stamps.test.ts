@@ -4,7 +4,7 @@
  */
 import { acquireLease } from '../src/store/leases.js';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FormDataParser } from '../src/api/form-data.js';
@@ -240,6 +240,33 @@ describe('outputs', () => {
     const plain = await stack.services.stamper.stamp(pdf, request);
     expect(plain.staged).toBeUndefined();
     expect(readdirSync(dir)).toEqual([path.basename(staged.staged!)]);
+  });
+
+  it('that cannot be stored give 503 naming the storage, not a 500, record nothing, and stamping resumes once they can', async () => {
+    const stamps = path.join(stack.dir, 'stamps');
+    const post = () => call(url('/v1/stamps?seal=approval&page=1&x=100&y=100&level=B-B'), {
+      method: 'POST', headers: bearer(key, { 'Content-Type': 'application/pdf' }), body: pdf,
+    });
+    expect((await post()).status).toBe(200);
+    const before = await countRows(stack, 'stamps');
+    // A file where the outputs' directory should be: every write into it fails (ENOTDIR), even as root.
+    renameSync(stamps, `${stamps}.aside`);
+    writeFileSync(stamps, 'not a directory');
+    try {
+      const r = await post();
+      expect(r.status).toBe(503);
+      const problem = r.json<{ type: string; detail: string; component: string }>();
+      expect(problem.type).toMatch(/output-not-stored$/);
+      expect(problem.component).toBe('storage');
+      expect(problem.detail).toMatch(/could not be stored \(ENOTDIR\), so nothing was recorded/);
+      expect(problem.detail).not.toContain(stack.dir);
+      expect(await countRows(stack, 'stamps')).toBe(before);
+    } finally {
+      rmSync(stamps);
+      renameSync(`${stamps}.aside`, stamps);
+    }
+    expect((await post()).status).toBe(200);
+    expect(await countRows(stack, 'stamps')).toBe(before + 1);
   });
 });
 

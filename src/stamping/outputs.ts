@@ -50,9 +50,13 @@ export function writeStaged(dir: string, bytes: Uint8Array): string {
   try {
     fd = openSync(file, 'wx', 0o640);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    mkdirSync(dir, { recursive: true });
-    fd = openSync(file, 'wx', 0o640);
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw notStored(e);
+    try {
+      mkdirSync(dir, { recursive: true });
+      fd = openSync(file, 'wx', 0o640);
+    } catch (again) {
+      throw notStored(again);
+    }
   }
   try {
     for (let at = 0; at < bytes.byteLength;) at += writeSync(fd, bytes, at);
@@ -60,10 +64,22 @@ export function writeStaged(dir: string, bytes: Uint8Array): string {
   } catch (e) {
     closeSync(fd);
     rmSync(file, { force: true });
-    throw e;
+    throw notStored(e);
   }
   closeSync(fd);
   return file;
+}
+
+/**
+ * An output that could not be stored: the disk's fault, not the request's, so 503 and what to check.
+ * The path stays out of the message, which clients see.
+ */
+function notStored(e: unknown): OneSealError {
+  if (e instanceof OneSealError) return e;
+  const code = (e as NodeJS.ErrnoException).code ?? 'unknown error';
+  return new OneSealError('output-not-stored', 'unavailable',
+    `The signed PDF could not be stored (${code}), so nothing was recorded. Check the free space and the permissions of ${OUTPUT_DIR}/ in the data directory, then retry.`,
+    { cause: e, retryAfter: 30, extra: { component: 'storage' } });
 }
 
 /**
@@ -103,12 +119,12 @@ async function writeSynced(target: string, bytes: Uint8Array): Promise<void> {
   const tmp = `${target}.${randomBytes(6).toString('hex')}${STAGED_SUFFIX}`;
   const fh = await createFile(tmp);
   try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
+    try {
+      await fh.writeFile(bytes);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await rename(tmp, target);
   } catch (e) {
     await rm(tmp, { force: true });
@@ -130,7 +146,7 @@ async function createFile(file: string): Promise<FileHandle> {
   try {
     return await open(file, 'wx', 0o640);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw notStored(e);
     await mkdir(path.dirname(file), { recursive: true });
     return open(file, 'wx', 0o640);
   }
@@ -156,13 +172,15 @@ export async function placeOutputs(dataDir: string, outputs: readonly Output[]):
   const failed = written.find((w) => w.status === 'rejected');
   if (failed) {
     await Promise.all(outputs.filter((_, i) => written[i]!.status === 'fulfilled').map((o) => removeOutput(dataDir, o.path)));
-    throw failed.reason;
+    throw notStored(failed.reason);
   }
 }
 
 /** One fsync per directory the outputs were renamed into, however many they are. */
 export async function syncOutputDirectories(dataDir: string, outputs: readonly Output[]): Promise<void> {
-  await Promise.all([...new Set(outputs.map((o) => path.dirname(path.join(dataDir, o.path))))].map(syncDirectory));
+  await Promise.all([...new Set(outputs.map((o) => path.dirname(path.join(dataDir, o.path))))].map(syncDirectory)).catch((e: unknown) => {
+    throw notStored(e);
+  });
 }
 
 export async function writeOutput(dataDir: string, relPath: string, bytes: Uint8Array): Promise<void> {
