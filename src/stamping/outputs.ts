@@ -48,15 +48,9 @@ export function writeStaged(dir: string, bytes: Uint8Array): string {
   const file = path.join(dir, `${randomUUID()}${STAGED_SUFFIX}`);
   let fd: number;
   try {
-    fd = openSync(file, 'wx', 0o640);
+    fd = createFileSync(file);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw notStored(e);
-    try {
-      mkdirSync(dir, { recursive: true });
-      fd = openSync(file, 'wx', 0o640);
-    } catch (again) {
-      throw notStored(again);
-    }
+    throw notStored(e);
   }
   try {
     for (let at = 0; at < bytes.byteLength;) at += writeSync(fd, bytes, at);
@@ -68,6 +62,17 @@ export function writeStaged(dir: string, bytes: Uint8Array): string {
   }
   closeSync(fd);
   return file;
+}
+
+/** createFile's synchronous twin, for writeStaged. */
+function createFileSync(file: string): number {
+  try {
+    return openSync(file, 'wx', 0o640);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    mkdirSync(path.dirname(file), { recursive: true });
+    return openSync(file, 'wx', 0o640);
+  }
 }
 
 /**
@@ -146,7 +151,7 @@ async function createFile(file: string): Promise<FileHandle> {
   try {
     return await open(file, 'wx', 0o640);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw notStored(e);
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     await mkdir(path.dirname(file), { recursive: true });
     return open(file, 'wx', 0o640);
   }
