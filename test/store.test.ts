@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import knex from 'knex';
 import { openStore, type Store } from '../src/store/db.js';
+import { PreparedSqliteClient } from '../src/store/sqlite-client.js';
 import { migrations } from '../src/store/migrations/index.js';
 import { insertClient, findClientByPrefix, updateClient } from '../src/store/clients.js';
 import {
@@ -152,6 +154,46 @@ describe('sqlite connection settings', () => {
       expect(await store.db.raw('PRAGMA foreign_keys')).toEqual([{ foreign_keys: 1 }]);
     } finally {
       await store.close();
+      await tdb.cleanup();
+    }
+  });
+
+  it('prepares each statement once per connection and reuses it, and closes a connection that made more statements than it keeps', async () => {
+    const tdb = backends[0]!.make();
+    if (tdb.database.client !== 'sqlite3') throw new Error('expected sqlite');
+    const db = knex({ client: PreparedSqliteClient, connection: { filename: tdb.database.filename }, useNullAsDefault: true });
+    const client = db.client as unknown as PreparedSqliteClient;
+    const connection = await client.acquireRawConnection() as { prepare(...args: unknown[]): unknown };
+    let prepares = 0;
+    const prepare = connection.prepare.bind(connection);
+    connection.prepare = (...args) => {
+      prepares++;
+      return prepare(...args);
+    };
+    const query = (sql: string, bindings: unknown[] = [], method?: string) => client._query(connection as never, { sql, bindings, method });
+    try {
+      expect((await query('select ? as n', [1])).response).toEqual([{ n: 1 }]);
+      expect((await query('select ? as n', [2])).response).toEqual([{ n: 2 }]);
+      expect(prepares).toBe(1);
+      await query('create table t (id integer primary key, v text)');
+      // Writes go through `run`, which reports the row id and the count changed, as knex expects.
+      expect((await query('insert into t (v) values (?)', ['a'], 'insert')).context).toMatchObject({ lastID: 1 });
+      expect((await query('insert into t (v) values (?)', ['b'], 'insert')).context).toMatchObject({ lastID: 2 });
+      expect((await query('update t set v = ?', ['c'], 'update')).context).toMatchObject({ changes: 2 });
+      expect(prepares).toBe(4);
+      // A statement that fails to prepare is not kept: the same SQL is prepared again, and fails again.
+      await expect(query('select * from missing')).rejects.toThrow(/no such table/);
+      await expect(query('select * from missing')).rejects.toThrow(/no such table/);
+      expect(prepares).toBe(6);
+      for (let i = 0; i < 300; i++) await query(`select ${i} as n`);
+      // Past the bound the least recently used were let go: the first statement is prepared anew.
+      const before = prepares;
+      expect((await query('select ? as n', [3])).response).toEqual([{ n: 3 }]);
+      expect(prepares).toBe(before + 1);
+    } finally {
+      // SQLite refuses to close a connection with a statement left unfinalized (kept or let go).
+      await client.destroyRawConnection(connection as never);
+      await db.destroy();
       await tdb.cleanup();
     }
   });

@@ -7,6 +7,7 @@ import knex, { type Knex } from 'knex';
 import type { Config, DatabaseConfig } from '../config.js';
 import { OneSealError } from '../errors.js';
 import { migrationSource } from './migrations/index.js';
+import { PreparedSqliteClient } from './sqlite-client.js';
 
 /** A connection or an open transaction: repositories take either, so callers decide the transaction. */
 export type Db = Knex | Knex.Transaction;
@@ -32,7 +33,7 @@ type SqliteConnection = { exec(sql: string, cb: (err: Error | null) => void): vo
 /** One connection, set up by `pragmas` when it opens. */
 function sqliteConnection(filename: string, pragmas: string): Knex.Config {
   return {
-    client: 'sqlite3',
+    client: PreparedSqliteClient,
     connection: { filename },
     useNullAsDefault: true,
     pool: {
