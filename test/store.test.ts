@@ -198,6 +198,24 @@ describe('sqlite connection settings', () => {
     }
   });
 
+  it('keeps no read open through a kept statement: later reads see new commits, and a checkpoint completes', async () => {
+    const tdb = backends[0]!.make();
+    const store = await openStore({ database: tdb.database });
+    try {
+      await store.db('leases').insert({ name: 'first', holder: 'h', expires_at: 'x' });
+      const count = async () => Number(((await store.reads('leases').count({ n: '*' })) as { n: number }[])[0]!.n);
+      expect(await count()).toBe(1);
+      for (let i = 0; i < 50; i++) await store.db('leases').insert({ name: `later-${i}`, holder: 'h', expires_at: 'x' });
+      // The same statement again, on the read connection: a snapshot kept from its first run would say 1.
+      expect(await count()).toBe(51);
+      // A statement holding a read would keep the checkpoint from truncating the WAL (busy: 1).
+      expect(await store.db.raw('PRAGMA wal_checkpoint(TRUNCATE)')).toEqual([{ busy: 0, log: 0, checkpointed: 0 }]);
+    } finally {
+      await store.close();
+      await tdb.cleanup();
+    }
+  });
+
   it('reports an unopenable database as unavailable, naming the file', async () => {
     const tdb = backends[0]!.make();
     if (tdb.database.client !== 'sqlite3') throw new Error('expected sqlite');
