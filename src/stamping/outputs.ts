@@ -130,13 +130,14 @@ async function writeSynced(target: string, bytes: Uint8Array): Promise<void> {
     } finally {
       await fh.close();
     }
-    await rename(tmp, target);
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;
   }
+  await moveStaged(tmp, target);
 }
 
+/** Renames a written and fsynced output into place; if that fails, the temporary file goes. */
 async function moveStaged(staged: string, target: string): Promise<void> {
   try {
     await rename(staged, target);

@@ -9,16 +9,15 @@ import { signingMaterial, type SealDeps, type SigningMaterial } from '../seals/s
 import { activeSealVersions } from '../store/seals.js';
 import type { PadesLevel, RevocationOptions, RevocationSource, Timestamper } from '../signing/sign-pdf.js';
 import type { WorkerPool } from '../workers/pool.js';
-import type { StampTask } from '../workers/stamp-worker.js';
+import type { StagedDocument, StampTask } from '../workers/stamp-worker.js';
 import { DEFAULT_MIN_SEAL_MM } from '../stamp/placement.js';
 import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from './document-limits.js';
-import { AppearanceCache, DEFAULT_LEVEL, stampDocument, type SealFace, type StampedDocument, type StampRequest } from './stamp-document.js';
+import { AppearanceCache, DEFAULT_LEVEL, stampDocument, type SealFace, type StampRequest } from './stamp-document.js';
 
 export { DEFAULT_LEVEL, type StampPlacement, type StampRequest } from './stamp-document.js';
 
-export interface StampResult extends StampedDocument {
-  /** The signed PDF already written under this temporary name, when `stageIn` was given and a worker did the work. */
-  staged?: string;
+/** `staged`: set when `stageIn` was given and a worker did the work. */
+export interface StampResult extends StagedDocument {
   seal: { id: string; version: number; certSerial: string; versionId: number };
 }
 
@@ -136,7 +135,7 @@ export class Stamper {
     const limits = this.deps.limits ?? DEFAULT_DOCUMENT_LIMITS;
     const minSealMm = this.deps.minSealMm ?? DEFAULT_MIN_SEAL_MM;
     const face = faceOf(material);
-    let stamped: StampedDocument & { staged?: string };
+    let stamped: StagedDocument;
     if (pool) {
       // The worker gets a copy of its own, moved rather than cloned (as the verifier does): one copy
       // here instead of a serialisation on this thread and another on the worker's.
@@ -149,7 +148,7 @@ export class Stamper {
         maxTokenSize: timestamper.maxTokenSize,
         stageIn,
       };
-      const { value } = await pool.run<StampedDocument & { staged?: string }>('stamp', task, {
+      const { value } = await pool.run<StagedDocument>('stamp', task, {
         signal,
         transfer: [own.buffer],
         calls: {

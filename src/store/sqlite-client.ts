@@ -24,7 +24,6 @@ interface Statement {
 
 interface Connection {
   prepare(sql: string, cb: (err: Error | null) => void): Statement;
-  close(cb: (err: Error | null) => void): void;
 }
 
 interface Query {
@@ -79,7 +78,7 @@ export class PreparedSqliteClient extends KnexSqliteClient {
       for (const statement of kept.statements.values()) letGo(kept, statement);
       await Promise.all(kept.finalizing);
     }
-    await new Promise<void>((resolve, reject) => connection.close((err) => (err ? reject(err) : resolve())));
+    await super.destroyRawConnection(connection);
   }
 }
 

@@ -22,6 +22,11 @@ export interface StampTask {
   stageIn?: string;
 }
 
+/** A stamped document, and where the worker wrote it when the task had `stageIn`. */
+export interface StagedDocument extends StampedDocument {
+  staged?: string;
+}
+
 const appearances = new AppearanceCache();
 
 /** Builds the active seals' appearances before the first stamp asks for one (Stamper.prestart). */
@@ -29,7 +34,7 @@ export const prestartTask = async (t: { faces: SealFace[] }) => {
   await Promise.all(t.faces.map((face) => appearances.get(face)));
 };
 
-export const stampTask = async (t: StampTask, call: CallMain): Promise<StampedDocument & { staged?: string }> => {
+export const stampTask = async (t: StampTask, call: CallMain): Promise<StagedDocument> => {
   const stamped = await stampDocument(t.input, t.request, {
     signer: { ...t.key, signDigest: (hash: HashAlgorithm, digest: Uint8Array) => call('sign', hash, digest) as Promise<Uint8Array> },
     certificate: t.certificate,
