@@ -56,8 +56,11 @@ export async function openHsm(config: Config, options: { onSign?: (seconds: numb
  * document of thousands of pages; one-page work keeps a worker near 45 MB, and a 20,000-page 骑缝章 grew
  * one to 200 MB) is replaced after its task, so that memory goes back to the system.
  */
-function pdfPool(size: number, nice: number): WorkerPool {
-  return new WorkerPool({ size, entry: () => workerEntry('pdf-worker'), maxHeapMb: 2048, recycleHeapBytes: 128 * 1024 * 1024, nice });
+function pdfPool(size: number, nice: number, hsm: Hsm): WorkerPool {
+  return new WorkerPool({
+    size, entry: () => workerEntry('pdf-worker'), maxHeapMb: 2048, recycleHeapBytes: 128 * 1024 * 1024, nice,
+    onThreadEnded: (threadId) => hsm.reclaimLanes(threadId),
+  });
 }
 
 /**
@@ -71,7 +74,7 @@ export async function openServices(configured: Config, options: { ownPublicUrl?:
   const hsm = await openHsm(config, {
     onSign: (seconds, ok) => metrics.hsmSignSeconds.observe({ outcome: ok ? 'ok' : 'error' }, seconds),
   });
-  watchHsmPool(metrics, () => hsm.poolStats);
+  watchHsmPool(metrics, () => hsm.stats);
   let store: Store | undefined;
   try {
     store = await openStore(config);
@@ -84,7 +87,7 @@ export async function openServices(configured: Config, options: { ownPublicUrl?:
     const secrets = await openAccessSecrets(hsm);
     const opened = store;
     const pki = { store: opened, authority, metrics };
-    const pool = options.workers && config.workers > 0 ? pdfPool(config.workers, config.workerNice) : undefined;
+    const pool = options.workers && config.workers > 0 ? pdfPool(config.workers, config.workerNice, hsm) : undefined;
     if (pool) watchWorkerPool(metrics, () => pool.stats);
     await scheduleThreadPool({ pdfWorkers: pool !== undefined });
     const stamper = new Stamper({

@@ -12,7 +12,7 @@ import { PROBLEM_BASE } from '../src/api/problem.js';
 import { loadConfig } from '../src/config.js';
 import { openStore } from '../src/store/db.js';
 import { runOneseal, serveChild, type ChildServer } from './support/child-server.js';
-import { checkStampRecords, LETTER, postStamp } from './support/ops.js';
+import { checkStampRecords, LETTER, postStamp, scrape } from './support/ops.js';
 import { buildSlowHsm, type SlowHsm } from './support/slow-hsm.js';
 
 interface Problem { type: string; status: number; detail: string; component?: string }
@@ -67,8 +67,9 @@ describe('a slow HSM under a running server', () => {
 
     slow.setDelay(HANG_MS);
     const held = Date.now();
-    // more requests than the 4 HSM sessions: some time out inside the HSM, the rest waiting for a session
-    const answers = await Promise.all(Array.from({ length: 6 }, async () => {
+    // more requests than the HSM's 4 sessions and 4 signing lanes: some time out inside the HSM, the
+    // rest waiting for a session
+    const answers = await Promise.all(Array.from({ length: 12 }, async () => {
       const res = await postStamp(url, key, LETTER());
       return { status: res.status, contentType: res.headers.get('content-type'), retryAfter: res.headers.get('retry-after'), problem: (await res.json()) as Problem };
     }));
@@ -93,16 +94,23 @@ describe('a slow HSM under a running server', () => {
     expect(stuck.body.checks.hsm.detail).toMatch(/has not answered a signature for \d+ s \(limit 1 s\)/);
     expect(stuck.body.checks.db.ok).toBe(true);
     expect(await records()).toEqual({ stamps: before.stamps, problems: [] });
+    // the PDF workers' lanes are among the held calls: their threads were ended, the lanes stay taken until the HSM returns
+    expect((await scrape(url)).get('oneseal_hsm_lanes{state="taken"}')).toBe(4);
 
     slow.setDelay(0);
     // the held signatures end, their sessions return to the pool, and the service is whole again
     let healthy = await health(url);
     while (healthy.status !== 200) healthy = await health(url);
     expect(healthy.body.checks.hsm.ok).toBe(true);
+    const lanesSigned = (await scrape(url)).get('oneseal_hsm_lanes{state="signed"}') ?? 0;
     const after = await postStamp(url, key, LETTER());
     expect(after.status).toBe(200);
     expect(Buffer.from(await after.arrayBuffer()).subarray(0, 5).toString()).toBe('%PDF-');
     expect(await records()).toEqual({ stamps: before.stamps + 1, problems: [] });
+    // the lanes the ended threads held were taken back and given new sessions: stamps sign on them again
+    const lanes = await scrape(url);
+    expect(lanes.get('oneseal_hsm_lanes{state="signed"}')).toBe(lanesSigned + 1);
+    expect(lanes.get('oneseal_hsm_lanes{state="taken"}')).toBe(0);
   }, 120_000);
 
   it('cancels a request the slow HSM keeps past the request time-out: 503 says so, nothing is recorded afterwards, and the retry with its Idempotency-Key stamps once', async () => {

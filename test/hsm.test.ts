@@ -1,6 +1,7 @@
 import { createHash, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hsm, type HsmKey } from '../src/hsm/hsm.js';
+import { signOnLane } from '../src/hsm/lane-signer.js';
 import { SOFTHSM_MODULE } from '../src/hsm/softhsm.js';
 import type { KeyAlgorithm } from '../src/hsm/types.js';
 import { openTestHsm, type TestToken } from './support/token.js';
@@ -90,6 +91,59 @@ describe('the session pool', () => {
       const doc = Buffer.from(`alone after kill ${kill}`);
       expect(verifies(key, doc, await key.signDigest('SHA-256', sha256(doc)))).toBe(true);
     }
+  });
+});
+
+describe('signing lanes', () => {
+  const noTimeout = () => {
+    throw new Error('no call here outlives the time-out');
+  };
+
+  it('lease a lane only for a key already looked up, and sign on it verifiably (RSA and ECDSA)', async () => {
+    for (const algorithm of ['RSA-2048', 'EC-P256'] as const) {
+      const generated = await token.hsm.generateKeyPair({ label: `lane-${algorithm}`, algorithm });
+      const fresh = await Hsm.open({ modulePath: SOFTHSM_MODULE, tokenLabel: token.label, pin: token.pin });
+      try {
+        expect(fresh.leaseLane(generated.id, noTimeout)).toBeUndefined(); // not cached yet: the event loop signs first
+        const key = (await fresh.findKey(generated.id))!;
+        const lease = fresh.leaseLane(key.id, noTimeout)!;
+        const data = Buffer.from(`on a lane, ${algorithm}`);
+        const signed = signOnLane(lease.ticket, 'SHA-256', sha256(data))!;
+        lease.end();
+        expect(verifies(key, data, signed.signature)).toBe(true);
+        expect(fresh.stats.lanes).toMatchObject({ size: 4, taken: 0, free: 4, signed: 1 });
+      } finally {
+        await fresh.close();
+      }
+    }
+  });
+
+  it('refuse a ticket from before the sessions were ended underneath, and sign again on new sessions', async () => {
+    const key = await token.hsm.generateKeyPair({ label: 'lane-reset', algorithm: 'EC-P256' });
+    const old = token.hsm.leaseLane(key.id, noTimeout)!;
+    await token.hsm.closeAllSessionsUnderneath();
+    expect(signOnLane(old.ticket, 'SHA-256', sha256(Buffer.from('x')))).toBeUndefined();
+    old.end();
+    // the key handles were dropped with the sessions (a logout renumbers them): the event loop signs first
+    expect(token.hsm.leaseLane(key.id, noTimeout)).toBeUndefined();
+    await key.signDigest('SHA-256', sha256(Buffer.from('y')));
+    const lease = token.hsm.leaseLane(key.id, noTimeout)!;
+    const data = Buffer.from('after the reset');
+    const signed = signOnLane(lease.ticket, 'SHA-256', sha256(data));
+    lease.end();
+    expect(signed && verifies(key, data, signed.signature)).toBe(true);
+  });
+
+  it('hand a failed call back to the event loop, whose next lease looks the keys up again', async () => {
+    const key = await token.hsm.generateKeyPair({ label: 'lane-fail', algorithm: 'EC-P256' });
+    const lease = token.hsm.leaseLane(key.id, noTimeout)!;
+    const wrongHandle = { ...lease.ticket, keyHandle: Buffer.alloc(8, 0xff) };
+    expect(signOnLane(wrongHandle, 'SHA-256', sha256(Buffer.from('x')))).toBeUndefined();
+    lease.end();
+    expect(token.hsm.stats.lanes.taken).toBe(0);
+    expect(token.hsm.leaseLane(key.id, noTimeout)).toBeUndefined(); // the broken lane was mended, the handles dropped
+    await key.signDigest('SHA-256', sha256(Buffer.from('y')));
+    expect(token.hsm.leaseLane(key.id, noTimeout)).toBeDefined();
   });
 });
 

@@ -109,3 +109,8 @@ export function mapHsmError(e: unknown, context: string): HsmError {
       return new HsmError('hsm-error', `The HSM returned ${hex(code)}${where} while ${context}.`, { cause: e });
   }
 }
+
+/** The HSM kept a call past the time-out (the call itself cannot be cut off; its session stays taken until it ends). */
+export const hsmTimeout = (timeoutMs: number, context: string): HsmError => new HsmError('hsm-timeout',
+  `The HSM did not answer within ${timeoutMs / 1000} s while ${context}: it is slow or hanging. Retry shortly; if it persists, check the HSM (ONESEAL_HSM_TIMEOUT_SECONDS sets the limit).`,
+  { retryAfter: 5 });

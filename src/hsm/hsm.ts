@@ -1,17 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import pkcs11 from 'pkcs11js';
 import { withDeadline } from '../deadline.js';
-import { CKR, ckrOf, HsmError, mapHsmError, recoveryFor } from './errors.js';
+import { CKR, ckrOf, HsmError, hsmTimeout, mapHsmError, recoveryFor } from './errors.js';
 import {
   algorithmOfEcParams,
   generationTemplates,
   importTemplates,
-  isRsa,
   secretKeyTemplate,
+  signingCall,
+  signingContext,
   spkiFromAttributes,
 } from './key-templates.js';
+import type { LaneTicket } from './lane-signer.js';
+import { SigningLanes } from './lanes.js';
 import { SessionPool } from './session-pool.js';
-import { digestInfo, ecdsaRawToDer } from './signature-encoding.js';
 import type { DigestSigner, HashAlgorithm, KeyAlgorithm } from './types.js';
 
 export interface HsmOptions {
@@ -26,6 +28,11 @@ export interface HsmOptions {
    * hsm-timeout (the HSM call itself cannot be cancelled; its session returns to the pool when it ends).
    */
   timeoutMs?: number;
+  /**
+   * Sessions the PDF workers sign stamps on themselves (./lanes.ts), beside the pool's; as many as
+   * the pool when omitted, 0 for none.
+   */
+  lanes?: number;
   /** Told how long each signature took (session wait included), for the latency metric. */
   onSign?: (seconds: number, ok: boolean) => void;
 }
@@ -43,6 +50,21 @@ export interface KeySpec {
   id?: string;
   algorithm: KeyAlgorithm;
 }
+
+/** A lane leased for one task: its ticket travels with the task, `end` once the task is over. */
+export interface LaneLease {
+  ticket: LaneTicket;
+  end(): void;
+}
+
+export interface HsmStats {
+  pool: { size: number; inUse: number; waiting: number };
+  /** `signed`: signatures made on lanes since the Hsm opened. */
+  lanes: { size: number; taken: number; free: number; signed: number };
+}
+
+/** How often leased lanes are checked for calls past the time-out, at most. */
+const LANE_WATCH_MS = 250;
 
 interface KeyHandles {
   priv: Buffer;
@@ -62,6 +84,14 @@ export class HsmKey implements DigestSigner {
   ) {}
   signDigest(hash: HashAlgorithm, digest: Uint8Array): Promise<Uint8Array> {
     return this.hsm.signDigest(this.id, hash, digest);
+  }
+  /** See Hsm.leaseLane. */
+  leaseLane(onOverdue: (e: HsmError) => void): LaneLease | undefined {
+    return this.hsm.leaseLane(this.id, onOverdue);
+  }
+  /** See Hsm.reportSign. */
+  reportSign(seconds: number, ok: boolean): void {
+    this.hsm.reportSign(seconds, ok);
   }
 }
 
@@ -84,6 +114,11 @@ const openCount = new Map<string, number>();
 
 export class Hsm {
   private readonly pool: SessionPool;
+  private readonly lanes: SigningLanes;
+  /** Lanes leased to PDF workers' tasks, by tag, and the watch over their calls while there are any. */
+  private readonly leases = new Map<number, { keyId: string; onOverdue: (e: HsmError) => void }>();
+  private lastLease = 0;
+  private laneWatch?: NodeJS.Timeout;
   private slot!: Buffer;
   private readonly keys = new Map<string, KeyHandles>();
   private reconnecting?: Promise<void>;
@@ -100,6 +135,7 @@ export class Hsm {
     private readonly lib: pkcs11.PKCS11,
     private readonly options: Required<Omit<HsmOptions, 'onSign'>> & Pick<HsmOptions, 'onSign'>,
   ) {
+    this.lanes = SigningLanes.create(options.lanes);
     this.pool = new SessionPool(
       () => this.openSession(),
       (s) => this.lib.C_CloseSession(s),
@@ -119,7 +155,8 @@ export class Hsm {
         { cause: e },
       );
     }
-    const hsm = new Hsm(lib, { poolSize: 4, timeoutMs: 10_000, ...options });
+    const poolSize = options.poolSize ?? 4;
+    const hsm = new Hsm(lib, { poolSize, timeoutMs: 10_000, lanes: poolSize, ...options });
     openCount.set(options.modulePath, (openCount.get(options.modulePath) ?? 0) + 1);
     try {
       await hsm.connect();
@@ -131,6 +168,7 @@ export class Hsm {
       }
       throw e;
     }
+    hsm.lanes.openGate();
     return hsm;
   }
 
@@ -223,7 +261,8 @@ export class Hsm {
       try {
         await this.onceNothingOffThread(() => {
           this.pool.drainIdle();
-          this.keys.clear();
+          this.lanes.forgetSessions();
+          this.forgetKeys();
           this.pinAccepted = false; // a token put back may have another PIN: connect() tries it once
           try {
             this.lib.C_Finalize();
@@ -232,6 +271,7 @@ export class Hsm {
           }
         });
         await this.connect();
+        if (!this.closed) this.lanes.openGate();
       } finally {
         this.reconnecting = undefined;
       }
@@ -261,7 +301,7 @@ export class Hsm {
           if (recovery === 'none' || attempt >= MAX_ATTEMPTS) throw e;
           // Object handles go stale with a token reset, and SoftHSM renumbers private ones once every
           // session closed (a logout): whatever was lost, look the keys up again.
-          this.keys.clear();
+          this.forgetKeys();
           if (recovery === 'key') {
             this.loginQuietly(session);
             continue;
@@ -296,13 +336,15 @@ export class Hsm {
     const ended = call.then(() => undefined, () => undefined).finally(() => this.offThread.delete(session));
     this.offThread.set(session, { started: performance.now(), ended });
     const { timeoutMs } = this.options;
-    return withDeadline(call, timeoutMs, () => new HsmError('hsm-timeout',
-      `The HSM did not answer within ${timeoutMs / 1000} s while ${context}: it is slow or hanging. Retry shortly; if it persists, check the HSM (ONESEAL_HSM_TIMEOUT_SECONDS sets the limit).`,
-      { retryAfter: 5 }));
+    return withDeadline(call, timeoutMs, () => hsmTimeout(timeoutMs, context));
   }
 
-  /** Runs `action` at a moment no call is inside the module (checked and run in one synchronous step). */
+  /**
+   * Runs `action` at a moment no call is inside the module (checked and run in one synchronous step).
+   * The signing lanes' gate is left shut: whoever ends sessions reopens it once there are some again.
+   */
   private async onceNothingOffThread(action: () => void): Promise<void> {
+    await this.lanes.closeGate();
     while (this.offThread.size > 0) await Promise.all([...this.offThread.values()].map((c) => c.ended));
     action();
   }
@@ -395,6 +437,73 @@ export class Hsm {
 
   private keyOf(id: string, h: KeyHandles): HsmKey {
     return new HsmKey(this, id, h.label, h.algorithm, h.spki);
+  }
+
+  /** Drops the cached object handles, and with them every lane ticket that carries one. */
+  private forgetKeys(): void {
+    this.keys.clear();
+    this.lanes.invalidateTickets();
+  }
+
+  /**
+   * Lets a PDF worker sign with this key on a lane of its own (./lane-signer.ts) until `end`: the
+   * ticket goes with its task. Undefined when it should ask this thread instead: no lanes, the gate
+   * shut (a reconnect under way), or the key not looked up yet (the first signature here caches it).
+   * Lanes that lost their session get a new one first (and, if a call failed on one, the cached key
+   * handles are dropped, so this signature goes through here). A call the HSM holds on a lane past the
+   * time-out is reported to `onOverdue` with hsm-timeout, once: the caller cancels the task.
+   */
+  leaseLane(id: string, onOverdue: (e: HsmError) => void): LaneLease | undefined {
+    if (this.closed || this.reconnecting || this.lanes.count === 0 || !this.lanes.gateOpen) return undefined;
+    if (this.lanes.needsMending) {
+      const { hadBroken } = this.lanes.mend(() => this.openSession(), (s) => this.lib.C_CloseSession(s));
+      // What failed on a lane may have renumbered the key handles (a logout does): look them up again.
+      if (hadBroken) this.forgetKeys();
+    }
+    const h = this.keys.get(id);
+    if (!h) return undefined;
+    const tag = (this.lastLease = (this.lastLease + 1) | 0);
+    this.leases.set(tag, { keyId: id, onOverdue });
+    this.watchLanes();
+    return {
+      ticket: {
+        lanes: this.lanes.buffer,
+        modulePath: this.options.modulePath,
+        generation: this.lanes.generation,
+        tag,
+        algorithm: h.algorithm,
+        keyHandle: h.priv,
+      },
+      end: () => {
+        this.leases.delete(tag);
+        if (this.leases.size === 0) this.stopWatchingLanes();
+      },
+    };
+  }
+
+  /** Lanes a PDF worker held when it ended (the pool tells): see SigningLanes.reclaimFrom. */
+  reclaimLanes(threadId: number): void {
+    this.lanes.reclaimFrom(threadId);
+  }
+
+  private watchLanes(): void {
+    if (this.laneWatch) return;
+    const { timeoutMs } = this.options;
+    this.laneWatch = setInterval(() => {
+      for (const tag of this.lanes.overdue(timeoutMs)) {
+        const lease = this.leases.get(tag);
+        if (!lease) continue;
+        this.leases.delete(tag);
+        this.reportSign(timeoutMs / 1000, false);
+        lease.onOverdue(hsmTimeout(timeoutMs, signingContext(lease.keyId)));
+      }
+    }, Math.min(LANE_WATCH_MS, timeoutMs / 4));
+    this.laneWatch.unref();
+  }
+
+  private stopWatchingLanes(): void {
+    clearInterval(this.laneWatch);
+    this.laneWatch = undefined;
   }
 
   /** Generates a key pair on the token; the private key is sensitive and non-extractable. */
@@ -518,28 +627,31 @@ export class Hsm {
       }
     });
     this.keys.delete(id);
+    this.lanes.invalidateTickets(); // a destroyed key's handle may come to name a new object
   }
 
   /** Signs a precomputed digest: RSA PKCS#1 v1.5 over our DigestInfo, or ECDSA returned as DER. */
   async signDigest(id: string, hash: HashAlgorithm, digest: Uint8Array): Promise<Uint8Array> {
     const { algorithm } = await this.handles(id);
-    const rsa = isRsa(algorithm);
-    const input = rsa ? digestInfo(hash, digest) : Buffer.from(digest);
-    const mechanism = { mechanism: rsa ? pkcs11.CKM_RSA_PKCS : pkcs11.CKM_ECDSA };
-    const out = Buffer.alloc(rsa ? 512 : 132);
+    const call = signingCall(algorithm, hash, digest);
     const start = performance.now();
     let ok = false;
     try {
-      const context = `signing with key ${id}`;
+      const context = signingContext(id);
       const raw = await this.withSession(context, (s) => {
-        this.lib.C_SignInit(s, mechanism, this.handlesIn(s, id).priv);
-        return this.untilTimeout(s, context, this.lib.C_SignAsync(s, input, out));
+        this.lib.C_SignInit(s, call.mechanism, this.handlesIn(s, id).priv);
+        return this.untilTimeout(s, context, this.lib.C_SignAsync(s, call.input, call.output));
       });
       ok = true;
-      return rsa ? Buffer.from(raw) : ecdsaRawToDer(raw);
+      return call.finish(raw);
     } finally {
-      this.options.onSign?.((performance.now() - start) / 1000, ok);
+      this.reportSign((performance.now() - start) / 1000, ok);
     }
+  }
+
+  /** For the latency metric: a signature made elsewhere (on a signing lane) counts like one made here. */
+  reportSign(seconds: number, ok: boolean): void {
+    this.options.onSign?.(seconds, ok);
   }
 
   /** Reads attributes of a private key, for checks that it is protected (tests, health). */
@@ -586,9 +698,13 @@ export class Hsm {
     return this.pool.stats;
   }
 
+  get stats(): HsmStats {
+    return { pool: this.pool.stats, lanes: this.lanes.stats };
+  }
+
   private longestOffThreadMs(): number {
     const now = performance.now();
-    let longest = 0;
+    let longest = this.lanes.longestCallMs();
     for (const call of this.offThread.values()) longest = Math.max(longest, now - call.started);
     return longest;
   }
@@ -599,15 +715,22 @@ export class Hsm {
    * for calls inside the module to return first: SoftHSM runs in this process, and closing a session
    * another thread is signing with frees memory under that thread, a crash no networked HSM has.
    */
-  closeAllSessionsUnderneath(): Promise<void> {
-    return this.onceNothingOffThread(() => this.lib.C_CloseAllSessions(this.slot));
+  async closeAllSessionsUnderneath(): Promise<void> {
+    await this.onceNothingOffThread(() => {
+      this.lib.C_CloseAllSessions(this.slot);
+      this.lanes.forgetSessions();
+      this.forgetKeys(); // the logout that follows renumbers private objects
+    });
+    if (!this.closed && !this.reconnecting) this.lanes.openGate();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopWatchingLanes();
     const finalised = this.onceNothingOffThread(() => {
       this.pool.drainIdle();
+      this.lanes.closeSessions((s) => this.lib.C_CloseSession(s));
       if (!this.release()) return;
       try {
         this.lib.C_Finalize();

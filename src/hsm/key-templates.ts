@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, type JsonWebKey } from 'node:crypto';
 import pkcs11 from 'pkcs11js';
-import type { KeyAlgorithm } from './types.js';
+import { digestInfo, ecdsaRawToDer } from './signature-encoding.js';
+import type { HashAlgorithm, KeyAlgorithm } from './types.js';
 
 /** DER-encoded OIDs of the named curves, as CKA_EC_PARAMS wants them. */
 const CURVE_PARAMS: Record<'EC-P256' | 'EC-P384', Buffer> = {
@@ -180,3 +181,21 @@ export function algorithmOfEcParams(params: Buffer): KeyAlgorithm {
   if (params.equals(CURVE_PARAMS['EC-P384'])) return 'EC-P384';
   throw new RangeError('unsupported EC curve on the token');
 }
+
+/**
+ * One signature of a digest with a key of this algorithm, wherever it is made (the event loop's
+ * sessions, a worker's lane): the mechanism, the module's input and room for its output, and the
+ * module's answer as CMS and X.509 want it (RSA PKCS#1 v1.5 over a DigestInfo; ECDSA as DER).
+ */
+export function signingCall(algorithm: KeyAlgorithm, hash: HashAlgorithm, digest: Uint8Array) {
+  const rsa = isRsa(algorithm);
+  return {
+    mechanism: { mechanism: rsa ? pkcs11.CKM_RSA_PKCS : pkcs11.CKM_ECDSA },
+    input: rsa ? digestInfo(hash, digest) : Buffer.from(digest),
+    output: Buffer.alloc(rsa ? 512 : 132),
+    finish: (raw: Uint8Array): Uint8Array => (rsa ? Buffer.from(raw) : ecdsaRawToDer(raw)),
+  };
+}
+
+/** How errors and time-outs name a signature. */
+export const signingContext = (keyId: string) => `signing with key ${keyId}`;

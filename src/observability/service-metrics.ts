@@ -5,6 +5,8 @@
 import { HandlingMetrics } from './handling-metrics.js';
 import { Registry, type Counter, type Gauge, type Histogram } from './metrics.js';
 
+import type { HsmStats } from '../hsm/hsm.js';
+
 export interface ServiceMetrics {
   registry: Registry;
   /** seal (id, or "unknown" when the seal could not be loaded), level, outcome ("ok" or the error kind). */
@@ -17,6 +19,7 @@ export interface ServiceMetrics {
   revocationSigned: Counter;
   /** state: in_use | idle | waiting. */
   hsmSessions: Gauge;
+  hsmLanes: Gauge;
   workerThreads: Gauge;
   workerQueue: Gauge;
   /** code: the problem type answered (the last part of its URI). */
@@ -42,6 +45,7 @@ export function createServiceMetrics(): ServiceMetrics {
     hsmSignSeconds: registry.histogram('oneseal_hsm_sign_seconds', 'Time the HSM took to sign one digest, waiting for a session included.', ['outcome'], HSM_BUCKETS),
     revocationSigned: registry.counter('oneseal_revocation_signed_total', 'OCSP responses and CRLs signed by the HSM (reused ones are not counted).', ['kind']),
     hsmSessions: registry.gauge('oneseal_hsm_sessions', 'HSM session pool: sessions signing now, free places in the pool, requests waiting for one.', ['state']),
+    hsmLanes: registry.gauge('oneseal_hsm_lanes', 'HSM signing lanes (sessions PDF workers sign stamps on): signing now, free, without a session; and signatures made on them so far.', ['state']),
     workerThreads: registry.gauge('oneseal_worker_threads', 'PDF worker threads: running a task, started and idle, not started yet.', ['state']),
     workerQueue: registry.gauge('oneseal_worker_tasks_queued', 'PDF tasks waiting for a free worker thread.', []),
     errors: registry.counter('oneseal_errors_total', 'Problem responses sent, by problem type.', ['code']),
@@ -63,11 +67,15 @@ export function watchWorkerPool(metrics: ServiceMetrics, stats: () => { busy: nu
 }
 
 /** Reads the pool at every scrape, so the gauge is never stale. */
-export function watchHsmPool(metrics: ServiceMetrics, poolStats: () => { size: number; inUse: number; waiting: number }): void {
+export function watchHsmPool(metrics: ServiceMetrics, stats: () => HsmStats): void {
   metrics.registry.onCollect(() => {
-    const { size, inUse, waiting } = poolStats();
-    metrics.hsmSessions.set({ state: 'in_use' }, inUse);
-    metrics.hsmSessions.set({ state: 'idle' }, Math.max(0, size - inUse));
-    metrics.hsmSessions.set({ state: 'waiting' }, waiting);
+    const { pool, lanes } = stats();
+    metrics.hsmSessions.set({ state: 'in_use' }, pool.inUse);
+    metrics.hsmSessions.set({ state: 'idle' }, Math.max(0, pool.size - pool.inUse));
+    metrics.hsmSessions.set({ state: 'waiting' }, pool.waiting);
+    metrics.hsmLanes.set({ state: 'taken' }, lanes.taken);
+    metrics.hsmLanes.set({ state: 'free' }, lanes.free);
+    metrics.hsmLanes.set({ state: 'closed' }, lanes.size - lanes.taken - lanes.free);
+    metrics.hsmLanes.set({ state: 'signed' }, lanes.signed);
   });
 }

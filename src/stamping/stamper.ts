@@ -140,6 +140,11 @@ export class Stamper {
       // The worker gets a copy of its own, moved rather than cloned (as the verifier does): one copy
       // here instead of a serialisation on this thread and another on the worker's.
       const own = new Uint8Array(input);
+      // A signature the HSM holds on the worker's lane past its time-out ends the task, and its thread.
+      const cancel = new AbortController();
+      const lease = material.key.leaseLane((e) => cancel.abort(e));
+      const forward = () => cancel.abort(signal!.reason);
+      if (lease) signal?.addEventListener('abort', forward, { once: true });
       const task: StampTask = {
         input: own, request, face, limits, minSealMm,
         key: { algorithm: material.key.algorithm, spki: material.key.spki },
@@ -147,18 +152,24 @@ export class Stamper {
         chain: material.chain,
         maxTokenSize: timestamper.maxTokenSize,
         stageIn,
+        lane: lease?.ticket,
       };
       const { value } = await pool.run<StagedDocument>('stamp', task, {
-        signal,
+        signal: lease ? cancel.signal : signal,
         transfer: [own.buffer],
         calls: {
           sign: (hash: Parameters<typeof material.key.signDigest>[0], digest: Uint8Array) => material.key.signDigest(hash, digest),
           timestamp: (digest: Uint8Array) => timestamper.stamp(digest),
           revocation: (certs: Uint8Array[], options?: RevocationOptions) => revocation.forCerts(certs, options),
         },
+      }).finally(() => {
+        lease?.end();
+        signal?.removeEventListener('abort', forward);
       });
+      const { laneSignSeconds, ...document } = value;
+      for (const seconds of laneSignSeconds ?? []) material.key.reportSign(seconds, true);
       // Structured clone delivers a Uint8Array; callers expect the Buffer they always got.
-      stamped = { ...value, pdf: Buffer.from(value.pdf.buffer, value.pdf.byteOffset, value.pdf.byteLength) };
+      stamped = { ...document, pdf: Buffer.from(value.pdf.buffer, value.pdf.byteOffset, value.pdf.byteLength) };
     } else {
       stamped = await stampDocument(input, request, {
         signer: material.key, certificate: material.certificate, chain: material.chain,

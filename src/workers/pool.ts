@@ -22,6 +22,8 @@ export interface PoolOptions {
   recycleHeapBytes: number;
   /** The workers' nice value (./priority.ts; 0 leaves them as they are). */
   nice?: number;
+  /** Told when a worker's thread has ended, however it ended (HSM signing lanes it held are reclaimed). */
+  onThreadEnded?: (threadId: number) => void;
 }
 
 interface Task {
@@ -137,7 +139,11 @@ export class WorkerPool {
       const worker = new Worker(url, { resourceLimits: { maxOldGenerationSizeMb: this.options.maxHeapMb }, workerData: { nice: this.options.nice ?? 0 } satisfies WorkerSetup });
       worker.on('message', (m: FromWorker) => this.onMessage(slot, worker, m));
       worker.on('error', (e: Error & { code?: string }) => this.onDeath(slot, worker, e));
-      worker.on('exit', (code) => this.onDeath(slot, worker, new Error(`worker exited with code ${code}`)));
+      const { threadId } = worker;
+      worker.on('exit', (code) => {
+        this.onDeath(slot, worker, new Error(`worker exited with code ${code}`));
+        this.options.onThreadEnded?.(threadId);
+      });
       return worker;
     });
   }
