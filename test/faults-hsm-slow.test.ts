@@ -106,11 +106,14 @@ describe('a slow HSM under a running server', () => {
     const after = await postStamp(url, key, LETTER());
     expect(after.status).toBe(200);
     expect(Buffer.from(await after.arrayBuffer()).subarray(0, 5).toString()).toBe('%PDF-');
-    expect(await records()).toEqual({ stamps: before.stamps + 1, problems: [] });
-    // the lanes the ended threads held were taken back and given new sessions: stamps sign on them again
+    // The lanes the ended threads held were taken back and given new sessions: stamps sign on them
+    // again. A thread ended inside the module may not have given its lane back itself; such a lane
+    // counts as failed, and the stamp that finds it looks the key up again through the event loop.
+    expect((await postStamp(url, key, LETTER())).status).toBe(200);
     const lanes = await scrape(url);
-    expect(lanes.get('oneseal_hsm_lanes{state="signed"}')).toBe(lanesSigned + 1);
+    expect(lanes.get('oneseal_hsm_lanes{state="signed"}')).toBeGreaterThan(lanesSigned);
     expect(lanes.get('oneseal_hsm_lanes{state="taken"}')).toBe(0);
+    expect(await records()).toEqual({ stamps: before.stamps + 2, problems: [] });
   }, 120_000);
 
   it('cancels a request the slow HSM keeps past the request time-out: 503 says so, nothing is recorded afterwards, and the retry with its Idempotency-Key stamps once', async () => {
