@@ -47,8 +47,8 @@ parentPort.on('message', async (m) => {
 `);
 
 let pool: WorkerPool | undefined;
-const open = (opts: { maxHeapMb?: number; size?: number } = {}) =>
-  (pool = new WorkerPool({ size: opts.size ?? 1, entry: async () => pathToFileURL(script), maxHeapMb: opts.maxHeapMb ?? 256, recycleHeapBytes: 1e9 }));
+const open = (opts: { maxHeapMb?: number; size?: number; onThreadEnded?: (threadId: number) => void } = {}) =>
+  (pool = new WorkerPool({ size: opts.size ?? 1, entry: async () => pathToFileURL(script), maxHeapMb: opts.maxHeapMb ?? 256, recycleHeapBytes: 1e9, onThreadEnded: opts.onThreadEnded }));
 afterEach(async () => {
   await pool?.close();
 });
@@ -93,6 +93,21 @@ describe('WorkerPool', () => {
     const next = await p.run('echo', 2);
     expect(next.value).toBe(2);
     expect(next.threadId).not.toBe(first);
+  });
+
+  it('tells when a terminated worker\'s thread has ended, naming it (the HSM takes back the signing lanes it held)', async () => {
+    const ended: number[] = [];
+    const p = open({ onThreadEnded: (threadId) => ended.push(threadId) });
+    const spinner = (await p.run('echo', 1)).threadId;
+    const controller = new AbortController();
+    const spinning = p.run('spin', null, { signal: controller.signal });
+    await waitFor(() => p.busy === 1);
+    controller.abort(new Error('cancelled'));
+    await spinning.catch(() => undefined);
+    await waitFor(() => ended.length === 1);
+    expect(ended).toEqual([spinner]);
+    expect((await p.run('echo', 2)).threadId).not.toBe(spinner);
+    expect(ended).toEqual([spinner]); // the live worker is not reported
   });
 
   it('refuses a task whose worker runs out of heap with 422, and keeps serving', async () => {

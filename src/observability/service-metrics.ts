@@ -4,7 +4,6 @@
  */
 import { HandlingMetrics } from './handling-metrics.js';
 import { Registry, type Counter, type Gauge, type Histogram } from './metrics.js';
-
 import type { HsmStats } from '../hsm/hsm.js';
 
 export interface ServiceMetrics {

@@ -144,7 +144,8 @@ export class Stamper {
       const cancel = new AbortController();
       const lease = material.key.leaseLane((e) => cancel.abort(e));
       const forward = () => cancel.abort(signal!.reason);
-      if (lease) signal?.addEventListener('abort', forward, { once: true });
+      if (lease && signal?.aborted) forward();
+      else if (lease) signal?.addEventListener('abort', forward, { once: true });
       const task: StampTask = {
         input: own, request, face, limits, minSealMm,
         key: { algorithm: material.key.algorithm, spki: material.key.spki },
