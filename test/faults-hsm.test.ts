@@ -79,7 +79,7 @@ describe('HSM faults on a running server', () => {
     let answered = 0;
     const requests = Array.from({ length: 6 }, () => postStamp(url, key, LETTER()).finally(() => answered++));
     // kill the sessions as soon as the HSM is busy with them, then once more while the rest run
-    const busy = () => hsm.poolStats.inUse > 0 || hsm.stats.lanes.taken > 0; // the PDF workers sign on lanes
+    const busy = () => hsm.stats.pool.inUse > 0 || hsm.stats.lanes.taken > 0; // the PDF workers sign on lanes
     await waitFor(() => busy() || answered === requests.length);
     await hsm.closeAllSessionsUnderneath();
     await waitFor(() => busy() || answered === requests.length);

@@ -155,7 +155,7 @@ describe('the server\'s PDF workers sign on lanes', () => {
     const requests = Array.from({ length: 12 }, () => postStamp(url, key, LETTER()).finally(() => answered++));
     await waitFor(() => hsm.stats.lanes.taken > 0 || answered === requests.length);
     await hsm.closeAllSessionsUnderneath();
-    await waitFor(() => hsm.stats.lanes.taken > 0 || hsm.poolStats.inUse > 0 || answered === requests.length);
+    await waitFor(() => hsm.stats.lanes.taken > 0 || hsm.stats.pool.inUse > 0 || answered === requests.length);
     await hsm.closeAllSessionsUnderneath();
     const answers = await Promise.all(requests.map(async (r) => {
       const res = await r;

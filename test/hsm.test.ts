@@ -68,7 +68,7 @@ describe('the session pool', () => {
     const docs = Array.from({ length: 500 }, (_, i) => Buffer.from(`stamp request ${i}`));
     const signatures = await Promise.all(docs.map((d) => key.signDigest('SHA-256', sha256(d))));
     expect(signatures.filter((s, i) => verifies(key, docs[i]!, s))).toHaveLength(500);
-    expect(token.hsm.poolStats.inUse).toBe(0);
+    expect(token.hsm.stats.pool.inUse).toBe(0);
   });
 
   it('replaces sessions killed underneath it (and logs in again)', async () => {
@@ -82,7 +82,7 @@ describe('the session pool', () => {
 
   it('a lone request after the kill skips every dead idle session, however many the pool holds', async () => {
     const key = await token.hsm.generateKeyPair({ label: 'lone', algorithm: 'EC-P256' });
-    const { size } = token.hsm.poolStats;
+    const { size } = token.hsm.stats.pool;
     expect(size).toBeGreaterThanOrEqual(4); // more dead idle sessions than a request has attempts
     // open every session of the pool, then leave them all idle
     await Promise.all(Array.from({ length: size * 2 }, (_, i) => key.signDigest('SHA-256', sha256(Buffer.from(`fill ${i}`)))));

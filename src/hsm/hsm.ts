@@ -28,11 +28,6 @@ export interface HsmOptions {
    * hsm-timeout (the HSM call itself cannot be cancelled; its session returns to the pool when it ends).
    */
   timeoutMs?: number;
-  /**
-   * Sessions the PDF workers sign stamps on themselves (./lanes.ts), beside the pool's; as many as
-   * the pool when omitted, 0 for none.
-   */
-  lanes?: number;
   /** Told how long each signature took (session wait included), for the latency metric. */
   onSign?: (seconds: number, ok: boolean) => void;
 }
@@ -135,7 +130,8 @@ export class Hsm {
     private readonly lib: pkcs11.PKCS11,
     private readonly options: Required<Omit<HsmOptions, 'onSign'>> & Pick<HsmOptions, 'onSign'>,
   ) {
-    this.lanes = SigningLanes.create(options.lanes);
+    // Signing lanes for the PDF workers (./lanes.ts), as many as the pool's sessions.
+    this.lanes = SigningLanes.create(options.poolSize);
     this.pool = new SessionPool(
       () => this.openSession(),
       (s) => this.lib.C_CloseSession(s),
@@ -155,8 +151,7 @@ export class Hsm {
         { cause: e },
       );
     }
-    const poolSize = options.poolSize ?? 4;
-    const hsm = new Hsm(lib, { poolSize, timeoutMs: 10_000, lanes: poolSize, ...options });
+    const hsm = new Hsm(lib, { poolSize: 4, timeoutMs: 10_000, ...options });
     openCount.set(options.modulePath, (openCount.get(options.modulePath) ?? 0) + 1);
     try {
       await hsm.connect();
@@ -454,7 +449,7 @@ export class Hsm {
    * time-out is reported to `onOverdue` with hsm-timeout, once: the caller cancels the task.
    */
   leaseLane(id: string, onOverdue: (e: HsmError) => void): LaneLease | undefined {
-    if (this.closed || this.reconnecting || this.lanes.count === 0 || !this.lanes.gateOpen) return undefined;
+    if (this.closed || this.reconnecting || !this.lanes.gateOpen) return undefined;
     if (this.lanes.needsMending) {
       const { hadBroken } = this.lanes.mend(() => this.openSession(), (s) => this.lib.C_CloseSession(s));
       // What failed on a lane may have renumbered the key handles (a logout does): look them up again.
@@ -692,10 +687,6 @@ export class Hsm {
     } catch (e) {
       return { ok: false, detail: (e as Error).message };
     }
-  }
-
-  get poolStats(): { size: number; inUse: number; waiting: number } {
-    return this.pool.stats;
   }
 
   get stats(): HsmStats {

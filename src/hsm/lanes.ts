@@ -248,7 +248,7 @@ export class SigningLanes {
     const tags: number[] = [];
     for (let lane = 0; lane < this.count; lane++) {
       const started = this.started[lane]!;
-      if (started > 0 && now - started > ms && this.state(lane) > TAKEN) tags.push(Atomics.load(this.words, this.stateAt(lane) + 1));
+      if (started > 0 && now - started > ms && this.state(lane) >= TAKEN) tags.push(Atomics.load(this.words, this.stateAt(lane) + 1));
     }
     return tags;
   }
