@@ -42,4 +42,4 @@ VOLUME ["/var/lib/oneseal"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "bin/oneseal", "serve"]
+CMD ["bin/oneseal", "serve"]

@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { NODE_FLAGS } from '../src/node-flags.js';
 import { findPackageRoot } from '../src/package-root.js';
 
 const HOST = '127.0.0.1';
@@ -57,10 +58,13 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** `oneseal serve` on the prepared data dir; resolves once /healthz answers 200 (bounded). */
-/** `nodeArgs`: options for node itself (e.g. --cpu-prof, which NODE_OPTIONS does not take). */
+/**
+ * `oneseal serve` on the prepared data dir, with node's flags as bin/oneseal gives them; resolves once
+ * /healthz answers 200 (bounded). `nodeArgs`: more options for node (e.g. --cpu-prof, which
+ * NODE_OPTIONS does not take).
+ */
 export async function startServerProcess(env: Record<string, string>, port: number, nodeArgs: string[] = []): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, join(findPackageRoot(), 'bin', 'oneseal'), 'serve'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...nodeArgs, join(findPackageRoot(), 'bin', 'oneseal'), 'serve'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = once(child, 'exit').then(([code]) => {
     throw new Error(`oneseal serve exited with ${code} before answering /healthz`);
   });
