@@ -9,13 +9,14 @@ import { keepBusyUpTo } from './measure.js';
 import type { BenchContext } from './run.js';
 
 /**
- * Stamps the server makes before its figures are taken (at most ten warm-up periods on a machine too
- * slow for that). Each of its worker threads optimises its code over its own share of the first
- * thousands of stamps: in 4 s windows from its start one server made 222 stamps/s in its 4th to 8th
- * second and 290–330/s from its 12th on, so the 3 s warm-up used before measured a server that had
- * only just started, not one that has been up for a while.
+ * Stamps the server makes before its figures are taken (at most twenty warm-up periods on a machine too
+ * slow for that). Each of its seven isolates (the event loop and six workers) optimises its code over
+ * its own share of the traffic, and with one V8 helper thread (src/node-flags.ts) their compilations
+ * queue behind each other: in 6 s windows at c=8 from its start, one server made 273–307 stamps/s in
+ * its 7th to 24th second (~4000 stamps, the warm-up used before) and 329–342/s from its 37th on, when
+ * that thread had little left to compile. The figures are those of a server that has been up a while.
  */
-const SERVER_WARMUP_STAMPS = 4000;
+const SERVER_WARMUP_STAMPS = 12_000;
 
 export interface StampApi {
   /** One one-page B-B stamp with the `approval` seal; throws unless answered 200. */
@@ -60,6 +61,6 @@ export async function startStampApi(ctx: BenchContext): Promise<StampApi> {
       server.kill('SIGTERM');
     },
   };
-  await keepBusyUpTo(ctx.n(SERVER_WARMUP_STAMPS), 8, ctx.warmupSeconds * 10, api.post);
+  await keepBusyUpTo(ctx.n(SERVER_WARMUP_STAMPS), 8, ctx.warmupSeconds * 20, api.post);
   return api;
 }
