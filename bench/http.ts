@@ -10,9 +10,9 @@ import type { BenchContext } from './run.js';
 
 /**
  * Stamps the server makes before its figures are taken (at most twenty warm-up periods on a machine too
- * slow for that). Each of its seven isolates (the event loop and six workers) optimises its code over
+ * slow for that). Each of its isolates (the event loop and each worker) optimises its code over
  * its own share of the traffic, and with one V8 helper thread (src/node-flags.ts) their compilations
- * queue behind each other: in 6 s windows at c=8 from its start, one server made 273–307 stamps/s in
+ * queue behind each other: in 6 s windows at c=8 from its start, one server (six workers) made 273–307 stamps/s in
  * its 7th to 24th second (~4000 stamps, the warm-up used before) and 329–342/s from its 37th on, when
  * that thread had little left to compile. The figures are those of a server that has been up a while.
  */

@@ -33,7 +33,7 @@ export interface ServerOptions {
   auditHeadIntervalMs?: number;
   /**
    * Start the worker threads right after listening rather than at their first task (`oneseal serve`
-   * does; test servers that never stamp need not pay for six threads loading their code).
+   * does; test servers that never stamp need not pay for threads loading their code).
    */
   prestartWorkers?: boolean;
 }

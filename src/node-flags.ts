@@ -5,7 +5,7 @@
  * pass them too. They are read when the process starts: V8 aborts if its GC flags change later.
  *
  * The server keeps every core busy with its PDF workers, so V8's helper threads (four per process,
- * shared by the event loop's isolate and the six workers') have no core of their own: parallel
+ * shared by the event loop's isolate and the workers') have no core of their own: parallel
  * scavenges and concurrent marking only compete with the workers, and every hand-over to a helper
  * wakes a thread on the other core, which costs most in a virtual machine. With GC on each isolate's
  * own thread and one helper left for background compilation, two warm servers side by side (one-page

@@ -1,5 +1,5 @@
 /**
- * Thread scheduling. On two cores the event loop shares the CPU with six PDF workers and with libuv's
+ * Thread scheduling. On two cores the event loop shares the CPU with the PDF workers and with libuv's
  * pool, which runs the HSM's signatures (pkcs11js), SQLite's statements, file calls and ECDSA checks.
  * Profiles showed the event loop "inside" `postMessage`, sqlite3 and pkcs11js calls that only queue
  * work: the thread it had just woken took its core.
