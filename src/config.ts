@@ -412,9 +412,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // A worker signs its stamp on a signing lane itself, busy rather than idle while the HSM works: one per
   // core keeps the cores busy, and one more covers a worker waiting for its output's fsync or held by a
   // heavy document. Each worker beyond that is one more isolate with its own garbage collection and
-  // compilation: on 2 cores, two warm servers side by side made +7–8% POST /v1/stamps with 4 workers than
-  // with 6 (cores + HSM sessions, the default from before the lanes) and +4% more with 3 at c=32 (5 of 6
-  // pairs; equal at c=8, and for licences); 2 made 3% fewer.
+  // compilation: on 2 cores, two warm servers side by side answered 7–8% more POST /v1/stamps with 4
+  // workers than with 6 (cores + HSM sessions, the default from before the lanes), and 4% more again with
+  // 3 at c=32 (5 of 6 pairs; the same at c=8, and for licences); with 2, 3% fewer.
   const workers = workersRaw === undefined ? availableParallelism() + 1 : parseInteger(workersRaw, field('workers'), 0, 256, errors);
   const niceRaw = get('workerNice');
   const workerNice = niceRaw === undefined ? 10 : parseInteger(niceRaw, field('workerNice'), 0, 19, errors);
