@@ -8,7 +8,7 @@ import { selectSoftHsmStore } from './hsm/dev-token.js';
 import { Hsm } from './hsm/hsm.js';
 import { loadAuthority, type Authority } from './pki/authority.js';
 import { localTimestamper, ownRevocationSource } from './pki/services.js';
-import { createServiceMetrics, watchHsmPool, watchWorkerPool, type ServiceMetrics } from './observability/service-metrics.js';
+import { createServiceMetrics, watchHsm, watchWorkerPool, type ServiceMetrics } from './observability/service-metrics.js';
 import { startInstanceLease } from './stamping/instance.js';
 import { Stamper } from './stamping/stamper.js';
 import { stampCommits, type StampCommits } from './stamping/stamp-commits.js';
@@ -74,7 +74,7 @@ export async function openServices(configured: Config, options: { ownPublicUrl?:
   const hsm = await openHsm(config, {
     onSign: (seconds, ok) => metrics.hsmSignSeconds.observe({ outcome: ok ? 'ok' : 'error' }, seconds),
   });
-  watchHsmPool(metrics, () => hsm.stats);
+  watchHsm(metrics, () => hsm.stats);
   let store: Store | undefined;
   try {
     store = await openStore(config);

@@ -65,8 +65,8 @@ export function watchWorkerPool(metrics: ServiceMetrics, stats: () => { busy: nu
   });
 }
 
-/** Reads the pool at every scrape, so the gauge is never stale. */
-export function watchHsmPool(metrics: ServiceMetrics, stats: () => HsmStats): void {
+/** Reads the HSM's session pool and signing lanes at every scrape, so the gauges are never stale. */
+export function watchHsm(metrics: ServiceMetrics, stats: () => HsmStats): void {
   metrics.registry.onCollect(() => {
     const { pool, lanes } = stats();
     metrics.hsmSessions.set({ state: 'in_use' }, pool.inUse);

@@ -1,6 +1,7 @@
 /**
- * The PDF work of stamps (stampDocument) in a worker thread, with the HSM signature, the time-stamp
- * and the revocation data asked of the main thread, which holds the HSM sessions and the database.
+ * The PDF work of stamps (stampDocument) in a worker thread. The HSM signature is made here, on a
+ * signing lane, when the task brings a ticket for one (hsm/lane-signer.ts); otherwise it is asked of the
+ * main thread, as the time-stamp and the revocation data always are (it holds the database).
  */
 import { signOnLane, type LaneTicket } from '../hsm/lane-signer.js';
 import type { DigestSigner, KeyAlgorithm } from '../hsm/types.js';
