@@ -410,7 +410,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const verifyRateBurst = optionalInt('verifyRateBurst', 100_000);
   const workersRaw = get('workers');
   // A worker signs its stamp on a signing lane itself, busy rather than idle while the HSM works: one per
-  // core keeps the cores busy, and one more covers a worker waiting for its output's fsync or held by a
+  // core keeps the cores busy, and one more covers a worker waiting for its output's sync or held by a
   // heavy document. Each worker beyond that is one more isolate with its own garbage collection and
   // compilation: on 2 cores, two warm servers side by side answered 7–8% more POST /v1/stamps with 4
   // workers than with 6 (cores + HSM sessions, the default from before the lanes), and 4% more again with

@@ -141,7 +141,7 @@ async function renewPackage(deps: PackageRenewDeps, o: PackageRenewOptions, byte
   }
   const { asice, timestamp } = await addArchiveTimestamp(bytes, deps.timestamper, o.now);
   const after = sha256(asice).toString('hex');
-  // Written, fsynced and renamed over the old package as stamp outputs are, so a crash leaves one whole package or the other.
+  // Written, synced and renamed over the old package as stamp outputs are, so a crash leaves one whole package or the other.
   const replaced = [{ path: path.basename(file), pdf: asice }];
   await placeOutputs(path.dirname(file), replaced);
   await syncOutputDirectories(path.dirname(file), replaced);

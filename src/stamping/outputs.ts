@@ -1,7 +1,7 @@
 /**
  * Signed outputs on disk: <dataDir>/stamps/<id>.pdf.
  *
- * Crash safety: the file is written to a temporary name, fsynced, renamed into place and the
+ * Crash safety: the file is written to a temporary name, its data synced, renamed into place and the
  * directory fsynced BEFORE the database transaction that records the stamp commits. A crash before
  * the commit leaves at worst an orphan file that no row names (harmless; temporary ones are swept,
  * sweepStagedOutputs); a committed row always names a complete file. Writing after the commit could
@@ -10,10 +10,15 @@
  *
  * In the server the worker thread that signed a document writes it (writeStaged): synchronous calls
  * on a thread that has nothing else to do, where the event loop would send each of open, write,
- * fsync and close through libuv's pool and wait for its turn to hear back.
+ * sync and close through libuv's pool and wait for its turn to hear back.
+ *
+ * A file's data is synced with fdatasync, as SQLite and PostgreSQL sync theirs: it flushes the bytes
+ * and whatever metadata reading them back needs (the size, the blocks), and skips only the times.
+ * The name is made durable by the directory's fsync after the rename. Against fsync it served 7%
+ * more POST /v1/stamps (two warm servers side by side, 4 and 5 of 6 pairs at c=8 and c=32).
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, rmSync, writeSync, type Dir } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdirSync, openSync, rmSync, writeSync, type Dir } from 'node:fs';
 import { mkdir, open, opendir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { OneSealError } from '../errors.js';
@@ -31,7 +36,7 @@ export interface Output {
   /** Relative to the data dir, as outputPathFor gives it. */
   path: string;
   pdf: Uint8Array;
-  /** The same bytes already written and fsynced under this temporary name (writeStaged), to be renamed into place. */
+  /** The same bytes already written and synced under this temporary name (writeStaged), to be renamed into place. */
   staged?: string;
 }
 
@@ -41,7 +46,7 @@ export function stagingDirectory(dataDir: string): string {
 }
 
 /**
- * Writes and fsyncs an output under a temporary name, synchronously: for a worker thread that has the
+ * Writes an output under a temporary name and syncs its data, synchronously: for a worker thread that has the
  * bytes, so the event loop is not sent through libuv's pool four times per output.
  */
 export function writeStaged(dir: string, bytes: Uint8Array): string {
@@ -54,7 +59,7 @@ export function writeStaged(dir: string, bytes: Uint8Array): string {
   }
   try {
     for (let at = 0; at < bytes.byteLength;) at += writeSync(fd, bytes, at);
-    fsyncSync(fd);
+    fdatasyncSync(fd);
   } catch (e) {
     closeSync(fd);
     rmSync(file, { force: true });
@@ -119,14 +124,14 @@ export async function discardStaged(file: string | undefined): Promise<void> {
   if (file) await rm(file, { force: true });
 }
 
-/** Writes under a temporary name, fsyncs and renames into place; the directory entry is the caller's to sync. */
+/** Writes under a temporary name, syncs its data and renames into place; the directory entry is the caller's to sync. */
 async function writeSynced(target: string, bytes: Uint8Array): Promise<void> {
   const tmp = `${target}.${randomBytes(6).toString('hex')}${STAGED_SUFFIX}`;
   const fh = await createFile(tmp);
   try {
     try {
       await fh.writeFile(bytes);
-      await fh.sync();
+      await fh.datasync();
     } finally {
       await fh.close();
     }
@@ -137,7 +142,7 @@ async function writeSynced(target: string, bytes: Uint8Array): Promise<void> {
   await moveStaged(tmp, target);
 }
 
-/** Renames a written and fsynced output into place; if that fails, the temporary file goes. */
+/** Renames a written and synced output into place; if that fails, the temporary file goes. */
 async function moveStaged(staged: string, target: string): Promise<void> {
   try {
     await rename(staged, target);
@@ -168,7 +173,7 @@ async function syncDirectory(dir: string): Promise<void> {
 }
 
 /**
- * Puts outputs in place: each written under a temporary name, fsynced and renamed, all concurrently.
+ * Puts outputs in place: each written under a temporary name, its data synced and renamed, all concurrently.
  * Their directory entries become durable with syncOutputDirectories. If one fails, those already in
  * place are removed and the error is thrown.
  */

@@ -1,6 +1,6 @@
 /**
  * The commit point of API stamps, shared by the stamps in flight (group commit, ./group-commit.ts).
- * Each stamp first puts its outputs in place itself (written and fsynced — by the worker that signed
+ * Each stamp first puts its outputs in place itself (written and synced — by the worker that signed
  * it, in the server — and renamed, concurrently with the others); one directory fsync then makes the
  * renames of all the stamps waiting for it durable, and ONE database transaction records all of them,
  * their rows written together (./stamp-rows.ts).

@@ -63,7 +63,7 @@ export class Stamper {
 
   /**
    * `signal`: the caller gave up (request time-out); the work stops at its next step. `stageIn`: a
-   * worker doing the PDF work also writes and fsyncs the result there (StampResult.staged), which the
+   * worker doing the PDF work also writes and syncs the result there (StampResult.staged), which the
    * caller then renames into place or removes; the event loop has then no file calls to make for it.
    */
   async stamp(input: Uint8Array, request: StampRequest, signal?: AbortSignal, stageIn?: string): Promise<StampResult> {

@@ -20,7 +20,7 @@ export interface StampTask {
   maxTokenSize: number;
   limits: DocumentLimits;
   minSealMm: number;
-  /** Where to write the signed PDF (fsynced, under a temporary name) before handing it back; see writeStaged. */
+  /** Where to write the signed PDF (its data synced, under a temporary name) before handing it back; see writeStaged. */
   stageIn?: string;
   /** Signs on a lane of this thread's own when given (hsm/lane-signer.ts); through the main thread otherwise. */
   lane?: LaneTicket;

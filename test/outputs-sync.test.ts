@@ -1,0 +1,95 @@
+/**
+ * A signed output's bytes are on disk before anyone is told it is stored: both ways of writing one (a
+ * worker's synchronous writeStaged, the event loop's writeOutput) sync the file's data before closing
+ * it, and writeOutput syncs the directory after the rename. The file system calls are watched, not
+ * replaced: the files are really written.
+ */
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { writeOutput, writeStaged } from '../src/stamping/outputs.js';
+
+const calls = vi.hoisted(() => [] as string[]);
+
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>();
+  const watched = {
+    ...fs,
+    openSync: (...args: Parameters<typeof fs.openSync>) => {
+      const fd = fs.openSync(...args);
+      calls.push(`open ${fd} ${path.basename(String(args[0]))}`);
+      return fd;
+    },
+    fdatasyncSync: (fd: number) => {
+      calls.push(`fdatasync ${fd}`);
+      fs.fdatasyncSync(fd);
+    },
+    fsyncSync: (fd: number) => {
+      calls.push(`fsync ${fd}`);
+      fs.fsyncSync(fd);
+    },
+    closeSync: (fd: number) => {
+      calls.push(`close ${fd}`);
+      fs.closeSync(fd);
+    },
+  };
+  return { ...watched, default: watched };
+});
+
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const fsp = await importOriginal<typeof import('node:fs/promises')>();
+  const watched = {
+    ...fsp,
+    open: async (...args: Parameters<typeof fsp.open>) => {
+      const handle = await fsp.open(...args);
+      const name = path.basename(String(args[0]));
+      calls.push(`open ${name}`);
+      for (const method of ['datasync', 'sync', 'close'] as const) {
+        const original = handle[method].bind(handle);
+        handle[method] = async () => {
+          calls.push(`${method} ${name}`);
+          return original();
+        };
+      }
+      return handle;
+    },
+    rename: async (from: string, to: string) => {
+      calls.push(`rename ${path.basename(to)}`);
+      return fsp.rename(from, to);
+    },
+  };
+  return { ...watched, default: watched };
+});
+
+beforeEach(() => {
+  calls.length = 0;
+});
+
+describe('signed outputs are synced before they are handed on', () => {
+  it('writeStaged (a worker) syncs the data of the file it wrote before closing it', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'oneseal-sync-'));
+    const bytes = Buffer.from('%PDF-1.7 signed output');
+    const file = writeStaged(dir, bytes);
+    expect(readFileSync(file).equals(bytes)).toBe(true);
+    const [open, ...rest] = calls;
+    const fd = open!.split(' ')[1];
+    expect(open).toBe(`open ${fd} ${path.basename(file)}`);
+    expect(rest).toEqual([`fdatasync ${fd}`, `close ${fd}`]);
+  });
+
+  it('writeOutput (the event loop) syncs the file before the rename and the directory after it', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'oneseal-sync-'));
+    const bytes = Buffer.from('%PDF-1.7 signed output');
+    await writeOutput(dataDir, 'stamps/one.pdf', bytes);
+    expect(readFileSync(path.join(dataDir, 'stamps', 'one.pdf')).equals(bytes)).toBe(true);
+    expect(readdirSync(path.join(dataDir, 'stamps'))).toEqual(['one.pdf']);
+    const staged = calls[0]!.split(' ')[1]!;
+    expect(staged).toMatch(/^one\.pdf\.[0-9a-f]+\.tmp$/);
+    expect(calls).toEqual([
+      `open ${staged}`, `datasync ${staged}`, `close ${staged}`,
+      'rename one.pdf',
+      'open stamps', 'sync stamps', 'close stamps',
+    ]);
+  });
+});
