@@ -4,10 +4,10 @@
  * it, and writeOutput syncs the directory after the rename. The file system calls are watched, not
  * replaced: the files are really written.
  */
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { writeOutput, writeStaged } from '../src/stamping/outputs.js';
 
 const calls = vi.hoisted(() => [] as string[]);
@@ -62,13 +62,24 @@ vi.mock('node:fs/promises', async (importOriginal) => {
   return { ...watched, default: watched };
 });
 
+const dirs: string[] = [];
+const tempDir = () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'oneseal-sync-'));
+  dirs.push(dir);
+  return dir;
+};
+
 beforeEach(() => {
   calls.length = 0;
 });
 
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
 describe('signed outputs are synced before they are handed on', () => {
   it('writeStaged (a worker) syncs the data of the file it wrote before closing it', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'oneseal-sync-'));
+    const dir = tempDir();
     const bytes = Buffer.from('%PDF-1.7 signed output');
     const file = writeStaged(dir, bytes);
     expect(readFileSync(file).equals(bytes)).toBe(true);
@@ -79,7 +90,7 @@ describe('signed outputs are synced before they are handed on', () => {
   });
 
   it('writeOutput (the event loop) syncs the file before the rename and the directory after it', async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'oneseal-sync-'));
+    const dataDir = tempDir();
     const bytes = Buffer.from('%PDF-1.7 signed output');
     await writeOutput(dataDir, 'stamps/one.pdf', bytes);
     expect(readFileSync(path.join(dataDir, 'stamps', 'one.pdf')).equals(bytes)).toBe(true);
