@@ -227,19 +227,19 @@ describe('Idempotency-Key', () => {
 });
 
 describe('outputs', () => {
-  it('are written and fsynced by the worker that signed them, under a temporary name, for the commit point to rename', async () => {
+  it('are written, synced and renamed into place by the worker that signed them, for the commit point to record', async () => {
     expect(stack.services.stamper.pool).toBeDefined();
-    const dir = path.join(stack.dir, 'staging-test');
+    const dir = path.join(stack.dir, 'placing-test');
+    const target = path.join(dir, 'one.pdf');
     const request = { sealId: 'approval', placement: { kind: 'position' as const, page: 1, x: 100, y: 100 }, level: 'B-B' as const };
-    const staged = await stack.services.stamper.stamp(pdf, request, undefined, dir);
-    expect(path.dirname(staged.staged!)).toBe(dir);
-    expect(staged.staged).toMatch(/\.tmp$/);
-    expect(readFileSync(staged.staged!).equals(staged.pdf)).toBe(true);
-    expect(statSync(staged.staged!).mode & 0o777).toBe(0o640);
-    // Asked for no staging, the worker writes nothing.
+    const placed = await stack.services.stamper.stamp(pdf, request, undefined, target);
+    expect(placed.inPlace).toBe(true);
+    expect(readFileSync(target).equals(placed.pdf)).toBe(true);
+    expect(statSync(target).mode & 0o777).toBe(0o640);
+    // Asked to put it nowhere, the worker writes nothing.
     const plain = await stack.services.stamper.stamp(pdf, request);
-    expect(plain.staged).toBeUndefined();
-    expect(readdirSync(dir)).toEqual([path.basename(staged.staged!)]);
+    expect(plain.inPlace).toBe(false);
+    expect(readdirSync(dir)).toEqual(['one.pdf']);
   });
 
   it('that cannot be stored give 503 naming the storage, not a 500, record nothing, and stamping resumes once they can', async () => {

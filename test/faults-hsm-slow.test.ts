@@ -137,7 +137,9 @@ describe('a slow HSM under a running server', () => {
     }
     expect(await records()).toEqual({ stamps: before.stamps, problems: [] });
     // Nor is an output of it left anywhere, under its own name or a temporary one.
-    expect(readdirSync(path.join(dir, 'stamps')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    const outputs = readdirSync(path.join(dir, 'stamps'));
+    expect(outputs.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(outputs.filter((f) => f.endsWith('.pdf'))).toHaveLength(before.stamps);
     slow.setDelay(0);
 
     // On a loaded machine a retry can itself overrun the time-out: that is again a clear "cancelled", so retry.

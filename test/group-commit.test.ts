@@ -10,7 +10,7 @@ import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit, verifyAuditChain } from '../src/audit/chain.js';
 import { GroupCommit } from '../src/stamping/group-commit.js';
-import { placeOutputs, stagingDirectory, sweepStagedOutputs, writeStaged } from '../src/stamping/outputs.js';
+import { placeOutputs, sweepStagedOutputs, writePlaced } from '../src/stamping/outputs.js';
 import { commitStamps, stampCommits, type PendingStamp } from '../src/stamping/stamp-commits.js';
 import { openStore, type Store } from '../src/store/db.js';
 import { together } from '../src/store/together.js';
@@ -144,28 +144,33 @@ for (const backend of backends) {
       expect(existsSync(path.join(dataDir, 'stamps/taken.pdf'))).toBe(false);
     });
 
-    it('renames a staged output into place, and removes the staged output of a stamp that did not commit', async () => {
-      const staging = stagingDirectory(dataDir);
-      const staged = (name: string): PendingStamp => {
+    it('takes an output its worker put in place as it is, and removes it if its stamp did not commit', async () => {
+      const placed = (name: string): PendingStamp => {
         const plain = item(name);
         const [output] = plain.outputs;
-        return { ...plain, outputs: [{ ...output!, staged: writeStaged(staging, output!.pdf) }] };
+        writePlaced(path.join(dataDir, output!.path), Buffer.from(`%PDF ${name}, as the worker wrote it`));
+        return { ...plain, outputs: [{ ...output!, inPlace: true }] };
       };
       const commits = stampCommits(store.db, dataDir);
-      const settled = await Promise.allSettled([commits.submit(staged('six')), commits.submit(staged('taken'))]);
+      const settled = await Promise.allSettled([commits.submit(placed('six')), commits.submit(placed('taken'))]);
       expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected']);
-      expect(readFileSync(path.join(dataDir, 'stamps/six.pdf'), 'utf8')).toBe('%PDF six');
+      // Not written again by the commit point.
+      expect(readFileSync(path.join(dataDir, 'stamps/six.pdf'), 'utf8')).toBe('%PDF six, as the worker wrote it');
       expect(existsSync(path.join(dataDir, 'stamps/taken.pdf'))).toBe(false);
-      expect(readdirSync(staging).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+      expect(readdirSync(path.join(dataDir, 'stamps')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     });
 
     it('sweeps outputs left unplaced once they are older than the bound, and nothing else', async () => {
       const sweepDir = mkdtempSync(path.join(tmpdir(), 'oneseal-sweep-'));
       try {
         expect(await sweepStagedOutputs(sweepDir, 1000)).toBe(0); // no stamps/ yet
-        const staging = stagingDirectory(sweepDir);
-        const old = writeStaged(staging, Buffer.from('%PDF old'));
-        const fresh = writeStaged(staging, Buffer.from('%PDF fresh'));
+        // What a worker stopped before its rename leaves.
+        const staging = path.join(sweepDir, 'stamps');
+        mkdirSync(staging);
+        const old = path.join(staging, 'old.pdf.0a1b2c.tmp');
+        const fresh = path.join(staging, 'fresh.pdf.3d4e5f.tmp');
+        writeFileSync(old, '%PDF old');
+        writeFileSync(fresh, '%PDF fresh');
         const placed = path.join(staging, 'placed.pdf');
         writeFileSync(placed, '%PDF placed');
         const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);

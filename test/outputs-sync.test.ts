@@ -1,14 +1,14 @@
 /**
  * A signed output's bytes are on disk before anyone is told it is stored: both ways of writing one (a
- * worker's synchronous writeStaged, the event loop's writeOutput) sync the file's data before closing
- * it, and writeOutput syncs the directory after the rename. The file system calls are watched, not
+ * worker's synchronous writePlaced, the event loop's writeOutput) sync the file's data before closing
+ * it and renaming it into place, and writeOutput syncs the directory after the rename. The file system calls are watched, not
  * replaced: the files are really written.
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { writeOutput, writeStaged } from '../src/stamping/outputs.js';
+import { writeOutput, writePlaced } from '../src/stamping/outputs.js';
 
 const calls = vi.hoisted(() => [] as string[]);
 
@@ -32,6 +32,10 @@ vi.mock('node:fs', async (importOriginal) => {
     closeSync: (fd: number) => {
       calls.push(`close ${fd}`);
       fs.closeSync(fd);
+    },
+    renameSync: (from: string, to: string) => {
+      calls.push(`rename ${path.basename(from)} ${path.basename(to)}`);
+      fs.renameSync(from, to);
     },
   };
   return { ...watched, default: watched };
@@ -78,15 +82,17 @@ afterAll(() => {
 });
 
 describe('signed outputs are synced before they are handed on', () => {
-  it('writeStaged (a worker) syncs the data of the file it wrote before closing it', () => {
+  it('writePlaced (a worker) syncs the data of the file it wrote before closing it and renaming it into place', () => {
     const dir = tempDir();
     const bytes = Buffer.from('%PDF-1.7 signed output');
-    const file = writeStaged(dir, bytes);
-    expect(readFileSync(file).equals(bytes)).toBe(true);
+    const target = path.join(dir, 'stamps', 'one.pdf');
+    writePlaced(target, bytes);
+    expect(readFileSync(target).equals(bytes)).toBe(true);
+    expect(readdirSync(path.dirname(target))).toEqual(['one.pdf']);
     const [open, ...rest] = calls;
-    const fd = open!.split(' ')[1];
-    expect(open).toBe(`open ${fd} ${path.basename(file)}`);
-    expect(rest).toEqual([`fdatasync ${fd}`, `close ${fd}`]);
+    const [, fd, staged] = open!.split(' ');
+    expect(staged).toMatch(/^one\.pdf\.[0-9a-f]+\.tmp$/);
+    expect(rest).toEqual([`fdatasync ${fd}`, `close ${fd}`, `rename ${staged} one.pdf`]);
   });
 
   it('writeOutput (the event loop) syncs the file before the rename and the directory after it', async () => {

@@ -1,11 +1,12 @@
 /**
  * The worker pool on real threads, with a small worker speaking its protocol: results come from a
  * worker thread, calls into the main thread are answered, a failing call fails the task with that
- * very error, a cancelled task's thread is terminated (the work really stops) and replaced, a worker
+ * very error, a cancelled task's thread is terminated (the work really stops) and replaced — what it
+ * left on disk undone only once its thread has ended —, a worker
  * that runs out of heap fails only its own task (422), a worker that grew too big is replaced, and the
  * workers run at a lower priority than the event loop.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -20,6 +21,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'oneseal-pool-'));
 const script = path.join(dir, 'worker.mjs');
 writeFileSync(script, `
 import { parentPort } from 'node:worker_threads';
+import { writeFileSync } from 'node:fs';
 let next = 0;
 const waiting = new Map();
 const call = (method, ...args) => new Promise((resolve, reject) => {
@@ -40,6 +42,7 @@ parentPort.on('message', async (m) => {
       try { return done(await call('double', m.payload)); }
       catch (e) { return parentPort.postMessage({ type: 'failed', error: { name: 'Error', message: e.message }, heapBytes: 0 }); }
     case 'spin': for (;;) {}
+    case 'write-then-spin': writeFileSync(m.payload, 'written'); for (;;) {}
     case 'hog': { const keep = []; for (;;) keep.push(new Array(1e5).fill(Math.random())); }
     case 'grow': return done('grown', 1e12);
   }
@@ -93,6 +96,37 @@ describe('WorkerPool', () => {
     const next = await p.run('echo', 2);
     expect(next.value).toBe(2);
     expect(next.threadId).not.toBe(first);
+  });
+
+  it('answers a cancelled task at once and undoes what it left on disk only once its thread has ended', async () => {
+    const ended: number[] = [];
+    const p = open({ onThreadEnded: (threadId) => ended.push(threadId) });
+    const spinner = (await p.run('echo', 1)).threadId;
+    const file = path.join(dir, 'left-by-a-cancelled-task');
+    let threadsEndedWhenUndone: number[] | undefined;
+    let undo!: () => void;
+    const undone = new Promise<void>((resolve) => (undo = resolve));
+    const controller = new AbortController();
+    const spinning = p.run('write-then-spin', file, {
+      signal: controller.signal,
+      afterCancel: () => {
+        threadsEndedWhenUndone = [...ended];
+        rmSync(file);
+        undo();
+      },
+    });
+    await waitFor(() => existsSync(file));
+    controller.abort(new Error('cancelled'));
+    await expect(spinning).rejects.toThrow('cancelled');
+    // Answered while the thread may still run: nothing undone yet.
+    expect(threadsEndedWhenUndone).toBeUndefined();
+    await undone;
+    expect(threadsEndedWhenUndone).toEqual([spinner]);
+    expect(existsSync(file)).toBe(false);
+    // A task that was not cancelled is not undone.
+    let undid = false;
+    expect((await p.run('echo', 2, { afterCancel: () => { undid = true; } })).value).toBe(2);
+    expect(undid).toBe(false);
   });
 
   it('tells when a terminated worker\'s thread has ended, naming it (the HSM takes back the signing lanes it held)', async () => {

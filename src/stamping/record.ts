@@ -5,6 +5,7 @@
  * (./stamp-commits.ts: one fsync round, one transaction); a batch's documents are one item of it.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { canonicalJson } from '../audit/canonical-json.js';
 import { OPEN_GATE, type CommitGate } from '../deadline.js';
 import { OneSealError } from '../errors.js';
@@ -14,7 +15,7 @@ import { nowIso } from '../store/codec.js';
 import type { Db } from '../store/db.js';
 import { getStamp, listBatchStamps, getStampBatch, type StampBatchRecord, type StampRecord } from '../store/stamps.js';
 import { idempotent, type Complete } from './idempotency.js';
-import { discardStaged, outputPathFor, readOutput, stagingDirectory } from './outputs.js';
+import { outputFileFor, outputPathFor, readOutput } from './outputs.js';
 import type { StampRows } from './stamp-rows.js';
 import type { StampRequest, StampResult } from './stamper.js';
 
@@ -129,27 +130,31 @@ function scope(services: Services, actor: Actor, idem: IdempotencyOption, hash: 
 }
 
 /**
- * The outputs workers wrote ahead for one request (StampResult.staged). Once handed to the commit
- * point, that places them or removes them; a request that fails before (its deadline passed, a later
- * document of its batch failed) removes them here.
+ * The files the workers of one request put its outputs in (StampResult.inPlace), known before their
+ * work starts. Once handed to the commit point, that records them or removes them; a request that
+ * fails before (its deadline passed, a later document of its batch failed, a worker died) removes
+ * them here. A worker stopped mid-task is the stamper's to clean up after (Stamper.stamp).
  */
-class StagedOutputs {
-  private readonly files: (string | undefined)[] = [];
+class OutputFiles {
+  private readonly paths: string[] = [];
   private handed = false;
 
-  static async during<T>(work: (staged: StagedOutputs) => Promise<T>): Promise<T> {
-    const staged = new StagedOutputs();
+  static async during<T>(work: (files: OutputFiles) => Promise<T>): Promise<T> {
+    const files = new OutputFiles();
     try {
-      return await work(staged);
+      return await work(files);
     } catch (e) {
-      if (!staged.handed) await Promise.all(staged.files.map(discardStaged));
+      // Settled, not all: a removal that fails (the directory itself is gone) must not hide why the request failed.
+      if (!files.handed) await Promise.allSettled(files.paths.map((file) => rm(file, { force: true })));
       throw e;
     }
   }
 
-  keep(result: StampResult): StampResult {
-    this.files.push(result.staged);
-    return result;
+  /** The file for the output of stamp `stampId`, to be removed unless handed over. */
+  fileFor(dataDir: string, stampId: string): string {
+    const file = outputFileFor(dataDir, stampId);
+    this.paths.push(file);
+    return file;
   }
 
   handOver<T>(submit: () => Promise<T>): Promise<T> {
@@ -174,12 +179,13 @@ export async function stampAndRecord(services: Services, actor: Actor, job: Stam
   const work = async (complete?: Complete): Promise<RecordedStamp> => {
     const started = performance.now();
     gate.check();
-    return StagedOutputs.during(async (staged) => {
-      const result = staged.keep(await services.stamper.stamp(job.document, job.request, gate.signal, stagingDirectory(services.config.dataDir)));
+    return OutputFiles.during(async (files) => {
+      const id = randomUUID();
+      const result = await services.stamper.stamp(job.document, job.request, gate.signal, files.fileFor(services.config.dataDir, id));
       gate.check();
-      const record = stampRecord(randomUUID(), actor, job, result, idem?.key ?? null, hash, undefined);
-      await gate.commit(() => staged.handOver(() => services.stampCommits.submit({
-        outputs: [{ path: record.outputPath!, pdf: result.pdf, staged: result.staged }],
+      const record = stampRecord(id, actor, job, result, idem?.key ?? null, hash, undefined);
+      await gate.commit(() => files.handOver(() => services.stampCommits.submit({
+        outputs: [{ path: record.outputPath!, pdf: result.pdf, inPlace: result.inPlace }],
         async record(trx, rows) {
           addStamp(rows, actor, record, result.seal.versionId);
           await complete?.(trx, record.id);
@@ -215,7 +221,8 @@ export async function stampBatchAndRecord(services: Services, actor: Actor, jobs
   const hash = idem ? requestHash('batch', jobs, { caseNumber }) : null;
   const work = async (complete?: Complete): Promise<RecordedBatch> => {
     const started = performance.now();
-    return StagedOutputs.during(async (staged) => {
+    return OutputFiles.during(async (files) => {
+      const ids = jobs.map(() => randomUUID());
       // One version per seal for the whole batch: a rotation mid-batch must not split the case across keys.
       const materials = new Map<string, SigningMaterial>();
       const results: StampResult[] = [];
@@ -227,7 +234,7 @@ export async function stampBatchAndRecord(services: Services, actor: Actor, jobs
             material = await signingMaterial(services, job.request.sealId);
             materials.set(job.request.sealId, material);
           }
-          results.push(staged.keep(await services.stamper.stampWith(material, job.document, job.request, gate.signal, stagingDirectory(services.config.dataDir))));
+          results.push(await services.stamper.stampWith(material, job.document, job.request, gate.signal, files.fileFor(services.config.dataDir, ids[i]!)));
         } catch (e) {
           if (e instanceof OneSealError && CLIENT_FAULT.has(e.kind)) throw documentFailed(i, job, e);
           throw e;
@@ -235,12 +242,12 @@ export async function stampBatchAndRecord(services: Services, actor: Actor, jobs
       }
       const batch: StampBatchRecord = { id: randomUUID(), clientId: actor.id, caseNumber, documentCount: jobs.length, createdAt: nowIso() };
       const stamps = jobs.map((job, index) => ({
-        record: stampRecord(randomUUID(), actor, job, results[index]!, null, null, { id: batch.id, index }),
+        record: stampRecord(ids[index]!, actor, job, results[index]!, null, null, { id: batch.id, index }),
         pdf: results[index]!.pdf,
       }));
       gate.check();
-      await gate.commit(() => staged.handOver(() => services.stampCommits.submit({
-        outputs: stamps.map((s, i) => ({ path: s.record.outputPath!, pdf: s.pdf, staged: results[i]!.staged })),
+      await gate.commit(() => files.handOver(() => services.stampCommits.submit({
+        outputs: stamps.map((s, i) => ({ path: s.record.outputPath!, pdf: s.pdf, inPlace: results[i]!.inPlace })),
         async record(trx, rows) {
           rows.batch(batch);
           for (const [i, s] of stamps.entries()) addStamp(rows, actor, s.record, results[i]!.seal.versionId);

@@ -1,8 +1,8 @@
 /**
  * The commit point of API stamps, shared by the stamps in flight (group commit, ./group-commit.ts).
- * Each stamp first puts its outputs in place itself (written and synced — by the worker that signed
- * it, in the server — and renamed, concurrently with the others); one directory fsync then makes the
- * renames of all the stamps waiting for it durable, and ONE database transaction records all of them,
+ * Each stamp's outputs are first put in place (in the server, already written, synced and renamed
+ * by the worker that signed it; otherwise here, concurrently with the others); one directory fsync
+ * then makes the renames of all the stamps waiting for it durable, and ONE database transaction records all of them,
  * their rows written together (./stamp-rows.ts).
  * The two stages are group commits of their own, so the directory fsync of the next stamps overlaps
  * the transaction of the previous ones (together, in one stage, they took ~13 ms per commit under

@@ -3,21 +3,22 @@
  * its appearance (built once per version, then reused) → placement → PAdES signature through the
  * HSM at the requested level. Recording the stamp is the caller's job (in its own transaction).
  */
+import { rm } from 'node:fs/promises';
 import { OneSealError } from '../errors.js';
 import { onSealChanged } from '../seals/events.js';
 import { signingMaterial, type SealDeps, type SigningMaterial } from '../seals/service.js';
 import { activeSealVersions } from '../store/seals.js';
 import type { PadesLevel, RevocationOptions, RevocationSource, Timestamper } from '../signing/sign-pdf.js';
 import type { WorkerPool } from '../workers/pool.js';
-import type { StagedDocument, StampTask } from '../workers/stamp-worker.js';
+import type { PlacedDocument, StampTask } from '../workers/stamp-worker.js';
 import { DEFAULT_MIN_SEAL_MM } from '../stamp/placement.js';
 import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from './document-limits.js';
 import { AppearanceCache, DEFAULT_LEVEL, stampDocument, type SealFace, type StampRequest } from './stamp-document.js';
 
 export { DEFAULT_LEVEL, type StampPlacement, type StampRequest } from './stamp-document.js';
 
-/** `staged`: set when `stageIn` was given and a worker did the work. */
-export interface StampResult extends StagedDocument {
+/** `inPlace`: set when `placeAt` was given and a worker did the work. */
+export interface StampResult extends PlacedDocument {
   seal: { id: string; version: number; certSerial: string; versionId: number };
 }
 
@@ -62,11 +63,13 @@ export class Stamper {
   }
 
   /**
-   * `signal`: the caller gave up (request time-out); the work stops at its next step. `stageIn`: a
-   * worker doing the PDF work also writes and syncs the result there (StampResult.staged), which the
-   * caller then renames into place or removes; the event loop has then no file calls to make for it.
+   * `signal`: the caller gave up (request time-out); the work stops at its next step. `placeAt`: a
+   * worker doing the PDF work also puts the result in that file (written, synced, renamed into place;
+   * StampResult.inPlace), which the caller then records or removes; the event loop has then no file
+   * calls to make for it. A worker stopped by `signal` may have put it there before it stopped: the
+   * file is removed once its thread has ended.
    */
-  async stamp(input: Uint8Array, request: StampRequest, signal?: AbortSignal, stageIn?: string): Promise<StampResult> {
+  async stamp(input: Uint8Array, request: StampRequest, signal?: AbortSignal, placeAt?: string): Promise<StampResult> {
     let material: SigningMaterial;
     try {
       material = await this.materialOf(request.sealId);
@@ -75,7 +78,7 @@ export class Stamper {
       this.report('unknown', request, e);
       throw e;
     }
-    return this.stampWith(material, input, request, signal, stageIn);
+    return this.stampWith(material, input, request, signal, placeAt);
   }
 
   private report(sealId: string, request: StampRequest, e?: unknown): void {
@@ -118,10 +121,10 @@ export class Stamper {
   }
 
   /** Stamps with a version already chosen (rotation mid-request must not switch keys under it). */
-  async stampWith(material: SigningMaterial, input: Uint8Array, request: StampRequest, signal?: AbortSignal, stageIn?: string): Promise<StampResult> {
+  async stampWith(material: SigningMaterial, input: Uint8Array, request: StampRequest, signal?: AbortSignal, placeAt?: string): Promise<StampResult> {
     try {
       signal?.throwIfAborted();
-      const result = await this.sign(material, input, request, signal, stageIn);
+      const result = await this.sign(material, input, request, signal, placeAt);
       this.report(material.seal.id, request);
       return result;
     } catch (e) {
@@ -130,12 +133,12 @@ export class Stamper {
     }
   }
 
-  private async sign(material: SigningMaterial, input: Uint8Array, request: StampRequest, signal?: AbortSignal, stageIn?: string): Promise<StampResult> {
+  private async sign(material: SigningMaterial, input: Uint8Array, request: StampRequest, signal?: AbortSignal, placeAt?: string): Promise<StampResult> {
     const { timestamper, revocation, pool } = this.deps;
     const limits = this.deps.limits ?? DEFAULT_DOCUMENT_LIMITS;
     const minSealMm = this.deps.minSealMm ?? DEFAULT_MIN_SEAL_MM;
     const face = faceOf(material);
-    let stamped: StagedDocument;
+    let stamped: PlacedDocument;
     if (pool) {
       // The worker gets a copy of its own, moved rather than cloned (as the verifier does): one copy
       // here instead of a serialisation on this thread and another on the worker's.
@@ -152,12 +155,14 @@ export class Stamper {
         certificate: material.certificate,
         chain: material.chain,
         maxTokenSize: timestamper.maxTokenSize,
-        stageIn,
+        placeAt,
         lane: lease?.ticket,
       };
-      const { value } = await pool.run<StagedDocument>('stamp', task, {
+      const { value } = await pool.run<PlacedDocument>('stamp', task, {
         signal: lease ? cancel.signal : signal,
         transfer: [own.buffer],
+        // A file left after all (it could not be removed) is an orphan no record names: harmless.
+        ...(placeAt ? { afterCancel: () => void rm(placeAt, { force: true }).catch(() => undefined) } : {}),
         calls: {
           sign: (hash: Parameters<typeof material.key.signDigest>[0], digest: Uint8Array) => material.key.signDigest(hash, digest),
           timestamp: (digest: Uint8Array) => timestamper.stamp(digest),

@@ -3,7 +3,9 @@
  * assembly), so the event loop only routes requests while both cores work. One task per worker at a
  * time, the rest queue. A task's calls back into the main thread (HSM, database) are answered here.
  *
- * A cancelled task's worker is terminated (the work really stops) and replaced. A worker whose heap
+ * A cancelled task's worker is terminated (the work really stops) and replaced; what the task did
+ * outside its thread before it stopped (a file it wrote) is the task's `afterCancel` to undo, run once
+ * the thread has ended — the caller has its answer at once, not after the thread. A worker whose heap
  * grew past `recycleHeapBytes` is replaced after its task, so one huge document does not keep its
  * memory; one that runs out of its heap limit fails only its own task.
  */
@@ -33,6 +35,7 @@ interface Task {
   transfer: ArrayBuffer[];
   calls: MainCalls;
   signal?: AbortSignal;
+  afterCancel?: () => void;
   resolve: (r: { value: unknown; threadId: number }) => void;
   reject: (e: unknown) => void;
 }
@@ -74,11 +77,11 @@ export class WorkerPool {
     return { busy, idle: Math.max(0, started - busy), notStarted: this.slots.length - Math.max(started, busy), queued: this.queue.length };
   }
 
-  run<T>(kind: string, payload: unknown, opts: { calls?: MainCalls; signal?: AbortSignal; transfer?: ArrayBuffer[] } = {}): Promise<{ value: T; threadId: number }> {
+  run<T>(kind: string, payload: unknown, opts: { calls?: MainCalls; signal?: AbortSignal; transfer?: ArrayBuffer[]; afterCancel?: () => void } = {}): Promise<{ value: T; threadId: number }> {
     if (this.closed) return Promise.reject(new OneSealError('shutting-down', 'unavailable', 'The service is shutting down.', { retryAfter: 5 }));
     opts.signal?.throwIfAborted();
     return new Promise((resolve, reject) => {
-      const task: Task = { kind, payload, transfer: opts.transfer ?? [], calls: opts.calls ?? {}, signal: opts.signal, resolve: resolve as Task['resolve'], reject };
+      const task: Task = { kind, payload, transfer: opts.transfer ?? [], calls: opts.calls ?? {}, signal: opts.signal, afterCancel: opts.afterCancel, resolve: resolve as Task['resolve'], reject };
       this.queue.push(task);
       opts.signal?.addEventListener('abort', () => {
         const i = this.queue.indexOf(task);
@@ -127,7 +130,7 @@ export class WorkerPool {
     worker.ref(); // a task in flight keeps the process alive; an idle pool does not
     slot.onAbort = () => {
       // Terminating is the only way to stop synchronous work in a worker; a fresh one takes its place.
-      this.retire(slot);
+      void this.retire(slot).then(task.afterCancel);
       this.finish(slot, () => task.reject(task.signal!.reason));
     };
     task.signal?.addEventListener('abort', slot.onAbort, { once: true });
@@ -163,7 +166,7 @@ export class WorkerPool {
       );
       return;
     }
-    if (m.heapBytes > this.options.recycleHeapBytes) this.retire(slot);
+    if (m.heapBytes > this.options.recycleHeapBytes) void this.retire(slot);
     const failure = slot.callFailure;
     this.finish(slot, () => {
       if (m.type === 'done') task.resolve({ value: m.value, threadId: worker.threadId });
@@ -184,10 +187,11 @@ export class WorkerPool {
     this.finish(slot, () => task.reject(error));
   }
 
-  private retire(slot: Slot): void {
+  /** Resolves once the worker's thread has ended. */
+  private retire(slot: Slot): Promise<void> {
     const worker = slot.worker;
     slot.worker = undefined;
-    void worker?.terminate().then(() => this.retired++);
+    return worker ? worker.terminate().then(() => void this.retired++) : Promise.resolve();
   }
 
   private finish(slot: Slot, settle: () => void): void {

@@ -6,7 +6,7 @@
 import { signOnLane, type LaneTicket } from '../hsm/lane-signer.js';
 import type { DigestSigner, KeyAlgorithm } from '../hsm/types.js';
 import { AppearanceCache, stampDocument, type SealFace, type StampedDocument, type StampRequest } from '../stamping/stamp-document.js';
-import { writeStaged } from '../stamping/outputs.js';
+import { writePlaced } from '../stamping/outputs.js';
 import type { DocumentLimits } from '../stamping/document-limits.js';
 import type { CallMain } from './serve.js';
 
@@ -20,15 +20,15 @@ export interface StampTask {
   maxTokenSize: number;
   limits: DocumentLimits;
   minSealMm: number;
-  /** Where to write the signed PDF (its data synced, under a temporary name) before handing it back; see writeStaged. */
-  stageIn?: string;
+  /** Where to put the signed PDF (written, its data synced, renamed into place) before handing it back; see writePlaced. */
+  placeAt?: string;
   /** Signs on a lane of this thread's own when given (hsm/lane-signer.ts); through the main thread otherwise. */
   lane?: LaneTicket;
 }
 
-/** A stamped document, where the worker wrote it when the task had `stageIn`, and how long its lane signatures took (s). */
-export interface StagedDocument extends StampedDocument {
-  staged?: string;
+/** A stamped document, whether the worker put it in place (the task had `placeAt`), and how long its lane signatures took (s). */
+export interface PlacedDocument extends StampedDocument {
+  inPlace?: boolean;
   laneSignSeconds?: number[];
 }
 
@@ -52,7 +52,7 @@ function signer(t: StampTask, call: CallMain, laneSignSeconds: number[]): Digest
   };
 }
 
-export const stampTask = async (t: StampTask, call: CallMain): Promise<StagedDocument> => {
+export const stampTask = async (t: StampTask, call: CallMain): Promise<PlacedDocument> => {
   const laneSignSeconds: number[] = [];
   const stamped = await stampDocument(t.input, t.request, {
     signer: signer(t, call, laneSignSeconds),
@@ -64,5 +64,6 @@ export const stampTask = async (t: StampTask, call: CallMain): Promise<StagedDoc
     limits: t.limits,
     minSealMm: t.minSealMm,
   });
-  return { ...stamped, laneSignSeconds, ...(t.stageIn ? { staged: writeStaged(t.stageIn, stamped.pdf) } : {}) };
+  if (t.placeAt) writePlaced(t.placeAt, stamped.pdf);
+  return { ...stamped, laneSignSeconds, inPlace: !!t.placeAt };
 };
