@@ -117,6 +117,7 @@ export async function openServices(configured: Config, options: { ownPublicUrl?:
       async close() {
         stamper.close();
         await pool?.close();
+        await commits.close();
         await lease.stop();
         await opened.close();
         await hsm.close();

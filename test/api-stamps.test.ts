@@ -233,12 +233,13 @@ describe('outputs', () => {
     const target = path.join(dir, 'one.pdf');
     const request = { sealId: 'approval', placement: { kind: 'position' as const, page: 1, x: 100, y: 100 }, level: 'B-B' as const };
     const placed = await stack.services.stamper.stamp(pdf, request, undefined, target);
-    expect(placed.inPlace).toBe(true);
+    const { dev, ino } = statSync(dir, { bigint: true });
+    expect(placed.placedIn).toBe(`${dev}:${ino}`);
     expect(readFileSync(target).equals(placed.pdf)).toBe(true);
     expect(statSync(target).mode & 0o777).toBe(0o640);
     // Asked to put it nowhere, the worker writes nothing.
     const plain = await stack.services.stamper.stamp(pdf, request);
-    expect(plain.inPlace).toBe(false);
+    expect(plain.placedIn).toBeUndefined();
     expect(readdirSync(dir)).toEqual(['one.pdf']);
   });
 

@@ -148,8 +148,8 @@ for (const backend of backends) {
       const placed = (name: string): PendingStamp => {
         const plain = item(name);
         const [output] = plain.outputs;
-        writePlaced(path.join(dataDir, output!.path), Buffer.from(`%PDF ${name}, as the worker wrote it`));
-        return { ...plain, outputs: [{ ...output!, inPlace: true }] };
+        const placedIn = writePlaced(path.join(dataDir, output!.path), Buffer.from(`%PDF ${name}, as the worker wrote it`));
+        return { ...plain, outputs: [{ ...output!, placedIn }] };
       };
       const commits = stampCommits(store.db, dataDir);
       const settled = await Promise.allSettled([commits.submit(placed('six')), commits.submit(placed('taken'))]);

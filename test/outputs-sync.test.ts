@@ -4,11 +4,11 @@
  * it and renaming it into place, and writeOutput syncs the directory after the rename. The file system calls are watched, not
  * replaced: the files are really written.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { writeOutput, writePlaced } from '../src/stamping/outputs.js';
+import { OutputDirectories, writeOutput, writePlaced } from '../src/stamping/outputs.js';
 
 const calls = vi.hoisted(() => [] as string[]);
 
@@ -108,5 +108,61 @@ describe('signed outputs are synced before they are handed on', () => {
       'rename one.pdf',
       'open stamps', 'sync stamps', 'close stamps',
     ]);
+  });
+});
+
+describe('the commit point keeps the outputs\' directory open between commits', () => {
+  const placeIn = (dataDir: string, name: string) => {
+    const relPath = `stamps/${name}.pdf`;
+    return { path: relPath, pdf: Buffer.from(name), placedIn: writePlaced(path.join(dataDir, relPath), Buffer.from(name)) };
+  };
+  const dirCalls = () => calls.filter((c) => c.endsWith(' stamps'));
+
+  it('syncs it through the handle it kept, opening nothing, while the workers write into that very directory', async () => {
+    const dataDir = tempDir();
+    const directories = new OutputDirectories(dataDir);
+    try {
+      await directories.sync([placeIn(dataDir, 'one')]);
+      expect(dirCalls()).toEqual(['open stamps', 'sync stamps']);
+      calls.length = 0;
+      await directories.sync([placeIn(dataDir, 'two'), placeIn(dataDir, 'three')]);
+      expect(dirCalls()).toEqual(['sync stamps']);
+    } finally {
+      await directories.close();
+    }
+    expect(dirCalls()).toEqual(['sync stamps', 'close stamps']);
+  });
+
+  it('opens the directory anew when another one stands under the same path (renamed aside, remounted)', async () => {
+    const dataDir = tempDir();
+    const directories = new OutputDirectories(dataDir);
+    try {
+      await directories.sync([placeIn(dataDir, 'one')]);
+      renameSync(path.join(dataDir, 'stamps'), path.join(dataDir, 'stamps-aside'));
+      mkdirSync(path.join(dataDir, 'stamps'));
+      calls.length = 0;
+      const moved = placeIn(dataDir, 'two');
+      const { dev, ino } = statSync(path.join(dataDir, 'stamps'), { bigint: true });
+      expect(moved.placedIn).toBe(`${dev}:${ino}`);
+      await directories.sync([moved]);
+      // The new directory is opened and synced, the old handle let go; the next commit uses the new one.
+      expect(dirCalls()).toEqual(['open stamps', 'sync stamps', 'close stamps']);
+      calls.length = 0;
+      await directories.sync([placeIn(dataDir, 'three')]);
+      expect(dirCalls()).toEqual(['sync stamps']);
+    } finally {
+      await directories.close();
+    }
+  });
+
+  it('opens, syncs and closes by path for outputs no worker placed', async () => {
+    const dataDir = tempDir();
+    mkdirSync(path.join(dataDir, 'stamps'));
+    const directories = new OutputDirectories(dataDir);
+    await directories.sync([placeIn(dataDir, 'one')]);
+    calls.length = 0;
+    await directories.sync([{ path: 'stamps/here.pdf', pdf: Buffer.from('here') }]);
+    expect(dirCalls()).toEqual(['open stamps', 'sync stamps', 'close stamps']);
+    await directories.close();
   });
 });

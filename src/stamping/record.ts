@@ -130,7 +130,7 @@ function scope(services: Services, actor: Actor, idem: IdempotencyOption, hash: 
 }
 
 /**
- * The files the workers of one request put its outputs in (StampResult.inPlace), known before their
+ * The files the workers of one request put its outputs in (StampResult.placedIn), known before their
  * work starts. Once handed to the commit point, that records them or removes them; a request that
  * fails before (its deadline passed, a later document of its batch failed, a worker died) removes
  * them here. A worker stopped mid-task is the stamper's to clean up after (Stamper.stamp).
@@ -185,7 +185,7 @@ export async function stampAndRecord(services: Services, actor: Actor, job: Stam
       gate.check();
       const record = stampRecord(id, actor, job, result, idem?.key ?? null, hash, undefined);
       await gate.commit(() => files.handOver(() => services.stampCommits.submit({
-        outputs: [{ path: record.outputPath!, pdf: result.pdf, inPlace: result.inPlace }],
+        outputs: [{ path: record.outputPath!, pdf: result.pdf, placedIn: result.placedIn }],
         async record(trx, rows) {
           addStamp(rows, actor, record, result.seal.versionId);
           await complete?.(trx, record.id);
@@ -247,7 +247,7 @@ export async function stampBatchAndRecord(services: Services, actor: Actor, jobs
       }));
       gate.check();
       await gate.commit(() => files.handOver(() => services.stampCommits.submit({
-        outputs: stamps.map((s, i) => ({ path: s.record.outputPath!, pdf: s.pdf, inPlace: results[i]!.inPlace })),
+        outputs: stamps.map((s, i) => ({ path: s.record.outputPath!, pdf: s.pdf, placedIn: results[i]!.placedIn })),
         async record(trx, rows) {
           rows.batch(batch);
           for (const [i, s] of stamps.entries()) addStamp(rows, actor, s.record, results[i]!.seal.versionId);

@@ -17,7 +17,7 @@
  */
 import type { Knex } from 'knex';
 import { GroupCommit, type BatchOutcome } from './group-commit.js';
-import { placeOutputs, removeOutput, syncOutputDirectories, type Output } from './outputs.js';
+import { OutputDirectories, placeOutputs, removeOutput, type Output } from './outputs.js';
 import { StampRows } from './stamp-rows.js';
 
 export interface PendingStamp {
@@ -35,7 +35,12 @@ export interface StampCommits {
   submit(item: PendingStamp): Promise<void>;
 }
 
-export function stampCommits(db: Knex, dataDir: string, onCommit?: (size: number) => void): StampCommits {
+/** The commit point as its owner holds it: it keeps the outputs' directory open until closed. */
+export interface OwnedStampCommits extends StampCommits {
+  close(): Promise<void>;
+}
+
+export function stampCommits(db: Knex, dataDir: string, onCommit?: (size: number) => void): OwnedStampCommits {
   return outputsFirst(dataDir, new GroupCommit<PendingStamp>((items) => commitStamps(db, items), { onCommit }));
 }
 
@@ -45,12 +50,14 @@ export function stampCommits(db: Knex, dataDir: string, onCommit?: (size: number
  * (one for every stamp renamed before it started) overlaps the running transaction. A stamp that
  * fails to commit loses its outputs again.
  */
-export function outputsFirst(dataDir: string, commits: StampCommits): StampCommits {
+export function outputsFirst(dataDir: string, commits: StampCommits): OwnedStampCommits {
+  const held = new OutputDirectories(dataDir);
   const directories = new GroupCommit<readonly Output[]>(async (outputs) => {
-    await syncOutputDirectories(dataDir, outputs.flat());
+    await held.sync(outputs.flat());
     return outputs.map(() => undefined);
   });
   return {
+    close: () => held.close(),
     async submit(item) {
       await placeOutputs(dataDir, item.outputs);
       try {

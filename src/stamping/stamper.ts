@@ -17,7 +17,7 @@ import { AppearanceCache, DEFAULT_LEVEL, stampDocument, type SealFace, type Stam
 
 export { DEFAULT_LEVEL, type StampPlacement, type StampRequest } from './stamp-document.js';
 
-/** `inPlace`: set when `placeAt` was given and a worker did the work. */
+/** `placedIn`: set when `placeAt` was given and a worker did the work. */
 export interface StampResult extends PlacedDocument {
   seal: { id: string; version: number; certSerial: string; versionId: number };
 }
@@ -65,7 +65,7 @@ export class Stamper {
   /**
    * `signal`: the caller gave up (request time-out); the work stops at its next step. `placeAt`: a
    * worker doing the PDF work also puts the result in that file (written, synced, renamed into place;
-   * StampResult.inPlace), which the caller then records or removes; the event loop has then no file
+   * StampResult.placedIn), which the caller then records or removes; the event loop has then no file
    * calls to make for it. A worker stopped by `signal` may have put it there before it stopped: the
    * file is removed once its thread has ended.
    */

@@ -6,7 +6,7 @@
 import { signOnLane, type LaneTicket } from '../hsm/lane-signer.js';
 import type { DigestSigner, KeyAlgorithm } from '../hsm/types.js';
 import { AppearanceCache, stampDocument, type SealFace, type StampedDocument, type StampRequest } from '../stamping/stamp-document.js';
-import { writePlaced } from '../stamping/outputs.js';
+import { writePlaced, type DirectoryId } from '../stamping/outputs.js';
 import type { DocumentLimits } from '../stamping/document-limits.js';
 import type { CallMain } from './serve.js';
 
@@ -26,9 +26,9 @@ export interface StampTask {
   lane?: LaneTicket;
 }
 
-/** A stamped document, whether the worker put it in place (the task had `placeAt`), and how long its lane signatures took (s). */
+/** A stamped document, the directory the worker put it in (when the task had `placeAt`), and how long its lane signatures took (s). */
 export interface PlacedDocument extends StampedDocument {
-  inPlace?: boolean;
+  placedIn?: DirectoryId;
   laneSignSeconds?: number[];
 }
 
@@ -64,6 +64,5 @@ export const stampTask = async (t: StampTask, call: CallMain): Promise<PlacedDoc
     limits: t.limits,
     minSealMm: t.minSealMm,
   });
-  if (t.placeAt) writePlaced(t.placeAt, stamped.pdf);
-  return { ...stamped, laneSignSeconds, inPlace: !!t.placeAt };
+  return { ...stamped, laneSignSeconds, ...(t.placeAt ? { placedIn: writePlaced(t.placeAt, stamped.pdf) } : {}) };
 };
