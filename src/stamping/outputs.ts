@@ -84,11 +84,11 @@ export function writePlaced(target: string, bytes: Uint8Array): DirectoryId {
       closeSync(fd);
     }
     renameSync(staged, target);
+    return directoryIdOf(statSync(path.dirname(target), { bigint: true }));
   } catch (e) {
     rmSync(staged, { force: true });
     throw notStored(e);
   }
-  return directoryIdOf(statSync(path.dirname(target), { bigint: true }));
 }
 
 /** createFile's synchronous twin, for writePlaced. */
