@@ -270,7 +270,12 @@ export async function writeOutput(dataDir: string, relPath: string, bytes: Uint8
 }
 
 export async function removeOutput(dataDir: string, relPath: string): Promise<void> {
-  await rm(path.join(dataDir, relPath), { force: true });
+  await removeOutputFile(path.join(dataDir, relPath));
+}
+
+/** Removes an output by its absolute path; one that is not there is no error. */
+export async function removeOutputFile(file: string): Promise<void> {
+  await rm(file, { force: true });
 }
 
 /** Reads a stored output and checks it is still the document that was signed. */

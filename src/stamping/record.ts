@@ -5,7 +5,6 @@
  * (./stamp-commits.ts: one fsync round, one transaction); a batch's documents are one item of it.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import { canonicalJson } from '../audit/canonical-json.js';
 import { OPEN_GATE, type CommitGate } from '../deadline.js';
 import { OneSealError } from '../errors.js';
@@ -15,7 +14,7 @@ import { nowIso } from '../store/codec.js';
 import type { Db } from '../store/db.js';
 import { getStamp, listBatchStamps, getStampBatch, type StampBatchRecord, type StampRecord } from '../store/stamps.js';
 import { idempotent, type Complete } from './idempotency.js';
-import { outputFileFor, outputPathFor, readOutput } from './outputs.js';
+import { outputFileFor, outputPathFor, readOutput, removeOutputFile } from './outputs.js';
 import type { StampRows } from './stamp-rows.js';
 import type { StampRequest, StampResult } from './stamper.js';
 
@@ -139,20 +138,22 @@ class OutputFiles {
   private readonly paths: string[] = [];
   private handed = false;
 
-  static async during<T>(work: (files: OutputFiles) => Promise<T>): Promise<T> {
-    const files = new OutputFiles();
+  private constructor(private readonly dataDir: string) {}
+
+  static async during<T>(dataDir: string, work: (files: OutputFiles) => Promise<T>): Promise<T> {
+    const files = new OutputFiles(dataDir);
     try {
       return await work(files);
     } catch (e) {
       // Settled, not all: a removal that fails (the directory itself is gone) must not hide why the request failed.
-      if (!files.handed) await Promise.allSettled(files.paths.map((file) => rm(file, { force: true })));
+      if (!files.handed) await Promise.allSettled(files.paths.map(removeOutputFile));
       throw e;
     }
   }
 
   /** The file for the output of stamp `stampId`, to be removed unless handed over. */
-  fileFor(dataDir: string, stampId: string): string {
-    const file = outputFileFor(dataDir, stampId);
+  fileFor(stampId: string): string {
+    const file = outputFileFor(this.dataDir, stampId);
     this.paths.push(file);
     return file;
   }
@@ -179,9 +180,9 @@ export async function stampAndRecord(services: Services, actor: Actor, job: Stam
   const work = async (complete?: Complete): Promise<RecordedStamp> => {
     const started = performance.now();
     gate.check();
-    return OutputFiles.during(async (files) => {
+    return OutputFiles.during(services.config.dataDir, async (files) => {
       const id = randomUUID();
-      const result = await services.stamper.stamp(job.document, job.request, gate.signal, files.fileFor(services.config.dataDir, id));
+      const result = await services.stamper.stamp(job.document, job.request, gate.signal, files.fileFor(id));
       gate.check();
       const record = stampRecord(id, actor, job, result, idem?.key ?? null, hash, undefined);
       await gate.commit(() => files.handOver(() => services.stampCommits.submit({
@@ -221,7 +222,7 @@ export async function stampBatchAndRecord(services: Services, actor: Actor, jobs
   const hash = idem ? requestHash('batch', jobs, { caseNumber }) : null;
   const work = async (complete?: Complete): Promise<RecordedBatch> => {
     const started = performance.now();
-    return OutputFiles.during(async (files) => {
+    return OutputFiles.during(services.config.dataDir, async (files) => {
       const ids = jobs.map(() => randomUUID());
       // One version per seal for the whole batch: a rotation mid-batch must not split the case across keys.
       const materials = new Map<string, SigningMaterial>();
@@ -234,7 +235,7 @@ export async function stampBatchAndRecord(services: Services, actor: Actor, jobs
             material = await signingMaterial(services, job.request.sealId);
             materials.set(job.request.sealId, material);
           }
-          results.push(await services.stamper.stampWith(material, job.document, job.request, gate.signal, files.fileFor(services.config.dataDir, ids[i]!)));
+          results.push(await services.stamper.stampWith(material, job.document, job.request, gate.signal, files.fileFor(ids[i]!)));
         } catch (e) {
           if (e instanceof OneSealError && CLIENT_FAULT.has(e.kind)) throw documentFailed(i, job, e);
           throw e;

@@ -2,8 +2,8 @@
  * The commit point of API stamps, shared by the stamps in flight (group commit, ./group-commit.ts).
  * Each stamp's outputs are first put in place (in the server, already written, synced and renamed
  * by the worker that signed it; otherwise here, concurrently with the others); one directory fsync
- * then makes the renames of all the stamps waiting for it durable, and ONE database transaction records all of them,
- * their rows written together (./stamp-rows.ts).
+ * then makes the renames of all the stamps waiting for it durable, and ONE database transaction
+ * records all of them, their rows written together (./stamp-rows.ts).
  * The two stages are group commits of their own, so the directory fsync of the next stamps overlaps
  * the transaction of the previous ones (together, in one stage, they took ~13 ms per commit under
  * load, a third of it the fsync, and bounded the rate). A request is answered only after the
@@ -51,17 +51,17 @@ export function stampCommits(db: Knex, dataDir: string, onCommit?: (size: number
  * fails to commit loses its outputs again.
  */
 export function outputsFirst(dataDir: string, commits: StampCommits): OwnedStampCommits {
-  const held = new OutputDirectories(dataDir);
-  const directories = new GroupCommit<readonly Output[]>(async (outputs) => {
-    await held.sync(outputs.flat());
+  const directories = new OutputDirectories(dataDir);
+  const directorySyncs = new GroupCommit<readonly Output[]>(async (outputs) => {
+    await directories.sync(outputs.flat());
     return outputs.map(() => undefined);
   });
   return {
-    close: () => held.close(),
+    close: () => directories.close(),
     async submit(item) {
       await placeOutputs(dataDir, item.outputs);
       try {
-        await directories.submit(item.outputs);
+        await directorySyncs.submit(item.outputs);
         await commits.submit(item);
       } catch (e) {
         await Promise.all(item.outputs.map((o) => removeOutput(dataDir, o.path)));

@@ -3,7 +3,6 @@
  * its appearance (built once per version, then reused) → placement → PAdES signature through the
  * HSM at the requested level. Recording the stamp is the caller's job (in its own transaction).
  */
-import { rm } from 'node:fs/promises';
 import { OneSealError } from '../errors.js';
 import { onSealChanged } from '../seals/events.js';
 import { signingMaterial, type SealDeps, type SigningMaterial } from '../seals/service.js';
@@ -13,6 +12,7 @@ import type { WorkerPool } from '../workers/pool.js';
 import type { PlacedDocument, StampTask } from '../workers/stamp-worker.js';
 import { DEFAULT_MIN_SEAL_MM } from '../stamp/placement.js';
 import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from './document-limits.js';
+import { removeOutputFile } from './outputs.js';
 import { AppearanceCache, DEFAULT_LEVEL, stampDocument, type SealFace, type StampRequest } from './stamp-document.js';
 
 export { DEFAULT_LEVEL, type StampPlacement, type StampRequest } from './stamp-document.js';
@@ -162,7 +162,7 @@ export class Stamper {
         signal: lease ? cancel.signal : signal,
         transfer: [own.buffer],
         // A file left after all (it could not be removed) is an orphan no record names: harmless.
-        ...(placeAt ? { afterCancel: () => void rm(placeAt, { force: true }).catch(() => undefined) } : {}),
+        ...(placeAt ? { afterCancel: () => void removeOutputFile(placeAt).catch(() => undefined) } : {}),
         calls: {
           sign: (hash: Parameters<typeof material.key.signDigest>[0], digest: Uint8Array) => material.key.signDigest(hash, digest),
           timestamp: (digest: Uint8Array) => timestamper.stamp(digest),
