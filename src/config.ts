@@ -83,6 +83,11 @@ export interface Config {
     manageSofthsmConf: boolean;
   };
   maxUploadBytes: number;
+  /**
+   * Stamped PDFs up to this size are kept in the database with their record (one fsync for both);
+   * larger ones as files under stamps/ (0: every output a file).
+   */
+  outputsInDatabaseMaxBytes: number;
   /** The smallest seal, in millimetres, that may be fitted into a signature field (ONESEAL_MIN_SEAL_MM). */
   minSealMm: number;
   /** Per API client token bucket: sustained requests per second and burst size. */
@@ -146,6 +151,7 @@ const FILE_KEYS = {
   hsmPoolSize: 'ONESEAL_HSM_POOL_SIZE',
   hsmTimeoutSeconds: 'ONESEAL_HSM_TIMEOUT_SECONDS',
   maxUploadMb: 'ONESEAL_MAX_UPLOAD_MB',
+  outputsInDatabaseMaxKb: 'ONESEAL_OUTPUTS_IN_DATABASE_MAX_KB',
   minSealMm: 'ONESEAL_MIN_SEAL_MM',
   rateLimitPerSecond: 'ONESEAL_RATE_LIMIT_PER_SECOND',
   rateLimitBurst: 'ONESEAL_RATE_LIMIT_BURST',
@@ -188,6 +194,8 @@ const DEFAULTS = {
   hsmPoolSize: 4,
   hsmTimeoutSeconds: 10,
   maxUploadMb: 50,
+  // A one-page stamped letter is ~50 KB; a few hundred pages still fit, a scanned dossier goes to a file.
+  outputsInDatabaseMaxKb: 1024,
   // Below about 2 cm a seal's ring text can no longer be read on paper.
   minSealMm: 20,
   rateLimitPerSecond: 20,
@@ -416,6 +424,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // workers than with 6 (cores + HSM sessions, the default from before the lanes), and 4% more again with
   // 3 at c=32 (5 of 6 pairs; the same at c=8, and for licences); with 2, 3% fewer.
   const workers = workersRaw === undefined ? availableParallelism() + 1 : parseInteger(workersRaw, field('workers'), 0, 256, errors);
+  const inDatabaseRaw = get('outputsInDatabaseMaxKb');
+  const outputsInDatabaseMaxKb = inDatabaseRaw === undefined ? DEFAULTS.outputsInDatabaseMaxKb : parseInteger(inDatabaseRaw, field('outputsInDatabaseMaxKb'), 0, 16 * 1024, errors);
   const niceRaw = get('workerNice');
   const workerNice = niceRaw === undefined ? 10 : parseInteger(niceRaw, field('workerNice'), 0, 19, errors);
   const probeRaw = get('healthProbeIntervalMs');
@@ -464,7 +474,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     || poolSize === undefined || hsmTimeoutSeconds === undefined || maxUploadMb === undefined || minSealMm === undefined || ratePerSecond === undefined || rateBurst === undefined
     || requestTimeoutSeconds === undefined || auditHeadIntervalMinutes === undefined || sessionIdleMinutes === undefined || sessionMaxHours === undefined || loginsPerMinute === undefined
     || archiveHorizonDays === undefined || archiveRetentionYears === undefined
-    || workers === undefined || workerNice === undefined || healthProbeIntervalMs === undefined || verifyRatePerSecond === undefined || verifyRateBurst === undefined || maxPages === undefined || maxStraddlePages === undefined || maxObjects === undefined || headersTimeoutSeconds === undefined
+    || workers === undefined || workerNice === undefined || outputsInDatabaseMaxKb === undefined || healthProbeIntervalMs === undefined || verifyRatePerSecond === undefined || verifyRateBurst === undefined || maxPages === undefined || maxStraddlePages === undefined || maxObjects === undefined || headersTimeoutSeconds === undefined
     || uploadTimeoutSeconds === undefined || keepAliveTimeoutSeconds === undefined || connectionsPerAddress === undefined) {
     throw invalidConfig(errors);
   }
@@ -492,6 +502,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       manageSofthsmConf: isSoftHsm(modulePath) && !env.SOFTHSM2_CONF,
     },
     maxUploadBytes: maxUploadMb * 1024 * 1024,
+    outputsInDatabaseMaxBytes: outputsInDatabaseMaxKb * 1024,
     minSealMm,
     rateLimit: { perSecond: ratePerSecond, burst: rateBurst },
     requestTimeoutMs: requestTimeoutSeconds * 1000,

@@ -3,7 +3,7 @@
  * checked with unzip and each PDF with pdfsig; a broken document leaves the database untouched.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { activeSealVersion } from '../src/store/seals.js';
 import { addClient, bearer, call, countRows, stampForm } from './support/api-client.js';
 import { openStack, type Stack } from './support/stamp-stack.js';
 import { pdfsig } from './support/validators.js';
+import { storedOutputCount } from './support/ops.js';
 
 let stack: Stack;
 let key: string;
@@ -141,7 +142,7 @@ describe('POST /v1/stamp-batches', () => {
     const batchesBefore = await countRows(stack, 'stamp_batches');
     const auditBefore = await countRows(stack, 'audit_log');
     const countBefore = (await activeSealVersion(stack.services.store.db, 'approval'))!.signatureCount;
-    const filesBefore = existsSync(path.join(stack.dir, 'stamps')) ? readdirSync(path.join(stack.dir, 'stamps')).length : 0;
+    const outputsBefore = await storedOutputCount(stack.services.store.db, stack.dir);
     const good = await letter('fine');
     // A scan saved under the wrong name: not a PDF at all.
     const broken = Buffer.from('GIF89a\u0001\u0000\u0001\u0000 this is an image, not a PDF');
@@ -163,8 +164,7 @@ describe('POST /v1/stamp-batches', () => {
     expect(await countRows(stack, 'stamp_batches')).toBe(batchesBefore);
     expect(await countRows(stack, 'audit_log')).toBe(auditBefore);
     expect((await activeSealVersion(stack.services.store.db, 'approval'))!.signatureCount).toBe(countBefore);
-    const filesAfter = existsSync(path.join(stack.dir, 'stamps')) ? readdirSync(path.join(stack.dir, 'stamps')).length : 0;
-    expect(filesAfter).toBe(filesBefore);
+    expect(await storedOutputCount(stack.services.store.db, stack.dir)).toBe(outputsBefore);
   });
 
   it('replays a batch for a repeated Idempotency-Key without stamping again', async () => {

@@ -4,7 +4,7 @@
  */
 import { acquireLease } from '../src/store/leases.js';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FormDataParser } from '../src/api/form-data.js';
@@ -15,11 +15,12 @@ import { addClient, bearer, call, countRows, stampForm } from './support/api-cli
 import { PDFDocument, StandardFonts } from '@cantoo/pdf-lib';
 import { openStack, type Stack } from './support/stamp-stack.js';
 import { pdfsig } from './support/validators.js';
-import { checkStampRecords, scrape } from './support/ops.js';
+import { checkStampRecords, scrape, storedOutputCount } from './support/ops.js';
 import { latch } from './support/latch.js';
 import { niceByThread, policyByThread, SCHED_OTHER, threadPoolIdsMet } from './support/threads.js';
 import { GroupCommit } from '../src/stamping/group-commit.js';
 import { commitStamps, outputsFirst, type PendingStamp } from '../src/stamping/stamp-commits.js';
+import { OUTPUT_IN_DATABASE, readStampOutput } from '../src/stamping/outputs.js';
 
 
 /** One A4 page with an anchor text mid-page (the seal must fit around it). */
@@ -219,35 +220,85 @@ describe('Idempotency-Key', () => {
     expect((await activeSealVersion(stack.services.store.db, 'approval'))!.signatureCount).toBe(countBefore + 180);
     const byKey = await stack.services.store.db('stamps').where('idempotency_key', 'like', 'burst-%').count({ n: '*' });
     expect(Number(byKey[0]!.n)).toBe(180);
-    // Every recorded output is on disk, and no temporary files were left behind.
-    const files = readdirSync(path.join(stack.dir, 'stamps'));
-    expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
-    expect(files.length).toBe(await countRows(stack, 'stamps'));
+    // Every recorded output is kept (one-page letters: in the database), and nothing else was left behind.
+    expect((await checkStampRecords(stack.services.store.db, stack.dir)).problems).toEqual([]);
+    expect(await storedOutputCount(stack.services.store.db, stack.dir)).toBe(await countRows(stack, 'stamps'));
   }, 600_000);
 });
 
+/** Runs `work` with every output kept as a file (ONESEAL_OUTPUTS_IN_DATABASE_MAX_KB=0), as a deployment may choose. */
+async function withOutputsAsFiles<T>(work: () => Promise<T>): Promise<T> {
+  const { config } = stack.services;
+  const kept = config.outputsInDatabaseMaxBytes;
+  config.outputsInDatabaseMaxBytes = 0;
+  try {
+    return await work();
+  } finally {
+    config.outputsInDatabaseMaxBytes = kept;
+  }
+}
+
 describe('outputs', () => {
-  it('are written, synced and renamed into place by the worker that signed them, for the commit point to record', async () => {
+  const postLetter = () => call(url('/v1/stamps?seal=approval&page=1&x=100&y=100&level=B-B'), {
+    method: 'POST', headers: bearer(key, { 'Content-Type': 'application/pdf' }), body: pdf,
+  });
+
+  it('small enough are kept in the database with their record, not as files, read back checked against their SHA-256', async () => {
+    const r = await postLetter();
+    expect(r.status).toBe(200);
+    const id = r.headers.get('stamp-id')!;
+    const db = stack.services.store.db;
+    const record = await db('stamps').where({ id }).first('output_path', 'sha256_out');
+    expect(record.output_path).toBe(OUTPUT_IN_DATABASE);
+    const row = await db('stamp_outputs').where({ stamp_id: id }).first('pdf');
+    expect(Buffer.from(row.pdf).equals(r.bytes)).toBe(true);
+    expect(existsSync(path.join(stack.dir, 'stamps', `${id}.pdf`))).toBe(false);
+    const stored = await call(url(`/v1/stamps/${id}/pdf`), { headers: bearer(key) });
+    expect(stored.status).toBe(200);
+    expect(stored.bytes.equals(r.bytes)).toBe(true);
+    // Changed in the database behind the service's back: refused, not served.
+    const altered = Buffer.from(r.bytes);
+    altered[altered.length - 10] ^= 1;
+    await db('stamp_outputs').where({ stamp_id: id }).update({ pdf: altered });
+    const refused = await call(url(`/v1/stamps/${id}/pdf`), { headers: bearer(key) });
+    expect(refused.status).toBe(500);
+    expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    await expect(readStampOutput({ db, dataDir: stack.dir }, { id, outputPath: OUTPUT_IN_DATABASE, sha256Out: record.sha256_out }))
+      .rejects.toMatchObject({ code: 'stamp-output-altered' });
+  });
+
+  it('larger than ONESEAL_OUTPUTS_IN_DATABASE_MAX_KB are files the worker put in place, recorded by path', async () => {
+    const r = await withOutputsAsFiles(postLetter);
+    expect(r.status).toBe(200);
+    const id = r.headers.get('stamp-id')!;
+    const record = await stack.services.store.db('stamps').where({ id }).first('output_path');
+    expect(record.output_path).toBe(`stamps/${id}.pdf`);
+    expect(await stack.services.store.db('stamp_outputs').where({ stamp_id: id }).first()).toBeUndefined();
+    expect(readFileSync(path.join(stack.dir, 'stamps', `${id}.pdf`)).equals(r.bytes)).toBe(true);
+    const stored = await call(url(`/v1/stamps/${id}/pdf`), { headers: bearer(key) });
+    expect(stored.bytes.equals(r.bytes)).toBe(true);
+  });
+  it('too large for the database are written, synced and renamed into place by the worker that signed them, for the commit point to record', async () => {
     expect(stack.services.stamper.pool).toBeDefined();
     const dir = path.join(stack.dir, 'placing-test');
     const target = path.join(dir, 'one.pdf');
     const request = { sealId: 'approval', placement: { kind: 'position' as const, page: 1, x: 100, y: 100 }, level: 'B-B' as const };
-    const placed = await stack.services.stamper.stamp(pdf, request, undefined, target);
+    const placed = await stack.services.stamper.stamp(pdf, request, undefined, { file: target, databaseMaxBytes: 0 });
     const { dev, ino } = statSync(dir, { bigint: true });
     expect(placed.placedIn).toBe(`${dev}:${ino}`);
     expect(readFileSync(target).equals(placed.pdf)).toBe(true);
     expect(statSync(target).mode & 0o777).toBe(0o640);
-    // Asked to put it nowhere, the worker writes nothing.
+    // Small enough for the database, or asked to put it nowhere, the worker writes nothing.
+    const small = await stack.services.stamper.stamp(pdf, request, undefined, { file: path.join(dir, 'two.pdf'), databaseMaxBytes: placed.pdf.byteLength });
+    expect(small.placedIn).toBeUndefined();
     const plain = await stack.services.stamper.stamp(pdf, request);
     expect(plain.placedIn).toBeUndefined();
     expect(readdirSync(dir)).toEqual(['one.pdf']);
   });
 
-  it('that cannot be stored give 503 naming the storage, not a 500, record nothing, and stamping resumes once they can', async () => {
+  it('that cannot be stored give 503 naming the storage, not a 500, record nothing, and stamping resumes once they can', () => withOutputsAsFiles(async () => {
     const stamps = path.join(stack.dir, 'stamps');
-    const post = () => call(url('/v1/stamps?seal=approval&page=1&x=100&y=100&level=B-B'), {
-      method: 'POST', headers: bearer(key, { 'Content-Type': 'application/pdf' }), body: pdf,
-    });
+    const post = postLetter;
     expect((await post()).status).toBe(200);
     const before = await countRows(stack, 'stamps');
     // A file where the outputs' directory should be: every write into it fails (ENOTDIR), even as root.
@@ -268,7 +319,7 @@ describe('outputs', () => {
     }
     expect((await post()).status).toBe(200);
     expect(await countRows(stack, 'stamps')).toBe(before + 1);
-  });
+  }));
 });
 
 describe('group commit', () => {
@@ -315,9 +366,9 @@ describe('group commit', () => {
     const recorded = (await db('stamps').whereIn('idempotency_key', keys).select('idempotency_key')) as { idempotency_key: string }[];
     expect(recorded.map((r) => r.idempotency_key).sort()).toEqual(keys.filter((k) => k !== victim));
     expect(await countRows(stack, 'stamps')).toBe(stampsBefore + N - 1);
-    // Every stamp has its audit entry and output, the chain verifies, and the failed one left no file.
+    // Every stamp has its audit entry and output, the chain verifies, and the failed one left no output.
     expect((await checkStampRecords(db, stack.dir)).problems).toEqual([]);
-    expect(readdirSync(path.join(stack.dir, 'stamps')).length).toBe(await countRows(stack, 'stamps'));
+    expect(await storedOutputCount(db, stack.dir)).toBe(await countRows(stack, 'stamps'));
   }, 120_000);
 
   it('counts at /metrics the commits and the stamps they made durable', async () => {

@@ -6,11 +6,12 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
+import { OUTPUT_IN_DATABASE } from '../src/stamping/outputs.js';
 import { openStore } from '../src/store/db.js';
 import { checkStampRecords, LETTER, postStamp, waitFor } from './support/ops.js';
 import { runOneseal, serveChild, type ChildServer } from './support/child-server.js';
@@ -18,7 +19,12 @@ import { runOneseal, serveChild, type ChildServer } from './support/child-server
 const CONCURRENT = 8;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-describe('crash and restart in the middle of stamping', () => {
+// Both ways of keeping outputs: in the database with their record (the default for one-page letters),
+// and as files made durable before the record (ONESEAL_OUTPUTS_IN_DATABASE_MAX_KB=0).
+describe.each([
+  ['in the database', {}, true],
+  ['as files', { ONESEAL_OUTPUTS_IN_DATABASE_MAX_KB: '0' }, false],
+])('crash and restart in the middle of stamping, outputs %s', (_, outputsEnv, inDatabase) => {
   let dir: string;
   let env: NodeJS.ProcessEnv;
   let key: string;
@@ -34,7 +40,7 @@ describe('crash and restart in the middle of stamping', () => {
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'oneseal-crash-'));
     // only what an operator would set: no SOFTHSM2_CONF from this process, the data dir's own token store
-    env = { PATH: process.env.PATH, HOME: process.env.HOME, ONESEAL_DATA_DIR: dir, ONESEAL_PORT: '0', ONESEAL_LOG_LEVEL: 'warn', ONESEAL_REQUEST_TIMEOUT_SECONDS: '20' };
+    env = { PATH: process.env.PATH, HOME: process.env.HOME, ONESEAL_DATA_DIR: dir, ONESEAL_PORT: '0', ONESEAL_LOG_LEVEL: 'warn', ONESEAL_REQUEST_TIMEOUT_SECONDS: '20', ...outputsEnv };
     oneseal(['init']);
     ({ key } = JSON.parse(oneseal(['client', 'add', '--name', 'crash-test', '--seals', 'approval', '--break-glass', '--json'])) as { key: string });
   }, 180_000);
@@ -69,6 +75,8 @@ describe('crash and restart in the middle of stamping', () => {
     try {
       const check = await checkStampRecords(store.db, dir);
       expect(check.problems).toEqual([]);
+      const places = (await store.db('stamps').select('output_path')) as { output_path: string }[];
+      expect(new Set(places.map((p) => p.output_path === OUTPUT_IN_DATABASE))).toEqual(new Set([inDatabase]));
       expect(check.stamps).toBeGreaterThanOrEqual(answered.size);
       expect(check.stamps).toBeLessThanOrEqual(CONCURRENT);
     } finally {
@@ -78,6 +86,7 @@ describe('crash and restart in the middle of stamping', () => {
 
     // Outputs a crash leaves half-way (never renamed into place) go at the next start once they are old
     // enough to be no one's write in flight (another instance's, on shared storage); a recent one stays.
+    mkdirSync(path.join(dir, 'stamps'), { recursive: true });
     const leftover = path.join(dir, 'stamps', 'left-by-a-crash.tmp');
     const recent = path.join(dir, 'stamps', 'in-flight.tmp');
     writeFileSync(leftover, '%PDF-1.7 cut short');

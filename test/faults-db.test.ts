@@ -3,13 +3,11 @@
  * connection holds the write lock longer than busy_timeout → 503 naming the database, nothing half
  * written, and the service works again once the lock is released; a short lock is simply waited out.
  */
-import { readdirSync } from 'node:fs';
-import path from 'node:path';
 import sqlite3 from 'sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROBLEM_BASE } from '../src/api/problem.js';
 import { addClient, countRows } from './support/api-client.js';
-import { checkStampRecords, LETTER, postStamp, waitFor } from './support/ops.js';
+import { checkStampRecords, LETTER, postStamp, storedOutputCount, waitFor } from './support/ops.js';
 import { openStack, type Stack } from './support/stamp-stack.js';
 
 /** A second connection to the same file, as another process would hold it. */
@@ -37,12 +35,12 @@ describe('database faults on a running server', () => {
   }, 120_000);
   afterAll(() => stack?.close());
 
-  const outputs = () => readdirSync(path.join(stack.dir, 'stamps')).length;
+  const outputs = () => storedOutputCount(stack.services.store.db, stack.dir);
 
   it('answers 503 naming the database while another connection holds the write lock, and recovers after release', async () => {
     const stampsBefore = await countRows(stack, 'stamps');
     const auditBefore = await countRows(stack, 'audit_log');
-    const outputsBefore = outputs();
+    const outputsBefore = await outputs();
     const other = otherConnection(dbFile);
     await other.exec('BEGIN EXCLUSIVE');
     try {
@@ -61,7 +59,7 @@ describe('database faults on a running server', () => {
       // readers are not blocked (WAL): nothing was recorded and the signed output was not kept
       expect(await countRows(stack, 'stamps')).toBe(stampsBefore);
       expect(await countRows(stack, 'audit_log')).toBe(auditBefore);
-      expect(outputs()).toBe(outputsBefore);
+      expect(await outputs()).toBe(outputsBefore);
     } finally {
       await other.exec('ROLLBACK');
       await other.close();

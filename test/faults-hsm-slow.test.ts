@@ -50,7 +50,8 @@ describe('a slow HSM under a running server', () => {
   beforeAll(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'oneseal-slow-hsm-'));
     slow = buildSlowHsm(dir);
-    baseEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ONESEAL_DATA_DIR: dir, ONESEAL_PORT: '0', ONESEAL_LOG_LEVEL: 'warn' };
+    // Outputs as files: a cancelled worker may leave one behind, which is what this suite checks is cleaned up.
+    baseEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ONESEAL_DATA_DIR: dir, ONESEAL_PORT: '0', ONESEAL_LOG_LEVEL: 'warn', ONESEAL_OUTPUTS_IN_DATABASE_MAX_KB: '0' };
     runOneseal(baseEnv, ['init']);
     ({ key } = JSON.parse(runOneseal(baseEnv, ['client', 'add', '--name', 'slow-hsm', '--seals', 'approval', '--break-glass', '--json'])) as { key: string });
   }, 180_000);

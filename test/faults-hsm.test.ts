@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROBLEM_BASE } from '../src/api/problem.js';
 import { addClient, countRows } from './support/api-client.js';
-import { checkStampRecords, LETTER, postStamp, waitFor } from './support/ops.js';
+import { checkStampRecords, LETTER, postStamp, storedOutputCount, waitFor } from './support/ops.js';
 import { repoRoot } from './support/pdfs.js';
 import { openStack, type Stack } from './support/stamp-stack.js';
 
@@ -36,7 +36,7 @@ describe('HSM faults on a running server', () => {
   it('answers 503 naming the HSM while the token is gone, writes nothing, and recovers by itself when it is back', async () => {
     const stampsBefore = await countRows(stack, 'stamps');
     const auditBefore = await countRows(stack, 'audit_log');
-    const outputsBefore = readdirSync(path.join(stack.dir, 'stamps')).length;
+    const outputsBefore = await storedOutputCount(stack.services.store.db, stack.dir);
 
     // The token's store disappears and the device drops every session (as on a pulled or failed HSM).
     renameSync(tokenDir, awayDir);
@@ -60,7 +60,7 @@ describe('HSM faults on a running server', () => {
 
       expect(await countRows(stack, 'stamps')).toBe(stampsBefore);
       expect(await countRows(stack, 'audit_log')).toBe(auditBefore);
-      expect(readdirSync(path.join(stack.dir, 'stamps'))).toHaveLength(outputsBefore);
+      expect(await storedOutputCount(stack.services.store.db, stack.dir)).toBe(outputsBefore);
       expect(await checkStampRecords(stack.services.store.db, stack.dir)).toEqual({ stamps: stampsBefore, problems: [] });
     } finally {
       renameSync(awayDir, tokenDir);

@@ -9,8 +9,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OutputDirectories, writeOutput, writePlaced } from '../src/stamping/outputs.js';
+import { outputsFirst } from '../src/stamping/stamp-commits.js';
 
 const calls = vi.hoisted(() => [] as string[]);
+/** While set, a directory's sync waits for it: a commit stage held mid-fsync. */
+const hold = vi.hoisted(() => ({ directorySync: undefined as Promise<void> | undefined }));
 
 vi.mock('node:fs', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs')>();
@@ -53,6 +56,7 @@ vi.mock('node:fs/promises', async (importOriginal) => {
         const original = handle[method].bind(handle);
         handle[method] = async () => {
           calls.push(`${method} ${name}`);
+          if (method === 'sync') await hold.directorySync;
           return original();
         };
       }
@@ -164,5 +168,30 @@ describe('the commit point keeps the outputs\' directory open between commits', 
     await directories.sync([{ path: 'stamps/here.pdf', pdf: Buffer.from('here') }]);
     expect(dirCalls()).toEqual(['open stamps', 'sync stamps', 'close stamps']);
     await directories.close();
+  });
+});
+
+describe('a stamp whose output is kept in the database', () => {
+  it('goes straight to its transaction: no file call, and no wait behind another stamp\'s directory fsync', async () => {
+    const dataDir = tempDir();
+    const recorded: string[] = [];
+    const commits = outputsFirst(dataDir, { submit: async (item) => void recorded.push(item.outputs.length === 0 ? 'row' : 'file') });
+    let release!: () => void;
+    hold.directorySync = new Promise((r) => (release = r));
+    try {
+      const withFile = commits.submit({ outputs: [{ path: 'stamps/large.pdf', pdf: Buffer.from('large') }], record: async () => {} });
+      await vi.waitFor(() => expect(calls).toContain('sync stamps'));
+      calls.length = 0;
+      await commits.submit({ outputs: [], record: async () => {} });
+      expect(recorded).toEqual(['row']);
+      expect(calls).toEqual([]);
+      release();
+      await withFile;
+      expect(recorded).toEqual(['row', 'file']);
+    } finally {
+      hold.directorySync = undefined;
+      release();
+      await commits.close();
+    }
   });
 });

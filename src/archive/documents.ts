@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { OneSealError } from '../errors.js';
 import { PdfReader } from '../pdf/reader.js';
 import { newestTimestamp, signedValues } from '../signing/lta.js';
-import { readOutput } from '../stamping/outputs.js';
+import { readOutput, readStampOutput } from '../stamping/outputs.js';
 import { getArchiveDocument, type ArchivedKind, type ArchiveDocumentRecord } from '../store/archive.js';
 import type { Db } from '../store/db.js';
 import { getLicence, getLicencePdf } from '../store/licences.js';
@@ -31,12 +31,12 @@ export interface StoredDocument {
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
-/** The document as it was first stored (the stamp's output file, the licence's PDF column). */
+/** The document as it was first stored (the stamp's output, the licence's PDF column). */
 export async function originalDocument(store: DocumentStore, kind: ArchivedKind, recordId: string): Promise<StoredDocument> {
   if (kind === 'stamp') {
     const stamp = await getStamp(store.db, recordId);
-    if (!stamp?.outputPath) throw new OneSealError('stamp-output-not-kept', 'not-found', `The output of stamp "${recordId}" was not kept.`);
-    return { kind, recordId, pdf: await readOutput(store.dataDir, stamp.outputPath, stamp.sha256Out), sha256: stamp.sha256Out, copySeq: 0 };
+    if (!stamp) throw new OneSealError('stamp-output-not-kept', 'not-found', `The output of stamp "${recordId}" was not kept.`);
+    return { kind, recordId, pdf: await readStampOutput(store, stamp), sha256: stamp.sha256Out, copySeq: 0 };
   }
   const [licence, pdf] = await Promise.all([getLicence(store.db, recordId), getLicencePdf(store.db, recordId)]);
   if (!licence || !pdf) throw new OneSealError('licence-not-found', 'not-found', `There is no licence "${recordId}".`);

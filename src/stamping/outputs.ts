@@ -1,12 +1,20 @@
 /**
- * Signed outputs on disk: <dataDir>/stamps/<id>.pdf.
+ * Where signed outputs are kept: up to ONESEAL_OUTPUTS_IN_DATABASE_MAX_KB in the database, in the
+ * transaction that records their stamp (stamp_outputs, as licences keep their PDFs), and larger ones
+ * on disk as <dataDir>/stamps/<id>.pdf.
  *
- * Crash safety: the file is written to a temporary name, its data synced, renamed into place and the
- * directory fsynced BEFORE the database transaction that records the stamp commits. A crash before
- * the commit leaves at worst an orphan file that no row names (harmless; temporary ones are swept,
- * sweepStagedOutputs); a committed row always names a complete file. Writing after the commit could
- * leave a row whose file never came. Files rather than blobs keep the SQLite write lock short and the
- * database small.
+ * In the database, the transaction's own fsync makes output and record durable together. A file
+ * needs one fsync of its own and one of its directory; on this project's machines (virtual disks,
+ * where each flush is a trip through the hypervisor) those cost more CPU than the extra bytes in
+ * SQLite's or PostgreSQL's log, and with several instances on PostgreSQL every one of them can read
+ * an output another made. Large outputs stay files: a 50 MB document would hold the write lock while
+ * it is copied, and is written by its worker thread, off the event loop.
+ *
+ * Crash safety of files: the file is written to a temporary name, its data synced, renamed into
+ * place and the directory fsynced BEFORE the database transaction that records the stamp commits. A
+ * crash before the commit leaves at worst an orphan file that no row names (harmless; temporary ones
+ * are swept, sweepStagedOutputs); a committed row always names a complete file. Writing after the
+ * commit could leave a row whose file never came.
  *
  * In the server the worker thread that signed a document writes it and renames it into place
  * (writePlaced): synchronous calls on a thread that has nothing else to do, where the event loop
@@ -23,6 +31,8 @@ import { closeSync, fdatasyncSync, mkdirSync, openSync, renameSync, rmSync, stat
 import { mkdir, open, opendir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { OneSealError } from '../errors.js';
+import type { Db } from '../store/db.js';
+import { getStampOutput, type StampRecord } from '../store/stamps.js';
 
 export const OUTPUT_DIR = 'stamps';
 /** Outputs being written end so until renamed into place. */
@@ -31,6 +41,21 @@ const STAGED_SUFFIX = '.tmp';
 /** The path stored in the record: relative to the data dir, so the data dir can move. */
 export function outputPathFor(stampId: string): string {
   return path.posix.join(OUTPUT_DIR, `${stampId}.pdf`);
+}
+
+/** The output_path of a stamp whose output is kept in the database (stamp_outputs), not in a file. */
+export const OUTPUT_IN_DATABASE = 'db:stamp_outputs';
+
+/** Whether an output of `bytes` goes to the database with its record rather than to a file. */
+export const keptInDatabase = (bytes: number, databaseMaxBytes: number): boolean => bytes <= databaseMaxBytes;
+
+/**
+ * Where a worker puts a stamp's output when it is too large for the database (keptInDatabase): it is
+ * written, synced and renamed into `file`; smaller ones only go back to the event loop.
+ */
+export interface FilePlacement {
+  file: string;
+  databaseMaxBytes: number;
 }
 
 /** A temporary name in the target's directory, so the rename into place never crosses file systems. */
@@ -278,7 +303,7 @@ export async function removeOutputFile(file: string): Promise<void> {
   await rm(file, { force: true });
 }
 
-/** Reads a stored output and checks it is still the document that was signed. */
+/** Reads a stored output file and checks it is still the document that was signed. */
 export async function readOutput(dataDir: string, relPath: string, sha256: string): Promise<Buffer> {
   let bytes: Buffer;
   try {
@@ -288,8 +313,21 @@ export async function readOutput(dataDir: string, relPath: string, sha256: strin
       `The stored output ${relPath} cannot be read on this instance (${(e as Error).message}); with several instances, ${OUTPUT_DIR}/ in the data directory must be storage they share.`,
       { cause: e });
   }
+  return unaltered(bytes, sha256, `The stored output ${relPath}`);
+}
+
+/** A stamp's output wherever it is kept, checked as readOutput checks a file. */
+export async function readStampOutput(store: { db: Db; dataDir: string }, stamp: Pick<StampRecord, 'id' | 'sha256Out' | 'outputPath'>): Promise<Buffer> {
+  if (stamp.outputPath === null) throw new OneSealError('stamp-output-not-kept', 'not-found', `The output of stamp "${stamp.id}" was not kept.`);
+  if (stamp.outputPath !== OUTPUT_IN_DATABASE) return readOutput(store.dataDir, stamp.outputPath, stamp.sha256Out);
+  const bytes = await getStampOutput(store.db, stamp.id);
+  if (!bytes) throw new OneSealError('stamp-output-missing', 'internal', `The output of stamp ${stamp.id} is missing from the database.`);
+  return unaltered(bytes, stamp.sha256Out, `The stored output of stamp ${stamp.id}`);
+}
+
+function unaltered(bytes: Buffer, sha256: string, what: string): Buffer {
   if (createHash('sha256').update(bytes).digest('hex') !== sha256) {
-    throw new OneSealError('stamp-output-altered', 'internal', `The stored output ${relPath} no longer has the SHA-256 recorded for it.`);
+    throw new OneSealError('stamp-output-altered', 'internal', `${what} no longer has the SHA-256 recorded for it.`);
   }
   return bytes;
 }

@@ -1,8 +1,9 @@
 /**
  * Stamping for API clients: sign, keep the output, and record the stamp with its audit entry and the
  * seal version's signature count together — the moment a stamp becomes final. If anything fails,
- * nothing is recorded (and the output file is removed). Stamps in flight share that commit point
- * (./stamp-commits.ts: one fsync round, one transaction); a batch's documents are one item of it.
+ * nothing is recorded, the output included (a row of the same transaction, or a file that is removed).
+ * Stamps in flight share that commit point (./stamp-commits.ts: one transaction, and one directory
+ * fsync for those with output files); a batch's documents are one item of it.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { canonicalJson } from '../audit/canonical-json.js';
@@ -14,7 +15,7 @@ import { nowIso } from '../store/codec.js';
 import type { Db } from '../store/db.js';
 import { getStamp, listBatchStamps, getStampBatch, type StampBatchRecord, type StampRecord } from '../store/stamps.js';
 import { idempotent, type Complete } from './idempotency.js';
-import { outputFileFor, outputPathFor, readOutput, removeOutputFile } from './outputs.js';
+import { keptInDatabase, OUTPUT_IN_DATABASE, outputFileFor, outputPathFor, readStampOutput, removeOutputFile, type FilePlacement, type Output } from './outputs.js';
 import type { StampRows } from './stamp-rows.js';
 import type { StampRequest, StampResult } from './stamper.js';
 
@@ -61,7 +62,7 @@ export function requestHash(kind: 'stamp' | 'batch', jobs: readonly StampJob[], 
   }));
 }
 
-function stampRecord(id: string, actor: Actor, job: StampJob, result: StampResult, idem: string | null, reqHash: string | null,
+function stampRecord(id: string, outputPath: string, actor: Actor, job: StampJob, result: StampResult, idem: string | null, reqHash: string | null,
   batch?: { id: string; index: number }): StampRecord {
   return {
     id,
@@ -79,7 +80,7 @@ function stampRecord(id: string, actor: Actor, job: StampJob, result: StampResul
     centreCode: job.centreCode,
     idempotencyKey: idem,
     requestHash: reqHash,
-    outputPath: outputPathFor(id),
+    outputPath,
     createdAt: nowIso(),
     batchId: batch?.id ?? null,
     batchIndex: batch?.index ?? null,
@@ -87,9 +88,24 @@ function stampRecord(id: string, actor: Actor, job: StampJob, result: StampResul
   };
 }
 
-/** A stamp's rows: the record, one signature more for its seal version, and its audit entry. */
-function addStamp(rows: StampRows, actor: Actor, record: StampRecord, versionId: number): void {
+/**
+ * Where a stamp's output is kept: in the database with its record when it is small enough and no
+ * worker already put it in its file, else in that file.
+ */
+function outputPathOf(services: Services, id: string, result: StampResult): string {
+  return !result.placedIn && keptInDatabase(result.pdf.byteLength, services.config.outputsInDatabaseMaxBytes) ? OUTPUT_IN_DATABASE : outputPathFor(id);
+}
+
+/** The outputs of these stamps that are files, for the commit point to put in place and sync. */
+function outputFiles(stamps: readonly { record: StampRecord; pdf: Uint8Array }[], results: readonly StampResult[]): Output[] {
+  return stamps.flatMap((s, i) => (s.record.outputPath === OUTPUT_IN_DATABASE ? [] : [{ path: s.record.outputPath!, pdf: s.pdf, placedIn: results[i]!.placedIn }]));
+}
+
+/** A stamp's rows: the record, its output when kept in the database, one signature more for its seal version, and its audit entry. */
+function addStamp(rows: StampRows, actor: Actor, stamp: RecordedStamp, versionId: number): void {
+  const { record } = stamp;
   rows.stamp(record, versionId);
+  if (record.outputPath === OUTPUT_IN_DATABASE) rows.output({ stampId: record.id, pdf: stamp.pdf });
   rows.auditEntry({
     actor: `client:${actor.name}`,
     action: 'stamp.create',
@@ -113,8 +129,10 @@ function addStamp(rows: StampRows, actor: Actor, record: StampRecord, versionId:
 export async function loadRecordedStamp(services: Services, id: string): Promise<RecordedStamp> {
   const record = await getStamp(services.store.db, id);
   if (!record || !record.outputPath) throw new OneSealError('stamp-not-found', 'internal', `Stamp ${id} named by an idempotency record is missing.`);
-  return { record, pdf: await readOutput(services.config.dataDir, record.outputPath, record.sha256Out) };
+  return { record, pdf: await readStampOutput(storeOf(services), record) };
 }
+
+const storeOf = (services: Services) => ({ db: services.store.db, dataDir: services.config.dataDir });
 
 function scope(services: Services, actor: Actor, idem: IdempotencyOption, hash: string) {
   return {
@@ -129,19 +147,20 @@ function scope(services: Services, actor: Actor, idem: IdempotencyOption, hash: 
 }
 
 /**
- * The files the workers of one request put its outputs in (StampResult.placedIn), known before their
- * work starts. Once handed to the commit point, that records them or removes them; a request that
- * fails before (its deadline passed, a later document of its batch failed, a worker died) removes
- * them here. A worker stopped mid-task is the stamper's to clean up after (Stamper.stamp).
+ * The files the workers of one request may put its outputs in (those too large for the database;
+ * StampResult.placedIn), known before their work starts. Once handed to the commit point, that
+ * records them or removes them; a request that fails before (its deadline passed, a later document of
+ * its batch failed, a worker died) removes them here. A worker stopped mid-task is the stamper's to
+ * clean up after (Stamper.stamp).
  */
 class OutputFiles {
   private readonly paths: string[] = [];
   private handed = false;
 
-  private constructor(private readonly dataDir: string) {}
+  private constructor(private readonly dataDir: string, private readonly databaseMaxBytes: number) {}
 
-  static async during<T>(dataDir: string, work: (files: OutputFiles) => Promise<T>): Promise<T> {
-    const files = new OutputFiles(dataDir);
+  static async during<T>(config: { dataDir: string; outputsInDatabaseMaxBytes: number }, work: (files: OutputFiles) => Promise<T>): Promise<T> {
+    const files = new OutputFiles(config.dataDir, config.outputsInDatabaseMaxBytes);
     try {
       return await work(files);
     } catch (e) {
@@ -151,11 +170,11 @@ class OutputFiles {
     }
   }
 
-  /** The file for the output of stamp `stampId`, to be removed unless handed over. */
-  fileFor(stampId: string): string {
+  /** Where the output of stamp `stampId` goes if it is a file, to be removed unless handed over. */
+  placementFor(stampId: string): FilePlacement {
     const file = outputFileFor(this.dataDir, stampId);
     this.paths.push(file);
-    return file;
+    return { file, databaseMaxBytes: this.databaseMaxBytes };
   }
 
   handOver<T>(submit: () => Promise<T>): Promise<T> {
@@ -180,20 +199,20 @@ export async function stampAndRecord(services: Services, actor: Actor, job: Stam
   const work = async (complete?: Complete): Promise<RecordedStamp> => {
     const started = performance.now();
     gate.check();
-    return OutputFiles.during(services.config.dataDir, async (files) => {
+    return OutputFiles.during(services.config, async (files) => {
       const id = randomUUID();
-      const result = await services.stamper.stamp(job.document, job.request, gate.signal, files.fileFor(id));
+      const result = await services.stamper.stamp(job.document, job.request, gate.signal, files.placementFor(id));
       gate.check();
-      const record = stampRecord(id, actor, job, result, idem?.key ?? null, hash, undefined);
+      const stamp = { record: stampRecord(id, outputPathOf(services, id, result), actor, job, result, idem?.key ?? null, hash, undefined), pdf: result.pdf };
       await gate.commit(() => files.handOver(() => services.stampCommits.submit({
-        outputs: [{ path: record.outputPath!, pdf: result.pdf, placedIn: result.placedIn }],
+        outputs: outputFiles([stamp], [result]),
         async record(trx, rows) {
-          addStamp(rows, actor, record, result.seal.versionId);
-          await complete?.(trx, record.id);
+          addStamp(rows, actor, stamp, result.seal.versionId);
+          await complete?.(trx, id);
         },
       })));
       observeHandling(services, [job], started);
-      return { record, pdf: result.pdf };
+      return stamp;
     });
   };
   if (!idem) return { ...(await work()), replayed: false };
@@ -222,7 +241,7 @@ export async function stampBatchAndRecord(services: Services, actor: Actor, jobs
   const hash = idem ? requestHash('batch', jobs, { caseNumber }) : null;
   const work = async (complete?: Complete): Promise<RecordedBatch> => {
     const started = performance.now();
-    return OutputFiles.during(services.config.dataDir, async (files) => {
+    return OutputFiles.during(services.config, async (files) => {
       const ids = jobs.map(() => randomUUID());
       // One version per seal for the whole batch: a rotation mid-batch must not split the case across keys.
       const materials = new Map<string, SigningMaterial>();
@@ -235,23 +254,23 @@ export async function stampBatchAndRecord(services: Services, actor: Actor, jobs
             material = await signingMaterial(services, job.request.sealId);
             materials.set(job.request.sealId, material);
           }
-          results.push(await services.stamper.stampWith(material, job.document, job.request, gate.signal, files.fileFor(ids[i]!)));
+          results.push(await services.stamper.stampWith(material, job.document, job.request, gate.signal, files.placementFor(ids[i]!)));
         } catch (e) {
           if (e instanceof OneSealError && CLIENT_FAULT.has(e.kind)) throw documentFailed(i, job, e);
           throw e;
         }
       }
       const batch: StampBatchRecord = { id: randomUUID(), clientId: actor.id, caseNumber, documentCount: jobs.length, createdAt: nowIso() };
-      const stamps = jobs.map((job, index) => ({
-        record: stampRecord(ids[index]!, actor, job, results[index]!, null, null, { id: batch.id, index }),
-        pdf: results[index]!.pdf,
-      }));
+      const stamps = jobs.map((job, index) => {
+        const [id, result] = [ids[index]!, results[index]!];
+        return { record: stampRecord(id, outputPathOf(services, id, result), actor, job, result, null, null, { id: batch.id, index }), pdf: result.pdf };
+      });
       gate.check();
       await gate.commit(() => files.handOver(() => services.stampCommits.submit({
-        outputs: stamps.map((s, i) => ({ path: s.record.outputPath!, pdf: s.pdf, placedIn: results[i]!.placedIn })),
+        outputs: outputFiles(stamps, results),
         async record(trx, rows) {
           rows.batch(batch);
-          for (const [i, s] of stamps.entries()) addStamp(rows, actor, s.record, results[i]!.seal.versionId);
+          for (const [i, s] of stamps.entries()) addStamp(rows, actor, s, results[i]!.seal.versionId);
           rows.auditEntry({
             actor: `client:${actor.name}`,
             action: 'stamp-batch.create',
@@ -277,7 +296,7 @@ export async function loadRecordedBatch(services: Services, id: string): Promise
   const records = await listBatchStamps(db, id);
   const stamps = await Promise.all(records.map(async (record) => ({
     record,
-    pdf: await readOutput(services.config.dataDir, record.outputPath!, record.sha256Out),
+    pdf: await readStampOutput(storeOf(services), record),
   })));
   return { batch, stamps };
 }

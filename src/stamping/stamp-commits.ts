@@ -1,9 +1,10 @@
 /**
  * The commit point of API stamps, shared by the stamps in flight (group commit, ./group-commit.ts).
- * Each stamp's outputs are first put in place (in the server, already written, synced and renamed
- * by the worker that signed it; otherwise here, concurrently with the others); one directory fsync
- * then makes the renames of all the stamps waiting for it durable, and ONE database transaction
- * records all of them, their rows written together (./stamp-rows.ts).
+ * ONE database transaction records all of them, their rows written together (./stamp-rows.ts),
+ * outputs small enough for the database among them (./outputs.ts). Output files, the larger ones, are
+ * first put in place (in the server, already written, synced and renamed by the worker that signed
+ * them; otherwise here, concurrently with the others), and one directory fsync makes the renames of
+ * all the stamps waiting for it durable before their transaction.
  * The two stages are group commits of their own, so the directory fsync of the next stamps overlaps
  * the transaction of the previous ones (together, in one stage, they took ~13 ms per commit under
  * load, a third of it the fsync, and bounded the rate). A request is answered only after the
@@ -59,6 +60,8 @@ export function outputsFirst(dataDir: string, commits: StampCommits): OwnedStamp
   return {
     close: () => directories.close(),
     async submit(item) {
+      // Outputs kept in the database are rows of the transaction: nothing to place or sync first.
+      if (item.outputs.length === 0) return commits.submit(item);
       await placeOutputs(dataDir, item.outputs);
       try {
         await directorySyncs.submit(item.outputs);

@@ -1,6 +1,7 @@
 /**
  * The rows of the stamps in one group commit, gathered while each stamp's `record` runs and then
- * written together: one INSERT per table, one signature-count UPDATE per seal version and one audit
+ * written together: one INSERT per table (outputs kept in the database included, a few to a
+ * statement), one signature-count UPDATE per seal version and one audit
  * chain append for all of them, instead of five statements per stamp; after the first, sent without
  * waiting for each other. In the same transaction as before, so nothing of it is less durable or less atomic.
  */
@@ -8,11 +9,12 @@ import type { Knex } from 'knex';
 import { appendAudits, type AuditEvent } from '../audit/chain.js';
 import { incrementSignatureCount } from '../store/seals.js';
 import { together } from '../store/together.js';
-import { insertStampBatches, insertStamps, type StampBatchRecord, type StampRecord } from '../store/stamps.js';
+import { insertStampBatches, insertStampOutputs, insertStamps, type StampBatchRecord, type StampOutputRow, type StampRecord } from '../store/stamps.js';
 
 export class StampRows {
   private readonly batches: StampBatchRecord[] = [];
   private readonly stamps: StampRecord[] = [];
+  private readonly outputs: StampOutputRow[] = [];
   private readonly signatures = new Map<number, number>();
   private readonly audit: AuditEvent[] = [];
 
@@ -24,6 +26,11 @@ export class StampRows {
   stamp(record: StampRecord, versionId: number): void {
     this.stamps.push(record);
     this.signatures.set(versionId, (this.signatures.get(versionId) ?? 0) + 1);
+  }
+
+  /** The output of a stamp given to `stamp`, kept in the database (OUTPUT_IN_DATABASE). */
+  output(row: StampOutputRow): void {
+    this.outputs.push(row);
   }
 
   /** Audit entries join the chain in the order they are given. */
@@ -38,6 +45,8 @@ export class StampRows {
     // revocation locks its versions and then the tip, and the other order could deadlock with it.
     await this.writeStamps(trx);
     await together(
+      // After the stamps they belong to (foreign key).
+      ...(this.outputs.length > 0 ? [insertStampOutputs(trx, this.outputs)] : []),
       // In id order, so two instances committing at once lock the versions in the same order.
       ...[...this.signatures].sort((a, b) => a[0] - b[0]).map(([versionId, count]) => incrementSignatureCount(trx, versionId, count)),
       appendAudits(trx, this.audit),

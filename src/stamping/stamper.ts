@@ -12,12 +12,12 @@ import type { WorkerPool } from '../workers/pool.js';
 import type { PlacedDocument, StampTask } from '../workers/stamp-worker.js';
 import { DEFAULT_MIN_SEAL_MM } from '../stamp/placement.js';
 import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from './document-limits.js';
-import { removeOutputFile } from './outputs.js';
+import { removeOutputFile, type FilePlacement } from './outputs.js';
 import { AppearanceCache, DEFAULT_LEVEL, stampDocument, type SealFace, type StampRequest } from './stamp-document.js';
 
 export { DEFAULT_LEVEL, type StampPlacement, type StampRequest } from './stamp-document.js';
 
-/** `placedIn`: set when `placeAt` was given and a worker did the work. */
+/** `placedIn`: set when a worker did the work and put the output in `placeAt`'s file. */
 export interface StampResult extends PlacedDocument {
   seal: { id: string; version: number; certSerial: string; versionId: number };
 }
@@ -64,12 +64,12 @@ export class Stamper {
 
   /**
    * `signal`: the caller gave up (request time-out); the work stops at its next step. `placeAt`: a
-   * worker doing the PDF work also puts the result in that file (written, synced, renamed into place;
-   * StampResult.placedIn), which the caller then records or removes; the event loop has then no file
-   * calls to make for it. A worker stopped by `signal` may have put it there before it stopped: the
-   * file is removed once its thread has ended.
+   * worker doing the PDF work also puts a result too large for the database in that file (written,
+   * synced, renamed into place; StampResult.placedIn), which the caller then records or removes; the
+   * event loop has then no file calls to make for it. A worker stopped by `signal` may have put it
+   * there before it stopped: the file is removed once its thread has ended.
    */
-  async stamp(input: Uint8Array, request: StampRequest, signal?: AbortSignal, placeAt?: string): Promise<StampResult> {
+  async stamp(input: Uint8Array, request: StampRequest, signal?: AbortSignal, placeAt?: FilePlacement): Promise<StampResult> {
     let material: SigningMaterial;
     try {
       material = await this.materialOf(request.sealId);
@@ -121,7 +121,7 @@ export class Stamper {
   }
 
   /** Stamps with a version already chosen (rotation mid-request must not switch keys under it). */
-  async stampWith(material: SigningMaterial, input: Uint8Array, request: StampRequest, signal?: AbortSignal, placeAt?: string): Promise<StampResult> {
+  async stampWith(material: SigningMaterial, input: Uint8Array, request: StampRequest, signal?: AbortSignal, placeAt?: FilePlacement): Promise<StampResult> {
     try {
       signal?.throwIfAborted();
       const result = await this.sign(material, input, request, signal, placeAt);
@@ -133,7 +133,7 @@ export class Stamper {
     }
   }
 
-  private async sign(material: SigningMaterial, input: Uint8Array, request: StampRequest, signal?: AbortSignal, placeAt?: string): Promise<StampResult> {
+  private async sign(material: SigningMaterial, input: Uint8Array, request: StampRequest, signal?: AbortSignal, placeAt?: FilePlacement): Promise<StampResult> {
     const { timestamper, revocation, pool } = this.deps;
     const limits = this.deps.limits ?? DEFAULT_DOCUMENT_LIMITS;
     const minSealMm = this.deps.minSealMm ?? DEFAULT_MIN_SEAL_MM;
@@ -162,7 +162,7 @@ export class Stamper {
         signal: lease ? cancel.signal : signal,
         transfer: [own.buffer],
         // A file left after all (it could not be removed) is an orphan no record names: harmless.
-        ...(placeAt ? { afterCancel: () => void removeOutputFile(placeAt).catch(() => undefined) } : {}),
+        ...(placeAt ? { afterCancel: () => void removeOutputFile(placeAt.file).catch(() => undefined) } : {}),
         calls: {
           sign: (hash: Parameters<typeof material.key.signDigest>[0], digest: Uint8Array) => material.key.signDigest(hash, digest),
           timestamp: (digest: Uint8Array) => timestamper.stamp(digest),

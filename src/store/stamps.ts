@@ -81,6 +81,26 @@ export async function insertStamps(db: Db, list: readonly StampRecord[]): Promis
   for (const chunk of chunks(list)) await db('stamps').insert(chunk.map((r) => stamps.toRow(r)));
 }
 
+/** A stamp's output kept in the database (migration 013); its stamp row must be written first. */
+export interface StampOutputRow {
+  stampId: string;
+  pdf: Uint8Array;
+}
+
+/** Few rows per INSERT: each carries a whole PDF, and one statement holds them all in memory at once. */
+const OUTPUTS_PER_INSERT = 16;
+
+export async function insertStampOutputs(db: Db, list: readonly StampOutputRow[]): Promise<void> {
+  for (const chunk of chunks(list, OUTPUTS_PER_INSERT)) {
+    await db('stamp_outputs').insert(chunk.map((o) => ({ stamp_id: o.stampId, pdf: Buffer.from(o.pdf.buffer, o.pdf.byteOffset, o.pdf.byteLength) })));
+  }
+}
+
+export async function getStampOutput(db: Db, stampId: string): Promise<Buffer | undefined> {
+  const row = await db('stamp_outputs').where({ stamp_id: stampId }).first('pdf');
+  return row ? Buffer.from(row.pdf as Uint8Array) : undefined;
+}
+
 export async function getStamp(db: Db, id: string): Promise<StampRecord | undefined> {
   const row = await db('stamps').where({ id }).first();
   return row ? stamps.fromRow(row) : undefined;

@@ -6,7 +6,7 @@
 import { signOnLane, type LaneTicket } from '../hsm/lane-signer.js';
 import type { DigestSigner, KeyAlgorithm } from '../hsm/types.js';
 import { AppearanceCache, stampDocument, type SealFace, type StampedDocument, type StampRequest } from '../stamping/stamp-document.js';
-import { writePlaced, type DirectoryId } from '../stamping/outputs.js';
+import { keptInDatabase, writePlaced, type DirectoryId, type FilePlacement } from '../stamping/outputs.js';
 import type { DocumentLimits } from '../stamping/document-limits.js';
 import type { CallMain } from './serve.js';
 
@@ -20,13 +20,13 @@ export interface StampTask {
   maxTokenSize: number;
   limits: DocumentLimits;
   minSealMm: number;
-  /** Where to put the signed PDF (written, its data synced, renamed into place) before handing it back; see writePlaced. */
-  placeAt?: string;
+  /** Where to put the signed PDF, if too large for the database, before handing it back (written, its data synced, renamed into place; see writePlaced). */
+  placeAt?: FilePlacement;
   /** Signs on a lane of this thread's own when given (hsm/lane-signer.ts); through the main thread otherwise. */
   lane?: LaneTicket;
 }
 
-/** A stamped document, the directory the worker put it in (when the task had `placeAt`), and how long its lane signatures took (s). */
+/** A stamped document, the directory the worker put it in (when it went to `placeAt`), and how long its lane signatures took (s). */
 export interface PlacedDocument extends StampedDocument {
   placedIn?: DirectoryId;
   laneSignSeconds?: number[];
@@ -64,5 +64,6 @@ export const stampTask = async (t: StampTask, call: CallMain): Promise<PlacedDoc
     limits: t.limits,
     minSealMm: t.minSealMm,
   });
-  return { ...stamped, laneSignSeconds, ...(t.placeAt ? { placedIn: writePlaced(t.placeAt, stamped.pdf) } : {}) };
+  const toFile = t.placeAt && !keptInDatabase(stamped.pdf.byteLength, t.placeAt.databaseMaxBytes);
+  return { ...stamped, laneSignSeconds, ...(toFile ? { placedIn: writePlaced(t.placeAt!.file, stamped.pdf) } : {}) };
 };
