@@ -126,13 +126,13 @@ function addStamp(rows: StampRows, actor: Actor, stamp: RecordedStamp, versionId
   });
 }
 
+const storeOf = (services: Services) => ({ db: services.store.db, dataDir: services.config.dataDir });
+
 export async function loadRecordedStamp(services: Services, id: string): Promise<RecordedStamp> {
   const record = await getStamp(services.store.db, id);
   if (!record || !record.outputPath) throw new OneSealError('stamp-not-found', 'internal', `Stamp ${id} named by an idempotency record is missing.`);
   return { record, pdf: await readStampOutput(storeOf(services), record) };
 }
-
-const storeOf = (services: Services) => ({ db: services.store.db, dataDir: services.config.dataDir });
 
 function scope(services: Services, actor: Actor, idem: IdempotencyOption, hash: string) {
   return {
@@ -262,7 +262,8 @@ export async function stampBatchAndRecord(services: Services, actor: Actor, jobs
       }
       const batch: StampBatchRecord = { id: randomUUID(), clientId: actor.id, caseNumber, documentCount: jobs.length, createdAt: nowIso() };
       const stamps = jobs.map((job, index) => {
-        const [id, result] = [ids[index]!, results[index]!];
+        const id = ids[index]!;
+        const result = results[index]!;
         return { record: stampRecord(id, outputPathOf(services, id, result), actor, job, result, null, null, { id: batch.id, index }), pdf: result.pdf };
       });
       gate.check();

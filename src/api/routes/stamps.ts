@@ -76,7 +76,8 @@ function contentDisposition(name: string): string {
  */
 export async function storedPdf(services: Services, stamp: StampView): Promise<Buffer> {
   if (!stamp.outputPath) throw new OneSealError('stamp-output-not-kept', 'not-found', `The output of stamp "${stamp.id}" was not kept.`);
-  return (await newestDocument({ db: services.store.db, dataDir: services.config.dataDir }, 'stamp', stamp.id)).pdf;
+  // The read connection: a download (its PDF may be a row) never queues behind the commits of stamps in flight.
+  return (await newestDocument({ db: services.store.reads, dataDir: services.config.dataDir }, 'stamp', stamp.id)).pdf;
 }
 
 export async function sendStoredPdf(ctx: Context, services: Services, stamp: StampView): Promise<void> {
