@@ -52,6 +52,15 @@ describe('API keys', () => {
     expect((await call(url('/v1/seals'), { headers: bearer(key) })).status).toBe(200);
   });
 
+  it('refuses every request that arrives after its key was revoked, even amid a burst of requests with that key', async () => {
+    const { id, key } = await addClient(stack, 'revoked-mid-burst', ['approval']);
+    // Lookups of one key that arrive together share a query (src/access/joined-lookups.ts); none may answer from before the revocation.
+    const burst = Array.from({ length: 5 }, () => call(url('/v1/seals'), { headers: bearer(key) }));
+    await stack.services.store.db('api_clients').where({ id }).update({ revoked_at: new Date().toISOString() });
+    expectProblem(await call(url('/v1/seals'), { headers: bearer(key) }), 401, /was revoked/);
+    for (const r of await Promise.all(burst)) expect([200, 401]).toContain(r.status);
+  });
+
   it('stores only an HMAC of the key under the server secret', async () => {
     const { id, key } = await addClient(stack, 'hash-check', ['approval']);
     const row = await stack.services.store.db('api_clients').where({ id }).first();

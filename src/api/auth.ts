@@ -10,6 +10,7 @@
 import type { Context, Middleware } from 'koa';
 import type { Actor, ClientActor } from '../access/actors.js';
 import { apiKeyId, apiKeyMatches, hashApiKey, isLegacyKeyHash, legacyApiKeyMatches, UNKNOWN_KEY_HASH } from '../access/api-keys.js';
+import { JoinedLookups } from '../access/joined-lookups.js';
 import { authenticateSession, isSessionToken } from '../access/sessions.js';
 import { OneSealError } from '../errors.js';
 import type { Services } from '../services.js';
@@ -39,7 +40,7 @@ function invalidKey(): OneSealError {
  */
 async function clientForKey(services: Services, key: string): Promise<ApiClientRecord> {
   const keyId = apiKeyId(key);
-  const record = keyId ? await findClientByPrefix(services.store.reads, keyId) : undefined;
+  const record = keyId ? await keyLookupsFor(services).get(keyId) : undefined;
   if (record && isLegacyKeyHash(record.keyHash)) {
     if (!(await legacyApiKeyMatches(key, record.keyHash))) throw invalidKey();
     await replaceKeyHash(services.store.db, record.id, record.keyHash, hashApiKey(services.secrets, key));
@@ -61,6 +62,14 @@ async function actorForToken(services: Services, token: string): Promise<Actor> 
     throw unauthorized('revoked-api-key', `The API key of client "${record.name}" was revoked at ${record.revokedAt}; ask a seal-admin for a new client.`);
   }
   return clientActor(record);
+}
+
+const keyLookups = new WeakMap<Services, JoinedLookups<ApiClientRecord | undefined>>();
+
+function keyLookupsFor(services: Services): JoinedLookups<ApiClientRecord | undefined> {
+  let lookups = keyLookups.get(services);
+  if (!lookups) keyLookups.set(services, (lookups = new JoinedLookups((keyId) => findClientByPrefix(services.store.reads, keyId))));
+  return lookups;
 }
 
 const limiters = new WeakMap<Services, RateLimiter>();
