@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { NODE_FLAGS } from '../src/node-flags.js';
+import { NODE_ENV_VARS, NODE_FLAGS } from '../src/node-flags.js';
 import { findPackageRoot } from '../src/package-root.js';
 
 const HOST = '127.0.0.1';
@@ -64,7 +64,7 @@ export async function freePort(): Promise<number> {
  * NODE_OPTIONS does not take).
  */
 export async function startServerProcess(env: Record<string, string>, port: number, nodeArgs: string[] = []): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [...NODE_FLAGS, ...nodeArgs, join(findPackageRoot(), 'bin', 'oneseal'), 'serve'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...nodeArgs, join(findPackageRoot(), 'bin', 'oneseal'), 'serve'], { env: { ...process.env, ...NODE_ENV_VARS, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = once(child, 'exit').then(([code]) => {
     throw new Error(`oneseal serve exited with ${code} before answering /healthz`);
   });

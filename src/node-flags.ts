@@ -14,3 +14,18 @@
  * gained nothing from them.
  */
 export const NODE_FLAGS: readonly string[] = ['--single-threaded-gc', '--v8-pool-size=1'];
+
+/**
+ * The environment bin/oneseal's `#!` line sets for node, for the same reasons and launched the same
+ * way as NODE_FLAGS. glibc's malloc gives the top of its heap back to the system once 128 KB are free
+ * there, and serves each allocation of 128 KB or more with a fresh mmap; either way the next one
+ * touches new pages, and every page fault is a trip through the hypervisor on our machines.
+ * node-sqlite3 copies each bound blob (a stamped PDF kept in the database) with malloc: 120 µs per
+ * 53 KB copy that way, 7 µs with the heap kept (8 MB of free top, mmap from 1 MB). Two warm servers
+ * side by side, one-page B-B, two runs each: +13% and +2% at c=8 (3 of 4, 4 of 6 pairs), +8% and +5%
+ * at c=32 (4 of 6, 5 of 6). The container preloads jemalloc instead (Dockerfile), which does not trim
+ * so eagerly.
+ */
+export const NODE_ENV_VARS: Readonly<Record<string, string>> = {
+  GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=8388608:glibc.malloc.mmap_threshold=1048576',
+};

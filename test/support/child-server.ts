@@ -4,7 +4,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { NODE_FLAGS } from '../../src/node-flags.js';
+import { NODE_ENV_VARS, NODE_FLAGS } from '../../src/node-flags.js';
 import { repoRoot } from './pdfs.js';
 
 const BIN = path.join(repoRoot, 'bin/oneseal');
@@ -26,9 +26,9 @@ export function runOneseal(env: NodeJS.ProcessEnv, args: string[]): string {
   return r.stdout;
 }
 
-/** Starts `oneseal serve --json` (with node's flags, as bin/oneseal's #! line gives them) and resolves with its URL once it listens. */
+/** Starts `oneseal serve --json` (with node's flags and environment, as bin/oneseal's #! line gives them) and resolves with its URL once it listens. */
 export async function serveChild(env: NodeJS.ProcessEnv): Promise<ChildServer> {
-  const child = spawn(process.execPath, [...NODE_FLAGS, BIN, 'serve', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...NODE_FLAGS, BIN, 'serve', '--json'], { env: { ...NODE_ENV_VARS, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
