@@ -21,7 +21,8 @@ export const NODE_FLAGS: readonly string[] = ['--single-threaded-gc', '--v8-pool
  * there, and serves each allocation of 128 KB or more with a fresh mmap; either way the next one
  * touches new pages, and every page fault is a trip through the hypervisor on our machines.
  * node-sqlite3 copies each bound blob (a stamped PDF kept in the database) with malloc: 120 µs per
- * 53 KB copy that way, 7 µs with the heap kept (8 MB of free top, mmap from 1 MB). Two warm servers
+ * 53 KB copy that way, 7 µs with the heap kept (8 MB of free top, mmap from 1 MB); in the loaded
+ * server the page faults per stamp hardly moved, so why it gains is not settled. Two warm servers
  * side by side, one-page B-B, two runs each: +13% and +2% at c=8 (3 of 4, 4 of 6 pairs), +8% and +5%
  * at c=32 (4 of 6, 5 of 6). The container preloads jemalloc instead (Dockerfile), which does not trim
  * so eagerly.
