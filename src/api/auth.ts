@@ -64,24 +64,19 @@ async function actorForToken(services: Services, token: string): Promise<Actor> 
   return clientActor(record);
 }
 
-const keyLookups = new WeakMap<Services, JoinedLookups<ApiClientRecord | undefined>>();
-
-function keyLookupsFor(services: Services): JoinedLookups<ApiClientRecord | undefined> {
-  let lookups = keyLookups.get(services);
-  if (!lookups) keyLookups.set(services, (lookups = new JoinedLookups((keyId) => findClientByPrefix(services.store.reads, keyId))));
-  return lookups;
+/** One `make(services)` per Services, made on first use. */
+function perServices<T>(make: (services: Services) => T): (services: Services) => T {
+  const made = new WeakMap<Services, T>();
+  return (services) => {
+    let value = made.get(services);
+    if (value === undefined) made.set(services, (value = make(services)));
+    return value;
+  };
 }
 
-const limiters = new WeakMap<Services, RateLimiter>();
+const keyLookupsFor = perServices((services) => new JoinedLookups((keyId) => findClientByPrefix(services.store.reads, keyId)));
 
-export function limiterFor(services: Services): RateLimiter {
-  let limiter = limiters.get(services);
-  if (!limiter) {
-    limiter = new RateLimiter(services.config.rateLimit);
-    limiters.set(services, limiter);
-  }
-  return limiter;
-}
+export const limiterFor = perServices((services) => new RateLimiter(services.config.rateLimit));
 
 /** Runs `fn`, adding the Bearer challenge to any 401 it throws. */
 export async function withChallenge<T>(ctx: Context, fn: () => Promise<T>): Promise<T> {

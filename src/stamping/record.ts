@@ -89,11 +89,11 @@ function stampRecord(id: string, outputPath: string, actor: Actor, job: StampJob
 }
 
 /**
- * Where a stamp's output is kept: in the database with its record when it is small enough and no
- * worker already put it in its file, else in that file.
+ * Where a stamp's output is kept: in the database with its record when it is small enough, else in its
+ * file (which a worker placed already for exactly those, by the same rule).
  */
 function outputPathOf(services: Services, id: string, result: StampResult): string {
-  return !result.placedIn && keptInDatabase(result.pdf.byteLength, services.config.outputsInDatabaseMaxBytes) ? OUTPUT_IN_DATABASE : outputPathFor(id);
+  return keptInDatabase(result.pdf.byteLength, services.config.outputsInDatabaseMaxBytes) ? OUTPUT_IN_DATABASE : outputPathFor(id);
 }
 
 /** The outputs of these stamps that are files, for the commit point to put in place and sync. */

@@ -64,6 +64,6 @@ export const stampTask = async (t: StampTask, call: CallMain): Promise<PlacedDoc
     limits: t.limits,
     minSealMm: t.minSealMm,
   });
-  const toFile = t.placeAt && !keptInDatabase(stamped.pdf.byteLength, t.placeAt.databaseMaxBytes);
-  return { ...stamped, laneSignSeconds, ...(toFile ? { placedIn: writePlaced(t.placeAt!.file, stamped.pdf) } : {}) };
+  const placeAt = t.placeAt && !keptInDatabase(stamped.pdf.byteLength, t.placeAt.databaseMaxBytes) ? t.placeAt : undefined;
+  return { ...stamped, laneSignSeconds, ...(placeAt ? { placedIn: writePlaced(placeAt.file, stamped.pdf) } : {}) };
 };
