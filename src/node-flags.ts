@@ -17,11 +17,11 @@
  * survived before the next. Left to its own heuristic it chose ~1.8× for the event loop (36 MB live,
  * 65 MB limit), and incremental marking started again soon after each full GC (`--trace-gc`,
  * `--trace-incremental-marking`; apparently because that limit is within one young generation of the
- * heap): a full GC every 0.2–0.5 s under load, by --trace-gc's count a third of the event loop's time in GC. With 4×: 8–10
- * instead of 43 full GCs in 10 s, the event loop's CPU per stamp 1.74 → 1.23 ms. Two warm servers side
- * by side, one-page B-B: +12% at c=32 (4 of 4 pairs) and +9% (5 of 6), +6% at c=8 (5 of 8, CPU per
- * stamp lower in all 8); RSS under load at c=32 +80–100 MB (~420 → ~515 MB). The memory reducer still shrinks
- * the heaps once the server idles (test/memory-return.test.ts).
+ * heap): a full GC every 0.2–0.5 s under load, by --trace-gc's count a third of the event loop's time
+ * in GC. With 4×: 8–10 instead of 43 full GCs in 10 s, the event loop's CPU per stamp 1.74 → 1.23 ms.
+ * Two warm servers side by side, one-page B-B: +12% at c=32 (4 of 4 pairs) and +9% (5 of 6), +6% at
+ * c=8 (5 of 8, CPU per stamp lower in all 8); RSS under load at c=32 +80–100 MB (~420 → ~515 MB). The
+ * memory reducer still shrinks the heaps once the server idles (test/memory-return.test.ts).
  */
 export const NODE_FLAGS: readonly string[] = ['--single-threaded-gc', '--v8-pool-size=1', '--heap-growing-percent=300'];
 
