@@ -6,6 +6,7 @@ import { int, json, mapper, nullable, text, type Codec, type Columns } from './c
 import type { Knex } from 'knex';
 import type { Db } from './db.js';
 import { newestFirst, within } from './keyset.js';
+import { pdfColumn } from './pdf-column.js';
 import { LONG_TERM } from '../licences/types.js';
 
 export type StoredLicenceStatus = 'valid' | 'superseded' | 'revoked';
@@ -119,9 +120,8 @@ export async function getLicence(db: Db, id: string): Promise<LicenceRecord | un
   return row ? licences.fromRow(row) : undefined;
 }
 
-export async function getLicencePdf(db: Db, id: string): Promise<Buffer | undefined> {
-  const row = await db('licences').where({ id }).first('pdf');
-  return row ? Buffer.from(row.pdf as Uint8Array) : undefined;
+export function getLicencePdf(db: Db, id: string): Promise<Buffer | undefined> {
+  return pdfColumn(db, 'licences', { id });
 }
 
 /** Marks a valid licence superseded by `by`; false when it was no longer valid (a concurrent change or revocation). */

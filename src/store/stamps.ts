@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import { chunks } from './chunks.js';
 import type { Db } from './db.js';
 import { newestFirst, within } from './keyset.js';
+import { pdfColumn } from './pdf-column.js';
 
 export interface StampRecord {
   id: string;
@@ -96,9 +97,8 @@ export async function insertStampOutputs(db: Db, list: readonly StampOutputRow[]
   }
 }
 
-export async function getStampOutput(db: Db, stampId: string): Promise<Buffer | undefined> {
-  const row = await db('stamp_outputs').where({ stamp_id: stampId }).first('pdf');
-  return row ? Buffer.from(row.pdf as Uint8Array) : undefined;
+export function getStampOutput(db: Db, stampId: string): Promise<Buffer | undefined> {
+  return pdfColumn(db, 'stamp_outputs', { stamp_id: stampId });
 }
 
 export async function getStamp(db: Db, id: string): Promise<StampRecord | undefined> {
