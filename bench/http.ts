@@ -21,8 +21,11 @@ const SERVER_WARMUP_STAMPS = 12_000;
 export interface StampApi {
   /** One one-page B-B stamp with the `approval` seal; throws unless answered 200. */
   post(): Promise<void>;
-  /** The server's group commits so far, and the stamps they made durable (from its /metrics). */
-  commits(): Promise<{ commits: number; stamps: number }>;
+  /**
+   * From the server's /metrics, so far: its group commits and the stamps they made durable, and the
+   * seconds its stamp requests spent signing and committing (oneseal_stamp_stage_seconds).
+   */
+  commits(): Promise<{ commits: number; stamps: number; signSeconds: number; commitSeconds: number }>;
   /** CPU the server process used so far (s): all its threads, and its main thread. */
   cpuSeconds(): { all: number; main: number };
   close(): void;
@@ -53,7 +56,12 @@ export async function startStampApi(ctx: BenchContext): Promise<StampApi> {
     async commits() {
       const r = await send(port, { method: 'GET', path: '/metrics' });
       const text = r.body.toString('utf8');
-      return { commits: sample(text, 'oneseal_stamp_commit_size_count'), stamps: sample(text, 'oneseal_stamp_commit_size_sum') };
+      return {
+        commits: sample(text, 'oneseal_stamp_commit_size_count'),
+        stamps: sample(text, 'oneseal_stamp_commit_size_sum'),
+        signSeconds: sample(text, 'oneseal_stamp_stage_seconds_sum{stage="sign"}'),
+        commitSeconds: sample(text, 'oneseal_stamp_stage_seconds_sum{stage="commit"}'),
+      };
     },
     cpuSeconds: () => cpuSeconds(server.pid!),
     close() {

@@ -371,15 +371,30 @@ describe('group commit', () => {
     expect(await storedOutputCount(db, stack.dir)).toBe(await countRows(stack, 'stamps'));
   }, 120_000);
 
-  it('counts at /metrics the commits and the stamps they made durable', async () => {
+  it('counts at /metrics the commits and the stamps they made durable, and each request\'s time signing and committing', async () => {
     const commitsOf = (m: Map<string, number>) => ({ commits: m.get('oneseal_stamp_commit_size_count') ?? 0, stamps: m.get('oneseal_stamp_commit_size_sum') ?? 0 });
-    const before = commitsOf(await scrape(stack.server.url));
+    const stage = (m: Map<string, number>, name: string) => ({
+      count: m.get(`oneseal_stamp_stage_seconds_count{stage="${name}"}`) ?? 0,
+      sum: m.get(`oneseal_stamp_stage_seconds_sum{stage="${name}"}`) ?? 0,
+    });
+    const metricsBefore = await scrape(stack.server.url);
+    const before = commitsOf(metricsBefore);
+    const started = performance.now();
     const replies = await Promise.all(Array.from({ length: 4 }, (_, i) => post(`metrics-${i}`)));
+    const wall = (performance.now() - started) / 1000;
     expect(replies.map((r) => r.status)).toEqual([200, 200, 200, 200]);
-    const after = commitsOf(await scrape(stack.server.url));
+    const metricsAfter = await scrape(stack.server.url);
+    const after = commitsOf(metricsAfter);
     expect(after.stamps - before.stamps).toBe(4);
     expect(after.commits - before.commits).toBeGreaterThanOrEqual(1);
     expect(after.commits - before.commits).toBeLessThanOrEqual(4);
+    for (const name of ['sign', 'commit']) {
+      const [b, a] = [stage(metricsBefore, name), stage(metricsAfter, name)];
+      expect(a.count - b.count).toBe(4);
+      // Each request's stage took some time, and no more than the four requests took together.
+      expect(a.sum - b.sum).toBeGreaterThan(0);
+      expect(a.sum - b.sum).toBeLessThanOrEqual(4 * wall);
+    }
   }, 120_000);
 });
 

@@ -27,12 +27,19 @@ export interface ServiceMetrics {
   httpDuration: Histogram;
   /** How many stamp requests each group commit (one fsync round, one transaction) made durable; _count is the commits. */
   stampCommitSize: Histogram;
+  /**
+   * stage: "sign" (from the request's work starting to its signed PDF: a free worker waited for, PDF
+   * work, HSM) or "commit" (from handing it to the commit point to durable: the group commit waited
+   * for, then its transaction). Per stamp request, a batch once; where a stamp's latency goes.
+   */
+  stampStageSeconds: Histogram;
   /** Recorded stamps and their latency by department, item and handling centre. */
   handling: HandlingMetrics;
 }
 
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const COMMIT_BUCKETS = [1, 2, 4, 8, 16, 32, 64];
+const STAGE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
 const HSM_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
 export function createServiceMetrics(): ServiceMetrics {
@@ -50,6 +57,7 @@ export function createServiceMetrics(): ServiceMetrics {
     errors: registry.counter('oneseal_errors_total', 'Problem responses sent, by problem type.', ['code']),
     httpDuration: registry.histogram('oneseal_http_request_duration_seconds', 'HTTP requests, by route pattern, method and status.', ['route', 'method', 'status'], HTTP_BUCKETS),
     stampCommitSize: registry.histogram('oneseal_stamp_commit_size', 'Stamp requests made durable by one group commit (one fsync round of their outputs, one transaction for their records).', [], COMMIT_BUCKETS),
+    stampStageSeconds: registry.histogram('oneseal_stamp_stage_seconds', 'Time a stamp request spent signing (a free worker waited for, PDF work, HSM) and committing (the group commit waited for, its transaction).', ['stage'], STAGE_BUCKETS),
     handling: new HandlingMetrics(registry),
   };
 }

@@ -183,10 +183,16 @@ class OutputFiles {
   }
 }
 
-/** Counts recorded stamps by department, item and centre; a batch's time is shared among its documents. */
-function observeHandling(services: Services, jobs: readonly StampJob[], started: number): void {
-  const seconds = (performance.now() - started) / 1000 / jobs.length;
+/**
+ * Once a request's stamps are durable: counts them by department, item and centre (a batch's time
+ * shared among its documents), and the request's time signing (to `signed`) and committing (after).
+ */
+function observeRecorded(services: Services, jobs: readonly StampJob[], started: number, signed: number): void {
+  const now = performance.now();
+  const seconds = (now - started) / 1000 / jobs.length;
   for (const job of jobs) services.metrics.handling.observe(job, seconds);
+  services.metrics.stampStageSeconds.observe({ stage: 'sign' }, (signed - started) / 1000);
+  services.metrics.stampStageSeconds.observe({ stage: 'commit' }, (now - signed) / 1000);
 }
 
 /**
@@ -202,6 +208,7 @@ export async function stampAndRecord(services: Services, actor: Actor, job: Stam
     return OutputFiles.during(services.config, async (files) => {
       const id = randomUUID();
       const result = await services.stamper.stamp(job.document, job.request, gate.signal, files.placementFor(id));
+      const signed = performance.now();
       gate.check();
       const stamp = { record: stampRecord(id, outputPathOf(services, id, result), actor, job, result, idem?.key ?? null, hash, undefined), pdf: result.pdf };
       await gate.commit(() => files.handOver(() => services.stampCommits.submit({
@@ -211,7 +218,7 @@ export async function stampAndRecord(services: Services, actor: Actor, job: Stam
           await complete?.(trx, id);
         },
       })));
-      observeHandling(services, [job], started);
+      observeRecorded(services, [job], started, signed);
       return stamp;
     });
   };
@@ -266,6 +273,7 @@ export async function stampBatchAndRecord(services: Services, actor: Actor, jobs
         const result = results[index]!;
         return { record: stampRecord(id, outputPathOf(services, id, result), actor, job, result, null, null, { id: batch.id, index }), pdf: result.pdf };
       });
+      const signed = performance.now();
       gate.check();
       await gate.commit(() => files.handOver(() => services.stampCommits.submit({
         outputs: outputFiles(stamps, results),
@@ -281,7 +289,7 @@ export async function stampBatchAndRecord(services: Services, actor: Actor, jobs
           await complete?.(trx, batch.id);
         },
       })));
-      observeHandling(services, jobs, started);
+      observeRecorded(services, jobs, started, signed);
       return { batch, stamps };
     });
   };
