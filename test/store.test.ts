@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import knex from 'knex';
 import { openStore, type Store } from '../src/store/db.js';
-import { PreparedSqliteClient } from '../src/store/sqlite-client.js';
+import { PreparedSqliteClient, TAKE_WRITE_LOCK } from '../src/store/sqlite-client.js';
 import { migrations } from '../src/store/migrations/index.js';
 import { insertClient, findClientByPrefix, updateClient } from '../src/store/clients.js';
 import {
@@ -153,6 +153,32 @@ describe('sqlite connection settings', () => {
       expect(await store.db.raw('PRAGMA busy_timeout')).toEqual([{ timeout: 5000 }]);
       expect(await store.db.raw('PRAGMA foreign_keys')).toEqual([{ foreign_keys: 1 }]);
     } finally {
+      await store.close();
+      await tdb.cleanup();
+    }
+  });
+
+  it('begins a TAKE_WRITE_LOCK transaction holding the write lock, so another process cannot write before its first write; others begin deferred', async () => {
+    const tdb = backends[0]!.make();
+    if (tdb.database.client !== 'sqlite3') throw new Error('expected sqlite');
+    const store = await openStore({ database: tdb.database });
+    // Another process's connection, which does not wait for a lock.
+    const other = knex({ client: 'sqlite3', connection: { filename: tdb.database.filename }, useNullAsDefault: true,
+      pool: { min: 1, max: 1, afterCreate: (c: { exec(sql: string, cb: (e: Error | null) => void): void }, done: (e: Error | null, c: unknown) => void) => c.exec('PRAGMA busy_timeout = 0', (e) => done(e, c)) } });
+    const otherWrites = () => other('settings').insert({ key: 'other', value: '1', updated_at: 'now' }).onConflict('key').merge();
+    try {
+      // Inside each transaction nothing is written yet: only how it began differs.
+      await expect(store.db.transaction(async (trx) => {
+        await trx.raw('select 1');
+        await otherWrites();
+      }, TAKE_WRITE_LOCK)).rejects.toThrow(/SQLITE_BUSY/);
+      await store.db.transaction(async (trx) => {
+        await trx.raw('select 1');
+        await otherWrites();
+      });
+      expect(await other('settings').where({ key: 'other' }).first()).toMatchObject({ value: '1' });
+    } finally {
+      await other.destroy();
       await store.close();
       await tdb.cleanup();
     }

@@ -20,6 +20,7 @@ import type { Knex } from 'knex';
 import { GroupCommit, type BatchOutcome } from './group-commit.js';
 import { OutputDirectories, placeOutputs, removeOutput, type Output } from './outputs.js';
 import { StampRows } from './stamp-rows.js';
+import { TAKE_WRITE_LOCK } from '../store/sqlite-client.js';
 
 export interface PendingStamp {
   outputs: Output[];
@@ -92,5 +93,5 @@ function recordAll(db: Knex, items: readonly PendingStamp[]): Promise<void> {
     const rows = new StampRows();
     for (const item of items) await item.record(trx, rows);
     await rows.write(trx);
-  });
+  }, TAKE_WRITE_LOCK);
 }

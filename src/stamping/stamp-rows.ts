@@ -2,8 +2,8 @@
  * The rows of the stamps in one group commit, gathered while each stamp's `record` runs and then
  * written together: one INSERT per table (outputs kept in the database included, a few to a
  * statement), one signature-count UPDATE per seal version and one audit
- * chain append for all of them, instead of five statements per stamp; after the first, sent without
- * waiting for each other. In the same transaction as before, so nothing of it is less durable or less atomic.
+ * chain append for all of them, instead of five statements per stamp, sent together (see `write`). In
+ * the same transaction as before, so nothing of it is less durable or less atomic.
  */
 import type { Knex } from 'knex';
 import { appendAudits, type AuditEvent } from '../audit/chain.js';
@@ -38,24 +38,27 @@ export class StampRows {
     this.audit.push(event);
   }
 
+  /**
+   * In a transaction begun with TAKE_WRITE_LOCK (../store/sqlite-client.ts): on SQLite the lock is held
+   * already, so nothing here waits for another process's and the writes are sent together: with BEGIN
+   * and COMMIT, four trips in a row through libuv's pool and back to the event loop per commit instead
+   * of five. What references another row follows it (foreign keys). The audit tip is claimed after the signature
+   * counts (PostgreSQL runs statements in the order sent): a seal's rotation or revocation locks its
+   * versions and then the tip, and the other order could deadlock with it.
+   */
   async write(trx: Knex.Transaction): Promise<void> {
-    // The first write alone: on SQLite it takes the write lock, and if another process holds that lock
-    // the transaction then fails after one busy_timeout, not after one per statement sent together.
-    // The audit tip is claimed last (PostgreSQL runs them in the order sent): a seal's rotation or
-    // revocation locks its versions and then the tip, and the other order could deadlock with it.
-    await this.writeStamps(trx);
     await together(
-      // After the stamps they belong to (foreign key).
-      ...(this.outputs.length > 0 ? [insertStampOutputs(trx, this.outputs)] : []),
+      this.writeStamps(trx),
       // In id order, so two instances committing at once lock the versions in the same order.
       ...[...this.signatures].sort((a, b) => a[0] - b[0]).map(([versionId, count]) => incrementSignatureCount(trx, versionId, count)),
       appendAudits(trx, this.audit),
     );
   }
 
+  /** Batches, then the stamps that name them, then the outputs that name those. */
   private async writeStamps(trx: Knex.Transaction): Promise<void> {
-    // Batches before the stamps that name them (foreign key).
     if (this.batches.length > 0) await insertStampBatches(trx, this.batches);
     if (this.stamps.length > 0) await insertStamps(trx, this.stamps);
+    if (this.outputs.length > 0) await insertStampOutputs(trx, this.outputs);
   }
 }

@@ -41,7 +41,36 @@ const MAX_STATEMENTS = 256;
 /** What knex runs with `run` rather than `all` (insert and update only without RETURNING). */
 const RUN_METHODS = new Set(['insert', 'update', 'counter', 'del']);
 
-const KnexSqliteClient = createRequire(import.meta.url)('knex/lib/dialects/sqlite3/index.js') as typeof knex.Client;
+const require = createRequire(import.meta.url);
+const KnexSqliteClient = require('knex/lib/dialects/sqlite3/index.js') as typeof knex.Client;
+
+interface KnexTransaction {
+  query(conn: unknown, sql: string): Promise<unknown>;
+  begin(conn: unknown): Promise<unknown>;
+}
+const KnexSqliteTransaction = require('knex/lib/dialects/sqlite3/execution/sqlite-transaction.js') as new (...args: unknown[]) => KnexTransaction;
+
+/**
+ * `db.transaction(work, TAKE_WRITE_LOCK)`: on SQLite the transaction begins IMMEDIATE, holding the
+ * database's write lock from its first statement (waiting for another process's up to busy_timeout
+ * there, once), so the writes after it can be sent together; elsewhere it changes nothing. Only for
+ * transactions that write: a long read under it would keep other processes from writing.
+ */
+export const TAKE_WRITE_LOCK = { takeWriteLock: true } as knex.Knex.TransactionConfig;
+
+class SqliteTransaction extends KnexSqliteTransaction {
+  private readonly takeWriteLock: boolean;
+
+  // knex begins the transaction once a connection is acquired, always after this constructor returned.
+  constructor(client: unknown, container: unknown, config: { takeWriteLock?: boolean } | undefined, outerTx: unknown) {
+    super(client, container, config, outerTx);
+    this.takeWriteLock = config?.takeWriteLock === true;
+  }
+
+  override begin(conn: unknown): Promise<unknown> {
+    return this.takeWriteLock ? this.query(conn, 'BEGIN IMMEDIATE;') : super.begin(conn);
+  }
+}
 
 interface Kept {
   /** By SQL, least recently used first. */
@@ -54,6 +83,10 @@ interface Kept {
 const keptOn = new WeakMap<Connection, Kept>();
 
 export class PreparedSqliteClient extends KnexSqliteClient {
+  override transaction(container: unknown, config: { takeWriteLock?: boolean } | undefined, outerTx: unknown): knex.Knex.Transaction {
+    return new SqliteTransaction(this, container, config, outerTx) as unknown as knex.Knex.Transaction;
+  }
+
   _query(connection: Connection, obj: Query): Promise<Query> {
     if (!obj.sql) throw new Error('The query is empty');
     // As knex's own client chooses: `run` reports lastID and changes, `all` returns rows.
