@@ -13,7 +13,7 @@ import { activeSealVersion } from '../src/store/seals.js';
 import { addClient, bearer, call, countRows, stampForm } from './support/api-client.js';
 import { openStack, type Stack } from './support/stamp-stack.js';
 import { pdfsig } from './support/validators.js';
-import { storedOutputCount } from './support/ops.js';
+import { scrape, storedOutputCount } from './support/ops.js';
 
 let stack: Stack;
 let key: string;
@@ -62,12 +62,17 @@ describe('POST /v1/stamp-batches', () => {
     expect(r.status).toBe(400);
     expect(r.json<{ errors: { field: string }[] }>().errors.map((e) => e.field).sort()).toEqual(['documents[1].x', 'documents[1].y']);
 
+    const stageCount = (m: Map<string, number>, stage: string) => m.get(`oneseal_stamp_stage_seconds_count{stage="${stage}"}`) ?? 0;
+    const metricsBefore = await scrape(stack.server.url);
     const ok = await call(url('/v1/stamp-batches'), {
       method: 'POST',
       headers: bearer(key),
       body: stampForm(docs, { seal: 'approval', page: '1', x: '150', y: '80', level: 'B-T', caseNumber: 'YJS-2026-0042', 'documents[2].x': '60' }),
     });
     expect(ok.status, ok.bytes.toString()).toBe(200);
+    // The batch is one request in the stage metric, whatever its documents.
+    const metricsAfter = await scrape(stack.server.url);
+    for (const stage of ['sign', 'commit']) expect(stageCount(metricsAfter, stage) - stageCount(metricsBefore, stage)).toBe(1);
     expect(ok.headers.get('content-type')).toBe('application/zip');
     const batchId = ok.headers.get('stamp-batch-id')!;
     expect(ok.headers.get('location')).toBe(`/v1/stamp-batches/${batchId}`);

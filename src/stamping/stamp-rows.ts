@@ -42,9 +42,9 @@ export class StampRows {
    * In a transaction begun with TAKE_WRITE_LOCK (../store/sqlite-client.ts): on SQLite the lock is held
    * already, so nothing here waits for another process's and the writes are sent together: with BEGIN
    * and COMMIT, four trips in a row through libuv's pool and back to the event loop per commit instead
-   * of five. What references another row follows it (foreign keys). The audit tip is claimed after the signature
-   * counts (PostgreSQL runs statements in the order sent): a seal's rotation or revocation locks its
-   * versions and then the tip, and the other order could deadlock with it.
+   * of five. What references another row follows it (foreign keys). The audit tip is claimed after the
+   * signature counts (PostgreSQL runs statements in the order sent): a seal's rotation or revocation
+   * locks its versions and then the tip, and the other order could deadlock with it.
    */
   async write(trx: Knex.Transaction): Promise<void> {
     await together(
