@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wr
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FormDataParser } from '../src/api/form-data.js';
-import { idempotent } from '../src/stamping/idempotency.js';
+import { completeReservations, idempotent } from '../src/stamping/idempotency.js';
 import { activeSealVersion } from '../src/store/seals.js';
 import { personWithSession } from './support/people.js';
 import { addClient, bearer, call, countRows, stampForm } from './support/api-client.js';
@@ -438,18 +438,39 @@ describe('Idempotency-Key held by another instance', () => {
     });
     await acquireLease(stack.services.store.db, 'instance:killed-instance', 'killed-instance', new Date(Date.now() - 120_000), 10_000);
     const scope = { db: stack.services.store.db, clientId, key: 'killed', requestHash: 'h'.repeat(64), waitMs: 1000, staleMs: 60_000 };
-    const result = await idempotent(scope, async (complete) => {
-      await stack.services.store.db.transaction((trx) => complete(trx, 'result-k'));
+    const result = await idempotent(scope, async (reservation) => {
+      await stack.services.store.db.transaction((trx) => completeReservations(trx, [{ reservation, resultId: 'result-k' }]));
       return 'done';
     }, async () => 'replayed');
     expect(result).toEqual({ value: 'done', replayed: false });
   });
 
+  it('marks a group commit\'s reservations done in one statement, each with its own result, and fails if one was taken over', async () => {
+    const { db } = stack.services.store;
+    const mine = (k: string) => ({ clientId, key: k, owner: 'this-instance' });
+    for (const k of ['done-a', 'done-b', 'taken-c']) {
+      await db('idempotency_keys').insert({ client_id: clientId, idempotency_key: k, request_hash: 'h'.repeat(64), status: 'pending', result_id: null, owner: 'this-instance', created_at: new Date().toISOString() });
+    }
+    await db.transaction((trx) => completeReservations(trx, [{ reservation: mine('done-a'), resultId: 'result-a' }, { reservation: mine('done-b'), resultId: 'result-b' }]));
+    const rows = (await db('idempotency_keys').whereIn('idempotency_key', ['done-a', 'done-b']).orderBy('idempotency_key')) as { status: string; result_id: string }[];
+    expect(rows.map((r) => [r.status, r.result_id])).toEqual([['done', 'result-a'], ['done', 'result-b']]);
+    // Another instance took over taken-c: its completion fails, and with it everything in that transaction.
+    await db('idempotency_keys').where({ idempotency_key: 'taken-c' }).update({ owner: 'other-instance' });
+    const lost = await db.transaction(async (trx) => {
+      await trx('idempotency_keys').where({ idempotency_key: 'done-a' }).update({ result_id: 'overwritten' });
+      await completeReservations(trx, [{ reservation: mine('taken-c'), resultId: 'result-c' }]);
+    }).catch((e: unknown) => e);
+    expect(lost).toMatchObject({ code: 'idempotency-reservation-lost', kind: 'conflict' });
+    expect((lost as Error).message).toContain('"taken-c"');
+    expect(await db('idempotency_keys').where({ idempotency_key: 'done-a' }).first()).toMatchObject({ result_id: 'result-a' });
+    expect(await db('idempotency_keys').where({ idempotency_key: 'taken-c' }).first()).toMatchObject({ status: 'pending', result_id: null });
+  });
+
   it('takes over a reservation whose owner died (older than staleMs) and completes it', async () => {
     await reserve('orphaned', '2020-01-01T00:00:00.000Z');
     const scope = { db: stack.services.store.db, clientId, key: 'orphaned', requestHash: 'h'.repeat(64), waitMs: 1000, staleMs: 60_000 };
-    const result = await idempotent(scope, async (complete) => {
-      await stack.services.store.db.transaction((trx) => complete(trx, 'result-1'));
+    const result = await idempotent(scope, async (reservation) => {
+      await stack.services.store.db.transaction((trx) => completeReservations(trx, [{ reservation, resultId: 'result-1' }]));
       return 'done';
     }, async () => 'replayed');
     expect(result).toEqual({ value: 'done', replayed: false });

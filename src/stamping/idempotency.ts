@@ -10,7 +10,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Knex } from 'knex';
 import { OneSealError } from '../errors.js';
 import type { Db } from '../store/db.js';
-import { completeIdempotency, getIdempotency, releaseIdempotency, reserveIdempotency } from '../store/idempotency.js';
+import { completeIdempotencies, getIdempotency, releaseIdempotency, reserveIdempotency, type ReservationRef } from '../store/idempotency.js';
 import { nowIso } from '../store/codec.js';
 import { INSTANCE_ID, isInstanceAlive } from './instance.js';
 
@@ -26,8 +26,17 @@ export interface IdempotencyScope {
   staleMs: number;
 }
 
-/** Marks the reservation done inside the caller's transaction, so it commits with the result. */
-export type Complete = (trx: Db, resultId: string) => Promise<void>;
+/**
+ * Marks reservations done inside the caller's transaction, so each commits with its result: one
+ * statement for all of a group commit's. Fails with idempotency-reservation-lost when one was released
+ * or taken over meanwhile (alone, that one's; among several, the commit retries each alone).
+ */
+export async function completeReservations(trx: Db, done: readonly { reservation: ReservationRef; resultId: string }[]): Promise<void> {
+  if (done.length === 0 || (await completeIdempotencies(trx, done)) === done.length) return;
+  const which = done.length === 1 ? `The Idempotency-Key "${done[0]!.reservation.key}" reservation was` : 'An Idempotency-Key reservation among these requests was';
+  throw new OneSealError('idempotency-reservation-lost', 'conflict',
+    `${which} taken over while this request worked; retry with the same key to get the result.`);
+}
 
 const running = new Map<string, Promise<unknown>>();
 
@@ -35,7 +44,8 @@ export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 
 export async function idempotent<T>(
   scope: IdempotencyScope,
-  work: (complete: Complete) => Promise<T>,
+  /** Given the reservation, which the work marks done in the transaction that records its result (completeReservations). */
+  work: (reservation: ReservationRef) => Promise<T>,
   replay: (resultId: string) => Promise<T>,
 ): Promise<{ value: T; replayed: boolean }> {
   const { db, clientId, key, requestHash } = scope;
@@ -47,13 +57,7 @@ export async function idempotent<T>(
     if (await reserveIdempotency(db, { clientId, key, requestHash, status: 'pending', resultId: null, owner, createdAt: nowIso() })) {
       const run = (async () => {
         try {
-          return await work(async (trx, resultId) => {
-            const updated = await completeIdempotency(trx, { clientId, key, owner }, resultId);
-            if (!updated) {
-              throw new OneSealError('idempotency-reservation-lost', 'conflict',
-                `The Idempotency-Key "${key}" reservation was taken over while this request worked; retry with the same key to get the result.`);
-            }
-          });
+          return await work({ clientId, key, owner });
         } catch (e) {
           await releaseIdempotency(db, { clientId, key, owner });
           throw e;

@@ -14,7 +14,8 @@ import type { Services } from '../services.js';
 import { nowIso } from '../store/codec.js';
 import type { Db } from '../store/db.js';
 import { getStamp, listBatchStamps, getStampBatch, type StampBatchRecord, type StampRecord } from '../store/stamps.js';
-import { idempotent, type Complete } from './idempotency.js';
+import { idempotent } from './idempotency.js';
+import type { ReservationRef } from '../store/idempotency.js';
 import { keptInDatabase, OUTPUT_IN_DATABASE, outputFileFor, outputPathFor, readStampOutput, removeOutputFile, type FilePlacement, type Output } from './outputs.js';
 import type { StampRows } from './stamp-rows.js';
 import type { StampRequest, StampResult } from './stamper.js';
@@ -202,7 +203,7 @@ function observeRecorded(services: Services, jobs: readonly StampJob[], started:
 export async function stampAndRecord(services: Services, actor: Actor, job: StampJob, idem?: IdempotencyOption,
   gate: CommitGate = OPEN_GATE): Promise<RecordedStamp & { replayed: boolean }> {
   const hash = idem ? requestHash('stamp', [job]) : null;
-  const work = async (complete?: Complete): Promise<RecordedStamp> => {
+  const work = async (reservation?: ReservationRef): Promise<RecordedStamp> => {
     const started = performance.now();
     gate.check();
     return OutputFiles.during(services.config, async (files) => {
@@ -213,9 +214,9 @@ export async function stampAndRecord(services: Services, actor: Actor, job: Stam
       const stamp = { record: stampRecord(id, outputPathOf(services, id, result), actor, job, result, idem?.key ?? null, hash, undefined), pdf: result.pdf };
       await gate.commit(() => files.handOver(() => services.stampCommits.submit({
         outputs: outputFiles([stamp], [result]),
-        async record(trx, rows) {
+        async record(_trx, rows) {
           addStamp(rows, actor, stamp, result.seal.versionId);
-          await complete?.(trx, id);
+          if (reservation) rows.reservationDone(reservation, id);
         },
       })));
       observeRecorded(services, [job], started, signed);
@@ -246,7 +247,7 @@ const CLIENT_FAULT = new Set(['bad-request', 'unprocessable', 'not-found', 'conf
 export async function stampBatchAndRecord(services: Services, actor: Actor, jobs: StampJob[], caseNumber: string | null,
   idem?: IdempotencyOption, gate: CommitGate = OPEN_GATE): Promise<RecordedBatch & { replayed: boolean }> {
   const hash = idem ? requestHash('batch', jobs, { caseNumber }) : null;
-  const work = async (complete?: Complete): Promise<RecordedBatch> => {
+  const work = async (reservation?: ReservationRef): Promise<RecordedBatch> => {
     const started = performance.now();
     return OutputFiles.during(services.config, async (files) => {
       const ids = jobs.map(() => randomUUID());
@@ -277,7 +278,7 @@ export async function stampBatchAndRecord(services: Services, actor: Actor, jobs
       gate.check();
       await gate.commit(() => files.handOver(() => services.stampCommits.submit({
         outputs: outputFiles(stamps, results),
-        async record(trx, rows) {
+        async record(_trx, rows) {
           rows.batch(batch);
           for (const [i, s] of stamps.entries()) addStamp(rows, actor, s, results[i]!.seal.versionId);
           rows.auditEntry({
@@ -286,7 +287,7 @@ export async function stampBatchAndRecord(services: Services, actor: Actor, jobs
             subject: batch.id,
             details: { clientId: actor.id, caseNumber, stamps: stamps.map((s) => s.record.id) },
           });
-          await complete?.(trx, batch.id);
+          if (reservation) rows.reservationDone(reservation, batch.id);
         },
       })));
       observeRecorded(services, jobs, started, signed);

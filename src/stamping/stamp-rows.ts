@@ -9,6 +9,8 @@ import type { Knex } from 'knex';
 import { appendAudits, type AuditEvent } from '../audit/chain.js';
 import { incrementSignatureCount } from '../store/seals.js';
 import { together } from '../store/together.js';
+import type { ReservationRef } from '../store/idempotency.js';
+import { completeReservations } from './idempotency.js';
 import { insertStampBatches, insertStampOutputs, insertStamps, type StampBatchRecord, type StampOutputRow, type StampRecord } from '../store/stamps.js';
 
 export class StampRows {
@@ -17,6 +19,7 @@ export class StampRows {
   private readonly outputs: StampOutputRow[] = [];
   private readonly signatures = new Map<number, number>();
   private readonly audit: AuditEvent[] = [];
+  private readonly reservationsDone: { reservation: ReservationRef; resultId: string }[] = [];
 
   batch(batch: StampBatchRecord): void {
     this.batches.push(batch);
@@ -46,12 +49,19 @@ export class StampRows {
    * signature counts (PostgreSQL runs statements in the order sent): a seal's rotation or revocation
    * locks its versions and then the tip, and the other order could deadlock with it.
    */
+  /** An Idempotency-Key reservation to mark done with its result (completeReservations). */
+  reservationDone(reservation: ReservationRef, resultId: string): void {
+    this.reservationsDone.push({ reservation, resultId });
+  }
+
   async write(trx: Knex.Transaction): Promise<void> {
     await together(
       this.writeStamps(trx),
       // In id order, so two instances committing at once lock the versions in the same order.
       ...[...this.signatures].sort((a, b) => a[0] - b[0]).map(([versionId, count]) => incrementSignatureCount(trx, versionId, count)),
       appendAudits(trx, this.audit),
+      // Rows of their own, which nothing here references.
+      completeReservations(trx, this.reservationsDone),
     );
   }
 
