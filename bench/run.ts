@@ -114,15 +114,16 @@ async function stampRatios(ctx: BenchContext): Promise<void> {
         ratio(ctx, `in-process 1-page B-B ${label} / raw HSM ${label} (c=${concurrency})`, stamp.perSecond / raw.perSecond, STAMP_TARGETS[label]);
       }
       const http = figure('http');
+      const serverStamps = commitsAfter.stamps - commitsBefore.stamps;
       const raw = raws['RSA-2048'];
       http.notes = {
         ...http.notes,
         ofInProcess: http.perSecond / inProcess['RSA-2048'].perSecond,
         ofRaw: http.perSecond / raw.perSecond,
-        stampsPerCommit: (commitsAfter.stamps - commitsBefore.stamps) / Math.max(1, commitsAfter.commits - commitsBefore.commits),
+        stampsPerCommit: serverStamps / Math.max(1, commitsAfter.commits - commitsBefore.commits),
         // Where a request's time goes in the server (ms, mean): signing (a worker waited for, PDF work, HSM), then committing.
-        serverSignMs: ((commitsAfter.signSeconds - commitsBefore.signSeconds) * 1000) / Math.max(1, commitsAfter.stamps - commitsBefore.stamps),
-        serverCommitMs: ((commitsAfter.commitSeconds - commitsBefore.commitSeconds) * 1000) / Math.max(1, commitsAfter.stamps - commitsBefore.stamps),
+        serverSignMs: ((commitsAfter.signSeconds - commitsBefore.signSeconds) * 1000) / Math.max(1, serverStamps),
+        serverCommitMs: ((commitsAfter.commitSeconds - commitsBefore.commitSeconds) * 1000) / Math.max(1, serverStamps),
         // Where the server's CPU goes per stamp: beside the in-process stamp's, what HTTP and recording add.
         serverCpuMsPerStamp: cpu.server / http.ops,
         serverMainThreadCpuMsPerStamp: cpu.serverMain / http.ops,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import knex from 'knex';
+import knex, { type Knex } from 'knex';
 import { openStore, type Store } from '../src/store/db.js';
 import { PreparedSqliteClient, TAKE_WRITE_LOCK } from '../src/store/sqlite-client.js';
 import { migrations } from '../src/store/migrations/index.js';
@@ -166,16 +166,14 @@ describe('sqlite connection settings', () => {
     const other = knex({ client: 'sqlite3', connection: { filename: tdb.database.filename }, useNullAsDefault: true,
       pool: { min: 1, max: 1, afterCreate: (c: { exec(sql: string, cb: (e: Error | null) => void): void }, done: (e: Error | null, c: unknown) => void) => c.exec('PRAGMA busy_timeout = 0', (e) => done(e, c)) } });
     const otherWrites = () => other('settings').insert({ key: 'other', value: '1', updated_at: 'now' }).onConflict('key').merge();
+    // Inside each transaction nothing is written: only how it began differs.
+    const readThenOtherWrites = async (trx: Knex.Transaction) => {
+      await trx.raw('select 1');
+      await otherWrites();
+    };
     try {
-      // Inside each transaction nothing is written yet: only how it began differs.
-      await expect(store.db.transaction(async (trx) => {
-        await trx.raw('select 1');
-        await otherWrites();
-      }, TAKE_WRITE_LOCK)).rejects.toThrow(/SQLITE_BUSY/);
-      await store.db.transaction(async (trx) => {
-        await trx.raw('select 1');
-        await otherWrites();
-      });
+      await expect(store.db.transaction(readThenOtherWrites, TAKE_WRITE_LOCK)).rejects.toThrow(/SQLITE_BUSY/);
+      await store.db.transaction(readThenOtherWrites);
       expect(await other('settings').where({ key: 'other' }).first()).toMatchObject({ value: '1' });
     } finally {
       await other.destroy();

@@ -10,7 +10,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Knex } from 'knex';
 import { OneSealError } from '../errors.js';
 import type { Db } from '../store/db.js';
-import { completeIdempotencies, getIdempotency, releaseIdempotency, reserveIdempotency, type ReservationRef } from '../store/idempotency.js';
+import { completeIdempotencies, getIdempotency, releaseIdempotency, reserveIdempotency, type CompletedReservation, type ReservationRef } from '../store/idempotency.js';
 import { nowIso } from '../store/codec.js';
 import { INSTANCE_ID, isInstanceAlive } from './instance.js';
 
@@ -31,7 +31,7 @@ export interface IdempotencyScope {
  * statement for all of a group commit's. Fails with idempotency-reservation-lost when one was released
  * or taken over meanwhile (alone, that one's; among several, the commit retries each alone).
  */
-export async function completeReservations(trx: Db, done: readonly { reservation: ReservationRef; resultId: string }[]): Promise<void> {
+export async function completeReservations(trx: Db, done: readonly CompletedReservation[]): Promise<void> {
   if (done.length === 0 || (await completeIdempotencies(trx, done)) === done.length) return;
   const which = done.length === 1 ? `The Idempotency-Key "${done[0]!.reservation.key}" reservation was` : 'An Idempotency-Key reservation among these requests was';
   throw new OneSealError('idempotency-reservation-lost', 'conflict',

@@ -9,7 +9,7 @@ import type { Knex } from 'knex';
 import { appendAudits, type AuditEvent } from '../audit/chain.js';
 import { incrementSignatureCount } from '../store/seals.js';
 import { together } from '../store/together.js';
-import type { ReservationRef } from '../store/idempotency.js';
+import type { CompletedReservation, ReservationRef } from '../store/idempotency.js';
 import { completeReservations } from './idempotency.js';
 import { insertStampBatches, insertStampOutputs, insertStamps, type StampBatchRecord, type StampOutputRow, type StampRecord } from '../store/stamps.js';
 
@@ -19,7 +19,7 @@ export class StampRows {
   private readonly outputs: StampOutputRow[] = [];
   private readonly signatures = new Map<number, number>();
   private readonly audit: AuditEvent[] = [];
-  private readonly reservationsDone: { reservation: ReservationRef; resultId: string }[] = [];
+  private readonly reservationsDone: CompletedReservation[] = [];
 
   batch(batch: StampBatchRecord): void {
     this.batches.push(batch);
@@ -41,6 +41,11 @@ export class StampRows {
     this.audit.push(event);
   }
 
+  /** An Idempotency-Key reservation to mark done with its result (completeReservations). */
+  reservationDone(reservation: ReservationRef, resultId: string): void {
+    this.reservationsDone.push({ reservation, resultId });
+  }
+
   /**
    * In a transaction begun with TAKE_WRITE_LOCK (../store/sqlite-client.ts): on SQLite the lock is held
    * already, so nothing here waits for another process's and the writes are sent together: with BEGIN
@@ -49,11 +54,6 @@ export class StampRows {
    * signature counts (PostgreSQL runs statements in the order sent): a seal's rotation or revocation
    * locks its versions and then the tip, and the other order could deadlock with it.
    */
-  /** An Idempotency-Key reservation to mark done with its result (completeReservations). */
-  reservationDone(reservation: ReservationRef, resultId: string): void {
-    this.reservationsDone.push({ reservation, resultId });
-  }
-
   async write(trx: Knex.Transaction): Promise<void> {
     await together(
       this.writeStamps(trx),

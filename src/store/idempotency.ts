@@ -41,30 +41,38 @@ export async function reserveIdempotency(db: Db, record: IdempotencyRecord): Pro
   }
 }
 
+/** One reservation: the client's key, and the instance that holds it. */
 export interface ReservationRef {
   clientId: string;
   key: string;
   owner: string;
 }
 
+/** A reservation whose request recorded `resultId`. */
+export interface CompletedReservation {
+  reservation: ReservationRef;
+  resultId: string;
+}
+
+/** The row of this owner's reservation, while it is pending. */
+const pendingRow = (r: ReservationRef) => ({ client_id: r.clientId, idempotency_key: r.key, owner: r.owner, status: 'pending' });
+
 /**
  * Marks these owners' pending reservations done, each with its result, in one statement; how many
  * were (fewer than given: one was released or taken over meanwhile).
  */
-export async function completeIdempotencies(db: Db, list: readonly { reservation: ReservationRef; resultId: string }[]): Promise<number> {
-  const which = (r: ReservationRef) => ({ client_id: r.clientId, idempotency_key: r.key, owner: r.owner });
+export async function completeIdempotencies(db: Db, list: readonly CompletedReservation[]): Promise<number> {
   const resultIds = db.raw(`CASE ${list.map(() => 'WHEN client_id = ? AND idempotency_key = ? THEN ?').join(' ')} END`,
     list.flatMap(({ reservation, resultId }) => [reservation.clientId, reservation.key, resultId]));
   const updated = await db('idempotency_keys')
     .where((q) => {
-      for (const { reservation } of list) void q.orWhere(which(reservation));
+      for (const { reservation } of list) void q.orWhere(pendingRow(reservation));
     })
-    .andWhere({ status: 'pending' })
     .update({ status: 'done', result_id: resultIds });
   return Number(updated);
 }
 
 /** Frees a pending reservation (its request failed, or its owner died), so a retry can do the work. */
 export async function releaseIdempotency(db: Db, rec: ReservationRef): Promise<void> {
-  await db('idempotency_keys').where({ client_id: rec.clientId, idempotency_key: rec.key, owner: rec.owner, status: 'pending' }).del();
+  await db('idempotency_keys').where(pendingRow(rec)).del();
 }

@@ -58,11 +58,14 @@ const KnexSqliteTransaction = require('knex/lib/dialects/sqlite3/execution/sqlit
  */
 export const TAKE_WRITE_LOCK = { takeWriteLock: true } as knex.Knex.TransactionConfig;
 
+/** What knex passes on of the config given to `db.transaction`, as far as it matters here. */
+type TransactionOptions = { takeWriteLock?: boolean } | undefined;
+
 class SqliteTransaction extends KnexSqliteTransaction {
   private readonly takeWriteLock: boolean;
 
   // knex begins the transaction once a connection is acquired, always after this constructor returned.
-  constructor(client: unknown, container: unknown, config: { takeWriteLock?: boolean } | undefined, outerTx: unknown) {
+  constructor(client: unknown, container: unknown, config: TransactionOptions, outerTx: unknown) {
     super(client, container, config, outerTx);
     this.takeWriteLock = config?.takeWriteLock === true;
   }
@@ -83,7 +86,7 @@ interface Kept {
 const keptOn = new WeakMap<Connection, Kept>();
 
 export class PreparedSqliteClient extends KnexSqliteClient {
-  override transaction(container: unknown, config: { takeWriteLock?: boolean } | undefined, outerTx: unknown): knex.Knex.Transaction {
+  override transaction(container: unknown, config: TransactionOptions, outerTx: unknown): knex.Knex.Transaction {
     return new SqliteTransaction(this, container, config, outerTx) as unknown as knex.Knex.Transaction;
   }
 
