@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit, verifyAuditChain } from '../src/audit/chain.js';
 import { GroupCommit } from '../src/stamping/group-commit.js';
 import { placeOutputs, sweepStagedOutputs, writePlaced } from '../src/stamping/outputs.js';
-import { commitStamps, stampCommits, type PendingStamp } from '../src/stamping/stamp-commits.js';
+import { commitStamps, LastAuditTip, stampCommits, type PendingStamp } from '../src/stamping/stamp-commits.js';
+import { getAuditTip } from '../src/store/audit.js';
 import { openStore, type Store } from '../src/store/db.js';
 import { together } from '../src/store/together.js';
 import { latch } from './support/latch.js';
@@ -183,6 +184,46 @@ for (const backend of backends) {
       } finally {
         rmSync(sweepDir, { recursive: true, force: true });
       }
+    });
+
+    it('after its first commit claims the audit tip no more, notices an entry appended by anyone else meanwhile, makes that commit again, and keeps the chain whole', async () => {
+      const lastTip = new LastAuditTip();
+      /** A stamp-like item whose audit entry goes through the commit's rows, as a stamp's does. */
+      const viaRows = (name: string): PendingStamp => ({
+        outputs: [],
+        async record(trx: Knex.Transaction, rows) {
+          rows.auditEntry({ actor: 'test', action: 'test.tip', subject: name });
+          await trx('leases').insert({ name, holder: 'test', expires_at: new Date().toISOString() });
+        },
+      });
+      const sql: string[] = [];
+      const onQuery = (q: { sql: string }) => sql.push(q.sql);
+      store.db.on('query', onQuery);
+      const claims = () => sql.filter((q) => /update .audit_tip. set .seq. = .seq. \+/.test(q)).length;
+      try {
+        expect(await commitStamps(store.db, [viaRows('tip-a')], lastTip)).toEqual([undefined]);
+        expect(claims()).toBe(1); // nothing remembered yet
+        expect(lastTip.value).toEqual(await getAuditTip(store.db));
+
+        sql.length = 0;
+        expect(await commitStamps(store.db, [viaRows('tip-b'), viaRows('tip-c')], lastTip)).toEqual([undefined, undefined]);
+        expect(claims()).toBe(0);
+        expect(lastTip.value).toEqual(await getAuditTip(store.db));
+
+        // Another writer (an administrator's change, a CLI command) appends between two commits.
+        await store.db.transaction((trx) => appendAudit(trx, { actor: 'test', action: 'test.tip', subject: 'elsewhere' }));
+        sql.length = 0;
+        expect(await commitStamps(store.db, [viaRows('tip-d')], lastTip)).toEqual([undefined]);
+        expect(claims()).toBe(1); // found the tip moved, rolled back, and claimed it the second time
+        expect(lastTip.value).toEqual(await getAuditTip(store.db));
+      } finally {
+        store.db.off('query', onQuery);
+      }
+      expect(await verifyAuditChain(store.db)).toMatchObject({ ok: true });
+      const entries = (await store.db('audit_log').where({ action: 'test.tip' }).orderBy('seq').select('subject', 'seq')) as { subject: string; seq: number }[];
+      expect(entries.map((e) => e.subject)).toEqual(['tip-a', 'tip-b', 'tip-c', 'elsewhere', 'tip-d']);
+      expect(entries.map((e) => Number(e.seq) - Number(entries[0]!.seq))).toEqual([0, 1, 2, 3, 4]);
+      expect(Number((await store.db('leases').whereIn('name', ['tip-a', 'tip-b', 'tip-c', 'tip-d']).count({ n: '*' }))[0]!.n)).toBe(4);
     });
 
     it('fails a stamp whose output cannot be written, before its records are touched', async () => {

@@ -3,7 +3,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import knex, { type Knex } from 'knex';
 import { openStore, type Store } from '../src/store/db.js';
-import { PreparedSqliteClient, TAKE_WRITE_LOCK } from '../src/store/sqlite-client.js';
+import { PreparedSqliteClient, WRITES_SENT_TOGETHER } from '../src/store/sqlite-client.js';
+import { together } from '../src/store/together.js';
 import { migrations } from '../src/store/migrations/index.js';
 import { insertClient, findClientByPrefix, updateClient } from '../src/store/clients.js';
 import {
@@ -158,7 +159,7 @@ describe('sqlite connection settings', () => {
     }
   });
 
-  it('begins a TAKE_WRITE_LOCK transaction holding the write lock, so another process cannot write before its first write; others begin deferred', async () => {
+  it('begins a WRITES_SENT_TOGETHER transaction holding the write lock, so another process cannot write before its first write; others begin deferred', async () => {
     const tdb = backends[0]!.make();
     if (tdb.database.client !== 'sqlite3') throw new Error('expected sqlite');
     const store = await openStore({ database: tdb.database });
@@ -172,11 +173,39 @@ describe('sqlite connection settings', () => {
       await otherWrites();
     };
     try {
-      await expect(store.db.transaction(readThenOtherWrites, TAKE_WRITE_LOCK)).rejects.toThrow(/SQLITE_BUSY/);
+      await expect(store.db.transaction(readThenOtherWrites, WRITES_SENT_TOGETHER)).rejects.toThrow(/SQLITE_BUSY/);
       await store.db.transaction(readThenOtherWrites);
       expect(await other('settings').where({ key: 'other' }).first()).toMatchObject({ value: '1' });
     } finally {
       await other.destroy();
+      await store.close();
+      await tdb.cleanup();
+    }
+  });
+
+  it('checks a WRITES_SENT_TOGETHER transaction\'s foreign keys at COMMIT, and rolls back one that fails there instead of leaving it open', async () => {
+    const tdb = backends[0]!.make();
+    if (tdb.database.client !== 'sqlite3') throw new Error('expected sqlite');
+    const store = await openStore({ database: tdb.database });
+    try {
+      await store.db.schema.createTable('parents', (t) => t.integer('id').primary());
+      await store.db.schema.createTable('children', (t) => t.integer('parent_id').notNullable().references('id').inTable('parents'));
+      // Sent together: the child may run before its parent.
+      await store.db.transaction((trx) => together(trx('children').insert({ parent_id: 1 }), trx('parents').insert({ id: 1 })), WRITES_SENT_TOGETHER);
+      expect(await store.db('children').select('parent_id')).toEqual([{ parent_id: 1 }]);
+      // Without the deferral the child is refused at once, whatever comes after it.
+      await expect(store.db.transaction(async (trx) => {
+        await trx('children').insert({ parent_id: 2 });
+        await trx('parents').insert({ id: 2 });
+      })).rejects.toThrow(/FOREIGN KEY/);
+
+      // A reference that never comes fails the COMMIT, which leaves SQLite's transaction open...
+      await expect(store.db.transaction((trx) => trx('children').insert({ parent_id: 99 }), WRITES_SENT_TOGETHER)).rejects.toThrow(/FOREIGN KEY/);
+      // ...so it must have been rolled back: a write after it commits, as another connection sees.
+      await store.db('parents').insert({ id: 3 });
+      expect(await store.reads('parents').orderBy('id').select('id')).toEqual([{ id: 1 }, { id: 3 }]);
+      expect(await store.reads('children').where({ parent_id: 99 }).first()).toBeUndefined();
+    } finally {
       await store.close();
       await tdb.cleanup();
     }

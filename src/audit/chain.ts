@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Db } from '../store/db.js';
 import {
+  advanceAuditTip,
   auditRowsAfter,
   claimAuditSeqs,
   getAuditTip,
@@ -62,10 +63,48 @@ export async function appendAudit(trx: Knex.Transaction, event: AuditEvent): Pro
  */
 export async function appendAudits(trx: Knex.Transaction, events: readonly AuditEvent[]): Promise<AuditEntry[]> {
   if (events.length === 0) return [];
-  const { first, prevHash: tipHash } = await claimAuditSeqs(trx, events.length);
+  const { first, prevHash } = await claimAuditSeqs(trx, events.length);
+  const entries = chainEntries(events, first, prevHash);
+  await together(insertAuditRows(trx, auditRows(entries)), setAuditTipHash(trx, entries.at(-1)!.hash));
+  return entries;
+}
+
+/** The tip of the chain: its last entry's sequence number and hash. */
+export interface AuditTip {
+  seq: number;
+  hash: string;
+}
+
+/** The tip `after` was not the chain's tip any more: someone else appended. The transaction must be rolled back. */
+export class AuditTipMoved extends Error {
+  constructor() {
+    super('the audit chain grew since its tip was last seen');
+  }
+}
+
+/**
+ * Appends entries after `after`, a tip the caller saw at its last commit, without claiming the tip
+ * first: the entries are chained from it and sent with one UPDATE of the tip that moves it only if it
+ * is still `after` (sequence number and hash). Once that UPDATE matched, no one can append until the
+ * transaction ends (SQLite's write lock, PostgreSQL's lock on the tip row), as after a claim. If the tip
+ * had moved, it throws AuditTipMoved and the caller must roll back: the INSERT sent with it may have
+ * gone in.
+ */
+export async function appendAuditsAfter(trx: Knex.Transaction, events: readonly AuditEvent[], after: AuditTip): Promise<AuditEntry[]> {
+  if (events.length === 0) return [];
+  const entries = chainEntries(events, after.seq + 1, after.hash);
+  const last = entries.at(-1)!;
+  const [advanced, inserted] = await Promise.allSettled([advanceAuditTip(trx, after, last), insertAuditRows(trx, auditRows(entries))]);
+  // A moved tip explains a failed INSERT too (its sequence numbers are taken), so it is the reason given.
+  if (advanced.status === 'fulfilled' && !advanced.value) throw new AuditTipMoved();
+  for (const result of [advanced, inserted]) if (result.status === 'rejected') throw result.reason;
+  return entries;
+}
+
+function chainEntries(events: readonly AuditEvent[], first: number, tipHash: string): AuditEntry[] {
   const at = new Date().toISOString();
   let prevHash = tipHash;
-  const entries = events.map((event, i): AuditEntry => {
+  return events.map((event, i): AuditEntry => {
     // Through JSON once, so what we hash is exactly what reads back from the database (no Dates, no undefined).
     const details = JSON.parse(JSON.stringify(event.details ?? {})) as Record<string, unknown>;
     const unhashed = { seq: first + i, at, actor: event.actor, action: event.action, subject: event.subject ?? null, details, prevHash };
@@ -73,9 +112,9 @@ export async function appendAudits(trx: Knex.Transaction, events: readonly Audit
     prevHash = entry.hash;
     return entry;
   });
-  await together(insertAuditRows(trx, entries.map((e) => ({ ...e, detailsJson: JSON.stringify(e.details) }))), setAuditTipHash(trx, prevHash));
-  return entries;
 }
+
+const auditRows = (entries: readonly AuditEntry[]) => entries.map((e) => ({ ...e, detailsJson: JSON.stringify(e.details) }));
 
 export type AuditProblem = 'altered' | 'removed' | 'inserted';
 

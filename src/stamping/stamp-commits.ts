@@ -20,7 +20,8 @@ import type { Knex } from 'knex';
 import { GroupCommit, type BatchOutcome } from './group-commit.js';
 import { OutputDirectories, placeOutputs, removeOutput, type Output } from './outputs.js';
 import { StampRows } from './stamp-rows.js';
-import { TAKE_WRITE_LOCK } from '../store/sqlite-client.js';
+import { WRITES_SENT_TOGETHER } from '../store/sqlite-client.js';
+import { AuditTipMoved, type AuditTip } from '../audit/chain.js';
 
 export interface PendingStamp {
   outputs: Output[];
@@ -43,7 +44,19 @@ export interface OwnedStampCommits extends StampCommits {
 }
 
 export function stampCommits(db: Knex, dataDir: string, onCommit?: (size: number) => void): OwnedStampCommits {
-  return outputsFirst(dataDir, new GroupCommit<PendingStamp>((items) => commitStamps(db, items), { onCommit }));
+  const lastTip = (db.client.config as Knex.Config).client === 'pg' ? undefined : new LastAuditTip();
+  return outputsFirst(dataDir, new GroupCommit<PendingStamp>((items) => commitStamps(db, items, lastTip), { onCommit }));
+}
+
+/**
+ * The audit tip the last stamp commit left, so the next one need not claim it first (a trip in a row
+ * less per commit; see StampRows.write). Kept on SQLite only, where this process is in practice the
+ * one that appends: another appender (an administrator's change, a CLI command) moves the tip, the
+ * next commit finds out, and that commit is made again claiming the tip. On PostgreSQL the instances
+ * share the chain, and a remembered tip would be wrong as often as right.
+ */
+export class LastAuditTip {
+  value?: AuditTip;
 }
 
 /**
@@ -76,22 +89,31 @@ export function outputsFirst(dataDir: string, commits: StampCommits): OwnedStamp
 }
 
 /** Records stamps whose outputs are in place and durable: one transaction for all. */
-export async function commitStamps(db: Knex, items: readonly PendingStamp[]): Promise<BatchOutcome> {
+export async function commitStamps(db: Knex, items: readonly PendingStamp[], lastTip?: LastAuditTip): Promise<BatchOutcome> {
   try {
-    await recordAll(db, items);
+    await recordAll(db, items, lastTip);
     return items.map(() => undefined);
   } catch (e) {
     if (items.length === 1) return [e];
   }
   const outcome: BatchOutcome = [];
-  for (const item of items) outcome.push(await recordAll(db, [item]).then(() => undefined, (e: unknown) => e));
+  for (const item of items) outcome.push(await recordAll(db, [item], lastTip).then(() => undefined, (e: unknown) => e));
   return outcome;
 }
 
-function recordAll(db: Knex, items: readonly PendingStamp[]): Promise<void> {
-  return db.transaction(async (trx) => {
-    const rows = new StampRows();
-    for (const item of items) await item.record(trx, rows);
-    await rows.write(trx);
-  }, TAKE_WRITE_LOCK);
+/** One transaction; made again, claiming the audit tip, if the tip remembered had moved. */
+async function recordAll(db: Knex, items: readonly PendingStamp[], lastTip?: LastAuditTip): Promise<void> {
+  const after = lastTip?.value;
+  if (lastTip) lastTip.value = undefined; // until this commit is known to have left the tip it returns
+  try {
+    const tip = await db.transaction(async (trx) => {
+      const rows = new StampRows();
+      for (const item of items) await item.record(trx, rows);
+      return rows.write(trx, after);
+    }, WRITES_SENT_TOGETHER);
+    if (lastTip) lastTip.value = tip;
+  } catch (e) {
+    if (after && e instanceof AuditTipMoved) return recordAll(db, items, lastTip);
+    throw e;
+  }
 }

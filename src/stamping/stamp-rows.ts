@@ -6,7 +6,7 @@
  * the same transaction as before, so nothing of it is less durable or less atomic.
  */
 import type { Knex } from 'knex';
-import { appendAudits, type AuditEvent } from '../audit/chain.js';
+import { appendAudits, appendAuditsAfter, type AuditEvent, type AuditTip } from '../audit/chain.js';
 import { incrementSignatureCount } from '../store/seals.js';
 import { together } from '../store/together.js';
 import type { CompletedReservation, ReservationRef } from '../store/idempotency.js';
@@ -47,28 +47,34 @@ export class StampRows {
   }
 
   /**
-   * In a transaction begun with TAKE_WRITE_LOCK (../store/sqlite-client.ts): on SQLite the lock is held
-   * already, so nothing here waits for another process's and the writes are sent together: with BEGIN
-   * and COMMIT, four trips in a row through libuv's pool and back to the event loop per commit instead
-   * of five. What references another row follows it (foreign keys). The audit tip is claimed after the
-   * signature counts (PostgreSQL runs statements in the order sent): a seal's rotation or revocation
-   * locks its versions and then the tip, and the other order could deadlock with it.
+   * In a transaction begun with WRITES_SENT_TOGETHER (../store/sqlite-client.ts): on SQLite the lock is
+   * held already and foreign keys are checked at COMMIT, so nothing here waits for another process's
+   * lock and every write is sent at once: with BEGIN and COMMIT, three trips in a row through libuv's
+   * pool and back to the event loop per commit. `after`, the audit tip the last commit left, spares the
+   * claim of the tip that would otherwise come first (appendAuditsAfter); the tip this commit leaves is
+   * returned. On PostgreSQL, which runs statements in the order sent, rows come after the rows they
+   * reference, and the audit tip is written after the signature counts: a seal's rotation or
+   * revocation locks its versions and then the tip, and the other order could deadlock with it.
    */
-  async write(trx: Knex.Transaction): Promise<void> {
-    await together(
-      this.writeStamps(trx),
-      // In id order, so two instances committing at once lock the versions in the same order.
-      ...[...this.signatures].sort((a, b) => a[0] - b[0]).map(([versionId, count]) => incrementSignatureCount(trx, versionId, count)),
-      appendAudits(trx, this.audit),
-      // Rows of their own, which nothing here references.
-      completeReservations(trx, this.reservationsDone),
-    );
+  async write(trx: Knex.Transaction, after?: AuditTip): Promise<AuditTip | undefined> {
+    // Each write is sent when its function is called: in this order.
+    const stamps = this.writeStamps(trx);
+    // In id order, so two instances committing at once lock the versions in the same order.
+    const counts = [...this.signatures].sort((a, b) => a[0] - b[0]).map(([versionId, count]) => incrementSignatureCount(trx, versionId, count));
+    const audit = after ? appendAuditsAfter(trx, this.audit, after) : appendAudits(trx, this.audit);
+    // Rows of their own, which nothing here references.
+    const reservations = completeReservations(trx, this.reservationsDone);
+    await together(...stamps, ...counts, audit, reservations);
+    const last = (await audit).at(-1);
+    return last ? { seq: last.seq, hash: last.hash } : after;
   }
 
   /** Batches, then the stamps that name them, then the outputs that name those. */
-  private async writeStamps(trx: Knex.Transaction): Promise<void> {
-    if (this.batches.length > 0) await insertStampBatches(trx, this.batches);
-    if (this.stamps.length > 0) await insertStamps(trx, this.stamps);
-    if (this.outputs.length > 0) await insertStampOutputs(trx, this.outputs);
+  private writeStamps(trx: Knex.Transaction): Promise<void>[] {
+    return [
+      ...(this.batches.length > 0 ? [insertStampBatches(trx, this.batches)] : []),
+      ...(this.stamps.length > 0 ? [insertStamps(trx, this.stamps)] : []),
+      ...(this.outputs.length > 0 ? [insertStampOutputs(trx, this.outputs)] : []),
+    ];
   }
 }

@@ -57,6 +57,11 @@ export async function claimAuditSeqs(trx: Db, count: number): Promise<{ first: n
   return { first: Number(seq) - count + 1, prevHash: hash };
 }
 
+/** Moves the tip from `from` to `to` if it is still at `from` (both sequence number and hash); whether it was. */
+export async function advanceAuditTip(trx: Db, from: { seq: number; hash: string }, to: { seq: number; hash: string }): Promise<boolean> {
+  return Number(await trx('audit_tip').where({ id: 1, seq: from.seq, hash: from.hash }).update({ seq: to.seq, hash: to.hash })) === 1;
+}
+
 export async function setAuditTipHash(trx: Db, hash: string): Promise<void> {
   await trx('audit_tip').where({ id: 1 }).update({ hash });
 }

@@ -47,31 +47,63 @@ const KnexSqliteClient = require('knex/lib/dialects/sqlite3/index.js') as typeof
 interface KnexTransaction {
   query(conn: unknown, sql: string): Promise<unknown>;
   begin(conn: unknown): Promise<unknown>;
+  _onAcquire(container: unknown, conn: unknown): Promise<unknown>;
 }
 const KnexSqliteTransaction = require('knex/lib/dialects/sqlite3/execution/sqlite-transaction.js') as new (...args: unknown[]) => KnexTransaction;
 
 /**
- * `db.transaction(work, TAKE_WRITE_LOCK)`: on SQLite the transaction begins IMMEDIATE, holding the
- * database's write lock from its first statement (waiting for another process's up to busy_timeout
- * there, once), so the writes after it can be sent together; elsewhere it changes nothing. Only for
+ * `db.transaction(work, WRITES_SENT_TOGETHER)`: a transaction whose writes are sent without waiting for
+ * each other. On SQLite it begins IMMEDIATE, holding the database's write lock from its first
+ * statement (waiting for another process's up to busy_timeout there, once, instead of at each write),
+ * and its foreign keys are checked at COMMIT (`PRAGMA defer_foreign_keys`): node-sqlite3 may run
+ * statements sent together in any order, so a row may arrive before the row it references. Elsewhere
+ * it changes nothing (PostgreSQL runs a connection's statements in the order sent). Only for
  * transactions that write: a long read under it would keep other processes from writing.
  */
-export const TAKE_WRITE_LOCK = { takeWriteLock: true } as knex.Knex.TransactionConfig;
+export const WRITES_SENT_TOGETHER = { writesSentTogether: true } as knex.Knex.TransactionConfig;
 
 /** What knex passes on of the config given to `db.transaction`, as far as it matters here. */
-type TransactionOptions = { takeWriteLock?: boolean } | undefined;
+type TransactionOptions = { writesSentTogether?: boolean } | undefined;
+
+interface ExecConnection {
+  exec(sql: string, cb: (err: Error | null) => void): void;
+  /** knex's mark for a connection its pool must not hand out again. */
+  __knex__disposed?: Error;
+}
+
+/** Both statements in one trip; SQLite applies the pragma when it is prepared, so it cannot be a kept statement. */
+const exec = (conn: ExecConnection, sql: string) => new Promise<void>((resolve, reject) => conn.exec(sql, (err) => (err ? reject(err) : resolve())));
 
 class SqliteTransaction extends KnexSqliteTransaction {
-  private readonly takeWriteLock: boolean;
+  private readonly writesSentTogether: boolean;
 
   // knex begins the transaction once a connection is acquired, always after this constructor returned.
   constructor(client: unknown, container: unknown, config: TransactionOptions, outerTx: unknown) {
     super(client, container, config, outerTx);
-    this.takeWriteLock = config?.takeWriteLock === true;
+    this.writesSentTogether = config?.writesSentTogether === true;
   }
 
-  override begin(conn: unknown): Promise<unknown> {
-    return this.takeWriteLock ? this.query(conn, 'BEGIN IMMEDIATE;') : super.begin(conn);
+  override begin(conn: ExecConnection): Promise<unknown> {
+    return this.writesSentTogether ? exec(conn, 'BEGIN IMMEDIATE; PRAGMA defer_foreign_keys = ON;') : super.begin(conn);
+  }
+
+  /**
+   * A COMMIT that fails (a deferred foreign key that does not hold) leaves SQLite's transaction open,
+   * and knex releases the connection as it is: every later statement would join that transaction and
+   * none would ever commit. So after any failure the transaction is rolled back here (SQLite answers
+   * that none is open when knex rolled it back already); a connection where even that fails is
+   * discarded.
+   */
+  override async _onAcquire(container: unknown, conn: ExecConnection): Promise<unknown> {
+    if (!this.writesSentTogether) return super._onAcquire(container, conn);
+    try {
+      return await super._onAcquire(container, conn);
+    } catch (e) {
+      await exec(conn, 'ROLLBACK;').catch((rollbackError: Error) => {
+        if (!/no transaction is active/.test(rollbackError.message)) conn.__knex__disposed = rollbackError;
+      });
+      throw e;
+    }
   }
 }
 
