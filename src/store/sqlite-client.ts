@@ -71,7 +71,10 @@ interface ExecConnection {
   __knex__disposed?: Error;
 }
 
-/** Both statements in one trip; SQLite applies the pragma when it is prepared, so it cannot be a kept statement. */
+/**
+ * node-sqlite3's `exec`: the statements given run in one trip through libuv's pool, each prepared anew.
+ * That suits a pragma, which SQLite applies when it is prepared (a kept statement would apply it once).
+ */
 const exec = (conn: ExecConnection, sql: string) => new Promise<void>((resolve, reject) => conn.exec(sql, (err) => (err ? reject(err) : resolve())));
 
 class SqliteTransaction extends KnexSqliteTransaction {
@@ -83,6 +86,7 @@ class SqliteTransaction extends KnexSqliteTransaction {
     this.writesSentTogether = config?.writesSentTogether === true;
   }
 
+  /** BEGIN and the pragma in one trip: the pragma only holds inside a transaction, and ends with it. */
   override begin(conn: ExecConnection): Promise<unknown> {
     return this.writesSentTogether ? exec(conn, 'BEGIN IMMEDIATE; PRAGMA defer_foreign_keys = ON;') : super.begin(conn);
   }
