@@ -63,9 +63,16 @@ async function rawSign(ctx: BenchContext, sealId: string, label: Algorithm, conc
   const { key } = await signingMaterial(ctx.services, sealId);
   const before = process.cpuUsage();
   const m = await measure(`HSM raw sign ${label} (pkcs11js)`, { ops: concurrency, concurrency, seconds: ROUND_SECONDS }, () => key.signDigest('SHA-256', digest));
-  const used = process.cpuUsage(before);
-  return { m, cpuMs: (used.user + used.system) / 1000 };
+  return { m, cpuMs: cpuMsSince(before) };
 }
+
+/** CPU (ms, all threads) this process used since `before`. */
+function cpuMsSince(before: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000;
+}
+
+const perAlgorithm = (): Record<Algorithm, number> => ({ 'RSA-2048': 0, 'P-256': 0 });
 
 const ratio = (ctx: BenchContext, description: string, actual: number, required: number) =>
   ctx.targets.push({ description, actual, required, kind: 'min' });
@@ -89,7 +96,7 @@ async function stampRatios(ctx: BenchContext): Promise<void> {
       const take = (key: string, m: Measurement) => rounds.set(key, [...(rounds.get(key) ?? []), m]);
       const commitsBefore = await api.commits();
       // CPU (ms) of this process signing raw and stamping in-process, per key type, and of the server answering POST /v1/stamps.
-      const cpu = { raw: { 'RSA-2048': 0, 'P-256': 0 } as Record<Algorithm, number>, inProcess: { 'RSA-2048': 0, 'P-256': 0 } as Record<Algorithm, number>, server: 0, serverMain: 0 };
+      const cpu = { raw: perAlgorithm(), inProcess: perAlgorithm(), server: 0, serverMain: 0 };
       for (let round = 0; round < ROUNDS; round++) {
         for (const [sealId, label] of SEALS) {
           const raw = await rawSign(ctx, sealId, label, concurrency);
@@ -98,8 +105,7 @@ async function stampRatios(ctx: BenchContext): Promise<void> {
           const before = process.cpuUsage();
           take(`stamp ${label}`, await measure(`stamp 1 page B-B ${label}`, { ops: concurrency, concurrency, seconds: ROUND_SECONDS }, () =>
             ctx.services.stamper.stamp(letter, position(sealId))));
-          const used = process.cpuUsage(before);
-          cpu.inProcess[label] += (used.user + used.system) / 1000;
+          cpu.inProcess[label] += cpuMsSince(before);
         }
         const before = api.cpuSeconds();
         take('http', await measure('POST /v1/stamps 1 page B-B RSA-2048 over loopback (auth, record, audit, group commit)',

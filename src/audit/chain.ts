@@ -14,11 +14,14 @@ import {
   listAuditHeads,
   setAuditTipHash,
   type AuditRow,
+  type AuditTip,
 } from '../store/audit.js';
 import { canonicalJson } from './canonical-json.js';
 import { together } from '../store/together.js';
 
 /** The prev_hash of entry 1 (also the initial audit_tip hash written by the first migration). */
+export type { AuditTip };
+
 export const GENESIS_HASH = '0'.repeat(64);
 
 export interface AuditEvent {
@@ -67,12 +70,6 @@ export async function appendAudits(trx: Knex.Transaction, events: readonly Audit
   const entries = chainEntries(events, first, prevHash);
   await together(insertAuditRows(trx, auditRows(entries)), setAuditTipHash(trx, entries.at(-1)!.hash));
   return entries;
-}
-
-/** The tip of the chain: its last entry's sequence number and hash. */
-export interface AuditTip {
-  seq: number;
-  hash: string;
 }
 
 /** The tip `after` was not the chain's tip any more: someone else appended. The transaction must be rolled back. */
@@ -148,7 +145,7 @@ function broken(seq: number, problem: AuditProblem, message: string): AuditVerif
  */
 export async function verifyAuditChain(
   db: Db,
-  options: { pageSize?: number; after?: { seq: number; hash: string } } = {},
+  options: { pageSize?: number; after?: AuditTip } = {},
 ): Promise<AuditVerification> {
   const pageSize = options.pageSize ?? 1000;
   let prev = options.after ? { seq: options.after.seq, hash: options.after.hash } : { seq: 0, hash: GENESIS_HASH };

@@ -17,7 +17,7 @@ import {
   listAuditHeads,
   type AuditHeadRecord,
 } from '../store/audit.js';
-import type { Db } from '../store/db.js';
+import { isPostgres, type Db } from '../store/db.js';
 import { canonicalJson } from './canonical-json.js';
 import { verifyAuditChain, type AuditVerification } from './chain.js';
 
@@ -37,8 +37,7 @@ export function auditHeadStatement(head: Pick<AuditHeadRecord, 'seq' | 'hash' | 
  * cannot look like entries missing from its end. SQLite transactions are snapshots already.
  */
 function inSnapshot<T>(db: Knex, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
-  const config = db.client.config as Knex.Config;
-  return db.transaction(fn, config.client === 'pg' ? { isolationLevel: 'repeatable read' } : {});
+  return db.transaction(fn, isPostgres(db) ? { isolationLevel: 'repeatable read' } : {});
 }
 
 export interface SignedHead {

@@ -20,6 +20,7 @@ import type { Knex } from 'knex';
 import { GroupCommit, type BatchOutcome } from './group-commit.js';
 import { OutputDirectories, placeOutputs, removeOutput, type Output } from './outputs.js';
 import { StampRows } from './stamp-rows.js';
+import { isPostgres } from '../store/db.js';
 import { WRITES_SENT_TOGETHER } from '../store/sqlite-client.js';
 import { AuditTipMoved, type AuditTip } from '../audit/chain.js';
 
@@ -44,7 +45,7 @@ export interface OwnedStampCommits extends StampCommits {
 }
 
 export function stampCommits(db: Knex, dataDir: string, onCommit?: (size: number) => void): OwnedStampCommits {
-  const lastTip = (db.client.config as Knex.Config).client === 'pg' ? undefined : new LastAuditTip();
+  const lastTip = isPostgres(db) ? undefined : new LastAuditTip();
   return outputsFirst(dataDir, new GroupCommit<PendingStamp>((items) => commitStamps(db, items, lastTip), { onCommit }));
 }
 

@@ -57,8 +57,14 @@ export async function claimAuditSeqs(trx: Db, count: number): Promise<{ first: n
   return { first: Number(seq) - count + 1, prevHash: hash };
 }
 
+/** The tip of the chain: its last entry's sequence number and hash. */
+export interface AuditTip {
+  seq: number;
+  hash: string;
+}
+
 /** Moves the tip from `from` to `to` if it is still at `from` (both sequence number and hash); whether it was. */
-export async function advanceAuditTip(trx: Db, from: { seq: number; hash: string }, to: { seq: number; hash: string }): Promise<boolean> {
+export async function advanceAuditTip(trx: Db, from: AuditTip, to: AuditTip): Promise<boolean> {
   return Number(await trx('audit_tip').where({ id: 1, seq: from.seq, hash: from.hash }).update({ seq: to.seq, hash: to.hash })) === 1;
 }
 
@@ -66,7 +72,7 @@ export async function setAuditTipHash(trx: Db, hash: string): Promise<void> {
   await trx('audit_tip').where({ id: 1 }).update({ hash });
 }
 
-export async function getAuditTip(db: Db): Promise<{ seq: number; hash: string }> {
+export async function getAuditTip(db: Db): Promise<AuditTip> {
   const row = await db('audit_tip').where({ id: 1 }).first();
   return { seq: Number(row.seq), hash: String(row.hash) };
 }

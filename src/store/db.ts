@@ -91,6 +91,9 @@ export async function openStore(config: Pick<Config, 'database'>): Promise<Store
   return { db, reads, close: () => Promise.all([reads.destroy(), db.destroy()]).then(() => undefined) };
 }
 
+/** Whether `db` is PostgreSQL (several instances may share it) rather than SQLite. */
+export const isPostgres = (db: Knex): boolean => (db.client.config as Knex.Config).client === 'pg';
+
 /** A unique index or primary key refused a row (PostgreSQL 23505, SQLite SQLITE_CONSTRAINT UNIQUE/PRIMARY). */
 export function isUniqueViolation(e: unknown): boolean {
   const err = e as { code?: string; message?: string };
