@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import knex, { type Knex } from 'knex';
-import { openStore, type Store } from '../src/store/db.js';
+import { openStore, SQLITE_PAGE_SIZE, type Store } from '../src/store/db.js';
 import { PreparedSqliteClient, WRITES_SENT_TOGETHER } from '../src/store/sqlite-client.js';
 import { together } from '../src/store/together.js';
 import { migrations } from '../src/store/migrations/index.js';
@@ -156,6 +156,37 @@ describe('sqlite connection settings', () => {
     } finally {
       await store.close();
       await tdb.cleanup();
+    }
+  });
+
+  it('creates a database with 16 KB pages and keeps the writer\'s statement journals in memory; a database made with 4 KB pages keeps them', async () => {
+    const tdb = backends[0]!.make();
+    const store = await openStore({ database: tdb.database });
+    try {
+      expect(await store.db.raw('PRAGMA page_size')).toEqual([{ page_size: SQLITE_PAGE_SIZE }]);
+      expect(SQLITE_PAGE_SIZE).toBe(16_384);
+      // 2 = MEMORY, after the migrations (which ran with temporary files); the read connection keeps the default.
+      expect(await store.db.raw('PRAGMA temp_store')).toEqual([{ temp_store: 2 }]);
+      expect(await store.reads.raw('PRAGMA temp_store')).toEqual([{ temp_store: 0 }]);
+    } finally {
+      await store.close();
+      await tdb.cleanup();
+    }
+    const older = backends[0]!.make();
+    if (older.database.client !== 'sqlite3') throw new Error('a SQLite test database was expected');
+    const before = knex({ client: 'sqlite3', connection: { filename: older.database.filename }, useNullAsDefault: true });
+    await before.raw('PRAGMA page_size = 4096');
+    await before.raw('PRAGMA journal_mode = WAL');
+    await before.raw('CREATE TABLE made_before (id INTEGER PRIMARY KEY)');
+    await before.destroy();
+    const reopened = await openStore({ database: older.database });
+    try {
+      expect(await reopened.db.raw('PRAGMA page_size')).toEqual([{ page_size: 4096 }]);
+      expect(await reopened.db.schema.hasTable('audit_log')).toBe(true);
+      expect(await reopened.db.schema.hasTable('made_before')).toBe(true);
+    } finally {
+      await reopened.close();
+      await older.cleanup();
     }
   });
 
