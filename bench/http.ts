@@ -4,7 +4,7 @@
  * figure of the same run, the difference is what HTTP, authentication and durable recording cost.
  */
 import { requestChange } from '../src/access/two-person.js';
-import { closeAgents, cpuSeconds, freePort, send, startServerProcess } from './http-client.js';
+import { closeAgents, cpuSeconds, freePort, RepeatedRequest, send, startServerProcess } from './http-client.js';
 import { keepBusyUpTo } from './measure.js';
 import type { BenchContext } from './run.js';
 
@@ -42,15 +42,15 @@ export async function startStampApi(ctx: BenchContext): Promise<StampApi> {
   const key = String(added.executed && added.result.key);
   const port = await freePort();
   const server = await startServerProcess({ ...ctx.env, ONESEAL_PORT: String(port) }, port);
-  const body = ctx.docs[0]!.bytes;
+  const stamp = new RepeatedRequest(port, {
+    method: 'POST',
+    path: '/v1/stamps?seal=approval&page=1&x=150&y=60&level=B-B',
+    headers: { 'Content-Type': 'application/pdf', Authorization: `Bearer ${key}` },
+    body: ctx.docs[0]!.bytes,
+  });
   const api: StampApi = {
     async post() {
-      const r = await send(port, {
-        method: 'POST',
-        path: '/v1/stamps?seal=approval&page=1&x=150&y=60&level=B-B',
-        headers: { 'Content-Type': 'application/pdf', Authorization: `Bearer ${key}` },
-        body,
-      });
+      const r = await stamp.send();
       if (r.status !== 200) throw new Error(`POST /v1/stamps answered ${r.status}: ${r.body.toString('utf8')}`);
     },
     async commits() {
@@ -65,6 +65,7 @@ export async function startStampApi(ctx: BenchContext): Promise<StampApi> {
     },
     cpuSeconds: () => cpuSeconds(server.pid!),
     close() {
+      stamp.close();
       closeAgents();
       server.kill('SIGTERM');
     },

@@ -95,8 +95,8 @@ async function stampRatios(ctx: BenchContext): Promise<void> {
       const rounds = new Map<string, Measurement[]>();
       const take = (key: string, m: Measurement) => rounds.set(key, [...(rounds.get(key) ?? []), m]);
       const commitsBefore = await api.commits();
-      // CPU (ms) of this process signing raw and stamping in-process, per key type, and of the server answering POST /v1/stamps.
-      const cpu = { raw: perAlgorithm(), inProcess: perAlgorithm(), server: 0, serverMain: 0 };
+      // CPU (ms) of this process signing raw, stamping in-process (per key type) and sending POST /v1/stamps, and of the server answering them.
+      const cpu = { raw: perAlgorithm(), inProcess: perAlgorithm(), client: 0, server: 0, serverMain: 0 };
       for (let round = 0; round < ROUNDS; round++) {
         for (const [sealId, label] of SEALS) {
           const raw = await rawSign(ctx, sealId, label, concurrency);
@@ -108,8 +108,10 @@ async function stampRatios(ctx: BenchContext): Promise<void> {
           cpu.inProcess[label] += cpuMsSince(before);
         }
         const before = api.cpuSeconds();
+        const clientBefore = process.cpuUsage();
         take('http', await measure('POST /v1/stamps 1 page B-B RSA-2048 over loopback (auth, record, audit, group commit)',
           { ops: concurrency, concurrency, seconds: ROUND_SECONDS }, api.post));
+        cpu.client += cpuMsSince(clientBefore);
         const after = api.cpuSeconds();
         cpu.server += (after.all - before.all) * 1000;
         cpu.serverMain += (after.main - before.main) * 1000;
@@ -140,6 +142,8 @@ async function stampRatios(ctx: BenchContext): Promise<void> {
         // Where the server's CPU goes per stamp: beside the in-process stamp's, what HTTP and recording add.
         serverCpuMsPerStamp: cpu.server / http.ops,
         serverMainThreadCpuMsPerStamp: cpu.serverMain / http.ops,
+        // The load generator shares the two cores: what it took per request (bench/http-client.ts RepeatedRequest).
+        clientCpuMsPerStamp: cpu.client / http.ops,
       };
       ctx.rows.push(http);
       ratio(ctx, `POST /v1/stamps / in-process 1-page B-B RSA-2048 (c=${concurrency})`, http.perSecond / inProcess['RSA-2048'].perSecond, API_OF_IN_PROCESS);
