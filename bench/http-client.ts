@@ -60,7 +60,8 @@ export function send(port: number, r: RawRequest): Promise<{ status: number; bod
  */
 export class RepeatedRequest {
   private readonly bytes: Buffer;
-  private readonly idle: Socket[] = [];
+  /** Connections waiting for the next request, and since when (performance.now()). */
+  private readonly idle: { socket: Socket; since: number }[] = [];
   private readonly open = new Set<Socket>();
 
   constructor(private readonly port: number, r: Omit<RawRequest, 'localAddress'>) {
@@ -72,9 +73,9 @@ export class RepeatedRequest {
 
   /** Sends the request on an idle connection (a new one when all are busy); resolves to the answer. */
   async send(): Promise<{ status: number; body: Buffer }> {
-    const socket = this.idle.pop() ?? (await this.connect());
+    const socket = this.reusable() ?? (await this.connect());
     const answer = await readAnswer(socket, this.bytes);
-    this.idle.push(socket);
+    this.idle.push({ socket, since: performance.now() });
     return answer;
   }
 
@@ -82,6 +83,20 @@ export class RepeatedRequest {
     for (const s of this.open) s.destroy();
     this.open.clear();
     this.idle.length = 0;
+  }
+
+  /**
+   * The most recently used idle connection, unless it has been idle so long that the server may be
+   * closing it (its keep-alive time-out, 5 s by default) just as the request goes out: such ones are
+   * closed here instead, so a request never races the server's close.
+   */
+  private reusable(): Socket | undefined {
+    const now = performance.now();
+    for (let idle = this.idle.pop(); idle; idle = this.idle.pop()) {
+      if (now - idle.since < IDLE_REUSE_MS) return idle.socket;
+      idle.socket.destroy();
+    }
+    return undefined;
   }
 
   private connect(): Promise<Socket> {
@@ -95,7 +110,7 @@ export class RepeatedRequest {
       this.open.add(socket);
       socket.once('close', () => {
         this.open.delete(socket);
-        const i = this.idle.indexOf(socket);
+        const i = this.idle.findIndex((idle) => idle.socket === socket);
         if (i >= 0) this.idle.splice(i, 1);
       });
     });
@@ -103,6 +118,9 @@ export class RepeatedRequest {
 }
 
 const HEAD_END = Buffer.from('\r\n\r\n');
+
+/** Well below the server's keep-alive time-out (ONESEAL_KEEPALIVE_TIMEOUT_SECONDS, 5 by default). */
+const IDLE_REUSE_MS = 2000;
 
 /** Writes `request` and reads one answer (status line, headers, Content-Length bytes) from the socket. */
 function readAnswer(socket: Socket, request: Buffer): Promise<{ status: number; body: Buffer }> {
