@@ -19,9 +19,9 @@ import {
 import { canonicalJson } from './canonical-json.js';
 import { together } from '../store/together.js';
 
-/** The prev_hash of entry 1 (also the initial audit_tip hash written by the first migration). */
 export type { AuditTip };
 
+/** The prev_hash of entry 1 (also the initial audit_tip hash written by the first migration). */
 export const GENESIS_HASH = '0'.repeat(64);
 
 export interface AuditEvent {

@@ -101,11 +101,10 @@ export async function openStore(config: Pick<Config, 'database'>): Promise<Store
     if (database.client === 'pg' && database.schema) {
       await db.raw('CREATE SCHEMA IF NOT EXISTS ??', [database.schema]);
     }
-    if (database.client === 'sqlite3') {
-      await db.raw('PRAGMA temp_store = FILE');
-      await db.migrate.latest();
-      await db.raw(`PRAGMA temp_store = ${WRITER_TEMP_STORE}`);
-    } else await db.migrate.latest();
+    const sqlite = database.client === 'sqlite3';
+    if (sqlite) await db.raw('PRAGMA temp_store = FILE');
+    await db.migrate.latest();
+    if (sqlite) await db.raw(`PRAGMA temp_store = ${WRITER_TEMP_STORE}`);
   } catch (e) {
     await db.destroy();
     throw unavailable(e);
