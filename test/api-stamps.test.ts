@@ -51,6 +51,7 @@ const url = (p: string) => `${stack.server.url}${p}`;
 
 describe('POST /v1/stamps', () => {
   it('returns a PDF that pdfsig validates, and GET /v1/stamps/{id} returns its record', async () => {
+    const sent = Date.now();
     const r = await call(url('/v1/stamps'), {
       method: 'POST',
       headers: bearer(key),
@@ -59,7 +60,11 @@ describe('POST /v1/stamps', () => {
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toBe('application/pdf');
     const id = r.headers.get('stamp-id')!;
-    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    // Time-ordered (UUIDv7, src/store/time-ordered-id.ts): new stamps land on the last page of the id index.
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const madeAt = parseInt(id.replaceAll('-', '').slice(0, 12), 16);
+    expect(madeAt).toBeGreaterThanOrEqual(sent);
+    expect(madeAt).toBeLessThanOrEqual(Date.now());
     expect(r.headers.get('location')).toBe(`/v1/stamps/${id}`);
 
     const report = await pdfsig(stack.trust, r.bytes);

@@ -5,7 +5,7 @@
  * Stamps in flight share that commit point (./stamp-commits.ts: one transaction, and one directory
  * fsync for those with output files); a batch's documents are one item of it.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { canonicalJson } from '../audit/canonical-json.js';
 import { OPEN_GATE, type CommitGate } from '../deadline.js';
 import { OneSealError } from '../errors.js';
@@ -13,6 +13,7 @@ import { signingMaterial, type SigningMaterial } from '../seals/service.js';
 import type { Services } from '../services.js';
 import { nowIso } from '../store/codec.js';
 import type { Db } from '../store/db.js';
+import { timeOrderedUuid } from '../store/time-ordered-id.js';
 import { getStamp, listBatchStamps, getStampBatch, type StampBatchRecord, type StampRecord } from '../store/stamps.js';
 import { idempotent } from './idempotency.js';
 import type { ReservationRef } from '../store/idempotency.js';
@@ -207,7 +208,7 @@ export async function stampAndRecord(services: Services, actor: Actor, job: Stam
     const started = performance.now();
     gate.check();
     return OutputFiles.during(services.config, async (files) => {
-      const id = randomUUID();
+      const id = timeOrderedUuid();
       const result = await services.stamper.stamp(job.document, job.request, gate.signal, files.placementFor(id));
       const signed = performance.now();
       gate.check();
@@ -250,7 +251,7 @@ export async function stampBatchAndRecord(services: Services, actor: Actor, jobs
   const work = async (reservation?: ReservationRef): Promise<RecordedBatch> => {
     const started = performance.now();
     return OutputFiles.during(services.config, async (files) => {
-      const ids = jobs.map(() => randomUUID());
+      const ids = jobs.map(() => timeOrderedUuid());
       // One version per seal for the whole batch: a rotation mid-batch must not split the case across keys.
       const materials = new Map<string, SigningMaterial>();
       const results: StampResult[] = [];
@@ -268,7 +269,7 @@ export async function stampBatchAndRecord(services: Services, actor: Actor, jobs
           throw e;
         }
       }
-      const batch: StampBatchRecord = { id: randomUUID(), clientId: actor.id, caseNumber, documentCount: jobs.length, createdAt: nowIso() };
+      const batch: StampBatchRecord = { id: timeOrderedUuid(), clientId: actor.id, caseNumber, documentCount: jobs.length, createdAt: nowIso() };
       const stamps = jobs.map((job, index) => {
         const id = ids[index]!;
         const result = results[index]!;
