@@ -60,7 +60,7 @@ describe('POST /v1/stamps', () => {
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toBe('application/pdf');
     const id = r.headers.get('stamp-id')!;
-    // Time-ordered (UUIDv7, src/store/time-ordered-id.ts): new stamps land on the last page of the id index.
+    // Time-ordered (UUIDv7, src/store/ids.ts): new stamps land on the last page of the id index.
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     const madeAt = parseInt(id.replaceAll('-', '').slice(0, 12), 16);
     expect(madeAt).toBeGreaterThanOrEqual(sent);

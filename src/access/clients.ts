@@ -19,10 +19,10 @@ import { generateApiKey, hashApiKey, isLegacyKeyHash } from './api-keys.js';
 import { authorize, SCOPES } from './policy.js';
 import { invalidRequest, readRequest } from './request-fields.js';
 import type { ChangeHandler, GovernedDeps } from './two-person.js';
+import { UUID } from '../store/ids.js';
 
 /** Licences are issued with the default seal, so a licences scope is a use of that seal. */
 const LICENCE_SEAL_ID = DEFAULT_SEAL_ID;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 let licenceTypes: LicenceTypeRegistry | undefined;
 /** The ids of the licence types this server knows (loaded once). */

@@ -13,7 +13,7 @@ import { signingMaterial, type SigningMaterial } from '../seals/service.js';
 import type { Services } from '../services.js';
 import { nowIso } from '../store/codec.js';
 import type { Db } from '../store/db.js';
-import { timeOrderedUuid } from '../store/time-ordered-id.js';
+import { timeOrderedUuid } from '../store/ids.js';
 import { getStamp, listBatchStamps, getStampBatch, type StampBatchRecord, type StampRecord } from '../store/stamps.js';
 import { idempotent } from './idempotency.js';
 import type { ReservationRef } from '../store/idempotency.js';

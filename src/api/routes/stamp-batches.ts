@@ -18,10 +18,10 @@ import type { CommitGate } from '../../deadline.js';
 import { zip } from '../../zip/write.js';
 import { STAMP_OPTION_SCHEMA_PROPERTIES, commonProblems } from './stamp-docs.js';
 import { stampViewFor } from './stamps.js';
+import { UUID } from '../../store/ids.js';
 
 export const MAX_BATCH_DOCUMENTS = 50;
 const OVERRIDE = /^documents\[(\d+)\]\.(.+)$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const PLACEMENT_OPTIONS = new Set(['page', 'x', 'y', 'unit', 'anchor', 'field', 'invisible']);
 

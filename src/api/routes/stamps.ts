@@ -17,8 +17,7 @@ import { STAMP_OPTION_NAMES } from '../stamp-options.js';
 import { checkSeals, handledStampOptions, idempotencyOf, readStampInput, requireStamper, withTimeout } from '../stamp-input.js';
 import type { CommitGate } from '../../deadline.js';
 import { STAMP_OPTION_SCHEMA_PROPERTIES, STAMP_SCHEMAS, commonProblems } from './stamp-docs.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+import { UUID } from '../../store/ids.js';
 
 export function stampView(s: StampView | (StampRecord & { clientName?: string })) {
   return {

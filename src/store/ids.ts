@@ -1,5 +1,8 @@
 import { randomFillSync } from 'node:crypto';
 
+/** A UUID as this service writes them (lower-case hex): what an id in a path must look like before it is looked up. */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /**
  * An RFC 9562 version 7 UUID: 48 bits of Unix milliseconds, then 74 random bits.
  *
