@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditSearchQuery } from '../src/store/audit.js';
 import { openStore, type Store } from '../src/store/db.js';
 import { licenceSearchQuery } from '../src/store/licences.js';
-import { stampSearchQuery } from '../src/store/stamps.js';
+import { countStampsBy, stampCountQuery, stampSearchQuery, type StampGrouping } from '../src/store/stamps.js';
 import { explain, fillSearchTables, type Dialect } from '../bench/search.js';
 import { testBackends, type TestDatabase } from './support/databases.js';
 
@@ -72,6 +72,42 @@ describe.each(await testBackends())('search indexes on $name', ({ name, skip, ma
       const walked = new RegExp(`Index Scan( Backward)? using ${index}`).test(text) && !/Sort/.test(text);
       const fetched = new RegExp(`Bitmap Index Scan on ${index}`).test(text);
       expect(walked || fetched, text).toBe(true);
+      expect(text).not.toMatch(/Seq Scan/);
+    }
+  });
+
+  /** The stamp indexes led by an optional column, and that column (migration 014). */
+  const PARTIAL: [string, string][] = [
+    ['stamps_by_case', 'case_number'], ['stamps_by_filename', 'filename'], ['stamps_by_item_client', 'item_code'],
+    ['stamps_by_department', 'department'], ['stamps_by_centre', 'centre_code'], ['stamps_batch_id_index', 'batch_id'],
+  ];
+
+  it.skipIf(skip)('indexes led by an optional column hold only the stamps that have a value there', async () => {
+    const definitions = new Map<string, string>(dialect === 'sqlite'
+      ? ((await store.db.raw("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'stamps'")) as { name: string; sql: string }[]).map((r) => [r.name, r.sql])
+      : ((await store.db.raw('SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ? AND schemaname = current_schema()', ['stamps'])) as { rows: { indexname: string; indexdef: string }[] }).rows.map((r) => [r.indexname, r.indexdef]));
+    for (const [index, column] of PARTIAL) {
+      expect(definitions.get(index), index).toMatch(dialect === 'sqlite' ? new RegExp(`where \`${column}\` is not null$`, 'i') : new RegExp(`WHERE \\(${column} IS NOT NULL\\)$`));
+    }
+  });
+
+  const GROUPINGS: [StampGrouping, string, string][] = [['department', 'department', 'stamps_by_department'], ['item', 'item_code', 'stamps_by_item_client'], ['centre', 'centre_code', 'stamps_by_centre']];
+
+  it.skipIf(skip).each(GROUPINGS)('stamp statistics by %s count each group, the stamps without one included, as grouping every row does', async (by, column) => {
+    const naive = ((await store.db('stamps').select({ key: column }).count({ n: '*' }).where('created_at', '>=', DAYS.from).where('created_at', '<', DAYS.to).groupBy(column)) as { key: string | null; n: unknown }[])
+      .map((r) => ({ key: r.key, count: Number(r.n) }));
+    const sorted = (groups: { key: string | null; count: number }[]) => [...groups].sort((a, b) => String(a.key).localeCompare(String(b.key)));
+    expect(naive.length).toBeGreaterThan(1);
+    expect(sorted(await countStampsBy(store.db, by, DAYS))).toEqual(sorted(naive));
+  });
+
+  it.skipIf(skip).each(GROUPINGS)('stamp statistics by %s walk the partial index and stamps_by_time, not the table', async (by, _column, index) => {
+    const text = await explain(store.db, dialect, stampCountQuery(store.db, by, DAYS), { noSeqScan: true });
+    if (dialect === 'sqlite') {
+      expect(text).toMatch(new RegExp(`SEARCH stamps USING COVERING INDEX ${index} `));
+      expect(text).toMatch(/SEARCH stamps USING COVERING INDEX stamps_by_time /);
+      expect(text).not.toMatch(/TEMP B-TREE|SCAN stamps/);
+    } else {
       expect(text).not.toMatch(/Seq Scan/);
     }
   });

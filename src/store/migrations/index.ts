@@ -12,6 +12,7 @@ import * as m010 from './010-items-and-centres.js';
 import * as m011 from './011-search-indexes.js';
 import * as m012 from './012-stamp-scope-indexes.js';
 import * as m013 from './013-stamp-outputs.js';
+import * as m014 from './014-partial-stamp-indexes.js';
 
 interface MigrationModule {
   name: string;
@@ -20,7 +21,7 @@ interface MigrationModule {
 }
 
 /** Every migration, oldest first. Imported statically so they run the same from TS (vitest) and compiled JS. */
-export const migrations: readonly MigrationModule[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m011, m012, m013];
+export const migrations: readonly MigrationModule[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m011, m012, m013, m014];
 
 export const migrationSource: Knex.MigrationSource<MigrationModule> = {
   getMigrations: async () => [...migrations],
