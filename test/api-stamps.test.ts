@@ -3,6 +3,7 @@
  * a SQLite file; outputs checked with pdfsig (trusting the development root) and by their bytes.
  */
 import { acquireLease } from '../src/store/leases.js';
+import { isPostgres } from '../src/store/db.js';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -352,8 +353,13 @@ describe('group commit', () => {
       submit(item) {
         const done = commits.submit(item);
         if (++queued === N) {
-          // One of them loses its Idempotency-Key reservation meanwhile: its records must fail, the others' not.
-          void db('idempotency_keys').where({ client_id: clientId, idempotency_key: victim }).update({ owner: 'another-instance' }).then(allQueued.open);
+          // One of them loses its Idempotency-Key meanwhile: its records must fail, the others' not. On
+          // PostgreSQL another instance takes its pending reservation over; on SQLite, where the
+          // reservation is held in the process, another process records the key first (for another request).
+          const lose = isPostgres(db)
+            ? db('idempotency_keys').where({ client_id: clientId, idempotency_key: victim }).update({ owner: 'another-instance' })
+            : db('idempotency_keys').insert({ client_id: clientId, idempotency_key: victim, request_hash: 'f'.repeat(64), status: 'done', result_id: 'elsewhere', owner: 'another-process', created_at: new Date().toISOString() });
+          void lose.then(allQueued.open);
         }
         return done;
       },
@@ -363,8 +369,9 @@ describe('group commit', () => {
       const replies = await Promise.all(keys.map(post));
       await held;
       expect(sizes).toEqual([1, N]);
-      expect(replies.map((r) => r.status)).toEqual(keys.map((k) => (k === victim ? 409 : 200)));
-      expect(replies[2]!.json<{ type: string }>().type).toMatch(/idempotency-reservation-lost$/);
+      const [status, problem] = isPostgres(db) ? [409, /idempotency-reservation-lost$/] : [422, /idempotency-key-reused$/];
+      expect(replies.map((r) => r.status)).toEqual(keys.map((k) => (k === victim ? status : 200)));
+      expect(replies[2]!.json<{ type: string }>().type).toMatch(problem);
     } finally {
       stack.services.stampCommits = real;
     }
@@ -426,12 +433,54 @@ describe('Idempotency-Key held by another instance', () => {
     client_id: clientId, idempotency_key: key, request_hash: 'h'.repeat(64), status: 'pending', result_id: null, owner: 'other-instance', created_at: createdAt,
   });
 
+  const scopeOf = (k: string) => ({ db: stack.services.store.db, reads: stack.services.store.reads, clientId, key: k, requestHash: 'h'.repeat(64), waitMs: 1000, staleMs: 60_000 });
+  /** Which database the stack runs on is chosen before it opens (test/support/stamp-stack.ts). */
+  const onSqlite = () => process.env.ONESEAL_TEST_DATABASE !== 'pg';
+
+  it.runIf(onSqlite())('on SQLite holds a new key in this process: no row while the work runs, one row, done, with its result', async () => {
+    const { db } = stack.services.store;
+    const rowsOf = (k: string) => db('idempotency_keys').where({ client_id: clientId, idempotency_key: k });
+    const result = await idempotent(scopeOf('held-here'), async (reservation) => {
+      expect(await rowsOf('held-here')).toEqual([]);
+      await db.transaction((trx) => completeReservations(trx, [{ reservation, resultId: 'result-here' }]));
+      return 'done';
+    }, async () => 'replayed');
+    expect(result).toEqual({ value: 'done', replayed: false });
+    expect(await rowsOf('held-here')).toMatchObject([{ status: 'done', result_id: 'result-here', request_hash: 'h'.repeat(64) }]);
+    expect(await idempotent(scopeOf('held-here'), async () => 'again', async (id) => `replayed ${id}`)).toEqual({ value: 'replayed result-here', replayed: true });
+  });
+
+  it.runIf(onSqlite())('on SQLite answers as a repeat when another process recorded the key while the work ran, and records nothing of its own', async () => {
+    const { db } = stack.services.store;
+    let runs = 0;
+    const result = await idempotent(scopeOf('recorded-elsewhere'), async (reservation) => {
+      runs++;
+      await db('idempotency_keys').insert({ client_id: clientId, idempotency_key: 'recorded-elsewhere', request_hash: 'h'.repeat(64), status: 'done', result_id: 'theirs', owner: 'another-process', created_at: new Date().toISOString() });
+      await db.transaction((trx) => completeReservations(trx, [{ reservation, resultId: 'mine' }]));
+      return 'mine';
+    }, async (id) => `replayed ${id}`);
+    expect(result).toEqual({ value: 'replayed theirs', replayed: true });
+    expect(runs).toBe(1);
+    expect(await db('idempotency_keys').where({ client_id: clientId, idempotency_key: 'recorded-elsewhere' })).toMatchObject([{ result_id: 'theirs' }]);
+  });
+
+  it.runIf(onSqlite())('on SQLite reports a record that failed on the key when no row explains it, instead of working again', async () => {
+    let runs = 0;
+    const failure = Object.assign(new Error('UNIQUE constraint failed: stamps.client_id, stamps.idempotency_key'), { code: 'SQLITE_CONSTRAINT' });
+    const err = await idempotent(scopeOf('no-row'), async () => {
+      runs++;
+      throw failure;
+    }, async () => 'replayed').catch((e: unknown) => e);
+    expect(err).toBe(failure);
+    expect(runs).toBe(1);
+  });
+
   it('waits a bounded time for a live reservation, then answers 409 without doing the work', async () => {
     // the other instance is alive: it holds its instance lease
     await acquireLease(stack.services.store.db, 'instance:other-instance', 'other-instance', new Date(), 60_000);
     await reserve('held-elsewhere', new Date().toISOString());
     let ran = false;
-    const scope = { db: stack.services.store.db, clientId, key: 'held-elsewhere', requestHash: 'h'.repeat(64), waitMs: 100, staleMs: 60_000 };
+    const scope = { db: stack.services.store.db, reads: stack.services.store.reads, clientId, key: 'held-elsewhere', requestHash: 'h'.repeat(64), waitMs: 100, staleMs: 60_000 };
     const err = await idempotent(scope, async () => { ran = true; }, async () => undefined).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'idempotency-key-in-progress', kind: 'conflict', retryAfter: 1 });
     expect(ran).toBe(false);
@@ -442,7 +491,7 @@ describe('Idempotency-Key held by another instance', () => {
       client_id: clientId, idempotency_key: 'killed', request_hash: 'h'.repeat(64), status: 'pending', result_id: null, owner: 'killed-instance', created_at: new Date().toISOString(),
     });
     await acquireLease(stack.services.store.db, 'instance:killed-instance', 'killed-instance', new Date(Date.now() - 120_000), 10_000);
-    const scope = { db: stack.services.store.db, clientId, key: 'killed', requestHash: 'h'.repeat(64), waitMs: 1000, staleMs: 60_000 };
+    const scope = { db: stack.services.store.db, reads: stack.services.store.reads, clientId, key: 'killed', requestHash: 'h'.repeat(64), waitMs: 1000, staleMs: 60_000 };
     const result = await idempotent(scope, async (reservation) => {
       await stack.services.store.db.transaction((trx) => completeReservations(trx, [{ reservation, resultId: 'result-k' }]));
       return 'done';
@@ -473,7 +522,7 @@ describe('Idempotency-Key held by another instance', () => {
 
   it('takes over a reservation whose owner died (older than staleMs) and completes it', async () => {
     await reserve('orphaned', '2020-01-01T00:00:00.000Z');
-    const scope = { db: stack.services.store.db, clientId, key: 'orphaned', requestHash: 'h'.repeat(64), waitMs: 1000, staleMs: 60_000 };
+    const scope = { db: stack.services.store.db, reads: stack.services.store.reads, clientId, key: 'orphaned', requestHash: 'h'.repeat(64), waitMs: 1000, staleMs: 60_000 };
     const result = await idempotent(scope, async (reservation) => {
       await stack.services.store.db.transaction((trx) => completeReservations(trx, [{ reservation, resultId: 'result-1' }]));
       return 'done';

@@ -139,6 +139,7 @@ export async function loadRecordedStamp(services: Services, id: string): Promise
 function scope(services: Services, actor: Actor, idem: IdempotencyOption, hash: string) {
   return {
     db: services.store.db,
+    reads: services.store.reads,
     clientId: actor.id,
     key: idem.key,
     requestHash: hash,

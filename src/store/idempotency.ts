@@ -46,6 +46,8 @@ export interface ReservationRef {
   clientId: string;
   key: string;
   owner: string;
+  /** Held in this process only, with no row yet: its row is inserted, done, with the result. */
+  inProcess?: { requestHash: string; createdAt: string };
 }
 
 /** A reservation whose request recorded `resultId`. */
@@ -75,4 +77,11 @@ export async function completeIdempotencies(db: Db, list: readonly CompletedRese
 /** Frees a pending reservation (its request failed, or its owner died), so a retry can do the work. */
 export async function releaseIdempotency(db: Db, rec: ReservationRef): Promise<void> {
   await db('idempotency_keys').where(pendingRow(rec)).del();
+}
+
+/** Rows for reservations held in this process only, inserted done with their results. */
+export async function insertDoneIdempotencies(db: Db, list: readonly CompletedReservation[]): Promise<void> {
+  await db('idempotency_keys').insert(list.map(({ reservation: r, resultId }) => records.toRow({
+    clientId: r.clientId, key: r.key, requestHash: r.inProcess!.requestHash, status: 'done', resultId, owner: r.owner, createdAt: r.inProcess!.createdAt,
+  })));
 }
