@@ -480,7 +480,7 @@ describe('Idempotency-Key held by another instance', () => {
     await acquireLease(stack.services.store.db, 'instance:other-instance', 'other-instance', new Date(), 60_000);
     await reserve('held-elsewhere', new Date().toISOString());
     let ran = false;
-    const scope = { db: stack.services.store.db, reads: stack.services.store.reads, clientId, key: 'held-elsewhere', requestHash: 'h'.repeat(64), waitMs: 100, staleMs: 60_000 };
+    const scope = { ...scopeOf('held-elsewhere'), waitMs: 100 };
     const err = await idempotent(scope, async () => { ran = true; }, async () => undefined).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'idempotency-key-in-progress', kind: 'conflict', retryAfter: 1 });
     expect(ran).toBe(false);
@@ -491,7 +491,7 @@ describe('Idempotency-Key held by another instance', () => {
       client_id: clientId, idempotency_key: 'killed', request_hash: 'h'.repeat(64), status: 'pending', result_id: null, owner: 'killed-instance', created_at: new Date().toISOString(),
     });
     await acquireLease(stack.services.store.db, 'instance:killed-instance', 'killed-instance', new Date(Date.now() - 120_000), 10_000);
-    const scope = { db: stack.services.store.db, reads: stack.services.store.reads, clientId, key: 'killed', requestHash: 'h'.repeat(64), waitMs: 1000, staleMs: 60_000 };
+    const scope = scopeOf('killed');
     const result = await idempotent(scope, async (reservation) => {
       await stack.services.store.db.transaction((trx) => completeReservations(trx, [{ reservation, resultId: 'result-k' }]));
       return 'done';
@@ -522,7 +522,7 @@ describe('Idempotency-Key held by another instance', () => {
 
   it('takes over a reservation whose owner died (older than staleMs) and completes it', async () => {
     await reserve('orphaned', '2020-01-01T00:00:00.000Z');
-    const scope = { db: stack.services.store.db, reads: stack.services.store.reads, clientId, key: 'orphaned', requestHash: 'h'.repeat(64), waitMs: 1000, staleMs: 60_000 };
+    const scope = scopeOf('orphaned');
     const result = await idempotent(scope, async (reservation) => {
       await stack.services.store.db.transaction((trx) => completeReservations(trx, [{ reservation, resultId: 'result-1' }]));
       return 'done';

@@ -55,6 +55,16 @@ export async function completeReservations(trx: Db, all: readonly CompletedReser
 
 const running = new Map<string, Promise<unknown>>();
 
+/** Awaits the work while holding its key in this process, so repeats here wait for it instead of polling. */
+async function holding<T>(local: string, run: Promise<T>): Promise<T> {
+  running.set(local, run);
+  try {
+    return await run;
+  } finally {
+    running.delete(local);
+  }
+}
+
 export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 
 export async function idempotent<T>(
@@ -66,6 +76,7 @@ export async function idempotent<T>(
   const { db, clientId, key, requestHash } = scope;
   // The owner is this instance: one key has one reservation, so (client, key, instance) names it.
   const owner = INSTANCE_ID;
+  const mine: ReservationRef = { clientId, key, owner };
   const local = `${clientId}\u0000${key}`;
   const deadline = Date.now() + scope.waitMs;
   /** Waits for the request holding the key: here, until it ends; elsewhere, one poll of a bounded backoff. */
@@ -95,34 +106,21 @@ export async function idempotent<T>(
         // A record that failed on the key while no row can be found is no lost race: nothing to replay.
         if (lostTo) throw lostTo;
         if (running.has(local)) continue; // taken here while we looked
-        const run = work({ clientId, key, owner, inProcess: { requestHash, createdAt: nowIso() } });
-        running.set(local, run);
         try {
-          return { value: await run, replayed: false };
+          return { value: await holding(local, work({ ...mine, inProcess: { requestHash, createdAt: nowIso() } })), replayed: false };
         } catch (e) {
           if (!isUniqueViolation(e)) throw e;
           lostTo = e;
           continue;
-        } finally {
-          running.delete(local);
         }
       }
     } else {
       if (await reserveIdempotency(db, { clientId, key, requestHash, status: 'pending', resultId: null, owner, createdAt: nowIso() })) {
-        const run = (async () => {
-          try {
-            return await work({ clientId, key, owner });
-          } catch (e) {
-            await releaseIdempotency(db, { clientId, key, owner });
-            throw e;
-          }
-        })();
-        running.set(local, run);
-        try {
-          return { value: await run, replayed: false };
-        } finally {
-          running.delete(local);
-        }
+        const run = work(mine).catch(async (e: unknown) => {
+          await releaseIdempotency(db, mine);
+          throw e;
+        });
+        return { value: await holding(local, run), replayed: false };
       }
       existing = await getIdempotency(db, clientId, key);
       if (!existing) continue; // released since our insert failed: try to reserve it ourselves
