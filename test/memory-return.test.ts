@@ -53,6 +53,12 @@ async function workerThreads(): Promise<Record<string, number>> {
   return Object.fromEntries([...text.matchAll(/^oneseal_worker_threads\{state="(\w+)"\} (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]));
 }
 
+/** Worker threads replaced so far, from /metrics. */
+async function workersReplaced(): Promise<number> {
+  const text = (await call(`${server.url}/metrics`)).bytes.toString('utf8');
+  return Number(/^oneseal_worker_threads_replaced_total (\d+)$/m.exec(text)?.[1]);
+}
+
 describe('worker threads of `oneseal serve`', () => {
   it('are started before the first request, not by it', async () => {
     let threads = await workerThreads();
@@ -70,6 +76,8 @@ describe('memory after heavy requests', () => {
     expect(small.status).toBe(200);
     expect((await verify(small.bytes)).status).toBe(200);
     const baseline = rssOf(pid);
+    // Ordinary work replaces no worker, however full of garbage its heap is between collections.
+    expect(await workersReplaced()).toBe(0);
 
     // The peak is sampled while the heavy requests run: measured after an answer, the worker may already be gone.
     let peak = baseline;
@@ -89,5 +97,9 @@ describe('memory after heavy requests', () => {
     // … and gives it back once the grown workers are replaced (their threads end shortly after the answer).
     await waitFor(() => rssOf(pid) - baseline < BOUND, 60_000).catch(() => undefined);
     expect((rssOf(pid) - baseline) / MB).toBeLessThan(BOUND / MB);
+    // What the heavy tasks grew was given back by replacing those workers (counted once their threads ended).
+    let replaced = await workersReplaced();
+    for (const until = Date.now() + 30_000; replaced < 1 && Date.now() < until;) replaced = await workersReplaced();
+    expect(replaced).toBeGreaterThanOrEqual(1);
   }, 300_000);
 });

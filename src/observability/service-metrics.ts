@@ -5,6 +5,7 @@
 import { HandlingMetrics } from './handling-metrics.js';
 import { Registry, type Counter, type Gauge, type Histogram } from './metrics.js';
 import type { HsmStats } from '../hsm/hsm.js';
+import type { WorkerPool } from '../workers/pool.js';
 
 export interface ServiceMetrics {
   registry: Registry;
@@ -21,6 +22,8 @@ export interface ServiceMetrics {
   hsmLanes: Gauge;
   workerThreads: Gauge;
   workerQueue: Gauge;
+  /** Worker threads ended and replaced: a cancelled task, a task that grew one too much, one out of heap. */
+  workerReplaced: Counter;
   /** code: the problem type answered (the last part of its URI). */
   errors: Counter;
   /** route (the router's pattern, "unmatched" otherwise), method, status. */
@@ -54,6 +57,7 @@ export function createServiceMetrics(): ServiceMetrics {
     hsmLanes: registry.gauge('oneseal_hsm_lanes', 'HSM signing lanes (sessions PDF workers sign stamps on): signing now, free, without a session; and signatures made on them so far.', ['state']),
     workerThreads: registry.gauge('oneseal_worker_threads', 'PDF worker threads: running a task, started and idle, not started yet.', ['state']),
     workerQueue: registry.gauge('oneseal_worker_tasks_queued', 'PDF tasks waiting for a free worker thread.', []),
+    workerReplaced: registry.counter('oneseal_worker_threads_replaced_total', 'PDF worker threads ended and replaced (a cancelled task, memory grown by one task or past the limit).', []),
     errors: registry.counter('oneseal_errors_total', 'Problem responses sent, by problem type.', ['code']),
     httpDuration: registry.histogram('oneseal_http_request_duration_seconds', 'HTTP requests, by route pattern, method and status.', ['route', 'method', 'status'], HTTP_BUCKETS),
     stampCommitSize: registry.histogram('oneseal_stamp_commit_size', 'Stamp requests made durable by one group commit (one fsync round of their outputs, one transaction for their records).', [], COMMIT_BUCKETS),
@@ -63,9 +67,12 @@ export function createServiceMetrics(): ServiceMetrics {
 }
 
 /** Reads the worker pool at every scrape, like the HSM pool below. */
-export function watchWorkerPool(metrics: ServiceMetrics, stats: () => { busy: number; idle: number; notStarted: number; queued: number }): void {
+export function watchWorkerPool(metrics: ServiceMetrics, pool: Pick<WorkerPool, 'stats' | 'retired'>): void {
+  let counted = 0;
   metrics.registry.onCollect(() => {
-    const { busy, idle, notStarted, queued } = stats();
+    metrics.workerReplaced.inc({}, pool.retired - counted);
+    counted = pool.retired;
+    const { busy, idle, notStarted, queued } = pool.stats;
     metrics.workerThreads.set({ state: 'busy' }, busy);
     metrics.workerThreads.set({ state: 'idle' }, idle);
     metrics.workerThreads.set({ state: 'not_started' }, notStarted);

@@ -5,9 +5,10 @@
  *
  * A cancelled task's worker is terminated (the work really stops) and replaced; what the task did
  * outside its thread before it stopped (a file it wrote) is the task's `afterCancel` to undo, run once
- * the thread has ended — the caller has its answer at once, not after the thread. A worker whose heap
- * grew past `recycleHeapBytes` is replaced after its task, so one huge document does not keep its
- * memory; one that runs out of its heap limit fails only its own task.
+ * the thread has ended — the caller has its answer at once, not after the thread. A worker is replaced
+ * after a task that grew it by more than `recycle.taskGrowthBytes`, so one huge document does not keep
+ * its memory, and once it is past `recycle.heapBytes` whatever the task; one that runs out of its heap
+ * limit fails only its own task.
  */
 import { Worker } from 'node:worker_threads';
 import { OneSealError } from '../errors.js';
@@ -21,7 +22,12 @@ export interface PoolOptions {
   entry: () => Promise<URL>;
   /** A worker's old-generation heap limit. */
   maxHeapMb: number;
-  recycleHeapBytes: number;
+  /**
+   * When a worker is replaced after its task. Not by its size alone: between full garbage collections
+   * a busy worker's heap fills with garbage far past what it keeps (src/node-flags.ts lets it grow 4×),
+   * and replacing it then costs seconds of CPU to start another and compile its code again.
+   */
+  recycle: { taskGrowthBytes: number; heapBytes: number };
   /** The workers' nice value (./priority.ts; 0 leaves them as they are). */
   nice?: number;
   /** Told when a worker's thread has ended, however it ended (HSM signing lanes it held are reclaimed). */
@@ -54,7 +60,7 @@ export class WorkerPool {
   private closed = false;
   /** Thread ids that ran a task. */
   readonly ranOn = new Set<number>();
-  /** Workers replaced (cancelled task, or heap grown past the recycling size) whose thread has ended. */
+  /** Workers replaced (a cancelled task, memory grown by one task or past the limit, out of heap) whose thread has ended. */
   retired = 0;
 
   constructor(private readonly options: PoolOptions) {
@@ -166,7 +172,8 @@ export class WorkerPool {
       );
       return;
     }
-    if (m.heapBytes > this.options.recycleHeapBytes) void this.retire(slot);
+    const { recycle } = this.options;
+    if (m.grewBytes > recycle.taskGrowthBytes || m.heapBytes > recycle.heapBytes) void this.retire(slot);
     const failure = slot.callFailure;
     this.finish(slot, () => {
       if (m.type === 'done') task.resolve({ value: m.value, threadId: worker.threadId });

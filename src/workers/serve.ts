@@ -5,16 +5,16 @@
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { lowerOwnPriority } from './priority.js';
-import { fromWire, toWire, type FromWorker, type ToWorker, type WorkerSetup } from './wire.js';
+import { fromWire, toWire, type FromWorker, type TaskMemory, type ToWorker, type WorkerSetup } from './wire.js';
 
 export type CallMain = (method: string, ...args: unknown[]) => Promise<unknown>;
 export type TaskHandler = (payload: never, call: CallMain) => Promise<unknown>;
 
 /**
- * What this thread's memory grew to: the heap as sized (its used part may already be collected back
- * down) and the buffers outside it (a big document's bytes). It decides whether the worker is recycled.
+ * This thread's memory: the heap as sized (its used part may already be collected back down) and the
+ * buffers outside it (a big document's bytes). What a task adds to it decides whether the worker is recycled.
  */
-function grownTo(): number {
+function memoryInUse(): number {
   const h = getHeapStatistics() as ReturnType<typeof getHeapStatistics> & { external_memory?: number };
   return h.total_heap_size + (h.external_memory ?? 0);
 }
@@ -54,10 +54,15 @@ export function serveTasks(handlers: Record<string, TaskHandler>): void {
       return;
     }
     const handler = handlers[m.kind];
+    const before = memoryInUse();
+    const memory = (): TaskMemory => {
+      const heapBytes = memoryInUse();
+      return { heapBytes, grewBytes: heapBytes - before };
+    };
     const run = handler ? handler(m.payload as never, call) : Promise.reject(new Error(`no handler for task "${m.kind}"`));
     run.then(
-      (value) => port.postMessage({ type: 'done', value, heapBytes: grownTo() } satisfies FromWorker, movableBuffers(value)),
-      (e: unknown) => send({ type: 'failed', error: toWire(e), heapBytes: grownTo() }),
+      (value) => port.postMessage({ type: 'done', value, ...memory() } satisfies FromWorker, movableBuffers(value)),
+      (e: unknown) => send({ type: 'failed', error: toWire(e), ...memory() }),
     );
   });
 }

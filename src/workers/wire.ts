@@ -25,8 +25,14 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'call'; callId: number; method: string; args: unknown[] }
-  | { type: 'done'; value: unknown; heapBytes: number }
-  | { type: 'failed'; error: WireError; heapBytes: number };
+  | ({ type: 'done'; value: unknown } & TaskMemory)
+  | ({ type: 'failed'; error: WireError } & TaskMemory);
+
+/** A worker's memory after a task, and how much of it that task added: whether the worker is recycled. */
+export interface TaskMemory {
+  heapBytes: number;
+  grewBytes: number;
+}
 
 export function toWire(e: unknown): WireError {
   if (e instanceof OneSealError) {
