@@ -160,7 +160,22 @@ describe('WorkerPool', () => {
     const grown = await p.run('grow', null);
     expect(grown.value).toBe('grown');
     await waitFor(() => p.retired === 1);
+    // Not prestarted: the next task starts the replacement.
+    expect(p.stats).toEqual({ busy: 0, idle: 0, notStarted: 1, queued: 0 });
     expect((await p.run('echo', 4)).threadId).not.toBe(grown.threadId);
+  });
+
+  it('starts the replacement of a retired worker at once in a prestarted pool, and warms it with the prestart task', async () => {
+    const p = open({ size: 2 });
+    await p.prestart('echo', 'warm');
+    const grown = await p.run('grow', null);
+    await waitFor(() => p.retired === 1);
+    // Before any new task: a third thread has run the prestart task and waits, ready.
+    await waitFor(() => p.ranOn.size === 3 && p.stats.idle === 2);
+    expect(p.stats).toEqual({ busy: 0, idle: 2, notStarted: 0, queued: 0 });
+    const next = await Promise.all([p.run('echo', 1), p.run('echo', 2)]);
+    expect(next.map((n) => n.threadId)).not.toContain(grown.threadId);
+    expect(p.ranOn.size).toBe(3);
   });
 
   it('keeps a worker whose heap is large with garbage but that its task did not grow, and replaces one past the size limit', async () => {

@@ -44,6 +44,8 @@ interface Task {
   afterCancel?: () => void;
   resolve: (r: { value: unknown; threadId: number }) => void;
   reject: (e: unknown) => void;
+  /** The prestart task run again on a replacement thread: nobody waits for it, and it never recycles its worker. */
+  warmup?: true;
 }
 
 interface Slot {
@@ -52,12 +54,16 @@ interface Slot {
   /** The first error a call into the main thread raised: the task fails with it, not with its echo. */
   callFailure?: unknown;
   onAbort?: () => void;
+  /** Its worker was retired on purpose: the next one is started at once (a thread that died is not restarted in a loop). */
+  replace?: boolean;
 }
 
 export class WorkerPool {
   private readonly slots: Slot[];
   private readonly queue: Task[] = [];
   private closed = false;
+  /** What `prestart` ran on every thread, run again on each thread that replaces one. */
+  private warmup?: { kind: string; payload: unknown };
   /** Thread ids that ran a task. */
   readonly ranOn = new Set<number>();
   /** Workers replaced (a cancelled task, memory grown by one task or past the limit, out of heap) whose thread has ended. */
@@ -106,6 +112,7 @@ export class WorkerPool {
    * most of a second, which the first requests after a start would otherwise wait for.
    */
   async prestart(kind: string, payload: unknown): Promise<void> {
+    this.warmup = { kind, payload };
     await Promise.all(this.slots.map(() => this.run(kind, payload)));
   }
 
@@ -117,14 +124,26 @@ export class WorkerPool {
 
   private dispatch(): void {
     for (const slot of this.slots) {
-      if (slot.task || this.queue.length === 0) continue;
-      const task = this.queue.shift()!;
-      void this.start(slot, task);
+      if (slot.task) continue;
+      const task = this.queue.shift() ?? this.warmupFor(slot);
+      if (task) void this.start(slot, task);
     }
+  }
+
+  /**
+   * A thread that replaces a retired one is started at once and warmed as at start-up, rather than by
+   * the next request, which would wait most of a second for it: only in a prestarted pool, whose
+   * threads all run, and only while no task is waiting (one would pay the start either way).
+   */
+  private warmupFor(slot: Slot): Task | undefined {
+    if (!this.warmup || !slot.replace || this.closed) return undefined;
+    const ignore = () => undefined;
+    return { ...this.warmup, transfer: [], calls: {}, resolve: ignore, reject: ignore, warmup: true };
   }
 
   private async start(slot: Slot, task: Task): Promise<void> {
     slot.task = task;
+    slot.replace = false; // whichever task comes first starts the new thread
     slot.callFailure = undefined;
     try {
       if (!slot.worker) slot.worker = await this.spawn(slot);
@@ -173,7 +192,7 @@ export class WorkerPool {
       return;
     }
     const { recycle } = this.options;
-    if (m.grewBytes > recycle.taskGrowthBytes || m.heapBytes > recycle.heapBytes) void this.retire(slot);
+    if (!task.warmup && (m.grewBytes > recycle.taskGrowthBytes || m.heapBytes > recycle.heapBytes)) void this.retire(slot);
     const failure = slot.callFailure;
     this.finish(slot, () => {
       if (m.type === 'done') task.resolve({ value: m.value, threadId: worker.threadId });
@@ -198,6 +217,7 @@ export class WorkerPool {
   private retire(slot: Slot): Promise<void> {
     const worker = slot.worker;
     slot.worker = undefined;
+    slot.replace = true;
     return worker ? worker.terminate().then(() => void this.retired++) : Promise.resolve();
   }
 
