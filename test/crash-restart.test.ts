@@ -16,7 +16,7 @@ import { openStore } from '../src/store/db.js';
 import { checkStampRecords, LETTER, postStamp, waitFor } from './support/ops.js';
 import { runOneseal, serveChild, type ChildServer } from './support/child-server.js';
 
-const CONCURRENT = 8;
+const CONCURRENT = 12;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 // Both ways of keeping outputs: in the database with their record (the default for one-page letters),
@@ -40,7 +40,11 @@ describe.each([
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'oneseal-crash-'));
     // only what an operator would set: no SOFTHSM2_CONF from this process, the data dir's own token store
-    env = { PATH: process.env.PATH, HOME: process.env.HOME, ONESEAL_DATA_DIR: dir, ONESEAL_PORT: '0', ONESEAL_LOG_LEVEL: 'warn', ONESEAL_REQUEST_TIMEOUT_SECONDS: '20', ...outputsEnv };
+    // One PDF worker: the stamps are made one after another, so when the first is answered the others are
+    // still queued or at work, even if this process, starved by other suites, reacts late to that answer
+    // (with three workers the others finished within tens of ms, and once, in CI, all were answered before
+    // the kill landed: none was cut).
+    env = { PATH: process.env.PATH, HOME: process.env.HOME, ONESEAL_DATA_DIR: dir, ONESEAL_PORT: '0', ONESEAL_LOG_LEVEL: 'warn', ONESEAL_REQUEST_TIMEOUT_SECONDS: '20', ONESEAL_WORKERS: '1', ...outputsEnv };
     oneseal(['init']);
     ({ key } = JSON.parse(oneseal(['client', 'add', '--name', 'crash-test', '--seals', 'approval', '--break-glass', '--json'])) as { key: string });
   }, 180_000);
