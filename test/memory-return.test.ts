@@ -85,6 +85,10 @@ describe('memory after heavy requests', () => {
     try {
       const heavy = await stamp(manyPagesPdf(20_000), '&straddle=true');
       expect(heavy.status, heavy.bytes.toString('utf8', 0, 300)).toBe(200);
+      // The worker it grew is replaced by one started and warmed at once, not left for the next request to start.
+      let threads = await workerThreads();
+      for (const until = Date.now() + 60_000; threads.idle !== 2 && Date.now() < until;) threads = await workerThreads();
+      expect(threads).toEqual({ busy: 0, idle: 2, not_started: 0 });
       const verified = await verify(heavy.bytes);
       expect(verified.status).toBe(200);
       expect(verified.json<{ verdict: string }>().verdict).toBe('valid');
