@@ -80,13 +80,14 @@ export async function idempotent<T>(
   const local = `${clientId}\u0000${key}`;
   const deadline = Date.now() + scope.waitMs;
   /** Waits for the request holding the key: here, until it ends; elsewhere, one poll of a bounded backoff. */
-  const waitTurn = async (attempt: number, holder = running.get(local)) => {
+  const waitTurn = async (attempt: number) => {
     const remaining = deadline - Date.now();
     if (remaining <= 0) {
       throw new OneSealError('idempotency-key-in-progress', 'conflict',
         `A request with the Idempotency-Key "${key}" is still being processed; retry with the same key shortly to get its result.`,
         { retryAfter: 1 });
     }
+    const holder = running.get(local);
     if (holder) await Promise.race([holder.catch(() => undefined), delay(remaining)]);
     else await delay(Math.min(remaining, 20 * 2 ** Math.min(attempt, 4)));
   };
@@ -96,9 +97,8 @@ export async function idempotent<T>(
   for (let attempt = 0; ; attempt++) {
     let existing;
     if (heldInProcess) {
-      const holder = running.get(local);
-      if (holder) {
-        await waitTurn(attempt, holder);
+      if (running.has(local)) {
+        await waitTurn(attempt);
         continue;
       }
       existing = await getIdempotency(scope.reads, clientId, key);

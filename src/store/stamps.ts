@@ -203,7 +203,7 @@ export function stampCountQuery(db: Db, by: StampGrouping, range: { from?: strin
 export async function countStampsBy(db: Db, by: StampGrouping, range: { from?: string; to?: string }): Promise<{ key: string | null; count: number }[]> {
   const rows = (await stampCountQuery(db, by, range)) as { key: unknown; n: unknown; whole_range: unknown }[];
   const groups = rows.filter((r) => Number(r.whole_range) === 0).map((r): { key: string | null; count: number } => ({ key: String(r.key), count: Number(r.n) }));
-  const inRange = rows.filter((r) => Number(r.whole_range) === 1).reduce((n, r) => n + Number(r.n), 0);
-  const withoutValue = inRange - groups.reduce((n, g) => n + g.count, 0);
+  const rangeCount = rows.filter((r) => Number(r.whole_range) === 1).reduce((n, r) => n + Number(r.n), 0);
+  const withoutValue = rangeCount - groups.reduce((n, g) => n + g.count, 0);
   return withoutValue > 0 ? [...groups, { key: null, count: withoutValue }] : groups;
 }
