@@ -1,3 +1,4 @@
+import { BoundedMemo } from '../bounded-memo.js';
 import { PdfDict, PdfName, PdfRef, PdfStream, PdfString, type PdfValue } from './objects.js';
 
 /** Formats a number the way PDF expects: integers plain, reals without exponent, at most 6 decimals. */
@@ -90,6 +91,18 @@ export class PdfOutput {
   }
 }
 
+/**
+ * A signature's /Contents placeholder is kilobytes of zeros, written as hex in every stamp: its
+ * serialised form is kept per length (a few, one per signer's chain and level) instead of hex-encoding
+ * the zeros each time. Only long runs are checked: a short string is as quick to encode.
+ */
+const ZERO_RUN_MIN = 256;
+const zeroRuns = new BoundedMemo<number, { zeros: Buffer; hex: Buffer }>(64);
+const zeroRun = (length: number) =>
+  zeroRuns.get(length, () => ({ zeros: Buffer.alloc(length), hex: Buffer.from(`<${'0'.repeat(2 * length)}>`, 'latin1') }));
+const isZeroRun = (bytes: Uint8Array): boolean => bytes.length >= ZERO_RUN_MIN && zeroRun(bytes.length).zeros.equals(bytes);
+const zeroHexString = (length: number): Buffer => zeroRun(length).hex;
+
 /** Appends the serialised form of `value` to `out`. Stream data is passed through as bytes, never re-encoded. */
 export function serializeValue(value: PdfValue, out: PdfOutput): void {
   if (value === null) out.text('null');
@@ -98,7 +111,9 @@ export function serializeValue(value: PdfValue, out: PdfOutput): void {
   else if (value instanceof PdfName) out.text(encodeName(value.name));
   else if (value instanceof PdfRef) out.text(`${value.num} ${value.gen} R`);
   else if (value instanceof PdfString) {
-    out.text(value.hex ? '<' + Buffer.from(value.bytes).toString('hex') + '>' : encodeLiteralString(value.bytes));
+    if (!value.hex) out.text(encodeLiteralString(value.bytes));
+    else if (isZeroRun(value.bytes)) out.bytes(zeroHexString(value.bytes.length));
+    else out.text('<' + Buffer.from(value.bytes).toString('hex') + '>');
   } else if (Array.isArray(value)) {
     out.text('[');
     value.forEach((v, i) => {

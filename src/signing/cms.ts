@@ -34,8 +34,15 @@ const OID = {
   signatureTimeStampToken: oid('1.2.840.113549.1.9.16.2.14'),
 };
 
-/** Digest AlgorithmIdentifier without parameters (RFC 5754 §2: absent is the preferred form). */
-const digestAlgorithmId = (hash: HashAlgorithm): Buffer => sequence(oid(HASH_OIDS[hash]));
+/** Digest AlgorithmIdentifier without parameters (RFC 5754 §2: absent is the preferred form); encoded once per algorithm. */
+const DIGEST_ALGORITHM_IDS = Object.fromEntries(
+  Object.entries(HASH_OIDS).map(([hash, dotted]) => [hash, sequence(oid(dotted))]),
+) as Record<HashAlgorithm, Buffer>;
+const digestAlgorithmId = (hash: HashAlgorithm): Buffer => DIGEST_ALGORITHM_IDS[hash];
+
+/** CMSVersion 1 (SignedData and SignerInfo with an issuerAndSerialNumber), and the EncapsulatedContentInfo of detached data. */
+const VERSION_1 = integer(1);
+const DETACHED_DATA = sequence(OID.data);
 
 /** The raw DER pieces of a certificate that CMS refers to, copied byte for byte. */
 export interface CertificateParts {
@@ -124,7 +131,7 @@ export async function buildSignedData(input: SignedDataInput): Promise<Buffer> {
   signedAttrs[0] = TAG.CTX0;
 
   const signerInfo = sequence(
-    integer(1),
+    VERSION_1,
     issuerAndSerialNumber(parts),
     digestAlgorithmId(hash),
     signedAttrs,
@@ -132,9 +139,9 @@ export async function buildSignedData(input: SignedDataInput): Promise<Buffer> {
     octetString(signature),
   );
   const signedData = sequence(
-    integer(1),
+    VERSION_1,
     setOf([digestAlgorithmId(hash)]),
-    sequence(OID.data),
+    DETACHED_DATA,
     setOf(uniqueCertificates(input.certificate, input.chain), TAG.CTX0),
     setOf([signerInfo]),
   );

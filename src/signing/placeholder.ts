@@ -124,5 +124,5 @@ export function fillContents(tail: Buffer, slot: SignatureSlot, der: Uint8Array)
       `The signature (${der.length} bytes) is larger than the space reserved for it (${slot.capacity} bytes).`,
     );
   }
-  tail.write(Buffer.from(der).toString('hex'), slot.contentsStart + 1, 'latin1');
+  tail.write(Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('hex'), slot.contentsStart + 1, 'latin1');
 }
