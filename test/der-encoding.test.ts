@@ -3,7 +3,7 @@ import * as asn1js from 'asn1js';
 import { describe, expect, it } from 'vitest';
 import { ecdsaDerToRaw, ecdsaRawToDer } from '../src/hsm/signature-encoding.js';
 import { PdfString } from '../src/pdf/objects.js';
-import { serialize } from '../src/pdf/serialize.js';
+import { serialize, zeroFilledHexString } from '../src/pdf/serialize.js';
 import { readTlv, tlv } from '../src/signing/der.js';
 
 describe('tlv', () => {
@@ -45,22 +45,18 @@ describe('ecdsaRawToDer', () => {
 });
 
 describe('hex strings', () => {
-  it('writes a long run of zeros (a /Contents placeholder) as hex zeros', () => {
-    expect(serialize(new PdfString(new Uint8Array(300), true)).toString('latin1')).toBe(`<${'0'.repeat(600)}>`);
-  });
-
-  it('writes a string of the same length with anything else in it as its own hex, before and after a zero run', () => {
-    const bytes = new Uint8Array(300);
-    bytes[299] = 0xab;
-    const expected = `<${'00'.repeat(299)}ab>`;
-    expect(serialize(new PdfString(bytes, true)).toString('latin1')).toBe(expected);
-    serialize(new PdfString(new Uint8Array(300), true));
-    expect(serialize(new PdfString(bytes, true)).toString('latin1')).toBe(expected);
-  });
-
-  it('hands out a copy: filling one serialised placeholder leaves the next one zero', () => {
-    const first = serialize(new PdfString(new Uint8Array(300), true));
+  it('writes a zero-filled placeholder as hex zeros, and again after one was filled in its output', () => {
+    const first = serialize(zeroFilledHexString(300));
+    expect(first.toString('latin1')).toBe(`<${'0'.repeat(600)}>`);
     first.fill(0x41, 1, 601);
-    expect(serialize(new PdfString(new Uint8Array(300), true)).toString('latin1')).toBe(`<${'0'.repeat(600)}>`);
+    expect(serialize(zeroFilledHexString(300)).toString('latin1')).toBe(`<${'0'.repeat(600)}>`);
+  });
+
+  it('writes any other hex string as its own bytes, whatever its length', () => {
+    const bytes = new Uint8Array(300);
+    expect(serialize(new PdfString(bytes, true)).toString('latin1')).toBe(`<${'00'.repeat(300)}>`);
+    bytes[299] = 0xab;
+    serialize(zeroFilledHexString(300));
+    expect(serialize(new PdfString(bytes, true)).toString('latin1')).toBe(`<${'00'.repeat(299)}ab>`);
   });
 });

@@ -92,16 +92,23 @@ export class PdfOutput {
 }
 
 /**
- * A signature's /Contents placeholder is kilobytes of zeros, written as hex in every stamp: its
- * serialised form is kept per length (a few, one per signer's chain and level) instead of hex-encoding
- * the zeros each time. Only long runs are checked: a short string is as quick to encode.
+ * A signature's /Contents placeholder is kilobytes of zeros, written as hex in every stamp. Such
+ * strings share their zero bytes and their serialised form per length (a few: one per signer's chain
+ * and level), so neither is allocated, zeroed or hex-encoded again for each stamp.
  */
-const ZERO_RUN_MIN = 256;
-const zeroRuns = new BoundedMemo<number, { zeros: Buffer; hex: Buffer }>(64);
-const zeroRun = (length: number) =>
-  zeroRuns.get(length, () => ({ zeros: Buffer.alloc(length), hex: Buffer.from(`<${'0'.repeat(2 * length)}>`, 'latin1') }));
-const isZeroRun = (bytes: Uint8Array): boolean => bytes.length >= ZERO_RUN_MIN && zeroRun(bytes.length).zeros.equals(bytes);
-const zeroHexString = (length: number): Buffer => zeroRun(length).hex;
+const zeroRuns = new BoundedMemo<number, Uint8Array>(64);
+/** The serialised form of each run of zeros zeroFilledHexString handed out. */
+const zeroRunHex = new WeakMap<Uint8Array, Buffer>();
+
+/** A hex string of `length` zero bytes, to be overwritten in the serialised output (never in place). */
+export function zeroFilledHexString(length: number): PdfString {
+  const zeros = zeroRuns.get(length, () => {
+    const run = new Uint8Array(length);
+    zeroRunHex.set(run, Buffer.from(`<${'0'.repeat(2 * length)}>`, 'latin1'));
+    return run;
+  });
+  return new PdfString(zeros, true);
+}
 
 /** Appends the serialised form of `value` to `out`. Stream data is passed through as bytes, never re-encoded. */
 export function serializeValue(value: PdfValue, out: PdfOutput): void {
@@ -111,9 +118,9 @@ export function serializeValue(value: PdfValue, out: PdfOutput): void {
   else if (value instanceof PdfName) out.text(encodeName(value.name));
   else if (value instanceof PdfRef) out.text(`${value.num} ${value.gen} R`);
   else if (value instanceof PdfString) {
-    if (!value.hex) out.text(encodeLiteralString(value.bytes));
-    else if (isZeroRun(value.bytes)) out.bytes(zeroHexString(value.bytes.length));
-    else out.text('<' + Buffer.from(value.bytes).toString('hex') + '>');
+    const zeroRun = value.hex ? zeroRunHex.get(value.bytes) : undefined;
+    if (zeroRun) out.bytes(zeroRun);
+    else out.text(value.hex ? '<' + Buffer.from(value.bytes).toString('hex') + '>' : encodeLiteralString(value.bytes));
   } else if (Array.isArray(value)) {
     out.text('[');
     value.forEach((v, i) => {

@@ -1,7 +1,8 @@
 import type { Hash } from 'node:crypto';
 import { OneSealError } from '../errors.js';
 import type { KeyAlgorithm } from '../hsm/types.js';
-import { PdfString } from '../pdf/objects.js';
+import type { PdfString } from '../pdf/objects.js';
+import { zeroFilledHexString } from '../pdf/serialize.js';
 import { certificateParts, uniqueCertificates } from './cms.js';
 
 /**
@@ -63,7 +64,7 @@ const WIDE = 9_999_999_999;
 export const byteRangePlaceholder = (): number[] => [0, WIDE, WIDE, WIDE];
 
 /** /Contents value reserving `size` bytes (2 × size hex digits). */
-export const contentsPlaceholder = (size: number): PdfString => new PdfString(new Uint8Array(size), true);
+export const contentsPlaceholder = (size: number): PdfString => zeroFilledHexString(size);
 
 /** Where the reserved values sit in a built tail, and the byte range they resolve to in the whole file. */
 export interface SignatureSlot {
