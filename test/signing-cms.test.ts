@@ -82,6 +82,19 @@ describe('buildSignedData', () => {
     ).rejects.toMatchObject({ code: 'certificate-key-mismatch' });
   });
 
+  it('embeds the chain it is given each time, though the same certificate signed before with another', async () => {
+    const seal = await pki.seal('EC-P256');
+    const embedded = async (chain: readonly Uint8Array[]) => {
+      const cms = await buildSignedData({ signer: seal.key, certificate: seal.cert, chain, contentDigest: Buffer.alloc(32) });
+      return certificatesOf(cms).map((c) => Buffer.from(c).toString('hex'));
+    };
+    const hex = (c: Uint8Array) => Buffer.from(c).toString('hex');
+    expect(await embedded([])).toEqual([hex(seal.cert)]);
+    expect(await embedded(seal.chain)).toEqual(expect.arrayContaining([seal.cert, ...seal.chain].map(hex)));
+    expect(await embedded(seal.chain)).toHaveLength(1 + seal.chain.length);
+    expect(await embedded([])).toEqual([hex(seal.cert)]);
+  });
+
   it.each(['EC-P256', 'RSA-2048'] as const)('refuses a signature the HSM made with another key (%s, as a stale handle would)', async (algorithm) => {
     const a = await pki.seal(algorithm);
     const b = await token.hsm.generateKeyPair({ label: `other-${algorithm}`, algorithm });

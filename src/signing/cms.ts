@@ -103,6 +103,35 @@ export interface SignedDataInput {
   contentDigest: Uint8Array;
 }
 
+/** The pieces of a SignedData that depend only on the signer's certificate and chain. */
+interface SignerPieces {
+  parts: CertificateParts;
+  signingCertificate: Buffer;
+  signerId: Buffer;
+  certificates: Buffer;
+}
+
+/**
+ * Kept per certificate object (and chain array): the event loop's signing material is cached
+ * (seals/service.ts), so its stamps share one; a worker receives copies with each task and builds
+ * them again. Weakly held, so a rotated-out certificate takes its pieces with it.
+ */
+const piecesOf = new WeakMap<Uint8Array, { chain: readonly Uint8Array[]; pieces: SignerPieces }>();
+
+function signerPieces(certificate: Uint8Array, chain: readonly Uint8Array[]): SignerPieces {
+  const kept = piecesOf.get(certificate);
+  if (kept?.chain === chain) return kept.pieces;
+  const parts = certificateParts(certificate);
+  const pieces = {
+    parts,
+    signingCertificate: attribute(OID.signingCertificateV2, signingCertificateV2(certificate, parts)),
+    signerId: issuerAndSerialNumber(parts),
+    certificates: setOf(uniqueCertificates(certificate, chain), TAG.CTX0),
+  };
+  piecesOf.set(certificate, { chain, pieces });
+  return pieces;
+}
+
 /**
  * Builds a detached CMS ContentInfo(SignedData) with one SignerInfo; returns its DER.
  * The digest algorithm follows the key (pki/sign.ts: P-384 pairs with SHA-384, the rest with SHA-256).
@@ -112,8 +141,8 @@ export async function buildSignedData(input: SignedDataInput): Promise<Buffer> {
   if (input.contentDigest.length !== DIGEST_LENGTH[hash]) {
     throw new OneSealError('internal-error', 'internal', `A ${hash} content digest must be ${DIGEST_LENGTH[hash]} bytes.`);
   }
-  const parts = certificateParts(input.certificate);
-  if (Buffer.compare(parts.spki, input.signer.spki) !== 0) {
+  const pieces = signerPieces(input.certificate, input.chain);
+  if (Buffer.compare(pieces.parts.spki, input.signer.spki) !== 0) {
     throw new OneSealError(
       'certificate-key-mismatch',
       'conflict',
@@ -123,7 +152,7 @@ export async function buildSignedData(input: SignedDataInput): Promise<Buffer> {
   const attrs = [
     attribute(OID.contentType, OID.data),
     attribute(OID.messageDigest, octetString(input.contentDigest)),
-    attribute(OID.signingCertificateV2, signingCertificateV2(input.certificate, parts)),
+    pieces.signingCertificate,
   ];
   // The signature covers the attributes encoded as a SET (tag 0x31), not as the [0] they are stored under.
   const signedAttrs = setOf(attrs);
@@ -132,7 +161,7 @@ export async function buildSignedData(input: SignedDataInput): Promise<Buffer> {
 
   const signerInfo = sequence(
     VERSION_1,
-    issuerAndSerialNumber(parts),
+    pieces.signerId,
     digestAlgorithmId(hash),
     signedAttrs,
     signatureAlgorithmDer(input.signer),
@@ -142,7 +171,7 @@ export async function buildSignedData(input: SignedDataInput): Promise<Buffer> {
     VERSION_1,
     setOf([digestAlgorithmId(hash)]),
     DETACHED_DATA,
-    setOf(uniqueCertificates(input.certificate, input.chain), TAG.CTX0),
+    pieces.certificates,
     setOf([signerInfo]),
   );
   return sequence(OID.signedData, tlv(TAG.CTX0, signedData));
