@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isMainThread } from 'node:worker_threads';
 import { OneSealError } from '../errors.js';
 import type { DigestSigner, HashAlgorithm } from '../hsm/types.js';
 import { DIGEST_LENGTH } from '../hsm/signature-encoding.js';
@@ -119,7 +120,7 @@ interface SignerPieces {
 const piecesOf = new WeakMap<Uint8Array, { chain: readonly Uint8Array[]; pieces: SignerPieces }>();
 
 function signerPieces(certificate: Uint8Array, chain: readonly Uint8Array[]): SignerPieces {
-  const kept = piecesOf.get(certificate);
+  const kept = isMainThread ? piecesOf.get(certificate) : undefined;
   if (kept?.chain === chain) return kept.pieces;
   const parts = certificateParts(certificate);
   const pieces = {
@@ -128,7 +129,7 @@ function signerPieces(certificate: Uint8Array, chain: readonly Uint8Array[]): Si
     signerId: issuerAndSerialNumber(parts),
     certificates: setOf(uniqueCertificates(certificate, chain), TAG.CTX0),
   };
-  piecesOf.set(certificate, { chain, pieces });
+  if (isMainThread) piecesOf.set(certificate, { chain, pieces });
   return pieces;
 }
 
