@@ -113,9 +113,10 @@ interface SignerPieces {
 }
 
 /**
- * Kept per certificate object (and chain array): the event loop's signing material is cached
- * (seals/service.ts), so its stamps share one; a worker receives copies with each task and builds
- * them again. Weakly held, so a rotated-out certificate takes its pieces with it.
+ * Kept per certificate object (and chain array) on the main thread, whose signing material is cached
+ * (seals/service.ts), so its stamps share one; weakly held, so a rotated-out certificate takes its
+ * pieces with it. A worker receives copies with every task: there they are built each time and not
+ * kept, since a WeakMap filling with keys never looked up again cost the worker more than the pieces.
  */
 const piecesOf = new WeakMap<Uint8Array, { chain: readonly Uint8Array[]; pieces: SignerPieces }>();
 
