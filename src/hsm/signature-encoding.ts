@@ -1,3 +1,4 @@
+import { TAG, sequence, tlv } from '../signing/der.js';
 import type { HashAlgorithm } from './types.js';
 
 /** DER DigestInfo prefixes (RFC 8017 §9.2 note 1): CKM_RSA_PKCS signs DigestInfo, which we build. */
@@ -16,46 +17,21 @@ export function digestInfo(hash: HashAlgorithm, digest: Uint8Array): Buffer {
   return Buffer.concat([DIGEST_INFO_PREFIX[hash], digest]);
 }
 
-/** A DER header's size for content of `n` bytes (a signature's parts stay below 64 KB). */
-const headerSize = (n: number): number => (n < 0x80 ? 2 : n < 0x100 ? 3 : 4);
+const ZERO = Uint8Array.of(0);
 
-function writeHeader(out: Buffer, at: number, tag: number, n: number): number {
-  out[at++] = tag;
-  if (n >= 0x100) {
-    out[at++] = 0x82;
-    out[at++] = n >> 8;
-  } else if (n >= 0x80) out[at++] = 0x81;
-  out[at++] = n & 0xff;
-  return at;
-}
-
-/** An unsigned big-endian integer without its leading zero bytes (one is kept for zero). */
-function minimal(unsigned: Uint8Array): Uint8Array {
+/** An unsigned big-endian integer as DER INTEGER content: leading zero bytes dropped (one kept for zero), one put back where the top bit is set. */
+function integerContent(unsigned: Uint8Array): Uint8Array[] {
   let i = 0;
   while (i < unsigned.length - 1 && unsigned[i] === 0) i++;
-  return unsigned.subarray(i);
+  const minimal = unsigned.subarray(i);
+  return minimal[0]! & 0x80 ? [ZERO, minimal] : [minimal];
 }
 
-/**
- * CKM_ECDSA returns r‖s; CMS and X.509 want ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }.
- * Written in one allocation: it runs once per stamp on the signing thread.
- */
+/** CKM_ECDSA returns r‖s; CMS and X.509 want ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }. */
 export function ecdsaRawToDer(raw: Uint8Array): Buffer {
   if (raw.length % 2 !== 0) throw new RangeError('an ECDSA r‖s signature has even length');
   const half = raw.length / 2;
-  const parts = [minimal(raw.subarray(0, half)), minimal(raw.subarray(half))];
-  // A set top bit would make the INTEGER negative: a zero byte goes in front.
-  const lengths = parts.map((p) => p.length + (p[0]! & 0x80 ? 1 : 0));
-  const body = headerSize(lengths[0]!) + lengths[0]! + headerSize(lengths[1]!) + lengths[1]!;
-  const out = Buffer.allocUnsafe(headerSize(body) + body);
-  let at = writeHeader(out, 0, 0x30, body);
-  parts.forEach((p, i) => {
-    at = writeHeader(out, at, 0x02, lengths[i]!);
-    if (lengths[i]! > p.length) out[at++] = 0;
-    out.set(p, at);
-    at += p.length;
-  });
-  return out;
+  return sequence(tlv(TAG.INTEGER, ...integerContent(raw.subarray(0, half))), tlv(TAG.INTEGER, ...integerContent(raw.subarray(half))));
 }
 
 /** The inverse, for formats that want r‖s (COSE, JWS): each integer left-padded to `size` bytes. */

@@ -92,23 +92,22 @@ export class PdfOutput {
 }
 
 /**
- * A signature's /Contents placeholder is kilobytes of zeros, written as hex in every stamp. Such
- * strings share their zero bytes and their serialised form per length (a few: one per signer's chain
- * and level), so neither is allocated, zeroed or hex-encoded again for each stamp.
+ * A signature's /Contents placeholder is kilobytes of zeros, written as hex in every stamp. One such
+ * string per length (a few: one per signer's chain and level) is made once, with its serialised form,
+ * so neither its bytes nor their hex are allocated, zeroed or encoded again for each stamp. It is never
+ * changed: the signature is written over its copy in the serialised output.
  */
-const zeroRuns = new BoundedMemo<number, Uint8Array>(64);
-/** The serialised form of each run of zeros zeroFilledHexString handed out. */
-const zeroRunHex = new WeakMap<Uint8Array, Buffer>();
-
-/** A hex string of `length` zero bytes, to be overwritten in the serialised output (never in place). */
-export function zeroFilledHexString(length: number): PdfString {
-  const zeros = zeroRuns.get(length, () => {
-    const run = new Uint8Array(length);
-    zeroRunHex.set(run, Buffer.from(`<${'0'.repeat(2 * length)}>`, 'latin1'));
-    return run;
-  });
-  return new PdfString(zeros, true);
+class ZeroFilledHexString extends PdfString {
+  readonly serialised: Buffer;
+  constructor(length: number) {
+    super(new Uint8Array(length), true);
+    this.serialised = Buffer.from(`<${'0'.repeat(2 * length)}>`, 'latin1');
+  }
 }
+const zeroRuns = new BoundedMemo<number, ZeroFilledHexString>(64);
+
+/** A hex string of `length` zero bytes, to be overwritten in the serialised output. */
+export const zeroFilledHexString = (length: number): PdfString => zeroRuns.get(length, () => new ZeroFilledHexString(length));
 
 /** Appends the serialised form of `value` to `out`. Stream data is passed through as bytes, never re-encoded. */
 export function serializeValue(value: PdfValue, out: PdfOutput): void {
@@ -117,10 +116,9 @@ export function serializeValue(value: PdfValue, out: PdfOutput): void {
   else if (typeof value === 'number') out.text(formatNumber(value));
   else if (value instanceof PdfName) out.text(encodeName(value.name));
   else if (value instanceof PdfRef) out.text(`${value.num} ${value.gen} R`);
+  else if (value instanceof ZeroFilledHexString) out.bytes(value.serialised);
   else if (value instanceof PdfString) {
-    const zeroRun = value.hex ? zeroRunHex.get(value.bytes) : undefined;
-    if (zeroRun) out.bytes(zeroRun);
-    else out.text(value.hex ? '<' + Buffer.from(value.bytes).toString('hex') + '>' : encodeLiteralString(value.bytes));
+    out.text(value.hex ? '<' + Buffer.from(value.bytes).toString('hex') + '>' : encodeLiteralString(value.bytes));
   } else if (Array.isArray(value)) {
     out.text('[');
     value.forEach((v, i) => {

@@ -118,10 +118,10 @@ interface SignerPieces {
  * pieces with it. A worker receives copies with every task: there they are built each time and not
  * kept, since a WeakMap filling with keys never looked up again cost the worker more than the pieces.
  */
-const piecesOf = new WeakMap<Uint8Array, { chain: readonly Uint8Array[]; pieces: SignerPieces }>();
+const piecesOf = isMainThread ? new WeakMap<Uint8Array, { chain: readonly Uint8Array[]; pieces: SignerPieces }>() : undefined;
 
 function signerPieces(certificate: Uint8Array, chain: readonly Uint8Array[]): SignerPieces {
-  const kept = isMainThread ? piecesOf.get(certificate) : undefined;
+  const kept = piecesOf?.get(certificate);
   if (kept?.chain === chain) return kept.pieces;
   const parts = certificateParts(certificate);
   const pieces = {
@@ -130,7 +130,7 @@ function signerPieces(certificate: Uint8Array, chain: readonly Uint8Array[]): Si
     signerId: issuerAndSerialNumber(parts),
     certificates: setOf(uniqueCertificates(certificate, chain), TAG.CTX0),
   };
-  if (isMainThread) piecesOf.set(certificate, { chain, pieces });
+  piecesOf?.set(certificate, { chain, pieces });
   return pieces;
 }
 
