@@ -74,21 +74,6 @@ describe('GroupCommit', () => {
   });
 });
 
-describe('together (statements of one transaction sent at once)', () => {
-  it('fails only once every statement has settled, so a rollback cannot overtake one still on its way', async () => {
-    const slow = latch();
-    let slowDone = false;
-    let failedAt: boolean | undefined;
-    const run = together(Promise.reject(new Error('unique violation')), slow.promise.then(() => { slowDone = true; }))
-      .catch((e: Error) => { failedAt = slowDone; throw e; });
-    await Promise.resolve();
-    expect(failedAt).toBeUndefined();
-    slow.open();
-    await expect(run).rejects.toThrow('unique violation');
-    expect(failedAt).toBe(true);
-  });
-});
-
 const backends = await testBackends();
 
 for (const backend of backends) {
@@ -118,6 +103,45 @@ for (const backend of backends) {
         await trx('leases').insert({ name, holder: 'test', expires_at: new Date().toISOString() });
       },
     });
+
+    if (backend.name === 'sqlite') {
+      it('together: sends every statement at once, and fails only once each has settled, so a rollback cannot overtake one still on its way', async () => {
+        const slow = latch();
+        const started: string[] = [];
+        let slowDone = false;
+        let failedAt: boolean | undefined;
+        await expect(store.db.transaction((trx) => {
+          const run = together(
+            trx,
+            () => (started.push('failing'), Promise.reject(new Error('unique violation'))),
+            () => (started.push('slow'), slow.promise.then(() => { slowDone = true; })),
+          ).catch((e: Error) => { failedAt = slowDone; throw e; });
+          expect(started).toEqual(['failing', 'slow']);
+          // Not before every promise callback queued so far has run: a `together` that gave up at the
+          // first failure would have done so by then.
+          setImmediate(() => slow.open());
+          return run;
+        })).rejects.toThrow('unique violation');
+        expect(failedAt).toBe(true);
+      });
+    } else {
+      it('together: sends each statement once the one before has answered, in the order given, and none after a failure (node-postgres runs one query at a time per connection)', async () => {
+        const first = latch();
+        const started: string[] = [];
+        await expect(store.db.transaction((trx) => {
+          const run = together(
+            trx,
+            () => (started.push('first'), first.promise.then(() => trx.raw('select 1'))),
+            () => (started.push('failing'), trx.raw('select * from no_such_table')),
+            () => (started.push('after'), trx.raw('select 1')),
+          );
+          expect(started).toEqual(['first']);
+          first.open();
+          return run;
+        })).rejects.toThrow(/no_such_table/);
+        expect(started).toEqual(['first', 'failing']);
+      });
+    }
 
     it('records the good stamps of a commit and fails only the bad one, its audit entry rolled back with it', async () => {
       const auditBefore = (await verifyAuditChain(store.db)) as { ok: true; count: number };

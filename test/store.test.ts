@@ -222,7 +222,7 @@ describe('sqlite connection settings', () => {
       await store.db.schema.createTable('parents', (t) => t.integer('id').primary());
       await store.db.schema.createTable('children', (t) => t.integer('parent_id').notNullable().references('id').inTable('parents'));
       // Sent together: the child may run before its parent.
-      await store.db.transaction((trx) => together(trx('children').insert({ parent_id: 1 }), trx('parents').insert({ id: 1 })), WRITES_SENT_TOGETHER);
+      await store.db.transaction((trx) => together(trx, async () => trx('children').insert({ parent_id: 1 }), async () => trx('parents').insert({ id: 1 })), WRITES_SENT_TOGETHER);
       expect(await store.db('children').select('parent_id')).toEqual([{ parent_id: 1 }]);
       // Without the deferral the child is refused at once, whatever comes after it.
       await expect(store.db.transaction(async (trx) => {

@@ -68,7 +68,7 @@ export async function appendAudits(trx: Knex.Transaction, events: readonly Audit
   if (events.length === 0) return [];
   const { first, prevHash } = await claimAuditSeqs(trx, events.length);
   const entries = chainEntries(events, first, prevHash);
-  await together(insertAuditRows(trx, auditRows(entries)), setAuditTipHash(trx, entries.at(-1)!.hash));
+  await together(trx, () => insertAuditRows(trx, auditRows(entries)), () => setAuditTipHash(trx, entries.at(-1)!.hash));
   return entries;
 }
 

@@ -291,16 +291,17 @@ async function produce(deps: LicenceDeps, p: Production, actor: string): Promise
       if (p.supersedes) licenceChangedOnCommit(trx, p.supersedes.id);
       // The version superseded here is no holder: its update and this read go together, in either order.
       const [superseded, holder] = await together(
-        p.supersedes ? markLicenceSuperseded(trx, p.supersedes.id, id) : Promise.resolve(true),
-        duplicateKey === null ? Promise.resolve(undefined) : currentHolder(trx, trx, type, duplicateKey, p.supersedes?.id ?? null, today),
+        trx,
+        async () => (p.supersedes ? markLicenceSuperseded(trx, p.supersedes.id, id) : true),
+        async () => (duplicateKey === null ? undefined : currentHolder(trx, trx, type, duplicateKey, p.supersedes?.id ?? null, today)),
       );
       if (!superseded) {
         throw new OneSealError('licence-not-current', 'conflict', `Licence ${p.supersedes!.id} was changed or revoked meanwhile; nothing was issued.`);
       }
       if (holder) throw duplicateError(type, holder);
-      // The audit tip last (PostgreSQL runs statements in the order sent), as a seal's rotation and a
-      // licence's revocation take it after their own rows: the other order could deadlock with them.
-      await together(insertLicence(trx, record, stamped.pdf, duplicateKey), appendAudit(trx, {
+      // The audit tip last (on PostgreSQL `together` runs them in the order given), as a seal's rotation
+      // and a licence's revocation take it after their own rows: the other order could deadlock with them.
+      await together(trx, () => insertLicence(trx, record, stamped.pdf, duplicateKey), () => appendAudit(trx, {
         actor,
         action: p.supersedes ? 'licence.change' : 'licence.issue',
         subject: id,

@@ -6,9 +6,9 @@
  * the same transaction as before, so nothing of it is less durable or less atomic.
  */
 import type { Knex } from 'knex';
-import { appendAudits, appendAuditsAfter, type AuditEvent, type AuditTip } from '../audit/chain.js';
+import { appendAudits, appendAuditsAfter, type AuditEntry, type AuditEvent, type AuditTip } from '../audit/chain.js';
 import { incrementSignatureCount } from '../store/seals.js';
-import { together } from '../store/together.js';
+import { together, type Statement } from '../store/together.js';
 import type { CompletedReservation, ReservationRef } from '../store/idempotency.js';
 import { completeReservations } from './idempotency.js';
 import { insertStampBatches, insertStampOutputs, insertStamps, type StampBatchRecord, type StampOutputRow, type StampRecord } from '../store/stamps.js';
@@ -52,29 +52,30 @@ export class StampRows {
    * lock and every write is sent at once: with BEGIN and COMMIT, three trips in a row through libuv's
    * pool and back to the event loop per commit. `after`, the audit tip the last commit left, spares the
    * claim of the tip that would otherwise come first (appendAuditsAfter); the tip this commit leaves is
-   * returned. On PostgreSQL, which runs statements in the order sent, rows come after the rows they
-   * reference, and the audit tip is written after the signature counts: a seal's rotation or
+   * returned. On PostgreSQL, where they run one after another in the order given, rows come after the
+   * rows they reference, and the audit tip is written after the signature counts: a seal's rotation or
    * revocation locks its versions and then the tip, and the other order could deadlock with it.
    */
   async write(trx: Knex.Transaction, after?: AuditTip): Promise<AuditTip | undefined> {
-    // Each write is sent when its function is called: in this order.
-    const stamps = this.writeStamps(trx);
     // In id order, so two instances committing at once lock the versions in the same order.
-    const counts = [...this.signatures].sort((a, b) => a[0] - b[0]).map(([versionId, count]) => incrementSignatureCount(trx, versionId, count));
-    const audit = after ? appendAuditsAfter(trx, this.audit, after) : appendAudits(trx, this.audit);
+    const counts = [...this.signatures].sort((a, b) => a[0] - b[0]).map(([versionId, count]) => () => incrementSignatureCount(trx, versionId, count));
+    let entries: AuditEntry[] = [];
+    const audit = async () => {
+      entries = await (after ? appendAuditsAfter(trx, this.audit, after) : appendAudits(trx, this.audit));
+    };
     // Rows of their own, which nothing here references.
-    const reservations = completeReservations(trx, this.reservationsDone);
-    await together(...stamps, ...counts, audit, reservations);
-    const last = (await audit).at(-1);
+    const reservations = () => completeReservations(trx, this.reservationsDone);
+    await together(trx, ...this.writeStamps(trx), ...counts, audit, reservations);
+    const last = entries.at(-1);
     return last ? { seq: last.seq, hash: last.hash } : after;
   }
 
   /** Batches, then the stamps that name them, then the outputs that name those. */
-  private writeStamps(trx: Knex.Transaction): Promise<void>[] {
+  private writeStamps(trx: Knex.Transaction): Statement<void>[] {
     return [
-      ...(this.batches.length > 0 ? [insertStampBatches(trx, this.batches)] : []),
-      ...(this.stamps.length > 0 ? [insertStamps(trx, this.stamps)] : []),
-      ...(this.outputs.length > 0 ? [insertStampOutputs(trx, this.outputs)] : []),
+      ...(this.batches.length > 0 ? [() => insertStampBatches(trx, this.batches)] : []),
+      ...(this.stamps.length > 0 ? [() => insertStamps(trx, this.stamps)] : []),
+      ...(this.outputs.length > 0 ? [() => insertStampOutputs(trx, this.outputs)] : []),
     ];
   }
 }
