@@ -7,11 +7,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit, verifyAuditChain } from '../src/audit/chain.js';
 import { GroupCommit } from '../src/stamping/group-commit.js';
 import { placeOutputs, sweepStagedOutputs, writePlaced } from '../src/stamping/outputs.js';
-import { commitStamps, LastAuditTip, stampCommits, type PendingStamp } from '../src/stamping/stamp-commits.js';
+import { commitStamps, LastAuditTip, stampCommits, type OwnedStampCommits, type PendingStamp } from '../src/stamping/stamp-commits.js';
 import { getAuditTip } from '../src/store/audit.js';
 import { openStore, type Store } from '../src/store/db.js';
 import { together } from '../src/store/together.js';
@@ -89,6 +89,16 @@ for (const backend of backends) {
       // Taken already: recording a lease of this name again is a unique violation.
       await store.db('leases').insert({ name: 'taken', holder: 'someone', expires_at: new Date().toISOString() });
     });
+    /** Commit points opened by a test, closed after it: one may hold the outputs' directory open. */
+    const opened: OwnedStampCommits[] = [];
+    const openCommits = () => {
+      const commits = stampCommits(store.db, dataDir);
+      opened.push(commits);
+      return commits;
+    };
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((commits) => commits.close()));
+    });
     afterAll(async () => {
       await store?.close();
       await tdb?.cleanup();
@@ -162,7 +172,7 @@ for (const backend of backends) {
     });
 
     it('keeps the output of a stamp that committed and removes that of one that did not', async () => {
-      const commits = stampCommits(store.db, dataDir);
+      const commits = openCommits();
       const settled = await Promise.allSettled([commits.submit(item('four')), commits.submit(item('taken'))]);
       expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected']);
       expect(existsSync(path.join(dataDir, 'stamps/four.pdf'))).toBe(true);
@@ -176,7 +186,7 @@ for (const backend of backends) {
         const placedIn = writePlaced(path.join(dataDir, output!.path), Buffer.from(`%PDF ${name}, as the worker wrote it`));
         return { ...plain, outputs: [{ ...output!, placedIn }] };
       };
-      const commits = stampCommits(store.db, dataDir);
+      const commits = openCommits();
       const settled = await Promise.allSettled([commits.submit(placed('six')), commits.submit(placed('taken'))]);
       expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected']);
       // Not written again by the commit point.
@@ -254,7 +264,7 @@ for (const backend of backends) {
       // A directory stands where the output file should go: the rename into place fails.
       mkdirSync(path.join(dataDir, 'stamps/unwritable.pdf'), { recursive: true });
       writeFileSync(path.join(dataDir, 'stamps/unwritable.pdf/keep'), 'x');
-      const commits = stampCommits(store.db, dataDir);
+      const commits = openCommits();
       const settled = await Promise.allSettled([commits.submit(item('unwritable')), commits.submit(item('five'))]);
       expect(settled.map((s) => s.status)).toEqual(['rejected', 'fulfilled']);
       expect(await store.db('leases').where({ name: 'unwritable' }).first()).toBeUndefined();
