@@ -91,10 +91,14 @@ export async function appendAuditsAfter(trx: Knex.Transaction, events: readonly 
   if (events.length === 0) return [];
   const entries = chainEntries(events, after.seq + 1, after.hash);
   const last = entries.at(-1)!;
-  const [advanced, inserted] = await Promise.allSettled([advanceAuditTip(trx, after, last), insertAuditRows(trx, auditRows(entries))]);
-  // A moved tip explains a failed INSERT too (its sequence numbers are taken), so it is the reason given.
-  if (advanced.status === 'fulfilled' && !advanced.value) throw new AuditTipMoved();
-  for (const result of [advanced, inserted]) if (result.status === 'rejected') throw result.reason;
+  // The tip first: a moved tip explains a failed INSERT too (its sequence numbers are taken), so it is the reason given.
+  await together(
+    trx,
+    async () => {
+      if (!(await advanceAuditTip(trx, after, last))) throw new AuditTipMoved();
+    },
+    () => insertAuditRows(trx, auditRows(entries)),
+  );
   return entries;
 }
 

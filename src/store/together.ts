@@ -7,7 +7,8 @@ export type Statement<T> = () => Promise<T>;
 /**
  * Runs independent statements of one transaction and settles only once all of them have: after a
  * failure, the rollback must not overtake a statement still on its way, which would then run outside
- * the transaction. Resolves to their results, in the order given.
+ * the transaction. Resolves to their results, in the order given; of several failures, the first in
+ * that order is the one thrown.
  *
  * On SQLite they are sent at once, none waiting for the answer before it (node-sqlite3 may run them in
  * any order): on its one connection every answer is a trip through libuv's pool and back to a busy
